@@ -1,0 +1,58 @@
+//! Ports: what the domain needs from the outside world, as traits. Adapters live beside them
+//! (`crate::dynamo`); handlers are generic over the trait so that the wiring is decided once in
+//! each function's `main`.
+
+use crate::error::Error;
+use crate::model::{Product, Shop};
+use crate::validate::{NewProduct, NewShop, ProductChanges, ShopChanges};
+use std::future::Future;
+
+/// Shops and products. Ownership is enforced by the store inside each write's condition:
+/// a caller who is not the owner gets [`Error::Forbidden`], an unknown id [`Error::NotFound`].
+pub trait CatalogStore: Send + Sync {
+    /// A cheap round trip that proves the store answers.
+    fn health(&self) -> impl Future<Output = Result<(), Error>> + Send;
+
+    /// Creates `owner`'s one shop. Conflicts: `shop_exists` (the owner has one), `name_taken`.
+    fn create_shop(&self, owner: &str, shop: NewShop)
+    -> impl Future<Output = Result<Shop, Error>> + Send;
+
+    fn get_shop(&self, id: &str) -> impl Future<Output = Result<Option<Shop>, Error>> + Send;
+
+    /// Applies `changes` to a shop `caller` owns. Conflicts: `name_taken`.
+    fn update_shop(
+        &self,
+        caller: &str,
+        id: &str,
+        changes: ShopChanges,
+    ) -> impl Future<Output = Result<Shop, Error>> + Send;
+
+    /// Lists a new product in a shop `caller` owns; returns it with its shop.
+    fn create_product(
+        &self,
+        caller: &str,
+        shop_id: &str,
+        product: NewProduct,
+    ) -> impl Future<Output = Result<(Product, Shop), Error>> + Send;
+
+    /// A product with its shop.
+    fn get_product(
+        &self,
+        id: &str,
+    ) -> impl Future<Output = Result<Option<(Product, Shop)>, Error>> + Send;
+
+    /// Applies `changes` to a product of a shop `caller` owns; bumps its version.
+    fn update_product(
+        &self,
+        caller: &str,
+        id: &str,
+        changes: ProductChanges,
+    ) -> impl Future<Output = Result<(Product, Shop), Error>> + Send;
+
+    /// Removes a product of a shop `caller` owns; returns what was removed.
+    fn delete_product(
+        &self,
+        caller: &str,
+        id: &str,
+    ) -> impl Future<Output = Result<Product, Error>> + Send;
+}

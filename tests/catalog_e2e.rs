@@ -1,1 +1,193 @@
+//! End-to-end: the catalog routes over HTTP through the local stack (cargo lambda watch + moto),
+//! exactly as a client sees them.
 
+use bazaar_e2e::{Client, token_with_secret, unique};
+use serde_json::json;
+
+#[tokio::test]
+async fn health_is_ok() {
+    let r = Client::anonymous().get("/health").await;
+    assert_eq!(r.status, 200);
+    assert_eq!(r.body["status"], "ok");
+    assert_eq!(r.body["checks"]["dynamodb"], "ok");
+}
+
+/// The seeded catalog (deterministic, see infra/src/seed_data.rs) is readable product by product.
+#[tokio::test]
+async fn seeded_catalog_is_readable() {
+    let env = |k: &str, d: usize| {
+        std::env::var(k)
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(d)
+    };
+    let opts = bazaar_infra::seed::SeedOptions {
+        shops: env("SEED_SHOPS", 100),
+        products: env("SEED_PRODUCTS", 10_000),
+        seed: env("SEED", 42) as u64,
+    };
+    let catalog = bazaar_infra::seed_data::generate(opts.shops, opts.products, opts.seed);
+    let (shops, products) = bazaar_infra::seed::domain_catalog(&catalog, chrono::Utc::now());
+    let client = Client::anonymous();
+    for product in products.iter().step_by((products.len() / 25).max(1)) {
+        let r = client.get(&format!("/products/{}", product.id)).await;
+        assert_eq!(
+            r.status, 200,
+            "seeded product {} readable: {}",
+            product.id, r.body
+        );
+        assert_eq!(r.body["title"], product.title.as_str());
+        assert_eq!(r.body["price_cents"], product.price_cents);
+        assert_eq!(r.body["quantity"], product.quantity);
+        let shop = shops
+            .iter()
+            .find(|s| s.id == product.shop_id)
+            .expect("its shop");
+        assert_eq!(r.body["shop"]["name"], shop.name.as_str());
+    }
+    let r = client.get(&format!("/shops/{}", shops[0].id)).await;
+    assert_eq!(r.status, 200);
+    assert_eq!(r.body["owner_id"], "seed-owner-000");
+}
+
+#[tokio::test]
+async fn catalog_contract_over_http() {
+    let owner_name = unique("owner");
+    let owner = Client::as_user(&owner_name);
+    let stranger = Client::as_user(&unique("stranger"));
+    let anonymous = Client::anonymous();
+    let shop_name = unique("Shop");
+
+    // 401: no token, a forged token, a token of the wrong scheme.
+    let r = anonymous.post("/shops", json!({"name": shop_name})).await;
+    assert_eq!(
+        (r.status, r.body["code"].as_str()),
+        (401, Some("unauthorized"))
+    );
+    let forged = Client::with_raw_token(&token_with_secret(&owner_name, "not-the-secret"));
+    assert_eq!(
+        forged
+            .post("/shops", json!({"name": shop_name}))
+            .await
+            .status,
+        401
+    );
+    assert_eq!(
+        Client::with_raw_token("garbage")
+            .post("/shops", json!({"name": shop_name}))
+            .await
+            .status,
+        401
+    );
+
+    // 400 malformed JSON, 422 out of range.
+    assert_eq!(
+        owner
+            .send("POST", "/shops", Some(b"{\"name\":".to_vec()))
+            .await
+            .status,
+        400
+    );
+    let r = owner.post("/shops", json!({"name": "x".repeat(101)})).await;
+    assert_eq!(
+        (r.status, r.body["code"].as_str()),
+        (422, Some("validation_failed"))
+    );
+
+    let r = owner.post("/shops", json!({"name": shop_name, "shipping": {"base_cents": 400, "per_extra_item_cents": 100}})).await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    let shop_id = r.body["id"].as_str().expect("id").to_owned();
+
+    // 409: a second shop for the same owner.
+    let r = owner
+        .post("/shops", json!({"name": unique("Second")}))
+        .await;
+    assert_eq!(
+        (r.status, r.body["code"].as_str()),
+        (409, Some("shop_exists"))
+    );
+
+    // Products: owner creates, stranger is refused, anyone reads.
+    let r = owner
+        .post(&format!("/shops/{shop_id}/products"), json!({"title": "Sterling silver choker", "price_cents": 6400, "category": "jewelry", "tags": ["silver", "necklace"]}))
+        .await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    let product_id = r.body["id"].as_str().expect("id").to_owned();
+    let product_path = format!("/products/{product_id}");
+    let r = stranger
+        .post(
+            &format!("/shops/{shop_id}/products"),
+            json!({"title": "x", "price_cents": 1, "category": "art"}),
+        )
+        .await;
+    assert_eq!(
+        (r.status, r.body["code"].as_str()),
+        (403, Some("forbidden"))
+    );
+    assert_eq!(
+        stranger
+            .patch(&product_path, json!({"price_cents": 1}))
+            .await
+            .status,
+        403
+    );
+    assert_eq!(stranger.delete(&product_path).await.status, 403);
+    assert_eq!(
+        stranger
+            .patch(&format!("/shops/{shop_id}"), json!({"description": "x"}))
+            .await
+            .status,
+        403
+    );
+    let r = anonymous.get(&product_path).await;
+    assert_eq!(r.status, 200);
+    assert_eq!(r.body["shop"]["name"], shop_name.as_str());
+    assert_eq!(r.body["available"], 1);
+
+    let r = owner
+        .patch(&product_path, json!({"price_cents": 5900}))
+        .await;
+    assert_eq!((r.status, r.body["version"].as_i64()), (200, Some(2)));
+
+    // 404s.
+    assert_eq!(
+        anonymous
+            .get("/products/00000000-0000-7000-8000-000000000000")
+            .await
+            .body["code"],
+        "product_not_found"
+    );
+    assert_eq!(
+        anonymous
+            .get("/shops/00000000-0000-7000-8000-000000000000")
+            .await
+            .body["code"],
+        "shop_not_found"
+    );
+
+    assert_eq!(owner.delete(&product_path).await.status, 204);
+    assert_eq!(anonymous.get(&product_path).await.status, 404);
+}
+
+/// Twenty concurrent requests over HTTP to create a shop for one owner: exactly one succeeds.
+#[tokio::test]
+async fn one_shop_per_owner_under_concurrency() {
+    let owner = Client::as_user(&unique("racer"));
+    let replies = futures::future::join_all(
+        (0..20).map(|_| owner.post("/shops", json!({"name": unique("Race")}))),
+    )
+    .await;
+    let created = replies.iter().filter(|r| r.status == 201).count();
+    assert_eq!(
+        created,
+        1,
+        "{:?}",
+        replies.iter().map(|r| r.status).collect::<Vec<_>>()
+    );
+    assert!(
+        replies
+            .iter()
+            .filter(|r| r.status != 201)
+            .all(|r| r.status == 409 && r.body["code"] == "shop_exists")
+    );
+}

@@ -1,1 +1,147 @@
+//! End-to-end test support: an HTTP client for the local stack that `make test` starts
+//! (`BAZAAR_API_URL`), and local tokens signed with the stack's secret.
 
+use serde_json::Value;
+
+/// The base URL of the local API.
+pub fn api_url() -> String {
+    std::env::var("BAZAAR_API_URL").unwrap_or_else(|_| {
+        panic!("end-to-end tests drive the local stack: run them with `make test` (or set BAZAAR_API_URL to a running `make dev`)")
+    })
+}
+
+/// A local bearer token for `user`, signed with `LOCAL_JWT_SECRET` (default as in api.md).
+pub fn token(user: &str) -> String {
+    token_with_secret(user, &secret())
+}
+
+pub fn secret() -> String {
+    std::env::var("LOCAL_JWT_SECRET")
+        .ok()
+        .filter(|s| !s.is_empty())
+        .unwrap_or_else(|| "bazaar-local-dev-secret".to_owned())
+}
+
+pub fn token_with_secret(user: &str, secret: &str) -> String {
+    let claims = serde_json::json!({
+        "sub": user,
+        "exp": chrono::Utc::now().timestamp() + 3600,
+        "name": user,
+    });
+    jsonwebtoken::encode(
+        &jsonwebtoken::Header::new(jsonwebtoken::Algorithm::HS256),
+        &claims,
+        &jsonwebtoken::EncodingKey::from_secret(secret.as_bytes()),
+    )
+    .expect("token encodes")
+}
+
+/// A unique name for this run, so that tests never collide on shop names or users.
+pub fn unique(prefix: &str) -> String {
+    format!(
+        "{prefix}-{}",
+        &uuid::Uuid::new_v4().simple().to_string()[..10]
+    )
+}
+
+/// One HTTP answer.
+#[derive(Debug)]
+pub struct Reply {
+    pub status: u16,
+    pub content_type: String,
+    pub headers: reqwest::header::HeaderMap,
+    pub body: Value,
+}
+
+/// A client of the local API acting as one user (or anonymously).
+#[derive(Clone)]
+pub struct Client {
+    http: reqwest::Client,
+    base: String,
+    token: Option<String>,
+}
+
+impl Client {
+    pub fn anonymous() -> Self {
+        Client {
+            http: reqwest::Client::new(),
+            base: api_url(),
+            token: None,
+        }
+    }
+
+    pub fn as_user(user: &str) -> Self {
+        Client {
+            token: Some(token(user)),
+            ..Self::anonymous()
+        }
+    }
+
+    pub fn with_raw_token(token: &str) -> Self {
+        Client {
+            token: Some(token.to_owned()),
+            ..Self::anonymous()
+        }
+    }
+
+    pub async fn send(&self, method: &str, path: &str, body: Option<Vec<u8>>) -> Reply {
+        let method = reqwest::Method::from_bytes(method.as_bytes()).expect("method");
+        let mut req = self.http.request(method, format!("{}{path}", self.base));
+        if let Some(t) = &self.token {
+            req = req.bearer_auth(t);
+        }
+        if let Some(b) = body {
+            req = req.header("content-type", "application/json").body(b);
+        }
+        let resp = req.send().await.expect("the local API answers");
+        let status = resp.status().as_u16();
+        let headers = resp.headers().clone();
+        let content_type = headers
+            .get("content-type")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+            .to_owned();
+        let bytes = resp.bytes().await.expect("body");
+        let body = if bytes.is_empty() {
+            Value::Null
+        } else {
+            serde_json::from_slice(&bytes)
+                .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into_owned()))
+        };
+        assert!(status < 500, "server error {status} for {path}: {body}");
+        if status >= 400 {
+            assert!(
+                content_type.starts_with("application/problem+json"),
+                "{status} {path}: {content_type} {body}"
+            );
+        }
+        Reply {
+            status,
+            content_type,
+            headers,
+            body,
+        }
+    }
+
+    pub async fn get(&self, path: &str) -> Reply {
+        self.send("GET", path, None).await
+    }
+
+    pub async fn post(&self, path: &str, body: Value) -> Reply {
+        self.send("POST", path, Some(serde_json::to_vec(&body).expect("json")))
+            .await
+    }
+
+    pub async fn patch(&self, path: &str, body: Value) -> Reply {
+        self.send(
+            "PATCH",
+            path,
+            Some(serde_json::to_vec(&body).expect("json")),
+        )
+        .await
+    }
+
+    pub async fn delete(&self, path: &str) -> Reply {
+        self.send("DELETE", path, None).await
+    }
+}

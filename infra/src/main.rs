@@ -1,1 +1,130 @@
-fn main(){}
+//! `bazaar-local`: the local stack's tool, driven by the Makefile.
+//!
+//! ```text
+//! bazaar-local routes [--check]         write (or check) CargoLambda.toml from template.yaml
+//! bazaar-local env                      print the functions' local environment (KEY=VALUE lines)
+//! bazaar-local provision                create the template's tables in the emulator
+//! bazaar-local seed                     load the demo catalog (SEED_SHOPS, SEED_PRODUCTS, SEED)
+//! bazaar-local token USER [TTL_SECONDS] print a local bearer token for USER
+//! ```
+//! Resource names are `<BAZAAR_STACK>-<LogicalId>` (default stack `bazaar-dev`).
+
+use bazaar_infra::local::{self, LocalNames};
+use bazaar_infra::seed::{self, SeedOptions, SeedOutcome};
+use bazaar_infra::template::{Template, repo_root};
+use std::process::ExitCode;
+
+type BoxError = Box<dyn std::error::Error + Send + Sync>;
+
+fn env_or<T: std::str::FromStr>(name: &str, default: T) -> Result<T, BoxError> {
+    match std::env::var(name) {
+        Ok(v) if !v.trim().is_empty() => v
+            .trim()
+            .parse()
+            .map_err(|_| format!("{name}={v} is not valid").into()),
+        _ => Ok(default),
+    }
+}
+
+fn names() -> LocalNames {
+    LocalNames::new(std::env::var("BAZAAR_STACK").unwrap_or_else(|_| "bazaar-dev".into()))
+}
+
+async fn dynamo() -> aws_sdk_dynamodb::Client {
+    aws_sdk_dynamodb::Client::new(&bazaar::dynamo::sdk_config().await)
+}
+
+async fn run(args: &[String]) -> Result<(), BoxError> {
+    let template = Template::load_repo()?;
+    match args.first().map(String::as_str) {
+        Some("routes") => {
+            let text = local::router_toml(&template.http_routes()?);
+            let path = repo_root().join("CargoLambda.toml");
+            if args.get(1).map(String::as_str) == Some("--check") {
+                let current = std::fs::read_to_string(&path).unwrap_or_default();
+                if current != text {
+                    return Err(
+                        "CargoLambda.toml is out of date with template.yaml: run `make routes`"
+                            .into(),
+                    );
+                }
+            } else {
+                std::fs::write(&path, text)?;
+                eprintln!("wrote {}", path.display());
+            }
+        }
+        Some("env") => {
+            let env = local::local_environment(&template, &names(), &|k| std::env::var(k).ok())?;
+            for (k, v) in env {
+                println!("{k}={v}");
+            }
+        }
+        Some("provision") => {
+            let client = dynamo().await;
+            for (id, name) in local::provision(&client, &template, &names()).await? {
+                eprintln!("table {id} -> {name}");
+            }
+        }
+        Some("seed") => {
+            let defaults = SeedOptions::default();
+            let opts = SeedOptions {
+                shops: env_or("SEED_SHOPS", defaults.shops)?,
+                products: env_or("SEED_PRODUCTS", defaults.products)?,
+                seed: env_or("SEED", defaults.seed)?,
+            };
+            let table = names().resource("Table");
+            let started = std::time::Instant::now();
+            match seed::seed(&dynamo().await, &table, opts).await? {
+                SeedOutcome::Skipped => {
+                    eprintln!("{table} already holds this catalog; seeding skipped")
+                }
+                SeedOutcome::Seeded {
+                    shops,
+                    products,
+                    items,
+                } => eprintln!(
+                    "seeded {shops} shops and {products} products ({items} items) into {table} in {:.1}s",
+                    started.elapsed().as_secs_f64()
+                ),
+            }
+        }
+        Some("token") => {
+            let user = args
+                .get(1)
+                .ok_or("usage: bazaar-local token USER [TTL_SECONDS]")?;
+            let ttl: i64 = match args.get(2) {
+                Some(t) => t
+                    .parse()
+                    .map_err(|_| "TTL_SECONDS must be a whole number")?,
+                None => 24 * 3600,
+            };
+            let secret = std::env::var("LOCAL_JWT_SECRET")
+                .ok()
+                .filter(|s| !s.is_empty())
+                .unwrap_or_else(|| bazaar::auth::DEFAULT_LOCAL_SECRET.to_owned());
+            println!(
+                "{}",
+                bazaar::auth::mint_local_token(&secret, user, ttl, Some(user))?
+            );
+        }
+        _ => {
+            return Err(
+                "usage: bazaar-local routes [--check] | env | provision | seed | token USER [TTL]"
+                    .into(),
+            );
+        }
+    }
+    Ok(())
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    match run(&args).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("bazaar-local: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}

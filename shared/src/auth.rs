@@ -77,7 +77,9 @@ impl AuthMode {
                     .ok()
                     .and_then(|h| {
                         let (scheme, token) = h.trim().split_once(' ')?;
-                        scheme.eq_ignore_ascii_case("bearer").then_some(token.trim())
+                        scheme
+                            .eq_ignore_ascii_case("bearer")
+                            .then_some(token.trim())
                     })
                     .filter(|t| !t.is_empty())
                     .ok_or(Error::Unauthorized(INVALID))?;
@@ -230,15 +232,22 @@ mod tests {
             assert_eq!(err.status(), 401, "{header}");
             assert_eq!(mode.optional(&request(Some(&header))), None);
         }
-        assert_eq!(mode.require(&request(None)).expect_err("missing").status(), 401);
+        assert_eq!(
+            mode.require(&request(None)).expect_err("missing").status(),
+            401
+        );
     }
 
     #[test]
     fn unsigned_tokens_are_refused() {
         // header {"alg":"none"} with a valid-looking payload
-        let none = "eyJhbGciOiJub25lIiwidHlwIjoiSldUIn0.eyJzdWIiOiJhbGljZSIsImV4cCI6OTk5OTk5OTk5OX0.";
+        let none =
+            "eyJhbGciOiJub25lIiwidHlwIjoiSldUIn0.eyJzdWIiOiJhbGljZSIsImV4cCI6OTk5OTk5OTk5OX0.";
         let mode = AuthMode::local("s3cret");
-        assert!(mode.require(&request(Some(&format!("Bearer {none}")))).is_err());
+        assert!(
+            mode.require(&request(Some(&format!("Bearer {none}"))))
+                .is_err()
+        );
     }
 
     #[test]

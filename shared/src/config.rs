@@ -97,8 +97,12 @@ mod tests {
 
     #[test]
     fn local_mode_and_overrides() {
-        let c = config(&[("TABLE_NAME", "t"), ("AUTH_MODE", "local"), ("HOLD_SECONDS", "2")])
-            .expect("valid");
+        let c = config(&[
+            ("TABLE_NAME", "t"),
+            ("AUTH_MODE", "local"),
+            ("HOLD_SECONDS", "2"),
+        ])
+        .expect("valid");
         assert!(matches!(c.auth, AuthMode::Local { .. }));
         assert_eq!(c.hold_seconds, 2);
     }

@@ -268,6 +268,30 @@ fn lock_item(pk_sk: (String, String), entity: &str, shop_id: &str) -> LockItem {
     }
 }
 
+/// The three items a shop is made of, in the order `create_shop` claims them: the owner lock,
+/// the name lock and the shop itself. Seeding writes the same items.
+pub fn shop_items(shop: &Shop) -> Result<[Item; 3], Error> {
+    let item = ShopItem::from_shop(shop);
+    Ok([
+        to_item(&lock_item(
+            keys::owner(&shop.owner_id),
+            "shop_owner",
+            &shop.id,
+        ))?,
+        to_item(&lock_item(
+            keys::shop_name(&item.name_key),
+            "shop_name",
+            &shop.id,
+        ))?,
+        to_item(&item)?,
+    ])
+}
+
+/// The stored item of a product.
+pub fn product_item(product: &Product) -> Result<Item, Error> {
+    to_item(&ProductItem::from_product(product))
+}
+
 /// Accumulates `SET` clauses with placeholder names and values.
 #[derive(Default)]
 struct UpdateBuilder {
@@ -338,6 +362,11 @@ impl DynamoCatalog {
         }
     }
 
+    /// The adapter over a client built from `sdk` (one per cold start).
+    pub fn from_sdk_config(sdk: &aws_config::SdkConfig, table: impl Into<String>) -> Self {
+        Self::new(Client::new(sdk), table)
+    }
+
     pub fn client(&self) -> &Client {
         &self.client
     }
@@ -346,7 +375,11 @@ impl DynamoCatalog {
         &self.table
     }
 
-    async fn get_raw(&self, pk_sk: (String, String), consistent: bool) -> Result<Option<Item>, Error> {
+    async fn get_raw(
+        &self,
+        pk_sk: (String, String),
+        consistent: bool,
+    ) -> Result<Option<Item>, Error> {
         let out = self
             .client
             .get_item()
@@ -367,13 +400,20 @@ impl DynamoCatalog {
     }
 
     /// The shop, `404` if missing, `403` unless `caller` owns it.
-    async fn owned_shop(&self, caller: &str, id: &str, consistent: bool) -> Result<ShopItem, Error> {
+    async fn owned_shop(
+        &self,
+        caller: &str,
+        id: &str,
+        consistent: bool,
+    ) -> Result<ShopItem, Error> {
         let shop = self
             .shop_item(id, consistent)
             .await?
             .ok_or_else(|| Error::not_found(crate::error::Resource::Shop, id))?;
         if shop.owner_id != caller {
-            return Err(Error::Forbidden("Only the shop's owner may change it.".into()));
+            return Err(Error::Forbidden(
+                "Only the shop's owner may change it.".into(),
+            ));
         }
         Ok(shop)
     }
@@ -403,12 +443,15 @@ impl DynamoCatalog {
 
     async fn product_with_shop(&self, item: Item) -> Result<(Product, Shop), Error> {
         let product = from_item::<ProductItem>(item)?.into_product();
-        let shop = self.shop_item(&product.shop_id, false).await?.ok_or_else(|| {
-            Error::internal(format!(
-                "product {} points at missing shop {}",
-                product.id, product.shop_id
-            ))
-        })?;
+        let shop = self
+            .shop_item(&product.shop_id, false)
+            .await?
+            .ok_or_else(|| {
+                Error::internal(format!(
+                    "product {} points at missing shop {}",
+                    product.id, product.shop_id
+                ))
+            })?;
         Ok((product, shop.into_shop()))
     }
 
@@ -500,7 +543,6 @@ impl CatalogStore for DynamoCatalog {
             created_at: now,
             updated_at: now,
         };
-        let item = ShopItem::from_shop(&shop);
         let put = |item: Item| {
             Put::builder()
                 .table_name(&self.table)
@@ -509,13 +551,9 @@ impl CatalogStore for DynamoCatalog {
                 .build()
                 .map_err(Error::internal)
         };
-        let owner_lock = put(to_item(&lock_item(keys::owner(owner), "shop_owner", &shop.id))?)?;
-        let name_lock = put(to_item(&lock_item(
-            keys::shop_name(&item.name_key),
-            "shop_name",
-            &shop.id,
-        ))?)?;
-        let shop_put = put(to_item(&item)?)?;
+        let [owner_lock, name_lock, shop_item] = shop_items(&shop)?;
+        let (owner_lock, name_lock, shop_put) =
+            (put(owner_lock)?, put(name_lock)?, put(shop_item)?);
         let result = self
             .client
             .transact_write_items()
@@ -544,7 +582,12 @@ impl CatalogStore for DynamoCatalog {
         Ok(self.shop_item(id, false).await?.map(ShopItem::into_shop))
     }
 
-    async fn update_shop(&self, caller: &str, id: &str, changes: ShopChanges) -> Result<Shop, Error> {
+    async fn update_shop(
+        &self,
+        caller: &str,
+        id: &str,
+        changes: ShopChanges,
+    ) -> Result<Shop, Error> {
         let renames = changes.name.as_deref().map(keys::normalize_name);
         if renames.is_some() {
             let current = self.owned_shop(caller, id, true).await?;
@@ -591,13 +634,22 @@ impl CatalogStore for DynamoCatalog {
                     aws_sdk_dynamodb::operation::update_item::UpdateItemError::ConditionalCheckFailedException(c) => c.item().cloned(),
                     _ => None,
                 };
-                Err(match self
-                    .ownership_failure(crate::error::Resource::Shop, id, keys::shop(id), returned.as_ref())
-                    .await
-                {
-                    Error::Forbidden(_) => Error::Forbidden("Only the shop's owner may change it.".into()),
-                    other => other,
-                })
+                Err(
+                    match self
+                        .ownership_failure(
+                            crate::error::Resource::Shop,
+                            id,
+                            keys::shop(id),
+                            returned.as_ref(),
+                        )
+                        .await
+                    {
+                        Error::Forbidden(_) => {
+                            Error::Forbidden("Only the shop's owner may change it.".into())
+                        }
+                        other => other,
+                    },
+                )
             }
             Err(err) => Err(from_sdk(err)),
         }
@@ -630,7 +682,7 @@ impl CatalogStore for DynamoCatalog {
         self.client
             .put_item()
             .table_name(&self.table)
-            .set_item(Some(to_item(&ProductItem::from_product(&product))?))
+            .set_item(Some(product_item(&product)?))
             .condition_expression("attribute_not_exists(pk)")
             .send()
             .await
@@ -697,14 +749,22 @@ impl CatalogStore for DynamoCatalog {
             .send()
             .await;
         match result {
-            Ok(out) => self.product_with_shop(out.attributes.unwrap_or_default()).await,
+            Ok(out) => {
+                self.product_with_shop(out.attributes.unwrap_or_default())
+                    .await
+            }
             Err(SdkError::ServiceError(e)) if e.err().is_conditional_check_failed_exception() => {
                 let returned = match e.err() {
                     aws_sdk_dynamodb::operation::update_item::UpdateItemError::ConditionalCheckFailedException(c) => c.item().cloned(),
                     _ => None,
                 };
                 Err(self
-                    .ownership_failure(crate::error::Resource::Product, id, keys::product(id), returned.as_ref())
+                    .ownership_failure(
+                        crate::error::Resource::Product,
+                        id,
+                        keys::product(id),
+                        returned.as_ref(),
+                    )
                     .await)
             }
             Err(err) => Err(from_sdk(err)),
@@ -725,14 +785,21 @@ impl CatalogStore for DynamoCatalog {
             .send()
             .await;
         match result {
-            Ok(out) => Ok(from_item::<ProductItem>(out.attributes.unwrap_or_default())?.into_product()),
+            Ok(out) => {
+                Ok(from_item::<ProductItem>(out.attributes.unwrap_or_default())?.into_product())
+            }
             Err(SdkError::ServiceError(e)) if e.err().is_conditional_check_failed_exception() => {
                 let returned = match e.err() {
                     aws_sdk_dynamodb::operation::delete_item::DeleteItemError::ConditionalCheckFailedException(c) => c.item().cloned(),
                     _ => None,
                 };
                 Err(self
-                    .ownership_failure(crate::error::Resource::Product, id, keys::product(id), returned.as_ref())
+                    .ownership_failure(
+                        crate::error::Resource::Product,
+                        id,
+                        keys::product(id),
+                        returned.as_ref(),
+                    )
                     .await)
             }
             Err(err) => Err(from_sdk(err)),
@@ -746,9 +813,15 @@ mod tests {
 
     #[test]
     fn names_normalize_for_uniqueness() {
-        assert_eq!(keys::normalize_name("  The Copper   Kiln "), "the copper kiln");
+        assert_eq!(
+            keys::normalize_name("  The Copper   Kiln "),
+            "the copper kiln"
+        );
         assert_eq!(keys::normalize_name("THE COPPER KILN"), "the copper kiln");
-        assert_ne!(keys::normalize_name("Copper Kiln"), keys::normalize_name("CopperKiln"));
+        assert_ne!(
+            keys::normalize_name("Copper Kiln"),
+            keys::normalize_name("CopperKiln")
+        );
     }
 
     #[test]
@@ -772,9 +845,14 @@ mod tests {
         };
         let item = to_item(&ProductItem::from_product(&p)).expect("to item");
         assert_eq!(item["pk"], AttributeValue::S("PRODUCT#p1".into()));
-        assert_eq!(item["gsi1pk"], AttributeValue::S("CATEGORY#bags-and-purses".into()));
+        assert_eq!(
+            item["gsi1pk"],
+            AttributeValue::S("CATEGORY#bags-and-purses".into())
+        );
         assert_eq!(item["price_cents"], AttributeValue::N("4500".into()));
-        let back = from_item::<ProductItem>(item).expect("from item").into_product();
+        let back = from_item::<ProductItem>(item)
+            .expect("from item")
+            .into_product();
         assert_eq!(back, p);
     }
 }

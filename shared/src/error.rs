@@ -222,12 +222,28 @@ mod tests {
             (Error::MalformedJson("x".into()), 400, "malformed_json"),
             (Error::InvalidBody("x".into()), 400, "invalid_body"),
             (Error::UnknownField("x".into()), 400, "unknown_field"),
-            (Error::validation("name", "too long"), 422, "validation_failed"),
+            (
+                Error::validation("name", "too long"),
+                422,
+                "validation_failed",
+            ),
             (Error::Unauthorized("no token"), 401, "unauthorized"),
             (Error::Forbidden("not yours".into()), 403, "forbidden"),
-            (Error::not_found(Resource::Shop, "s1"), 404, "shop_not_found"),
-            (Error::not_found(Resource::Product, "p1"), 404, "product_not_found"),
-            (Error::conflict("shop_exists", "one shop per owner"), 409, "shop_exists"),
+            (
+                Error::not_found(Resource::Shop, "s1"),
+                404,
+                "shop_not_found",
+            ),
+            (
+                Error::not_found(Resource::Product, "p1"),
+                404,
+                "product_not_found",
+            ),
+            (
+                Error::conflict("shop_exists", "one shop per owner"),
+                409,
+                "shop_exists",
+            ),
             (Error::internal("boom"), 500, "internal"),
         ];
         for (err, status, code) in cases {
@@ -256,7 +272,10 @@ mod tests {
         assert_eq!(json["status"], 422);
         assert_eq!(json["errors"][1]["field"], "price_cents");
         assert_eq!(json["request_id"], "req-1");
-        assert_eq!(json["type"], "https://bazaar.dev/problems/validation_failed");
+        assert_eq!(
+            json["type"],
+            "https://bazaar.dev/problems/validation_failed"
+        );
     }
 
     #[test]

@@ -2,6 +2,7 @@
 //! per-request wrapper that sets up the log span and maps errors exactly once.
 
 use crate::error::Error;
+use crate::telemetry::Metrics;
 use crate::validate::parse_json;
 use lambda_http::http::{HeaderValue, Method, StatusCode, header};
 use lambda_http::request::RequestContext;
@@ -42,7 +43,10 @@ impl Params {
 fn match_path(pattern: &'static str, path: &str) -> Option<Params> {
     let mut params = Vec::new();
     let mut pat = pattern.trim_matches('/').split('/');
-    let mut segs = path.trim_end_matches('/').trim_start_matches('/').split('/');
+    let mut segs = path
+        .trim_end_matches('/')
+        .trim_start_matches('/')
+        .split('/');
     loop {
         match (pat.next(), segs.next()) {
             (None, None) => return Some(Params(params)),
@@ -61,14 +65,18 @@ fn match_path(pattern: &'static str, path: &str) -> Option<Params> {
     }
 }
 
-/// Finds the route for `method` and `path`: its index in `routes` and its parameters.
+/// Finds the operation for `method` and `path` in a function's route table, with its parameters.
 /// A path no route has is `404`; a known path with another method is `405`.
-pub fn match_route(routes: &[Route], method: &str, path: &str) -> Result<(usize, Params), Error> {
+pub fn match_route<T: Copy>(
+    routes: &[(Route, T)],
+    method: &str,
+    path: &str,
+) -> Result<(T, Params), Error> {
     let mut allow = Vec::new();
-    for (i, route) in routes.iter().enumerate() {
+    for (route, op) in routes {
         if let Some(params) = match_path(route.path, path) {
             if route.method.eq_ignore_ascii_case(method) {
-                return Ok((i, params));
+                return Ok((*op, params));
             }
             allow.push(route.method);
         }
@@ -156,8 +164,13 @@ pub fn request_id(req: &Request) -> String {
 
 /// Runs one request inside a log span carrying its request id, maps any error to a problem response
 /// and logs the outcome. Functions pass their routing closure; this never returns `Err`, so a
-/// failure is always an HTTP answer rather than a Lambda error.
-pub async fn serve<F, Fut>(req: Request, handler: F) -> Result<Response<Body>, lambda_http::Error>
+/// failure is always an HTTP answer rather than a Lambda error. Conflicts (`409`) and server
+/// errors are also counted as EMF metrics of `service`.
+pub async fn serve<F, Fut>(
+    service: &str,
+    req: Request,
+    handler: F,
+) -> Result<Response<Body>, lambda_http::Error>
 where
     F: FnOnce(Request) -> Fut,
     Fut: Future<Output = Result<Response<Body>, Error>>,
@@ -166,13 +179,25 @@ where
     let request_id = request_id(&req);
     let method: Method = req.method().clone();
     let path = req.uri().path().to_owned();
-    let span = tracing::info_span!("request", request_id = %request_id, method = %method, path = %path);
+    let span =
+        tracing::info_span!("request", request_id = %request_id, method = %method, path = %path);
     async move {
         let response = match handler(req).await {
             Ok(response) => response,
             Err(err) => {
                 if err.is_server_error() {
                     tracing::error!(error = %err, source = ?std::error::Error::source(&err), "request failed");
+                    Metrics::new(service)
+                        .count("ServerErrors", 1)
+                        .property("request_id", request_id.clone())
+                        .emit();
+                } else if err.status() == 409 {
+                    tracing::info!(error = %err, "request conflicted");
+                    Metrics::new(service)
+                        .count("Conflicts", 1)
+                        .property("code", err.problem().code)
+                        .property("request_id", request_id.clone())
+                        .emit();
                 } else {
                     tracing::info!(error = %err, "request rejected");
                 }
@@ -194,11 +219,11 @@ where
 mod tests {
     use super::*;
 
-    const ROUTES: &[Route] = &[
-        Route::new("GET", "/shops/{shop_id}"),
-        Route::new("PATCH", "/shops/{shop_id}"),
-        Route::new("POST", "/shops/{shop_id}/products"),
-        Route::new("GET", "/health"),
+    const ROUTES: &[(Route, usize)] = &[
+        (Route::new("GET", "/shops/{shop_id}"), 0),
+        (Route::new("PATCH", "/shops/{shop_id}"), 1),
+        (Route::new("POST", "/shops/{shop_id}/products"), 2),
+        (Route::new("GET", "/health"), 3),
     ];
 
     #[test]
@@ -214,9 +239,22 @@ mod tests {
 
     #[test]
     fn unknown_paths_404_and_wrong_methods_405() {
-        assert_eq!(match_route(ROUTES, "GET", "/shops").expect_err("404").status(), 404);
-        assert_eq!(match_route(ROUTES, "GET", "/shops//products").expect_err("404").status(), 404);
-        assert_eq!(match_route(ROUTES, "GET", "/").expect_err("404").status(), 404);
+        assert_eq!(
+            match_route(ROUTES, "GET", "/shops")
+                .expect_err("404")
+                .status(),
+            404
+        );
+        assert_eq!(
+            match_route(ROUTES, "GET", "/shops//products")
+                .expect_err("404")
+                .status(),
+            404
+        );
+        assert_eq!(
+            match_route(ROUTES, "GET", "/").expect_err("404").status(),
+            404
+        );
         let err = match_route(ROUTES, "DELETE", "/shops/abc").expect_err("405");
         assert_eq!(err.status(), 405);
         let response = problem_response(&err, "r");

@@ -14,8 +14,11 @@ pub trait CatalogStore: Send + Sync {
     fn health(&self) -> impl Future<Output = Result<(), Error>> + Send;
 
     /// Creates `owner`'s one shop. Conflicts: `shop_exists` (the owner has one), `name_taken`.
-    fn create_shop(&self, owner: &str, shop: NewShop)
-    -> impl Future<Output = Result<Shop, Error>> + Send;
+    fn create_shop(
+        &self,
+        owner: &str,
+        shop: NewShop,
+    ) -> impl Future<Output = Result<Shop, Error>> + Send;
 
     fn get_shop(&self, id: &str) -> impl Future<Output = Result<Option<Shop>, Error>> + Send;
 

@@ -8,7 +8,9 @@ use tracing_subscriber::EnvFilter;
 /// (e.g. `info,bazaar=debug`), else `LOG_LEVEL`, else `info`.
 pub fn init_tracing() {
     let filter = EnvFilter::try_from_default_env()
-        .or_else(|_| EnvFilter::try_new(std::env::var("LOG_LEVEL").unwrap_or_else(|_| "info".into())))
+        .or_else(|_| {
+            EnvFilter::try_new(std::env::var("LOG_LEVEL").unwrap_or_else(|_| "info".into()))
+        })
         .unwrap_or_else(|_| EnvFilter::new("info"));
     // `try_init` so that tests and tools calling this twice do not panic.
     let _ = tracing_subscriber::fmt()

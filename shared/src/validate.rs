@@ -7,8 +7,9 @@
 
 use crate::error::{Error, FieldError};
 use crate::model::{CURRENCY, Shipping};
-use serde::de::{self, DeserializeOwned, Deserializer, Visitor};
 use serde::Deserialize;
+use serde::de::{self, DeserializeOwned, Deserializer, Visitor};
+use serde_json::{Map, Value};
 use std::fmt;
 
 pub const SHOP_NAME_MAX: usize = 100;
@@ -25,20 +26,38 @@ pub const IMAGES_MAX: usize = 10;
 pub const IMAGE_URL_MAX: usize = 2048;
 pub const CATEGORY_MAX: usize = 50;
 
-/// Parses a JSON request body, classifying failures the way the contract wants them.
+fn classify(e: serde_json::Error) -> Error {
+    use serde_json::error::Category;
+    let text = e.to_string();
+    match e.classify() {
+        Category::Data if text.starts_with("unknown field") => Error::UnknownField(text),
+        Category::Data => Error::InvalidBody(text),
+        Category::Syntax | Category::Eof | Category::Io => Error::MalformedJson(text),
+    }
+}
+
+/// Parses a JSON request body, classifying failures the way the contract wants them. Every body
+/// of the API is a JSON object: serde would also read a struct from an array (`[]`), which is
+/// refused here by reading the object first.
 pub fn parse_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, Error> {
     if body.iter().all(u8::is_ascii_whitespace) {
         return Err(Error::MalformedJson("the request body is empty".into()));
     }
-    serde_json::from_slice(body).map_err(|e| {
-        use serde_json::error::Category;
-        let text = e.to_string();
-        match e.classify() {
-            Category::Data if text.starts_with("unknown field") => Error::UnknownField(text),
-            Category::Data => Error::InvalidBody(text),
-            Category::Syntax | Category::Eof | Category::Io => Error::MalformedJson(text),
-        }
-    })
+    let object: Map<String, Value> = serde_json::from_slice(body).map_err(classify)?;
+    T::deserialize(Value::Object(object)).map_err(classify)
+}
+
+/// A nested JSON object (never an array, unlike a plain derived struct).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Object<T>(pub T);
+
+impl<'de, T: DeserializeOwned> Deserialize<'de> for Object<T> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let object = Map::<String, Value>::deserialize(d)?;
+        T::deserialize(Value::Object(object))
+            .map(Object)
+            .map_err(de::Error::custom)
+    }
 }
 
 /// A JSON integer. Unlike `i64` it accepts integers too large for 64 bits (saturating, so that the
@@ -129,7 +148,9 @@ pub fn is_slug(s: &str) -> bool {
 
 fn is_http_url(s: &str) -> bool {
     match url::Url::parse(s) {
-        Ok(u) => matches!(u.scheme(), "http" | "https") && u.host_str().is_some_and(|h| !h.is_empty()),
+        Ok(u) => {
+            matches!(u.scheme(), "http" | "https") && u.host_str().is_some_and(|h| !h.is_empty())
+        }
         Err(_) => false,
     }
 }
@@ -168,7 +189,7 @@ pub struct ShopCreate {
     #[serde(default)]
     pub description: Option<String>,
     #[serde(default)]
-    pub shipping: Option<ShippingInput>,
+    pub shipping: Option<Object<ShippingInput>>,
 }
 
 /// A validated `POST /shops`.
@@ -191,7 +212,7 @@ impl ShopCreate {
         );
         let shipping = self
             .shipping
-            .map(|s| s.check(&mut c, "shipping"))
+            .map(|Object(s)| s.check(&mut c, "shipping"))
             .unwrap_or_default();
         c.finish(NewShop {
             name,
@@ -210,7 +231,7 @@ pub struct ShopPatch {
     #[serde(default)]
     pub description: Option<String>,
     #[serde(default)]
-    pub shipping: Option<ShippingInput>,
+    pub shipping: Option<Object<ShippingInput>>,
 }
 
 /// A validated shop change.
@@ -225,14 +246,17 @@ impl ShopPatch {
     pub fn validate(self) -> Result<ShopChanges, Error> {
         let mut c = Checker::default();
         if self.name.is_none() && self.description.is_none() && self.shipping.is_none() {
-            c.fail("", "the patch changes nothing: give at least one of name, description, shipping");
+            c.fail(
+                "",
+                "the patch changes nothing: give at least one of name, description, shipping",
+            );
         }
         let changes = ShopChanges {
             name: self.name.map(|n| c.text("name", &n, 1, SHOP_NAME_MAX)),
             description: self
                 .description
                 .map(|d| c.text("description", &d, 0, SHOP_DESCRIPTION_MAX)),
-            shipping: self.shipping.map(|s| s.check(&mut c, "shipping")),
+            shipping: self.shipping.map(|Object(s)| s.check(&mut c, "shipping")),
         };
         c.finish(changes)
     }
@@ -376,7 +400,12 @@ impl ProductCreate {
                 0,
                 DESCRIPTION_MAX,
             ),
-            price_cents: c.range("price_cents", self.price_cents, PRICE_CENTS_MIN, PRICE_CENTS_MAX),
+            price_cents: c.range(
+                "price_cents",
+                self.price_cents,
+                PRICE_CENTS_MIN,
+                PRICE_CENTS_MAX,
+            ),
             quantity: c.range("quantity", self.quantity.unwrap_or(Int(1)), 0, QUANTITY_MAX),
             category: check_category(&mut c, &self.category),
             tags: check_tags(&mut c, self.tags.unwrap_or_default()),
@@ -400,14 +429,19 @@ impl ProductPatch {
             price_cents: self
                 .price_cents
                 .map(|p| c.range("price_cents", p, PRICE_CENTS_MIN, PRICE_CENTS_MAX)),
-            quantity: self.quantity.map(|q| c.range("quantity", q, 0, QUANTITY_MAX)),
+            quantity: self
+                .quantity
+                .map(|q| c.range("quantity", q, 0, QUANTITY_MAX)),
             category: self.category.map(|cat| check_category(&mut c, &cat)),
             tags: self.tags.map(|t| check_tags(&mut c, t)),
             is_vintage: self.is_vintage,
             images: self.images.map(|i| check_images(&mut c, i)),
         };
         if changes.is_empty() && self.currency.is_none() {
-            c.fail("", "the patch changes nothing: give at least one writable field");
+            c.fail(
+                "",
+                "the patch changes nothing: give at least one writable field",
+            );
         }
         c.finish(changes)
     }
@@ -457,6 +491,7 @@ mod tests {
             (br#"{"title": "x", "price_cents": "12", "category": "a"}"#, 400),
             (br#"{"title": "x", "price_cents": 12.5, "category": "a"}"#, 400),
             (br#"{"title": "x", "price_cents": 1, "category": "a", "price": 9.99}"#, 400),
+            (br#"["x", 1, "a"]"#, 400),
             (br#"{"price_cents": 1, "category": "a"}"#, 400),
             (br#"{"title": "x", "price_cents": 0, "category": "a"}"#, 422),
             (br#"{"title": "x", "price_cents": -5, "category": "a"}"#, 422),
@@ -472,13 +507,19 @@ mod tests {
         ];
         for (body, status) in cases {
             let err = create(body).expect_err(&String::from_utf8_lossy(body));
-            assert_eq!(err.status(), *status, "{} -> {err:?}", String::from_utf8_lossy(body));
+            assert_eq!(
+                err.status(),
+                *status,
+                "{} -> {err:?}",
+                String::from_utf8_lossy(body)
+            );
         }
     }
 
     #[test]
     fn integral_floats_are_integers() {
-        let p = create(br#"{"title": "x", "price_cents": 1200.0, "category": "a"}"#).expect("valid");
+        let p =
+            create(br#"{"title": "x", "price_cents": 1200.0, "category": "a"}"#).expect("valid");
         assert_eq!(p.price_cents, 1200);
     }
 
@@ -495,8 +536,10 @@ mod tests {
 
     #[test]
     fn tags_are_trimmed_and_deduplicated() {
-        let p = create(&product_json(serde_json::json!({"tags": [" leather ", "Leather", "wallet"]})))
-            .expect("valid");
+        let p = create(&product_json(
+            serde_json::json!({"tags": [" leather ", "Leather", "wallet"]}),
+        ))
+        .expect("valid");
         assert_eq!(p.tags, ["leather", "wallet"]);
     }
 
@@ -506,7 +549,8 @@ mod tests {
         assert_eq!(err.expect_err("empty").status(), 422);
         let err = parse_json::<ShopPatch>(b"{}").and_then(ShopPatch::validate);
         assert_eq!(err.expect_err("empty").status(), 422);
-        let ok = parse_json::<ShopPatch>(br#"{"name": " New name "}"#).and_then(ShopPatch::validate);
+        let ok =
+            parse_json::<ShopPatch>(br#"{"name": " New name "}"#).and_then(ShopPatch::validate);
         assert_eq!(ok.expect("valid").name.as_deref(), Some("New name"));
     }
 
@@ -514,7 +558,11 @@ mod tests {
     fn shop_names_count_characters_not_bytes() {
         let name = "é".repeat(100);
         let body = serde_json::to_vec(&serde_json::json!({ "name": name })).expect("json");
-        assert!(parse_json::<ShopCreate>(&body).and_then(ShopCreate::validate).is_ok());
+        assert!(
+            parse_json::<ShopCreate>(&body)
+                .and_then(ShopCreate::validate)
+                .is_ok()
+        );
         let name = "é".repeat(101);
         let body = serde_json::to_vec(&serde_json::json!({ "name": name })).expect("json");
         let err = parse_json::<ShopCreate>(&body).and_then(ShopCreate::validate);

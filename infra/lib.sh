@@ -1,0 +1,91 @@
+# Shared shell helpers of the local stack (sourced by dev.sh and test.sh).
+# Every process started here runs in its own session (setsid) so that stopping it stops its children.
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+VENV="$ROOT/.venv"
+export PATH="$VENV/bin:$PATH"
+LOCAL_DIR="$ROOT/.local"
+mkdir -p "$LOCAL_DIR"
+
+# Dummy credentials and a region for the emulator (moto accepts any).
+export AWS_REGION="${AWS_REGION:-us-east-1}"
+export AWS_DEFAULT_REGION="$AWS_REGION"
+export AWS_ACCESS_KEY_ID="${AWS_ACCESS_KEY_ID:-test}"
+export AWS_SECRET_ACCESS_KEY="${AWS_SECRET_ACCESS_KEY:-test}"
+
+log() { printf '\033[1;34m[bazaar]\033[0m %s\n' "$*" >&2; }
+die() { printf '\033[1;31m[bazaar]\033[0m %s\n' "$*" >&2; exit 1; }
+
+# free_port: an unused TCP port on the loopback interface.
+free_port() {
+  "$VENV/bin/python" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
+}
+
+# answers URL: true when something answers HTTP at URL (any status).
+answers() { curl -s -o /dev/null --max-time 2 "$1"; }
+
+# wait_for URL SECONDS [STATUS [PID]]: wait until URL answers (with STATUS when given);
+# gives up early when process PID has exited.
+wait_for() {
+  local url="$1" deadline=$((SECONDS + $2)) want="${3:-}" pid="${4:-}" code
+  while (( SECONDS < deadline )); do
+    if [[ -n "$pid" ]] && ! kill -0 "$pid" 2>/dev/null; then
+      return 1
+    fi
+    code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 5 "$url" || true)
+    if [[ -n "$want" && "$code" == "$want" ]] || [[ -z "$want" && "$code" != "000" ]]; then
+      return 0
+    fi
+    sleep 0.5
+  done
+  return 1
+}
+
+STARTED_PIDS=()
+
+# start NAME LOGFILE CMD...: run CMD in its own session in the background, remember its pid.
+start() {
+  local name="$1" logfile="$2"; shift 2
+  setsid "$@" >"$logfile" 2>&1 < /dev/null &
+  local pid=$!
+  STARTED_PIDS+=("$pid")
+  echo "$pid" > "$LOCAL_DIR/$name.pid"
+  log "started $name (pid $pid, log $logfile)"
+}
+
+# stop_all: stop every process group this script started, then make sure they are gone.
+stop_all() {
+  local pid
+  for pid in "${STARTED_PIDS[@]}"; do
+    kill -TERM -- "-$pid" 2>/dev/null || true
+  done
+  for _ in $(seq 1 50); do
+    local alive=0
+    for pid in "${STARTED_PIDS[@]}"; do
+      if kill -0 -- "-$pid" 2>/dev/null; then alive=1; fi
+    done
+    (( alive == 0 )) && break
+    sleep 0.1
+  done
+  for pid in "${STARTED_PIDS[@]}"; do
+    kill -KILL -- "-$pid" 2>/dev/null || true
+  done
+  STARTED_PIDS=()
+}
+
+# start_moto URL: start moto in server mode at URL unless something already answers there
+# (LocalStack, or a moto you started yourself).
+start_moto() {
+  local url="$1" hostport host port
+  if answers "$url"; then
+    log "an AWS emulator already answers at $url; using it"
+    return 0
+  fi
+  hostport="${url#*://}"; hostport="${hostport%%/*}"
+  host="${hostport%:*}"; port="${hostport##*:}"
+  start moto "$LOCAL_DIR/moto-$port.log" "$VENV/bin/python" "$ROOT/infra/moto_server.py" "$host" "$port"
+  wait_for "$url/moto-api/" 60 "" "${STARTED_PIDS[-1]}" || die "moto did not start at $url (see $LOCAL_DIR/moto-$port.log)"
+}
+
+# local_tool ARGS...: run the bazaar-local tool (built by cargo).
+local_tool() { "$ROOT/target/debug/bazaar-local" "$@"; }

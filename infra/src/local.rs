@@ -1,0 +1,348 @@
+//! The local stack's view of the template: resource names, DynamoDB provisioning, the cargo-lambda
+//! router and the functions' environment, all derived from `template.yaml`.
+
+use crate::template::{HttpRoute, Template, getatt_target, ref_target, scalar};
+use aws_sdk_dynamodb::Client;
+use aws_sdk_dynamodb::error::ProvideErrorMetadata;
+use aws_sdk_dynamodb::types::{
+    AttributeDefinition, BillingMode, GlobalSecondaryIndex, KeySchemaElement, KeyType, Projection,
+    ProjectionType, ScalarAttributeType, StreamSpecification, StreamViewType,
+    TimeToLiveSpecification,
+};
+use serde_yaml_ng::Value;
+use std::collections::BTreeMap;
+
+/// Anything that stops the local stack from being set up.
+#[derive(Debug, thiserror::Error)]
+pub enum InfraError {
+    #[error(transparent)]
+    Template(#[from] crate::template::TemplateError),
+    #[error("{0}")]
+    Shape(String),
+    #[error("AWS call failed: {0}")]
+    Aws(String),
+}
+
+pub(crate) fn aws_err(e: impl std::fmt::Debug + ProvideErrorMetadata) -> InfraError {
+    InfraError::Aws(match (e.code(), e.message()) {
+        (Some(c), Some(m)) => format!("{c}: {m}"),
+        _ => format!("{e:?}"),
+    })
+}
+
+fn shape(msg: impl Into<String>) -> InfraError {
+    InfraError::Shape(msg.into())
+}
+
+/// How template resources are named locally: `<prefix>-<LogicalId>`, so that several stacks
+/// (a developer's `make dev`, a test run) can share one emulator.
+#[derive(Debug, Clone)]
+pub struct LocalNames {
+    pub prefix: String,
+}
+
+impl LocalNames {
+    pub fn new(prefix: impl Into<String>) -> Self {
+        Self {
+            prefix: prefix.into(),
+        }
+    }
+
+    pub fn resource(&self, logical_id: &str) -> String {
+        format!("{}-{logical_id}", self.prefix)
+    }
+}
+
+fn str_field<'a>(v: &'a Value, field: &str, ctx: &str) -> Result<&'a str, InfraError> {
+    v.get(field)
+        .and_then(Value::as_str)
+        .ok_or_else(|| shape(format!("{ctx}: missing {field}")))
+}
+
+fn key_schema(v: &Value, ctx: &str) -> Result<Vec<KeySchemaElement>, InfraError> {
+    v.as_sequence()
+        .ok_or_else(|| shape(format!("{ctx}: KeySchema is not a list")))?
+        .iter()
+        .map(|k| {
+            KeySchemaElement::builder()
+                .attribute_name(str_field(k, "AttributeName", ctx)?)
+                .key_type(KeyType::from(str_field(k, "KeyType", ctx)?))
+                .build()
+                .map_err(|e| shape(format!("{ctx}: {e}")))
+        })
+        .collect()
+}
+
+/// Creates the table declared as `logical_id` in the template under `name`, with its keys,
+/// indexes, stream and TTL. An existing table is left as it is.
+pub async fn create_table(
+    client: &Client,
+    template: &Template,
+    logical_id: &str,
+    name: &str,
+) -> Result<(), InfraError> {
+    let props = template
+        .resource(logical_id)
+        .and_then(|r| r.get("Properties"))
+        .ok_or_else(|| shape(format!("{logical_id}: no Properties")))?;
+    let mut req = client
+        .create_table()
+        .table_name(name)
+        .billing_mode(BillingMode::PayPerRequest);
+    for def in props
+        .get("AttributeDefinitions")
+        .and_then(Value::as_sequence)
+        .ok_or_else(|| shape(format!("{logical_id}: no AttributeDefinitions")))?
+    {
+        req = req.attribute_definitions(
+            AttributeDefinition::builder()
+                .attribute_name(str_field(def, "AttributeName", logical_id)?)
+                .attribute_type(ScalarAttributeType::from(str_field(
+                    def,
+                    "AttributeType",
+                    logical_id,
+                )?))
+                .build()
+                .map_err(|e| shape(e.to_string()))?,
+        );
+    }
+    let keys = props
+        .get("KeySchema")
+        .ok_or_else(|| shape(format!("{logical_id}: no KeySchema")))?;
+    req = req.set_key_schema(Some(key_schema(keys, logical_id)?));
+    for gsi in props
+        .get("GlobalSecondaryIndexes")
+        .and_then(Value::as_sequence)
+        .into_iter()
+        .flatten()
+    {
+        let index = str_field(gsi, "IndexName", logical_id)?;
+        let projection = gsi
+            .get("Projection")
+            .and_then(|p| p.get("ProjectionType"))
+            .and_then(Value::as_str)
+            .unwrap_or("ALL");
+        req = req.global_secondary_indexes(
+            GlobalSecondaryIndex::builder()
+                .index_name(index)
+                .set_key_schema(Some(key_schema(
+                    gsi.get("KeySchema")
+                        .ok_or_else(|| shape(format!("{index}: no KeySchema")))?,
+                    index,
+                )?))
+                .projection(
+                    Projection::builder()
+                        .projection_type(ProjectionType::from(projection))
+                        .build(),
+                )
+                .build()
+                .map_err(|e| shape(e.to_string()))?,
+        );
+    }
+    if let Some(view) = props
+        .get("StreamSpecification")
+        .and_then(|s| s.get("StreamViewType"))
+        .and_then(Value::as_str)
+    {
+        req = req.stream_specification(
+            StreamSpecification::builder()
+                .stream_enabled(true)
+                .stream_view_type(StreamViewType::from(view))
+                .build()
+                .map_err(|e| shape(e.to_string()))?,
+        );
+    }
+    match req.send().await {
+        Ok(_) => {}
+        Err(e) if e.code() == Some("ResourceInUseException") => return Ok(()),
+        Err(e) => return Err(aws_err(e)),
+    }
+    if let Some(ttl) = props.get("TimeToLiveSpecification") {
+        let enabled = ttl.get("Enabled").and_then(Value::as_bool).unwrap_or(false);
+        if enabled {
+            client
+                .update_time_to_live()
+                .table_name(name)
+                .time_to_live_specification(
+                    TimeToLiveSpecification::builder()
+                        .attribute_name(str_field(ttl, "AttributeName", logical_id)?)
+                        .enabled(true)
+                        .build()
+                        .map_err(|e| shape(e.to_string()))?,
+                )
+                .send()
+                .await
+                .map_err(aws_err)?;
+        }
+    }
+    Ok(())
+}
+
+/// Creates every table of the template; returns `(logical id, local name)` pairs.
+pub async fn provision(
+    client: &Client,
+    template: &Template,
+    names: &LocalNames,
+) -> Result<Vec<(String, String)>, InfraError> {
+    let mut created = Vec::new();
+    for (id, _) in template.resources_of_type("AWS::DynamoDB::Table") {
+        let name = names.resource(id);
+        create_table(client, template, id, &name).await?;
+        created.push((id.to_owned(), name));
+    }
+    Ok(created)
+}
+
+/// The cargo-lambda router (`CargoLambda.toml`) that serves the template's routes locally.
+pub fn router_toml(routes: &[HttpRoute]) -> String {
+    let mut by_path: BTreeMap<&str, Vec<&HttpRoute>> = BTreeMap::new();
+    for r in routes {
+        by_path.entry(r.path.as_str()).or_default().push(r);
+    }
+    let mut out = String::from(
+        "# Generated from template.yaml by `make routes` (bazaar-local routes). Do not edit by hand:\n\
+         # the test `router_matches_template` fails when this file and the template disagree.\n\
+         # cargo lambda watch reads it to send each API route to the function that serves it in AWS.\n\n\
+         [watch.router]\n",
+    );
+    for (path, routes) in by_path {
+        let entries: Vec<String> = routes
+            .iter()
+            .map(|r| {
+                format!(
+                    "{{ method = \"{}\", function = \"{}\" }}",
+                    r.method, r.function
+                )
+            })
+            .collect();
+        out.push_str(&format!("\"{path}\" = [{}]\n", entries.join(", ")));
+    }
+    out
+}
+
+/// Reads routes back out of a `CargoLambda.toml`, sorted like [`Template::http_routes`].
+pub fn routes_from_router_toml(text: &str) -> Result<Vec<HttpRoute>, InfraError> {
+    #[derive(serde::Deserialize)]
+    struct Entry {
+        method: String,
+        function: String,
+    }
+    #[derive(serde::Deserialize)]
+    struct Watch {
+        router: BTreeMap<String, Vec<Entry>>,
+    }
+    #[derive(serde::Deserialize)]
+    struct File {
+        watch: Watch,
+    }
+    let file: File = toml::from_str(text).map_err(|e| shape(format!("CargoLambda.toml: {e}")))?;
+    let mut routes: Vec<HttpRoute> = file
+        .watch
+        .router
+        .into_iter()
+        .flat_map(|(path, entries)| {
+            entries.into_iter().map(move |e| HttpRoute {
+                path: path.clone(),
+                method: e.method.to_uppercase(),
+                function: e.function,
+            })
+        })
+        .collect();
+    routes.sort();
+    Ok(routes)
+}
+
+/// Settings every local function gets on top of the template's: local auth and the emulator.
+pub const LOCAL_OVERRIDES: &[(&str, &str)] = &[("AUTH_MODE", "local")];
+
+/// The environment of all local functions: the template's variables with `!Ref`s resolved to
+/// local resource names and parameter defaults; a variable set in `process_env` wins (so
+/// `HOLD_SECONDS=2 make dev` works), and the local overrides apply last.
+pub fn local_environment(
+    template: &Template,
+    names: &LocalNames,
+    process_env: &dyn Fn(&str) -> Option<String>,
+) -> Result<BTreeMap<String, String>, InfraError> {
+    let resolve = |v: &Value| -> Option<String> {
+        if let Some(target) = ref_target(v) {
+            if template.resource(target).is_some() {
+                return Some(names.resource(target));
+            }
+            return template.parameter_default(target);
+        }
+        if let Some((resource, attr)) = getatt_target(v) {
+            // Queues are addressed by URL locally; other attributes have no local meaning.
+            return (attr == "QueueName").then(|| names.resource(&resource));
+        }
+        scalar(v)
+    };
+    let mut env = BTreeMap::new();
+    for f in template.functions()? {
+        for (k, v) in template.function_environment(&f.logical_id, &resolve)? {
+            if let Some(existing) = env.get(&k) {
+                if existing != &v {
+                    return Err(shape(format!(
+                        "functions disagree on {k} ({existing} vs {v}); the local stack shares one environment"
+                    )));
+                }
+            }
+            env.insert(k, v);
+        }
+    }
+    for (k, v) in env.iter_mut() {
+        if let Some(over) = process_env(k) {
+            *v = over;
+        }
+    }
+    for (k, v) in LOCAL_OVERRIDES {
+        env.insert((*k).to_owned(), (*v).to_owned());
+    }
+    Ok(env)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::template::repo_root;
+
+    #[test]
+    fn router_round_trips() {
+        let t = Template::load_repo().expect("template");
+        let routes = t.http_routes().expect("routes");
+        let text = router_toml(&routes);
+        assert_eq!(routes_from_router_toml(&text).expect("parses"), routes);
+    }
+
+    /// The committed router must serve exactly the template's routes (run `make routes` to fix).
+    #[test]
+    fn router_matches_template() {
+        let t = Template::load_repo().expect("template");
+        let committed = std::fs::read_to_string(repo_root().join("CargoLambda.toml"))
+            .expect("CargoLambda.toml exists");
+        let from_template = t.http_routes().expect("routes");
+        let from_router = routes_from_router_toml(&committed).expect("router parses");
+        assert_eq!(
+            from_router, from_template,
+            "CargoLambda.toml and template.yaml disagree: run `make routes`"
+        );
+        assert_eq!(
+            committed,
+            router_toml(&from_template),
+            "CargoLambda.toml is not the generated one: run `make routes`"
+        );
+    }
+
+    #[test]
+    fn environment_resolves_refs_and_honours_overrides() {
+        let t = Template::load_repo().expect("template");
+        let names = LocalNames::new("bazaar-test");
+        let env = local_environment(&t, &names, &|k| {
+            (k == "HOLD_SECONDS").then(|| "2".to_owned())
+        })
+        .expect("env");
+        assert_eq!(env["TABLE_NAME"], "bazaar-test-Table");
+        assert_eq!(env["HOLD_SECONDS"], "2");
+        assert_eq!(env["AUTH_MODE"], "local");
+        assert_eq!(env["LOG_LEVEL"], "info");
+    }
+}

@@ -7,7 +7,7 @@ PYTHON ?= python3
 VENV := .venv
 STAMP := $(VENV)/.installed-$(shell sha1sum infra/requirements.txt | cut -c1-12)
 
-.PHONY: dev test lint fmt routes token build-lambda deploy clean
+.PHONY: dev test lint fmt routes events token build-lambda deploy clean
 
 $(STAMP): infra/requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -34,6 +34,10 @@ fmt:
 ## make routes: regenerate CargoLambda.toml (the local router) from template.yaml
 routes:
 	cargo run -q -p bazaar-infra --bin bazaar-local -- routes
+
+## make events: regenerate the sample events of events/ (one per route, for `cargo lambda invoke`)
+events:
+	cargo run -q -p bazaar-infra --bin bazaar-local -- events
 
 ## make token USER=alice: a local bearer token (AUTH_MODE=local, HS256, 24 h)
 token:

@@ -191,3 +191,44 @@ async fn one_shop_per_owner_under_concurrency() {
             .all(|r| r.status == 409 && r.body["code"] == "shop_exists")
     );
 }
+
+/// Every sample event in events/ is a valid invocation: sent to the local Lambda invoke API
+/// (what `cargo lambda invoke --data-file` does), each gets an API Gateway response, never a 5xx.
+#[tokio::test]
+async fn sample_events_invoke() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../events");
+    let http = reqwest::Client::new();
+    let mut invoked = 0;
+    for function in std::fs::read_dir(&dir).expect("events/ exists") {
+        let function = function.expect("entry").path();
+        let name = function
+            .file_name()
+            .and_then(|n| n.to_str())
+            .expect("name")
+            .to_owned();
+        for file in std::fs::read_dir(&function).expect("function dir") {
+            let file = file.expect("entry").path();
+            let event = std::fs::read(&file).expect("readable");
+            let url = format!(
+                "{}/2015-03-31/functions/{name}/invocations",
+                bazaar_e2e::api_url()
+            );
+            let reply: serde_json::Value = http
+                .post(url)
+                .body(event)
+                .send()
+                .await
+                .expect("invoke API answers")
+                .json()
+                .await
+                .expect("an API Gateway response");
+            let status = reply["statusCode"].as_u64().expect("statusCode");
+            assert!((200..500).contains(&status), "{}: {reply}", file.display());
+            if file.ends_with("health.json") {
+                assert_eq!(status, 200);
+            }
+            invoked += 1;
+        }
+    }
+    assert!(invoked >= 8, "every catalog route has an event ({invoked})");
+}

@@ -3,6 +3,7 @@
 //! environment (`local::local_environment`); plus the deterministic demo catalog (`seed`) and
 //! helpers for integration tests against the emulator (`testing`).
 
+pub mod events;
 pub mod local;
 pub mod seed;
 pub mod seed_data;

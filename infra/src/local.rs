@@ -279,12 +279,12 @@ pub fn local_environment(
     let mut env = BTreeMap::new();
     for f in template.functions()? {
         for (k, v) in template.function_environment(&f.logical_id, &resolve)? {
-            if let Some(existing) = env.get(&k) {
-                if existing != &v {
-                    return Err(shape(format!(
-                        "functions disagree on {k} ({existing} vs {v}); the local stack shares one environment"
-                    )));
-                }
+            if let Some(existing) = env.get(&k)
+                && existing != &v
+            {
+                return Err(shape(format!(
+                    "functions disagree on {k} ({existing} vs {v}); the local stack shares one environment"
+                )));
             }
             env.insert(k, v);
         }

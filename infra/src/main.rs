@@ -2,6 +2,7 @@
 //!
 //! ```text
 //! bazaar-local routes [--check]         write (or check) CargoLambda.toml from template.yaml
+//! bazaar-local events                   write events/<function>/<route>.json for `cargo lambda invoke`
 //! bazaar-local env                      print the functions' local environment (KEY=VALUE lines)
 //! bazaar-local provision                create the template's tables in the emulator
 //! bazaar-local seed                     load the demo catalog (SEED_SHOPS, SEED_PRODUCTS, SEED)
@@ -31,7 +32,7 @@ fn names() -> LocalNames {
 }
 
 async fn dynamo() -> aws_sdk_dynamodb::Client {
-    aws_sdk_dynamodb::Client::new(&bazaar::dynamo::sdk_config().await)
+    bazaar::dynamo::client(&bazaar::dynamo::sdk_config().await)
 }
 
 async fn run(args: &[String]) -> Result<(), BoxError> {
@@ -51,6 +52,17 @@ async fn run(args: &[String]) -> Result<(), BoxError> {
             } else {
                 std::fs::write(&path, text)?;
                 eprintln!("wrote {}", path.display());
+            }
+        }
+        Some("events") => {
+            let ids = bazaar_infra::events::SampleIds::from_default_seed();
+            for (file, event) in bazaar_infra::events::all(&template, &ids)? {
+                let path = repo_root().join(&file);
+                if let Some(dir) = path.parent() {
+                    std::fs::create_dir_all(dir)?;
+                }
+                std::fs::write(&path, serde_json::to_string_pretty(&event)? + "\n")?;
+                eprintln!("wrote {file}");
             }
         }
         Some("env") => {
@@ -109,7 +121,7 @@ async fn run(args: &[String]) -> Result<(), BoxError> {
         }
         _ => {
             return Err(
-                "usage: bazaar-local routes [--check] | env | provision | seed | token USER [TTL]"
+                "usage: bazaar-local routes [--check] | events | env | provision | seed | token USER [TTL]"
                     .into(),
             );
         }

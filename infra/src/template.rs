@@ -115,6 +115,15 @@ impl Template {
 
     /// Every `HttpApi` event of every function, sorted by path then method.
     pub fn http_routes(&self) -> Result<Vec<HttpRoute>, TemplateError> {
+        Ok(self
+            .http_routes_with_names()?
+            .into_iter()
+            .map(|(route, _)| route)
+            .collect())
+    }
+
+    /// Every `HttpApi` event with its event name (e.g. `GetShop`), sorted by route.
+    pub fn http_routes_with_names(&self) -> Result<Vec<(HttpRoute, String)>, TemplateError> {
         let mut routes = Vec::new();
         for function in self.functions()? {
             let Some(events) = self
@@ -143,11 +152,14 @@ impl Template {
                             ))
                         })
                 };
-                routes.push(HttpRoute {
-                    path: field("Path")?,
-                    method: field("Method")?.to_uppercase(),
-                    function: function.binary.clone(),
-                });
+                routes.push((
+                    HttpRoute {
+                        path: field("Path")?,
+                        method: field("Method")?.to_uppercase(),
+                        function: function.binary.clone(),
+                    },
+                    name.as_str().unwrap_or_default().to_owned(),
+                ));
             }
         }
         routes.sort();

@@ -24,9 +24,9 @@ pub async fn emulator_config() -> aws_config::SdkConfig {
         .await
 }
 
-/// A DynamoDB client for the emulator.
+/// A DynamoDB client for the emulator (counting its calls, like the functions' clients).
 pub async fn dynamo() -> Client {
-    Client::new(&emulator_config().await)
+    bazaar::dynamo::client(&emulator_config().await)
 }
 
 /// A new, empty table with the template's `Table` schema, unique to the calling test.

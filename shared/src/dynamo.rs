@@ -33,6 +33,15 @@ pub async fn sdk_config() -> aws_config::SdkConfig {
     aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await
 }
 
+/// A DynamoDB client built from `sdk` whose round trips are counted per request
+/// (see [`crate::telemetry::counting_aws_calls`]).
+pub fn client(sdk: &aws_config::SdkConfig) -> Client {
+    let config = aws_sdk_dynamodb::config::Builder::from(sdk)
+        .interceptor(crate::telemetry::CountAwsCalls)
+        .build();
+    Client::from_conf(config)
+}
+
 /// Maps an SDK failure: throttling and transport trouble are `503` (retryable), the rest `500`.
 pub fn from_sdk<E, R>(err: SdkError<E, R>) -> Error
 where
@@ -364,7 +373,7 @@ impl DynamoCatalog {
 
     /// The adapter over a client built from `sdk` (one per cold start).
     pub fn from_sdk_config(sdk: &aws_config::SdkConfig, table: impl Into<String>) -> Self {
-        Self::new(Client::new(sdk), table)
+        Self::new(client(sdk), table)
     }
 
     pub fn client(&self) -> &Client {

@@ -2,7 +2,7 @@
 //! per-request wrapper that sets up the log span and maps errors exactly once.
 
 use crate::error::Error;
-use crate::telemetry::Metrics;
+use crate::telemetry::{Metrics, counting_aws_calls};
 use crate::validate::parse_json;
 use lambda_http::http::{HeaderValue, Method, StatusCode, header};
 use lambda_http::request::RequestContext;
@@ -141,10 +141,10 @@ pub fn problem_response(err: &Error, request_id: &str) -> Response<Body> {
         header::CONTENT_TYPE,
         HeaderValue::from_static("application/problem+json"),
     );
-    if let Error::MethodNotAllowed { allow, .. } = err {
-        if let Ok(v) = HeaderValue::from_str(&allow.join(", ")) {
-            response.headers_mut().insert(header::ALLOW, v);
-        }
+    if let Error::MethodNotAllowed { allow, .. } = err
+        && let Ok(v) = HeaderValue::from_str(&allow.join(", "))
+    {
+        response.headers_mut().insert(header::ALLOW, v);
     }
     response
 }
@@ -152,10 +152,10 @@ pub fn problem_response(err: &Error, request_id: &str) -> Response<Body> {
 /// The id that ties a request's logs, metrics and problem responses together: API Gateway's
 /// request id when there is one, else the Lambda invocation id.
 pub fn request_id(req: &Request) -> String {
-    if let Some(RequestContext::ApiGatewayV2(ctx)) = req.request_context_ref() {
-        if let Some(id) = ctx.request_id.as_deref().filter(|id| !id.is_empty()) {
-            return id.to_owned();
-        }
+    if let Some(RequestContext::ApiGatewayV2(ctx)) = req.request_context_ref()
+        && let Some(id) = ctx.request_id.as_deref().filter(|id| !id.is_empty())
+    {
+        return id.to_owned();
     }
     req.lambda_context_ref()
         .map(|c| c.request_id.clone())
@@ -182,7 +182,9 @@ where
     let span =
         tracing::info_span!("request", request_id = %request_id, method = %method, path = %path);
     async move {
-        let response = match handler(req).await {
+        // Boxed: a handler's future holds every SDK call's state and can be tens of KiB.
+        let (result, aws_calls) = counting_aws_calls(Box::pin(handler(req))).await;
+        let response = match result {
             Ok(response) => response,
             Err(err) => {
                 if err.is_server_error() {
@@ -206,6 +208,7 @@ where
         };
         tracing::info!(
             status = response.status().as_u16(),
+            aws_calls,
             latency_ms = started.elapsed().as_secs_f64() * 1000.0,
             "request done"
         );

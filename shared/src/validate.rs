@@ -340,10 +340,10 @@ impl ProductChanges {
 }
 
 fn check_currency(c: &mut Checker, currency: Option<&str>) {
-    if let Some(cur) = currency {
-        if cur != CURRENCY {
-            c.fail("currency", format!("must be \"{CURRENCY}\""));
-        }
+    if let Some(cur) = currency
+        && cur != CURRENCY
+    {
+        c.fail("currency", format!("must be \"{CURRENCY}\""));
     }
 }
 

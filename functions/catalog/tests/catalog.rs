@@ -4,6 +4,7 @@
 use bazaar::auth::mint_local_token;
 use bazaar::config::Config;
 use bazaar::dynamo::DynamoCatalog;
+use bazaar::telemetry::counting_aws_calls;
 use bazaar_infra::template::Template;
 use catalog::{App, ROUTES};
 use lambda_http::http::Request;
@@ -20,6 +21,8 @@ struct Reply {
     status: u16,
     content_type: String,
     body: Value,
+    /// DynamoDB round trips the request made.
+    aws_calls: u32,
 }
 
 impl Harness {
@@ -53,11 +56,9 @@ impl Harness {
             Some(b) => Body::Binary(b),
             None => Body::Empty,
         };
-        let response = self
-            .app
-            .handle(builder.body(body).expect("request"))
-            .await
-            .expect("handler never returns Err");
+        let (response, aws_calls) =
+            counting_aws_calls(self.app.handle(builder.body(body).expect("request"))).await;
+        let response = response.expect("handler never returns Err");
         let status = response.status().as_u16();
         let content_type = response
             .headers()
@@ -85,6 +86,7 @@ impl Harness {
             status,
             content_type,
             body,
+            aws_calls,
         }
     }
 
@@ -685,6 +687,113 @@ async fn racing_shop_creations_keep_uniqueness() {
             .filter(|r| r.status != 201)
             .all(|r| r.body["code"] == "name_taken")
     );
+}
+
+/// DynamoDB round trips per catalog operation: constant, and what docs/architecture.md states.
+#[tokio::test]
+async fn dynamodb_round_trips_per_route() {
+    let h = Harness::new("round-trips").await;
+    let shop = h.shop("gina", "Round Trip Goods").await;
+    let product = h.product("gina", &shop, 2).await;
+    let shop_path = format!("/shops/{shop}");
+    let product_path = format!("/products/{product}");
+    // (method, path, caller, body, expected status, expected DynamoDB calls)
+    type Case<'a> = (&'a str, String, Option<&'a str>, Option<Value>, u16, u32);
+    let cases: Vec<Case> = vec![
+        ("GET", "/health".into(), None, None, 200, 1),
+        (
+            "POST",
+            "/shops".into(),
+            Some("hank"),
+            Some(json!({"name": "Hank's Hats"})),
+            201,
+            1,
+        ),
+        ("GET", shop_path.clone(), None, None, 200, 1),
+        (
+            "PATCH",
+            shop_path.clone(),
+            Some("gina"),
+            Some(json!({"description": "d"})),
+            200,
+            1,
+        ),
+        (
+            "PATCH",
+            shop_path.clone(),
+            Some("gina"),
+            Some(json!({"name": "Round Trip Wares"})),
+            200,
+            3,
+        ),
+        (
+            "POST",
+            format!("{shop_path}/products"),
+            Some("gina"),
+            Some(json!({"title": "Ring", "price_cents": 900, "category": "jewelry"})),
+            201,
+            2,
+        ),
+        ("GET", product_path.clone(), None, None, 200, 2),
+        (
+            "PATCH",
+            product_path.clone(),
+            Some("gina"),
+            Some(json!({"price_cents": 1000})),
+            200,
+            2,
+        ),
+        // A non-owner's write fails its condition; the failure carries the old item, so telling
+        // 403 from 404 costs no extra read.
+        (
+            "PATCH",
+            product_path.clone(),
+            Some("mallory"),
+            Some(json!({"price_cents": 1})),
+            403,
+            1,
+        ),
+        (
+            "DELETE",
+            product_path.clone(),
+            Some("mallory"),
+            None,
+            403,
+            1,
+        ),
+        (
+            "PATCH",
+            shop_path.clone(),
+            Some("mallory"),
+            Some(json!({"description": "x"})),
+            403,
+            1,
+        ),
+        ("DELETE", product_path.clone(), Some("gina"), None, 204, 1),
+        // Validation and auth failures never reach DynamoDB.
+        (
+            "POST",
+            "/shops".into(),
+            None,
+            Some(json!({"name": "x"})),
+            401,
+            0,
+        ),
+        (
+            "POST",
+            "/shops".into(),
+            Some("ivy"),
+            Some(json!({"name": ""})),
+            422,
+            0,
+        ),
+        ("GET", "/products/not%20an%20id".into(), None, None, 404, 0),
+    ];
+    for (method, path, user, body, status, calls) in cases {
+        let r = h.call(method, &path, user, body).await;
+        assert_eq!(r.status, status, "{method} {path}: {}", r.body);
+        assert_eq!(r.aws_calls, calls, "{method} {path}");
+    }
 }
 
 /// The function's route table and template.yaml's routes for this function are the same set.

@@ -1,0 +1,202 @@
+//! Sample API Gateway (HTTP API, payload 2.0) events for `cargo lambda invoke`, one per route of
+//! the template, aimed at the default seeded catalog so that they work against `make dev`.
+//!
+//! Each event carries both the JWT authorizer's claims (what AWS passes) and a long-lived local
+//! bearer token (what `AUTH_MODE=local` verifies), so the same file works in either mode.
+
+use crate::seed::{SeedOptions, domain_catalog};
+use crate::seed_data;
+use crate::template::{HttpRoute, Template};
+use bazaar::auth::{DEFAULT_LOCAL_SECRET, mint_local_token};
+use serde_json::{Value, json};
+use std::collections::BTreeMap;
+
+/// The ids the sample events point at (from the default seed).
+#[derive(Debug, Clone)]
+pub struct SampleIds {
+    pub shop_id: String,
+    pub owner_id: String,
+    pub product_id: String,
+    pub deletable_product_id: String,
+}
+
+impl SampleIds {
+    pub fn from_default_seed() -> Self {
+        let opts = SeedOptions::default();
+        let catalog = seed_data::generate(opts.shops, opts.products, opts.seed);
+        let (shops, products) = domain_catalog(&catalog, chrono::Utc::now());
+        let shop = &shops[0];
+        let mut own = products.iter().filter(|p| p.shop_id == shop.id);
+        let product = own.next().map(|p| p.id.clone()).unwrap_or_default();
+        let deletable = own.next_back().map(|p| p.id.clone()).unwrap_or_default();
+        SampleIds {
+            shop_id: shop.id.clone(),
+            owner_id: shop.owner_id.clone(),
+            product_id: product,
+            deletable_product_id: deletable,
+        }
+    }
+}
+
+/// `GetShop` → `get-shop`.
+fn kebab(name: &str) -> String {
+    let mut out = String::new();
+    for (i, c) in name.chars().enumerate() {
+        if c.is_ascii_uppercase() && i > 0 {
+            out.push('-');
+        }
+        out.push(c.to_ascii_lowercase());
+    }
+    out
+}
+
+/// What each sample does: who calls, which ids fill the path, and the body.
+fn sample(
+    route: &HttpRoute,
+    ids: &SampleIds,
+) -> (
+    Option<String>,
+    BTreeMap<&'static str, String>,
+    Option<Value>,
+) {
+    let mut params = BTreeMap::new();
+    let (user, body) = match (route.method.as_str(), route.path.as_str()) {
+        ("POST", "/shops") => (
+            Some("event-user".to_owned()),
+            Some(
+                json!({"name": "Event Sample Shop", "description": "Made by events/create-shop.json",
+                        "shipping": {"base_cents": 450, "per_extra_item_cents": 100}}),
+            ),
+        ),
+        ("PATCH", "/shops/{shop_id}") => (
+            Some(ids.owner_id.clone()),
+            Some(json!({"description": "Updated through events/update-shop.json"})),
+        ),
+        ("POST", "/shops/{shop_id}/products") => (
+            Some(ids.owner_id.clone()),
+            Some(
+                json!({"title": "Handcrafted leather billfold", "description": "Full grain cowhide, hand stitched.",
+                        "price_cents": 5400, "category": "bags-and-purses", "quantity": 1,
+                        "tags": ["leather", "wallet", "billfold"], "is_vintage": false}),
+            ),
+        ),
+        ("PATCH", "/products/{product_id}") => (
+            Some(ids.owner_id.clone()),
+            Some(json!({"price_cents": 4900})),
+        ),
+        ("DELETE", "/products/{product_id}") => (Some(ids.owner_id.clone()), None),
+        _ => (None, None),
+    };
+    if route.path.contains("{shop_id}") {
+        params.insert("shop_id", ids.shop_id.clone());
+    }
+    if route.path.contains("{product_id}") {
+        let id = if route.method == "DELETE" {
+            &ids.deletable_product_id
+        } else {
+            &ids.product_id
+        };
+        params.insert("product_id", id.clone());
+    }
+    (user, params, body)
+}
+
+/// The API Gateway v2 event for one route.
+pub fn event(route: &HttpRoute, name: &str, ids: &SampleIds) -> Value {
+    let (user, params, body) = sample(route, ids);
+    let mut path = route.path.clone();
+    for (k, v) in &params {
+        path = path.replace(&format!("{{{k}}}"), v);
+    }
+    let route_key = format!("{} {}", route.method, route.path);
+    let mut headers =
+        json!({"content-type": "application/json", "user-agent": "cargo-lambda-invoke"});
+    let mut context = json!({
+        "accountId": "123456789012", "apiId": "local", "domainName": "localhost", "domainPrefix": "local",
+        "http": {"method": route.method, "path": path, "protocol": "HTTP/1.1", "sourceIp": "127.0.0.1", "userAgent": "cargo-lambda-invoke"},
+        "requestId": format!("event-{name}"), "routeKey": route_key, "stage": "$default",
+        "time": "21/Nov/2026:00:00:00 +0000", "timeEpoch": 1_795_219_200_000_i64
+    });
+    if let Some(user) = &user {
+        // Valid until 2100: the public local secret only ever signs local test identities.
+        let token = mint_local_token(
+            DEFAULT_LOCAL_SECRET,
+            user,
+            4_102_444_800 - chrono::Utc::now().timestamp(),
+            Some(user),
+        )
+        .unwrap_or_default();
+        headers["authorization"] = Value::from(format!("Bearer {token}"));
+        context["authorizer"] =
+            json!({"jwt": {"claims": {"sub": user, "name": user}, "scopes": null}});
+    }
+    let mut event = json!({
+        "version": "2.0",
+        "routeKey": route_key,
+        "rawPath": path,
+        "rawQueryString": "",
+        "headers": headers,
+        "requestContext": context,
+        "isBase64Encoded": false
+    });
+    if !params.is_empty() {
+        event["pathParameters"] = json!(params);
+    }
+    if let Some(body) = body {
+        event["body"] = Value::from(body.to_string());
+    }
+    event
+}
+
+/// Every route's sample event as `(relative file path, event)`: `events/<binary>/<event-name>.json`.
+pub fn all(
+    template: &Template,
+    ids: &SampleIds,
+) -> Result<Vec<(String, Value)>, crate::template::TemplateError> {
+    let mut out = Vec::new();
+    for (route, name) in template.http_routes_with_names()? {
+        let file = format!("events/{}/{}.json", route.function, kebab(&name));
+        out.push((file, event(&route, &kebab(&name), ids)));
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn kebab_case() {
+        assert_eq!(kebab("GetShop"), "get-shop");
+        assert_eq!(kebab("Health"), "health");
+    }
+
+    /// Every template route has a committed sample event, and every committed event is a valid
+    /// API Gateway request for its route (run `make events` to regenerate).
+    #[test]
+    fn committed_events_cover_every_route() {
+        let template = Template::load_repo().expect("template");
+        let ids = SampleIds::from_default_seed();
+        let root = crate::template::repo_root();
+        for (file, expected) in all(&template, &ids).expect("events") {
+            let text = std::fs::read_to_string(root.join(&file))
+                .unwrap_or_else(|_| panic!("{file} is missing: run `make events`"));
+            let committed: Value = serde_json::from_str(&text).expect("valid JSON");
+            assert_eq!(committed["routeKey"], expected["routeKey"], "{file}");
+            assert_eq!(
+                committed["rawPath"], expected["rawPath"],
+                "{file}: run `make events`"
+            );
+            assert_eq!(
+                committed["body"], expected["body"],
+                "{file}: run `make events`"
+            );
+            let request =
+                lambda_http::request::from_str(&text).expect("a valid API Gateway v2 event");
+            assert_eq!(
+                request.method().as_str(),
+                expected["requestContext"]["http"]["method"]
+            );
+        }
+    }
+}

@@ -336,12 +336,21 @@ Resources:
     fn openapi_documents_every_deployed_route() {
         let text = std::fs::read_to_string(repo_root().join("api/openapi.yaml")).expect("openapi");
         let spec: Value = serde_yaml_ng::from_str(&text).expect("openapi parses");
-        for route in Template::load_repo().expect("template").http_routes().expect("routes") {
+        for route in Template::load_repo()
+            .expect("template")
+            .http_routes()
+            .expect("routes")
+        {
             let op = spec
                 .get("paths")
                 .and_then(|p| p.get(route.path.as_str()))
                 .and_then(|p| p.get(route.method.to_lowercase().as_str()));
-            assert!(op.is_some(), "{} {} is deployed but not in api/openapi.yaml", route.method, route.path);
+            assert!(
+                op.is_some(),
+                "{} {} is deployed but not in api/openapi.yaml",
+                route.method,
+                route.path
+            );
         }
     }
 

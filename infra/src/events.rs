@@ -26,7 +26,9 @@ impl SampleIds {
         let catalog = seed_data::generate(opts.shops, opts.products, opts.seed);
         let (shops, products) = domain_catalog(&catalog, chrono::Utc::now());
         let shop = &shops[0];
-        let mut own = products.iter().filter(|p| p.shop_id == shop.id);
+        let mut own = products
+            .iter()
+            .filter(|p| p.shop_id == shop.id && p.quantity > 0);
         let product = own.next().map(|p| p.id.clone()).unwrap_or_default();
         let deletable = own.next_back().map(|p| p.id.clone()).unwrap_or_default();
         SampleIds {
@@ -85,13 +87,21 @@ fn sample(
             Some(json!({"price_cents": 4900})),
         ),
         ("DELETE", "/products/{product_id}") => (Some(ids.owner_id.clone()), None),
+        ("POST", "/cart/items") => (
+            Some("event-buyer".to_owned()),
+            Some(json!({"product_id": ids.product_id, "quantity": 1})),
+        ),
+        ("PATCH", "/cart/items/{product_id}") => {
+            (Some("event-buyer".to_owned()), Some(json!({"quantity": 1})))
+        }
+        (_, path) if path.starts_with("/cart") => (Some("event-buyer".to_owned()), None),
         _ => (None, None),
     };
     if route.path.contains("{shop_id}") {
         params.insert("shop_id", ids.shop_id.clone());
     }
     if route.path.contains("{product_id}") {
-        let id = if route.method == "DELETE" {
+        let id = if route.method == "DELETE" && route.path.starts_with("/products") {
             &ids.deletable_product_id
         } else {
             &ids.product_id

@@ -116,6 +116,7 @@ pub fn domain_catalog(catalog: &Catalog, now: DateTime<Utc>) -> (Vec<Shop>, Vec<
                 created_at: created,
                 updated_at: created,
                 version: 1,
+                holds: Default::default(),
             }
         })
         .collect();

@@ -10,6 +10,7 @@
 //! Correctness lives in conditions: ownership is part of every write's condition expression, and
 //! the uniqueness locks are claimed in the same transaction as the shop they protect.
 
+use crate::cart::HoldEntry;
 use crate::error::Error;
 use crate::model::{Product, Shipping, Shop, new_id};
 use crate::ports::CatalogStore;
@@ -23,7 +24,7 @@ use aws_sdk_dynamodb::types::{
 };
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 
 pub type Item = HashMap<String, AttributeValue>;
 
@@ -98,26 +99,26 @@ pub mod keys {
     }
 }
 
-fn key(pk_sk: (String, String)) -> Item {
+pub(crate) fn key(pk_sk: (String, String)) -> Item {
     HashMap::from([
         (keys::PK.to_owned(), AttributeValue::S(pk_sk.0)),
         (keys::SK.to_owned(), AttributeValue::S(pk_sk.1)),
     ])
 }
 
-fn s(v: &str) -> AttributeValue {
+pub(crate) fn s(v: &str) -> AttributeValue {
     AttributeValue::S(v.to_owned())
 }
 
-fn to_item<T: Serialize>(value: &T) -> Result<Item, Error> {
+pub(crate) fn to_item<T: Serialize>(value: &T) -> Result<Item, Error> {
     serde_dynamo::to_item(value).map_err(Error::internal)
 }
 
-fn from_item<'a, T: Deserialize<'a>>(item: Item) -> Result<T, Error> {
+pub(crate) fn from_item<'a, T: Deserialize<'a>>(item: Item) -> Result<T, Error> {
     serde_dynamo::from_item(item).map_err(Error::internal)
 }
 
-fn to_av<T: Serialize>(value: &T) -> Result<AttributeValue, Error> {
+pub(crate) fn to_av<T: Serialize>(value: &T) -> Result<AttributeValue, Error> {
     serde_dynamo::to_attribute_value(value).map_err(Error::internal)
 }
 
@@ -203,6 +204,9 @@ pub struct ProductItem {
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
     pub version: i64,
+    /// Mirror of the product's hold items (slot → holder, expiry); see `crate::cart`.
+    #[serde(default)]
+    pub holds: BTreeMap<String, HoldEntry>,
 }
 
 fn category_index(category: &str, created_at: &DateTime<Utc>, id: &str) -> (String, String) {
@@ -236,6 +240,11 @@ impl ProductItem {
             created_at: p.created_at,
             updated_at: p.updated_at,
             version: p.version,
+            holds: p
+                .holds
+                .iter()
+                .map(|(slot, h)| (slot.to_string(), h.clone()))
+                .collect(),
         }
     }
 
@@ -255,6 +264,11 @@ impl ProductItem {
             created_at: self.created_at,
             updated_at: self.updated_at,
             version: self.version,
+            holds: self
+                .holds
+                .into_iter()
+                .filter_map(|(slot, h)| Some((slot.parse().ok()?, h)))
+                .collect(),
         }
     }
 }
@@ -303,29 +317,29 @@ pub fn product_item(product: &Product) -> Result<Item, Error> {
 
 /// Accumulates `SET` clauses with placeholder names and values.
 #[derive(Default)]
-struct UpdateBuilder {
-    sets: Vec<String>,
-    names: HashMap<String, String>,
-    values: HashMap<String, AttributeValue>,
+pub(crate) struct UpdateBuilder {
+    pub(crate) sets: Vec<String>,
+    pub(crate) names: HashMap<String, String>,
+    pub(crate) values: HashMap<String, AttributeValue>,
 }
 
 impl UpdateBuilder {
-    fn set(&mut self, attr: &str, value: AttributeValue) {
+    pub(crate) fn set(&mut self, attr: &str, value: AttributeValue) {
         let n = self.sets.len();
         self.names.insert(format!("#u{n}"), attr.to_owned());
         self.values.insert(format!(":u{n}"), value);
         self.sets.push(format!("#u{n} = :u{n}"));
     }
 
-    fn value(&mut self, placeholder: &str, value: AttributeValue) {
+    pub(crate) fn value(&mut self, placeholder: &str, value: AttributeValue) {
         self.values.insert(placeholder.to_owned(), value);
     }
 
-    fn name(&mut self, placeholder: &str, attr: &str) {
+    pub(crate) fn name(&mut self, placeholder: &str, attr: &str) {
         self.names.insert(placeholder.to_owned(), attr.to_owned());
     }
 
-    fn expression(&self, extra: &[&str]) -> String {
+    pub(crate) fn expression(&self, extra: &[&str]) -> String {
         let mut clauses: Vec<&str> = self.sets.iter().map(String::as_str).collect();
         clauses.extend_from_slice(extra);
         format!("SET {}", clauses.join(", "))
@@ -333,7 +347,7 @@ impl UpdateBuilder {
 }
 
 /// The reasons of a cancelled transaction, one per action (`"None"` for actions that passed).
-fn cancellation_codes(
+pub(crate) fn cancellation_codes(
     err: &SdkError<TransactWriteItemsError, aws_sdk_dynamodb::config::http::HttpResponse>,
 ) -> Option<Vec<String>> {
     match err {
@@ -350,7 +364,7 @@ fn cancellation_codes(
     }
 }
 
-fn failed(codes: &[String], index: usize) -> bool {
+pub(crate) fn failed(codes: &[String], index: usize) -> bool {
     codes
         .get(index)
         .is_some_and(|c| c == "ConditionalCheckFailed")
@@ -687,6 +701,7 @@ impl CatalogStore for DynamoCatalog {
             created_at: now,
             updated_at: now,
             version: 1,
+            holds: Default::default(),
         };
         self.client
             .put_item()
@@ -851,6 +866,7 @@ mod tests {
             created_at: now,
             updated_at: now,
             version: 1,
+            holds: Default::default(),
         };
         let item = to_item(&ProductItem::from_product(&p)).expect("to item");
         assert_eq!(item["pk"], AttributeValue::S("PRODUCT#p1".into()));

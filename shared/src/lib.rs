@@ -6,6 +6,8 @@
 //! the result. Everything they need to share lives here.
 
 pub mod auth;
+pub mod cart;
+pub mod cart_store;
 pub mod config;
 pub mod dynamo;
 pub mod error;

@@ -1,5 +1,6 @@
 //! The catalog's domain types. Money is integer cents everywhere; times are UTC.
 
+use crate::cart::{Holds, available_to};
 use chrono::{DateTime, SecondsFormat, Utc};
 use serde::{Deserialize, Serialize, Serializer};
 
@@ -125,9 +126,16 @@ pub struct Product {
     pub updated_at: DateTime<Utc>,
     /// Starts at 1 and grows by one with every change; consumers use it to ignore stale events.
     pub version: i64,
+    /// Who holds which units right now (the mirror of the hold items; see `crate::cart`).
+    pub holds: Holds,
 }
 
 impl Product {
+    /// Units `me` (or anyone, for `None`) could put in a cart now: stock minus other buyers' live holds.
+    pub fn available_to(&self, me: Option<&str>, now: i64) -> i64 {
+        available_to(self.quantity, &self.holds, me, now)
+    }
+
     /// The Product object of the API contract. `available` is the stock other buyers may still take.
     pub fn view(&self, shop: ShopSummary, available: i64) -> ProductView {
         ProductView {

@@ -2,6 +2,8 @@
 //! (`crate::dynamo`); handlers are generic over the trait so that the wiring is decided once in
 //! each function's `main`.
 
+use crate::cart::CartView;
+use crate::cart_store::Target;
 use crate::error::Error;
 use crate::model::{Product, Shop};
 use crate::validate::{NewProduct, NewShop, ProductChanges, ShopChanges};
@@ -58,4 +60,28 @@ pub trait CatalogStore: Send + Sync {
         caller: &str,
         id: &str,
     ) -> impl Future<Output = Result<Product, Error>> + Send;
+}
+
+/// Carts and the holds behind their lines. Every method answers the buyer's whole cart after it.
+pub trait CartStore: Send + Sync {
+    /// Adds units to the buyer's line (`Target::Add`) or sets it (`Target::Set`), holding every unit
+    /// for `hold_seconds`. `404` for an unknown product (or, for `Set`, a product not in the cart),
+    /// `409 unavailable` when the units cannot be held, `422` past the line or cart limits.
+    fn write_line(
+        &self,
+        user: &str,
+        product_id: &str,
+        target: Target,
+        hold_seconds: i64,
+    ) -> impl Future<Output = Result<CartView, Error>> + Send;
+
+    /// Removes the line and releases its holds at once. `404` when the cart has no such line.
+    fn remove_line(
+        &self,
+        user: &str,
+        product_id: &str,
+    ) -> impl Future<Output = Result<CartView, Error>> + Send;
+
+    /// The buyer's cart.
+    fn cart(&self, user: &str) -> impl Future<Output = Result<CartView, Error>> + Send;
 }

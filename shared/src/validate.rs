@@ -447,6 +447,43 @@ impl ProductPatch {
     }
 }
 
+/// `POST /cart/items`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CartItemAdd {
+    pub product_id: String,
+    #[serde(default)]
+    pub quantity: Option<Int>,
+}
+
+/// `PATCH /cart/items/{product_id}`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CartItemPatch {
+    pub quantity: Int,
+}
+
+fn check_line_quantity(c: &mut Checker, q: Int) -> i64 {
+    c.range("quantity", q, 1, crate::cart::MAX_LINE_QUANTITY)
+}
+
+impl CartItemAdd {
+    /// The product id (unchecked: an id that cannot exist is a `404` for the caller) and the units.
+    pub fn validate(self) -> Result<(String, i64), Error> {
+        let mut c = Checker::default();
+        let quantity = check_line_quantity(&mut c, self.quantity.unwrap_or(Int(1)));
+        c.finish((self.product_id, quantity))
+    }
+}
+
+impl CartItemPatch {
+    pub fn validate(self) -> Result<i64, Error> {
+        let mut c = Checker::default();
+        let quantity = check_line_quantity(&mut c, self.quantity);
+        c.finish(quantity)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -567,6 +604,40 @@ mod tests {
         let body = serde_json::to_vec(&serde_json::json!({ "name": name })).expect("json");
         let err = parse_json::<ShopCreate>(&body).and_then(ShopCreate::validate);
         assert_eq!(err.expect_err("too long").status(), 422);
+    }
+
+    #[test]
+    fn cart_quantities() {
+        let add = |b: &[u8]| parse_json::<CartItemAdd>(b).and_then(CartItemAdd::validate);
+        assert_eq!(
+            add(br#"{"product_id": "p"}"#).expect("default 1"),
+            ("p".into(), 1)
+        );
+        assert_eq!(
+            add(br#"{"product_id": "p", "quantity": 3}"#).expect("3").1,
+            3
+        );
+        for (body, status) in [
+            (&br#"{"product_id": "p", "quantity": 0}"#[..], 422),
+            (br#"{"product_id": "p", "quantity": -2}"#, 422),
+            (br#"{"product_id": "p", "quantity": 41}"#, 422),
+            (br#"{"product_id": "p", "quantity": 1.5}"#, 400),
+            (br#"{"product_id": "p", "quantity": "1"}"#, 400),
+            (br#"{"quantity": 1}"#, 400),
+            (br#"{"product_id": 7}"#, 400),
+            (br#"{"product_id": "p", "price_cents": 1}"#, 400),
+        ] {
+            assert_eq!(
+                add(body).expect_err("invalid").status(),
+                status,
+                "{}",
+                String::from_utf8_lossy(body)
+            );
+        }
+        let patch = |b: &[u8]| parse_json::<CartItemPatch>(b).and_then(CartItemPatch::validate);
+        assert_eq!(patch(br#"{"quantity": 2}"#).expect("2"), 2);
+        assert_eq!(patch(br#"{"quantity": 0}"#).expect_err("0").status(), 422);
+        assert_eq!(patch(br#"{}"#).expect_err("missing").status(), 400);
     }
 
     #[test]

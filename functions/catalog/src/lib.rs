@@ -55,6 +55,10 @@ pub struct App<S> {
     service: String,
 }
 
+fn now() -> i64 {
+    chrono::Utc::now().timestamp()
+}
+
 fn id_param(params: &Params, name: &str, resource: Resource) -> Result<String, Error> {
     let id = params.get(name)?;
     if is_plausible_id(id) {
@@ -121,22 +125,23 @@ impl<S: CatalogStore> App<S> {
                     .create_product(&caller.user_id, &shop_id, product)
                     .await?;
                 self.metric("ProductsCreated");
+                let available = product.available_to(Some(&caller.user_id), now());
                 json(
                     StatusCode::CREATED,
-                    &product.view(shop.summary(), product.quantity),
+                    &product.view(shop.summary(), available),
                 )
             }
             Op::GetProduct => {
+                let viewer = self.auth.optional(&req);
                 let id = id_param(&params, "product_id", Resource::Product)?;
                 let (product, shop) = self
                     .store
                     .get_product(&id)
                     .await?
                     .ok_or_else(|| Error::not_found(Resource::Product, &id))?;
-                json(
-                    StatusCode::OK,
-                    &product.view(shop.summary(), product.quantity),
-                )
+                let available =
+                    product.available_to(viewer.as_ref().map(|v| v.user_id.as_str()), now());
+                json(StatusCode::OK, &product.view(shop.summary(), available))
             }
             Op::UpdateProduct => {
                 let caller = self.auth.require(&req)?;
@@ -147,10 +152,8 @@ impl<S: CatalogStore> App<S> {
                     .update_product(&caller.user_id, &id, changes)
                     .await?;
                 self.metric("ProductsUpdated");
-                json(
-                    StatusCode::OK,
-                    &product.view(shop.summary(), product.quantity),
-                )
+                let available = product.available_to(Some(&caller.user_id), now());
+                json(StatusCode::OK, &product.view(shop.summary(), available))
             }
             Op::DeleteProduct => {
                 let caller = self.auth.require(&req)?;

@@ -1,0 +1,65 @@
+//! The add-to-cart function: `POST /cart/items` adds units to the buyer's line and holds them
+//! for `HOLD_SECONDS`. The holding rules live in `bazaar::cart`; the atomic write in
+//! `bazaar::cart_store`.
+
+use bazaar::auth::AuthMode;
+use bazaar::cart_store::Target;
+use bazaar::config::Config;
+use bazaar::error::{Error, Resource};
+use bazaar::http::{self, Route, is_plausible_id, json, json_body, match_route};
+use bazaar::ports::CartStore;
+use bazaar::telemetry::Metrics;
+use bazaar::validate::CartItemAdd;
+use lambda_http::http::StatusCode;
+use lambda_http::{Body, Request, Response};
+
+/// The one route of this function (template.yaml must agree; a test checks).
+pub const ROUTES: &[(Route, ())] = &[(Route::new("POST", "/cart/items"), ())];
+
+/// State built once per cold start.
+pub struct App<S> {
+    store: S,
+    auth: AuthMode,
+    hold_seconds: i64,
+    service: String,
+}
+
+impl<S: CartStore> App<S> {
+    pub fn new(store: S, config: &Config) -> Self {
+        Self {
+            store,
+            auth: config.auth.clone(),
+            hold_seconds: config.hold_seconds,
+            service: config.service.clone(),
+        }
+    }
+
+    pub async fn handle(&self, req: Request) -> Result<Response<Body>, lambda_http::Error> {
+        http::serve(&self.service, req, |req| self.add(req)).await
+    }
+
+    async fn add(&self, req: Request) -> Result<Response<Body>, Error> {
+        match_route(ROUTES, req.method().as_str(), req.uri().path())?;
+        let buyer = self.auth.require(&req)?;
+        let (product_id, quantity) = json_body::<CartItemAdd>(&req)?.validate()?;
+        if !is_plausible_id(&product_id) {
+            return Err(Error::not_found(Resource::Product, product_id));
+        }
+        let result = self
+            .store
+            .write_line(
+                &buyer.user_id,
+                &product_id,
+                Target::Add(quantity),
+                self.hold_seconds,
+            )
+            .await;
+        let metric = match &result {
+            Ok(_) => "HoldsPlaced",
+            Err(e) if e.status() == 409 => "HoldsRefused",
+            Err(_) => "HoldErrors",
+        };
+        Metrics::new(&self.service).count(metric, 1).emit();
+        json(StatusCode::OK, &result?)
+    }
+}

@@ -1,0 +1,86 @@
+//! The cart function: `GET /cart`, `PATCH /cart/items/{product_id}` (set a line, refreshing its
+//! hold) and `DELETE /cart/items/{product_id}` (remove a line, releasing its hold at once).
+
+use bazaar::auth::AuthMode;
+use bazaar::cart_store::Target;
+use bazaar::config::Config;
+use bazaar::error::{Error, Resource};
+use bazaar::http::{self, Params, Route, is_plausible_id, json, json_body, match_route};
+use bazaar::ports::CartStore;
+use bazaar::validate::CartItemPatch;
+use lambda_http::http::StatusCode;
+use lambda_http::{Body, Request, Response};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Op {
+    Get,
+    SetLine,
+    RemoveLine,
+}
+
+/// The routes of this function (template.yaml must agree; a test checks).
+pub const ROUTES: &[(Route, Op)] = &[
+    (Route::new("GET", "/cart"), Op::Get),
+    (Route::new("PATCH", "/cart/items/{product_id}"), Op::SetLine),
+    (
+        Route::new("DELETE", "/cart/items/{product_id}"),
+        Op::RemoveLine,
+    ),
+];
+
+/// State built once per cold start.
+pub struct App<S> {
+    store: S,
+    auth: AuthMode,
+    hold_seconds: i64,
+    service: String,
+}
+
+fn product_param(params: &Params) -> Result<String, Error> {
+    let id = params.get("product_id")?;
+    if is_plausible_id(id) {
+        Ok(id.to_owned())
+    } else {
+        Err(Error::not_found(Resource::Product, id))
+    }
+}
+
+impl<S: CartStore> App<S> {
+    pub fn new(store: S, config: &Config) -> Self {
+        Self {
+            store,
+            auth: config.auth.clone(),
+            hold_seconds: config.hold_seconds,
+            service: config.service.clone(),
+        }
+    }
+
+    pub async fn handle(&self, req: Request) -> Result<Response<Body>, lambda_http::Error> {
+        http::serve(&self.service, req, |req| self.dispatch(req)).await
+    }
+
+    async fn dispatch(&self, req: Request) -> Result<Response<Body>, Error> {
+        let (op, params) = match_route(ROUTES, req.method().as_str(), req.uri().path())?;
+        let buyer = self.auth.require(&req)?;
+        let cart = match op {
+            Op::Get => self.store.cart(&buyer.user_id).await?,
+            Op::SetLine => {
+                let product_id = product_param(&params)?;
+                let quantity = json_body::<CartItemPatch>(&req)?.validate()?;
+                self.store
+                    .write_line(
+                        &buyer.user_id,
+                        &product_id,
+                        Target::Set(quantity),
+                        self.hold_seconds,
+                    )
+                    .await?
+            }
+            Op::RemoveLine => {
+                let product_id = product_param(&params)?;
+                self.store.remove_line(&buyer.user_id, &product_id).await?
+            }
+        };
+        json(StatusCode::OK, &cart)
+    }
+}

@@ -1,0 +1,526 @@
+//! Integration tests of the cart: the real add-to-cart, cart and catalog handlers against DynamoDB
+//! in the emulator, each test on its own table.
+
+use bazaar::auth::mint_local_token;
+use bazaar::cart_store::DynamoCart;
+use bazaar::config::Config;
+use bazaar::dynamo::DynamoCatalog;
+use bazaar::telemetry::counting_aws_calls;
+use bazaar_infra::template::Template;
+use lambda_http::Body;
+use lambda_http::http::Request;
+use serde_json::{Value, json};
+
+const SECRET: &str = "cart-test-secret";
+
+struct Stack {
+    catalog: catalog::App<DynamoCatalog>,
+    add: add_to_cart::App<DynamoCart>,
+    cart: cart::App<DynamoCart>,
+}
+
+#[derive(Debug)]
+struct Reply {
+    status: u16,
+    body: Value,
+    aws_calls: u32,
+}
+
+impl Stack {
+    async fn new(test: &str, hold_seconds: &str) -> Self {
+        let (client, table) = bazaar_infra::testing::fresh_table(test).await;
+        let config = Config::from_lookup("test", |k| match k {
+            "TABLE_NAME" => Some(table.clone()),
+            "AUTH_MODE" => Some("local".into()),
+            "LOCAL_JWT_SECRET" => Some(SECRET.into()),
+            "HOLD_SECONDS" => Some(hold_seconds.into()),
+            _ => None,
+        })
+        .expect("config");
+        Stack {
+            catalog: catalog::App::new(DynamoCatalog::new(client.clone(), &table), &config),
+            add: add_to_cart::App::new(DynamoCart::new(client.clone(), &table), &config),
+            cart: cart::App::new(DynamoCart::new(client, &table), &config),
+        }
+    }
+
+    async fn call(
+        &self,
+        method: &str,
+        path: &str,
+        user: Option<&str>,
+        body: Option<Value>,
+    ) -> Reply {
+        let mut builder = Request::builder().method(method).uri(path);
+        if let Some(user) = user {
+            let token = mint_local_token(SECRET, user, 300, None).expect("token");
+            builder = builder.header("authorization", format!("Bearer {token}"));
+        }
+        let body = body.map_or(Body::Empty, |b| Body::Text(b.to_string()));
+        let req = builder.body(body).expect("request");
+        let (response, aws_calls) = counting_aws_calls(async {
+            if path.starts_with("/cart/items") && method == "POST" {
+                self.add.handle(req).await
+            } else if path.starts_with("/cart") {
+                self.cart.handle(req).await
+            } else {
+                self.catalog.handle(req).await
+            }
+        })
+        .await;
+        let response = response.expect("handlers never fail");
+        let status = response.status().as_u16();
+        let bytes = response.body().to_vec();
+        let body = if bytes.is_empty() {
+            Value::Null
+        } else {
+            serde_json::from_slice(&bytes).expect("json")
+        };
+        assert!(status < 500, "{method} {path}: {status} {body}");
+        Reply {
+            status,
+            body,
+            aws_calls,
+        }
+    }
+
+    async fn shop(&self, owner: &str, name: &str, base: i64, extra: i64) -> String {
+        let r = self
+            .call("POST", "/shops", Some(owner), Some(json!({"name": name, "shipping": {"base_cents": base, "per_extra_item_cents": extra}})))
+            .await;
+        assert_eq!(r.status, 201, "{}", r.body);
+        r.body["id"].as_str().expect("id").to_owned()
+    }
+
+    async fn product(
+        &self,
+        owner: &str,
+        shop: &str,
+        title: &str,
+        price: i64,
+        quantity: i64,
+    ) -> String {
+        let r = self
+            .call(
+                "POST",
+                &format!("/shops/{shop}/products"),
+                Some(owner),
+                Some(json!({"title": title, "price_cents": price, "category": "jewelry", "quantity": quantity})),
+            )
+            .await;
+        assert_eq!(r.status, 201, "{}", r.body);
+        r.body["id"].as_str().expect("id").to_owned()
+    }
+
+    async fn add(&self, buyer: &str, product: &str, quantity: i64) -> Reply {
+        self.call(
+            "POST",
+            "/cart/items",
+            Some(buyer),
+            Some(json!({"product_id": product, "quantity": quantity})),
+        )
+        .await
+    }
+}
+
+fn line<'a>(cart: &'a Value, product: &str) -> &'a Value {
+    cart["shops"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .flat_map(|s| s["items"].as_array().into_iter().flatten())
+        .find(|i| i["product_id"] == product)
+        .unwrap_or(&Value::Null)
+}
+
+#[tokio::test]
+async fn a_cart_from_two_shops() {
+    let s = Stack::new("cart-two-shops", "900").await;
+    let kiln = s.shop("kiln", "The Copper Kiln", 500, 150).await;
+    let loom = s.shop("loom", "Loom & Larch", 300, 0).await;
+    let vase = s.product("kiln", &kiln, "Stoneware vase", 4200, 1).await;
+    let mugs = s.product("kiln", &kiln, "Speckled mug", 2800, 6).await;
+    let scarf = s.product("loom", &loom, "Alpaca scarf", 6500, 2).await;
+
+    assert_eq!(s.add("buyer", &vase, 1).await.status, 200);
+    assert_eq!(s.add("buyer", &mugs, 2).await.status, 200);
+    let r = s.add("buyer", &scarf, 1).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let cart = r.body;
+    assert_eq!(cart["shops"].as_array().map(Vec::len), Some(2));
+    let k = &cart["shops"][0];
+    assert_eq!(k["shop_id"], kiln.as_str());
+    assert_eq!(k["shop_name"], "The Copper Kiln");
+    assert_eq!(k["subtotal_cents"], 4200 + 2 * 2800);
+    assert_eq!(
+        k["shipping_cents"],
+        500 + 150 * 2,
+        "base + per extra × (units − 1)"
+    );
+    let l = &cart["shops"][1];
+    assert_eq!(
+        (l["subtotal_cents"].as_i64(), l["shipping_cents"].as_i64()),
+        (Some(6500), Some(300))
+    );
+    assert_eq!(cart["item_count"], 4);
+    assert_eq!(cart["total_cents"], 9800 + 800 + 6500 + 300);
+    let mug_line = line(&cart, &mugs);
+    assert_eq!(mug_line["quantity"], 2);
+    assert_eq!(mug_line["available"], 6, "nobody else holds any");
+    assert_eq!(mug_line["held"], true);
+    assert!(
+        mug_line["hold_expires_at"]
+            .as_str()
+            .is_some_and(|t| t.ends_with('Z'))
+    );
+
+    // Adding again adds to the line; GET shows the same cart; another buyer's cart is empty.
+    let r = s.add("buyer", &mugs, 1).await;
+    assert_eq!(line(&r.body, &mugs)["quantity"], 3);
+    let got = s.call("GET", "/cart", Some("buyer"), None).await;
+    assert_eq!(got.body, r.body);
+    let other = s.call("GET", "/cart", Some("someone-else"), None).await;
+    assert_eq!(
+        other.body,
+        json!({"shops": [], "item_count": 0, "total_cents": 0})
+    );
+
+    // Others see the held units as unavailable, in the product and in their carts.
+    let p = s
+        .call("GET", &format!("/products/{mugs}"), None, None)
+        .await;
+    assert_eq!(
+        (p.body["quantity"].as_i64(), p.body["available"].as_i64()),
+        (Some(6), Some(3))
+    );
+    let p = s
+        .call(
+            "GET",
+            &format!("/products/{vase}"),
+            Some("someone-else"),
+            None,
+        )
+        .await;
+    assert_eq!(p.body["available"], 0);
+    let p = s
+        .call("GET", &format!("/products/{vase}"), Some("buyer"), None)
+        .await;
+    assert_eq!(p.body["available"], 1, "the holder still sees its own unit");
+}
+
+#[tokio::test]
+async fn contract_errors() {
+    let s = Stack::new("cart-errors", "900").await;
+    let shop = s.shop("seller", "Errors Inc", 0, 0).await;
+    let one = s.product("seller", &shop, "One of a kind", 1000, 1).await;
+    let r = s
+        .call(
+            "POST",
+            "/cart/items",
+            None,
+            Some(json!({"product_id": one})),
+        )
+        .await;
+    assert_eq!(r.status, 401);
+    assert_eq!(s.call("GET", "/cart", None, None).await.status, 401);
+    let r = s.add("b", "00000000-0000-7000-8000-000000000000", 1).await;
+    assert_eq!(
+        (r.status, r.body["code"].as_str()),
+        (404, Some("product_not_found"))
+    );
+    let r = s.add("b", "not an id!", 1).await;
+    assert_eq!(r.status, 404);
+    for q in [json!(0), json!(-1), json!(41)] {
+        let r = s
+            .call(
+                "POST",
+                "/cart/items",
+                Some("b"),
+                Some(json!({"product_id": one, "quantity": q})),
+            )
+            .await;
+        assert_eq!(
+            (r.status, r.body["code"].as_str()),
+            (422, Some("validation_failed")),
+            "{q}"
+        );
+    }
+    for q in [json!(1.5), json!("1"), json!(null)] {
+        let r = s
+            .call(
+                "POST",
+                "/cart/items",
+                Some("b"),
+                Some(json!({"product_id": one, "quantity": q})),
+            )
+            .await;
+        let expected = if q.is_null() { 200 } else { 400 };
+        assert_eq!(r.status, expected, "{q}: {}", r.body);
+    }
+    // Over stock: 409 unavailable with what is available.
+    let r = s.add("b", &one, 1).await;
+    assert_eq!(
+        (
+            r.status,
+            r.body["code"].as_str(),
+            r.body["available"].as_i64()
+        ),
+        (409, Some("unavailable"), Some(1))
+    );
+    assert!(
+        r.body["held_until"].is_null(),
+        "nobody else holds it: {}",
+        r.body
+    );
+    // PATCH and DELETE of a line that is not in the cart.
+    let r = s
+        .call(
+            "PATCH",
+            &format!("/cart/items/{one}"),
+            Some("c"),
+            Some(json!({"quantity": 1})),
+        )
+        .await;
+    assert_eq!(r.status, 404);
+    let r = s
+        .call("DELETE", &format!("/cart/items/{one}"), Some("c"), None)
+        .await;
+    assert_eq!(r.status, 404);
+    let r = s
+        .call(
+            "PATCH",
+            &format!("/cart/items/{one}"),
+            Some("b"),
+            Some(json!({"quantity": 0})),
+        )
+        .await;
+    assert_eq!(r.status, 422);
+    let r = s
+        .call(
+            "PATCH",
+            &format!("/cart/items/{one}"),
+            Some("b"),
+            Some(json!({})),
+        )
+        .await;
+    assert_eq!(r.status, 400);
+}
+
+#[tokio::test]
+async fn delete_releases_at_once_and_patch_refreshes_within_stock() {
+    let s = Stack::new("cart-release", "900").await;
+    let shop = s.shop("seller", "Release Co", 0, 0).await;
+    let ring = s.product("seller", &shop, "Silver ring", 3000, 1).await;
+    let beads = s.product("seller", &shop, "Glass beads", 500, 2).await;
+
+    assert_eq!(s.add("alice", &ring, 1).await.status, 200);
+    let r = s.add("bob", &ring, 1).await;
+    assert_eq!((r.status, r.body["available"].as_i64()), (409, Some(0)));
+    assert!(r.body["held_until"].as_str().is_some(), "{}", r.body);
+    let r = s
+        .call(
+            "DELETE",
+            &format!("/cart/items/{ring}"),
+            Some("alice"),
+            None,
+        )
+        .await;
+    assert_eq!(r.status, 200);
+    assert_eq!(r.body["item_count"], 0);
+    assert_eq!(
+        s.add("bob", &ring, 1).await.status,
+        200,
+        "released immediately"
+    );
+
+    // PATCH sets the line, refreshes the hold, and respects stock.
+    let first = s.add("alice", &beads, 1).await;
+    let held_at = line(&first.body, &beads)["hold_expires_at"].clone();
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    let r = s
+        .call(
+            "PATCH",
+            &format!("/cart/items/{beads}"),
+            Some("alice"),
+            Some(json!({"quantity": 2})),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(line(&r.body, &beads)["quantity"], 2);
+    assert!(
+        line(&r.body, &beads)["hold_expires_at"].as_str() > held_at.as_str(),
+        "refreshed"
+    );
+    let r = s
+        .call(
+            "PATCH",
+            &format!("/cart/items/{beads}"),
+            Some("alice"),
+            Some(json!({"quantity": 3})),
+        )
+        .await;
+    assert_eq!((r.status, r.body["available"].as_i64()), (409, Some(2)));
+    assert_eq!(s.add("carol", &beads, 1).await.status, 409);
+    let r = s
+        .call(
+            "PATCH",
+            &format!("/cart/items/{beads}"),
+            Some("alice"),
+            Some(json!({"quantity": 1})),
+        )
+        .await;
+    assert_eq!(line(&r.body, &beads)["quantity"], 1);
+    assert_eq!(
+        s.add("carol", &beads, 1).await.status,
+        200,
+        "shrinking released a unit"
+    );
+}
+
+/// With `HOLD_SECONDS=2`, the hold lapses on its own: no sweeper, the next buyer gets the item,
+/// and the first buyer's cart still shows the line, unheld.
+#[tokio::test]
+async fn holds_expire_without_a_sweeper() {
+    let s = Stack::new("cart-expiry", "2").await;
+    let shop = s.shop("seller", "Expiry Goods", 0, 0).await;
+    let lamp = s
+        .product("seller", &shop, "Vintage brass lamp", 12000, 1)
+        .await;
+    assert_eq!(s.add("first", &lamp, 1).await.status, 200);
+    assert_eq!(s.add("second", &lamp, 1).await.status, 409);
+    tokio::time::sleep(std::time::Duration::from_millis(2200)).await;
+    let r = s.add("second", &lamp, 1).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(line(&r.body, &lamp)["held"], true);
+    let first = s.call("GET", "/cart", Some("first"), None).await;
+    let l = line(&first.body, &lamp);
+    assert_eq!(
+        (l["quantity"].as_i64(), l["held"].as_bool()),
+        (Some(1), Some(false))
+    );
+    assert!(l["hold_expires_at"].is_null());
+    assert_eq!(l["available"], 0);
+}
+
+/// 50 buyers race for one unique item: exactly one gets it. 30 buyers race for three units:
+/// exactly three units are held. Repeated, with zero oversells.
+#[tokio::test]
+async fn races_never_oversell() {
+    let s = Stack::new("cart-races", "900").await;
+    let shop = s.shop("seller", "Race Track Crafts", 0, 0).await;
+    for round in 0..3 {
+        let unique = s
+            .product("seller", &shop, &format!("Unique {round}"), 1000, 1)
+            .await;
+        let buyers: Vec<String> = (0..50).map(|i| format!("u{round}-{i}")).collect();
+        let replies = futures::future::join_all(buyers.iter().map(|b| s.add(b, &unique, 1))).await;
+        let ok = replies.iter().filter(|r| r.status == 200).count();
+        assert_eq!(
+            ok,
+            1,
+            "{:?}",
+            replies.iter().map(|r| r.status).collect::<Vec<_>>()
+        );
+        for r in replies.iter().filter(|r| r.status != 200) {
+            assert_eq!(
+                (r.status, r.body["code"].as_str()),
+                (409, Some("unavailable"))
+            );
+            assert!(r.body["held_until"].as_str().is_some());
+        }
+
+        let three = s
+            .product("seller", &shop, &format!("Three {round}"), 1000, 3)
+            .await;
+        let buyers: Vec<String> = (0..30).map(|i| format!("t{round}-{i}")).collect();
+        let replies = futures::future::join_all(buyers.iter().map(|b| s.add(b, &three, 1))).await;
+        let ok = replies.iter().filter(|r| r.status == 200).count();
+        assert_eq!(
+            ok,
+            3,
+            "{:?}",
+            replies.iter().map(|r| r.status).collect::<Vec<_>>()
+        );
+        let p = s
+            .call("GET", &format!("/products/{three}"), None, None)
+            .await;
+        assert_eq!(p.body["available"], 0);
+    }
+}
+
+/// DynamoDB round trips: constant, whatever the cart's size.
+#[tokio::test]
+async fn round_trips_do_not_grow_with_the_cart() {
+    let s = Stack::new("cart-round-trips", "900").await;
+    let shop = s.shop("seller", "Round Trip Carts", 0, 0).await;
+    let mut products = Vec::new();
+    for i in 0..12 {
+        products.push(
+            s.product("seller", &shop, &format!("Item {i}"), 100 + i, 5)
+                .await,
+        );
+    }
+    let mut add_calls = Vec::new();
+    let mut get_calls = Vec::new();
+    for p in &products {
+        add_calls.push(s.add("buyer", p, 1).await.aws_calls);
+        get_calls.push(s.call("GET", "/cart", Some("buyer"), None).await.aws_calls);
+    }
+    assert!(
+        add_calls.iter().all(|c| *c == 4),
+        "add-to-cart: {add_calls:?}"
+    );
+    assert!(
+        get_calls.iter().all(|c| *c == 2),
+        "GET /cart: {get_calls:?}"
+    );
+    let r = s
+        .call(
+            "PATCH",
+            &format!("/cart/items/{}", products[0]),
+            Some("buyer"),
+            Some(json!({"quantity": 2})),
+        )
+        .await;
+    assert_eq!(r.aws_calls, 4);
+    let r = s
+        .call(
+            "DELETE",
+            &format!("/cart/items/{}", products[0]),
+            Some("buyer"),
+            None,
+        )
+        .await;
+    assert_eq!(r.aws_calls, 4);
+    let r = s
+        .call("GET", &format!("/products/{}", products[1]), None, None)
+        .await;
+    assert_eq!(r.aws_calls, 2, "availability comes with the product item");
+}
+
+/// The functions' route tables and template.yaml agree.
+#[test]
+fn routes_match_the_template() {
+    let template = Template::load_repo().expect("template");
+    let routes = template.http_routes().expect("routes");
+    let of = |function: &str| {
+        let mut v: Vec<(String, String)> = routes
+            .iter()
+            .filter(|r| r.function == function)
+            .map(|r| (r.method.clone(), r.path.clone()))
+            .collect();
+        v.sort();
+        v
+    };
+    let mut cart_routes: Vec<(String, String)> = cart::ROUTES
+        .iter()
+        .map(|(r, _)| (r.method.to_owned(), r.path.to_owned()))
+        .collect();
+    cart_routes.sort();
+    assert_eq!(cart_routes, of("cart"));
+    let add_routes: Vec<(String, String)> = add_to_cart::ROUTES
+        .iter()
+        .map(|(r, _)| (r.method.to_owned(), r.path.to_owned()))
+        .collect();
+    assert_eq!(add_routes, of("add-to-cart"));
+}

@@ -21,9 +21,7 @@ log "provisioning tables from template.yaml into $AWS_ENDPOINT_URL"
 local_tool provision
 log "seeding the demo catalog (SEED_PRODUCTS=${SEED_PRODUCTS:-10000}, skipped when already seeded)"
 local_tool seed
-local_tool env > "$LOCAL_DIR/dev.env"
-printf 'AWS_ENDPOINT_URL=%s\nAWS_REGION=%s\nAWS_ACCESS_KEY_ID=%s\nAWS_SECRET_ACCESS_KEY=%s\n' \
-  "$AWS_ENDPOINT_URL" "$AWS_REGION" "$AWS_ACCESS_KEY_ID" "$AWS_SECRET_ACCESS_KEY" >> "$LOCAL_DIR/dev.env"
+write_env "$LOCAL_DIR/dev.env"
 
 cat >&2 <<MSG
 

@@ -89,3 +89,13 @@ start_moto() {
 
 # local_tool ARGS...: run the bazaar-local tool (built by cargo).
 local_tool() { "$ROOT/target/debug/bazaar-local" "$@"; }
+
+# write_env FILE: the functions' environment, derived from template.yaml (with overrides from this
+# shell's environment, e.g. HOLD_SECONDS), plus the emulator's address and dummy credentials.
+write_env() {
+  {
+    local_tool env
+    printf 'AWS_ENDPOINT_URL=%s\nAWS_REGION=%s\nAWS_ACCESS_KEY_ID=%s\nAWS_SECRET_ACCESS_KEY=%s\n' \
+      "$AWS_ENDPOINT_URL" "$AWS_REGION" "$AWS_ACCESS_KEY_ID" "$AWS_SECRET_ACCESS_KEY"
+  } > "$1"
+}

@@ -11,9 +11,12 @@ trap 'exit 130' INT TERM
 
 MOTO_PORT=$(free_port)
 API_PORT=$(free_port)
+SHORT_PORT=$(free_port)
 export AWS_ENDPOINT_URL="http://127.0.0.1:$MOTO_PORT"
 export BAZAAR_STACK="bazaar-test-$MOTO_PORT"
 export BAZAAR_API_URL="http://127.0.0.1:$API_PORT"
+# A second API on the same tables whose holds last 2 s, for the hold-expiry tests.
+export BAZAAR_SHORT_HOLD_API_URL="http://127.0.0.1:$SHORT_PORT"
 export SEED_SHOPS="${SEED_SHOPS:-20}" SEED_PRODUCTS="${SEED_PRODUCTS:-400}"
 export HOLD_SECONDS="${HOLD_SECONDS:-900}"
 
@@ -23,9 +26,7 @@ cargo build --workspace --all-targets
 start_moto "$AWS_ENDPOINT_URL"
 local_tool provision
 local_tool seed
-local_tool env > "$LOCAL_DIR/test.env"
-printf 'AWS_ENDPOINT_URL=%s\nAWS_REGION=%s\nAWS_ACCESS_KEY_ID=%s\nAWS_SECRET_ACCESS_KEY=%s\nLOG_LEVEL=warn\n' \
-  "$AWS_ENDPOINT_URL" "$AWS_REGION" "$AWS_ACCESS_KEY_ID" "$AWS_SECRET_ACCESS_KEY" >> "$LOCAL_DIR/test.env"
+LOG_LEVEL=warn write_env "$LOCAL_DIR/test.env"
 
 start watch "$LOCAL_DIR/watch-$API_PORT.log" \
   cargo lambda watch --ignore-changes --invoke-address 127.0.0.1 --invoke-port "$API_PORT" \
@@ -34,6 +35,14 @@ wait_for "$BAZAAR_API_URL/health" 300 200 "${STARTED_PIDS[-1]}" || {
   tail -n 50 "$LOCAL_DIR/watch-$API_PORT.log" >&2
   die "the local API did not become healthy"
 }
-log "local stack up: API $BAZAAR_API_URL, emulator $AWS_ENDPOINT_URL"
+LOG_LEVEL=warn HOLD_SECONDS=2 write_env "$LOCAL_DIR/test-short.env"
+start watch-short "$LOCAL_DIR/watch-$SHORT_PORT.log" \
+  cargo lambda watch --ignore-changes --invoke-address 127.0.0.1 --invoke-port "$SHORT_PORT" \
+  --env-file "$LOCAL_DIR/test-short.env" --concurrency 2
+wait_for "$BAZAAR_SHORT_HOLD_API_URL/health" 300 200 "${STARTED_PIDS[-1]}" || {
+  tail -n 50 "$LOCAL_DIR/watch-$SHORT_PORT.log" >&2
+  die "the short-hold API did not become healthy"
+}
+log "local stack up: API $BAZAAR_API_URL (short holds: $BAZAAR_SHORT_HOLD_API_URL), emulator $AWS_ENDPOINT_URL"
 
 cargo test --workspace "$@"

@@ -10,6 +10,13 @@ pub fn api_url() -> String {
     })
 }
 
+/// The base URL of a second local API whose holds last 2 seconds (`HOLD_SECONDS=2`), same tables.
+pub fn short_hold_api_url() -> String {
+    std::env::var("BAZAAR_SHORT_HOLD_API_URL").unwrap_or_else(|_| {
+        panic!("the expiry test needs the short-hold stack that `make test` starts (BAZAAR_SHORT_HOLD_API_URL)")
+    })
+}
+
 /// A local bearer token for `user`, signed with `LOCAL_JWT_SECRET` (default as in api.md).
 pub fn token(user: &str) -> String {
     token_with_secret(user, &secret())
@@ -75,6 +82,12 @@ impl Client {
             token: Some(token(user)),
             ..Self::anonymous()
         }
+    }
+
+    /// The same user against another base URL (e.g. [`short_hold_api_url`]).
+    pub fn at(mut self, base: String) -> Self {
+        self.base = base;
+        self
     }
 
     pub fn with_raw_token(token: &str) -> Self {

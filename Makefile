@@ -7,7 +7,7 @@ PYTHON ?= python3
 VENV := .venv
 STAMP := $(VENV)/.installed-$(shell sha1sum infra/requirements.txt | cut -c1-12)
 
-.PHONY: dev test lint fmt routes events token build-lambda deploy clean
+.PHONY: dev test lint fmt routes events load token build-lambda deploy clean
 
 $(STAMP): infra/requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -38,6 +38,10 @@ routes:
 ## make events: regenerate the sample events of events/ (one per route, for `cargo lambda invoke`)
 events:
 	cargo run -q -p bazaar-infra --bin bazaar-local -- events
+
+## make load [SCENARIO=add-to-cart|get-product CLIENTS=10 REQUESTS=500]: latency against a running `make dev`
+load:
+	cargo run -q -p bazaar-e2e --bin load -- $(or $(SCENARIO),add-to-cart) --clients $(or $(CLIENTS),10) --requests $(or $(REQUESTS),500)
 
 ## make token USER=alice: a local bearer token (AUTH_MODE=local, HS256, 24 h)
 token:

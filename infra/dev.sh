@@ -13,8 +13,10 @@ trap 'exit 130' INT TERM
 
 answers "http://127.0.0.1:$API_PORT/" && die "port $API_PORT is busy: is another make dev running? (set API_PORT to use another)"
 
-log "building the workspace"
-cargo build --workspace --bins
+# LAMBDA_RELEASE=1 serves optimized builds (for benchmarks); the default is debug builds.
+PROFILE_FLAG=${LAMBDA_RELEASE:+--release}
+log "building the workspace ${PROFILE_FLAG}"
+cargo build --workspace --bins $PROFILE_FLAG
 start_moto "$AWS_ENDPOINT_URL"
 
 log "provisioning tables from template.yaml into $AWS_ENDPOINT_URL"
@@ -37,7 +39,7 @@ cat >&2 <<MSG
 
 MSG
 cd "$ROOT"
-setsid cargo lambda watch --invoke-address 127.0.0.1 --invoke-port "$API_PORT" --env-file "$LOCAL_DIR/dev.env" \
+setsid cargo lambda watch $PROFILE_FLAG --invoke-address 127.0.0.1 --invoke-port "$API_PORT" --env-file "$LOCAL_DIR/dev.env" \
   --concurrency "${LAMBDA_CONCURRENCY:-4}" < /dev/null &
 WATCH_PID=$!
 STARTED_PIDS+=("$WATCH_PID")

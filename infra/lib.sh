@@ -88,7 +88,11 @@ start_moto() {
 }
 
 # local_tool ARGS...: run the bazaar-local tool (built by cargo).
-local_tool() { "$ROOT/target/debug/bazaar-local" "$@"; }
+local_tool() {
+  local bin="$ROOT/target/debug/bazaar-local"
+  [[ -n "${LAMBDA_RELEASE:-}" ]] && bin="$ROOT/target/release/bazaar-local"
+  "$bin" "$@"
+}
 
 # write_env FILE: the functions' environment, derived from template.yaml (with overrides from this
 # shell's environment, e.g. HOLD_SECONDS), plus the emulator's address and dummy credentials.

@@ -44,3 +44,25 @@ pub async fn fresh_table(test: &str) -> (Client, String) {
         .expect("table provisioned from template.yaml");
     (client, name)
 }
+
+/// Asserts that a function's route table serves exactly the routes template.yaml sends to it.
+pub fn assert_routes_match<T>(function: &str, table: &[(bazaar::http::Route, T)]) {
+    let template = Template::load_repo().expect("template.yaml parses");
+    let mut from_template: Vec<(String, String)> = template
+        .http_routes()
+        .expect("routes")
+        .into_iter()
+        .filter(|r| r.function == function)
+        .map(|r| (r.method, r.path))
+        .collect();
+    let mut from_code: Vec<(String, String)> = table
+        .iter()
+        .map(|(r, _)| (r.method.to_owned(), r.path.to_owned()))
+        .collect();
+    from_template.sort();
+    from_code.sort();
+    assert_eq!(
+        from_code, from_template,
+        "{function}: its route table and template.yaml disagree"
+    );
+}

@@ -6,7 +6,6 @@ use bazaar::cart_store::DynamoCart;
 use bazaar::config::Config;
 use bazaar::dynamo::DynamoCatalog;
 use bazaar::telemetry::counting_aws_calls;
-use bazaar_infra::template::Template;
 use lambda_http::Body;
 use lambda_http::http::Request;
 use serde_json::{Value, json};
@@ -501,26 +500,6 @@ async fn round_trips_do_not_grow_with_the_cart() {
 /// The functions' route tables and template.yaml agree.
 #[test]
 fn routes_match_the_template() {
-    let template = Template::load_repo().expect("template");
-    let routes = template.http_routes().expect("routes");
-    let of = |function: &str| {
-        let mut v: Vec<(String, String)> = routes
-            .iter()
-            .filter(|r| r.function == function)
-            .map(|r| (r.method.clone(), r.path.clone()))
-            .collect();
-        v.sort();
-        v
-    };
-    let mut cart_routes: Vec<(String, String)> = cart::ROUTES
-        .iter()
-        .map(|(r, _)| (r.method.to_owned(), r.path.to_owned()))
-        .collect();
-    cart_routes.sort();
-    assert_eq!(cart_routes, of("cart"));
-    let add_routes: Vec<(String, String)> = add_to_cart::ROUTES
-        .iter()
-        .map(|(r, _)| (r.method.to_owned(), r.path.to_owned()))
-        .collect();
-    assert_eq!(add_routes, of("add-to-cart"));
+    bazaar_infra::testing::assert_routes_match("cart", cart::ROUTES);
+    bazaar_infra::testing::assert_routes_match("add-to-cart", add_to_cart::ROUTES);
 }

@@ -5,7 +5,6 @@ use bazaar::auth::mint_local_token;
 use bazaar::config::Config;
 use bazaar::dynamo::DynamoCatalog;
 use bazaar::telemetry::counting_aws_calls;
-use bazaar_infra::template::Template;
 use catalog::{App, ROUTES};
 use lambda_http::http::Request;
 use lambda_http::{Body, http};
@@ -799,19 +798,5 @@ async fn dynamodb_round_trips_per_route() {
 /// The function's route table and template.yaml's routes for this function are the same set.
 #[test]
 fn routes_match_the_template() {
-    let template = Template::load_repo().expect("template");
-    let mut from_template: Vec<(String, String)> = template
-        .http_routes()
-        .expect("routes")
-        .into_iter()
-        .filter(|r| r.function == "catalog")
-        .map(|r| (r.method, r.path))
-        .collect();
-    let mut from_code: Vec<(String, String)> = ROUTES
-        .iter()
-        .map(|(r, _)| (r.method.to_owned(), r.path.to_owned()))
-        .collect();
-    from_template.sort();
-    from_code.sort();
-    assert_eq!(from_code, from_template);
+    bazaar_infra::testing::assert_routes_match("catalog", ROUTES);
 }

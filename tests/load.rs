@@ -1,0 +1,133 @@
+//! A small load generator for the local stack (`make load`, with `make dev` running).
+//!
+//! ```text
+//! load [add-to-cart|get-product] [--clients N] [--requests N] [--products N]
+//! ```
+//! `add-to-cart`: every request is a new buyer adding one unit of one of `--products` listings
+//! (stock 10,000 each) created for the run — the hot path of the cart. `get-product`: anonymous
+//! reads of those listings. Prints p50/p95/p99 latency, throughput and the status mix.
+//! Talks only to `BAZAAR_API_URL` (default http://127.0.0.1:9000).
+
+use bazaar_e2e::{Client, unique};
+use serde_json::json;
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+fn arg(args: &[String], name: &str, default: usize) -> usize {
+    args.iter()
+        .position(|a| a == name)
+        .and_then(|i| args.get(i + 1))
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+fn percentile(sorted: &[Duration], p: f64) -> f64 {
+    if sorted.is_empty() {
+        return 0.0;
+    }
+    let rank = ((p / 100.0) * (sorted.len() as f64 - 1.0)).round() as usize;
+    sorted[rank.min(sorted.len() - 1)].as_secs_f64() * 1000.0
+}
+
+#[tokio::main]
+async fn main() {
+    if std::env::var("BAZAAR_API_URL").is_err() {
+        // SAFETY: set before any thread is spawned by this program.
+        unsafe { std::env::set_var("BAZAAR_API_URL", "http://127.0.0.1:9000") };
+    }
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let scenario = args
+        .first()
+        .cloned()
+        .unwrap_or_else(|| "add-to-cart".into());
+    let clients = arg(&args, "--clients", 10);
+    let requests = arg(&args, "--requests", 500);
+    let products = arg(&args, "--products", 50).max(1);
+
+    let seller = Client::as_user(&unique("load-seller"));
+    let shop = seller
+        .post("/shops", json!({"name": unique("Load Test Shop")}))
+        .await;
+    assert_eq!(shop.status, 201, "creating the load shop: {}", shop.body);
+    let shop_id = shop.body["id"].as_str().expect("id").to_owned();
+    let mut ids = Vec::new();
+    for i in 0..products {
+        let r = seller
+            .post(
+                &format!("/shops/{shop_id}/products"),
+                json!({"title": format!("Load test listing {i}"), "price_cents": 1000 + i as i64,
+                       "category": "home-decor", "quantity": 10_000}),
+            )
+            .await;
+        assert_eq!(r.status, 201, "{}", r.body);
+        ids.push(r.body["id"].as_str().expect("id").to_owned());
+    }
+    let ids = Arc::new(ids);
+    let next = Arc::new(AtomicUsize::new(0));
+    // Warm every function instance before measuring.
+    for id in ids.iter().take(clients) {
+        let _ = Client::as_user(&unique("warm"))
+            .post("/cart/items", json!({"product_id": id}))
+            .await;
+        let _ = Client::anonymous().get(&format!("/products/{id}")).await;
+    }
+
+    let started = Instant::now();
+    let mut tasks = Vec::new();
+    for _ in 0..clients {
+        let ids = ids.clone();
+        let next = next.clone();
+        let scenario = scenario.clone();
+        tasks.push(tokio::spawn(async move {
+            let mut samples = Vec::new();
+            let mut statuses: BTreeMap<u16, usize> = BTreeMap::new();
+            loop {
+                let n = next.fetch_add(1, Ordering::Relaxed);
+                if n >= requests {
+                    break;
+                }
+                let id = &ids[n % ids.len()];
+                let t = Instant::now();
+                let status = match scenario.as_str() {
+                    "get-product" => {
+                        Client::anonymous()
+                            .get(&format!("/products/{id}"))
+                            .await
+                            .status
+                    }
+                    _ => {
+                        Client::as_user(&unique("load-buyer"))
+                            .post("/cart/items", json!({"product_id": id}))
+                            .await
+                            .status
+                    }
+                };
+                samples.push(t.elapsed());
+                *statuses.entry(status).or_default() += 1;
+            }
+            (samples, statuses)
+        }));
+    }
+    let mut samples = Vec::new();
+    let mut statuses: BTreeMap<u16, usize> = BTreeMap::new();
+    for task in tasks {
+        let (s, st) = task.await.expect("client task");
+        samples.extend(s);
+        for (k, v) in st {
+            *statuses.entry(k).or_default() += v;
+        }
+    }
+    let elapsed = started.elapsed().as_secs_f64();
+    samples.sort();
+    println!(
+        "{scenario}: {} requests, {clients} clients, {:.1} req/s, p50 {:.1} ms, p95 {:.1} ms, p99 {:.1} ms, max {:.1} ms, statuses {statuses:?}",
+        samples.len(),
+        samples.len() as f64 / elapsed,
+        percentile(&samples, 50.0),
+        percentile(&samples, 95.0),
+        percentile(&samples, 99.0),
+        percentile(&samples, 100.0),
+    );
+}

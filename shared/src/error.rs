@@ -69,6 +69,19 @@ pub enum Error {
     /// Well-formed input whose values are out of range.
     #[error("{} field(s) failed validation", .0.len())]
     Validation(Vec<FieldError>),
+    /// A required header is missing.
+    #[error("{detail}")]
+    MissingHeader {
+        code: &'static str,
+        detail: &'static str,
+    },
+    /// A well-formed request the domain cannot process (`cart_empty`, `cart_too_large`, ...).
+    #[error("{detail}")]
+    Unprocessable {
+        code: &'static str,
+        detail: String,
+        extra: Map<String, Value>,
+    },
     /// No credentials, or credentials that do not verify.
     #[error("{0}")]
     Unauthorized(&'static str),
@@ -92,6 +105,16 @@ pub enum Error {
         detail: String,
         extra: Map<String, Value>,
     },
+    /// The payment provider declined the payment.
+    #[error("{0}")]
+    PaymentDeclined(String),
+    /// The same idempotent request is still being processed; retry after `retry_after` seconds.
+    #[error("{detail}")]
+    InProgress {
+        code: &'static str,
+        detail: String,
+        retry_after: u64,
+    },
     /// A dependency (DynamoDB, ...) could not be reached or throttled us; the client may retry.
     #[error("a backing service is unavailable: {0}")]
     Unavailable(#[source] BoxError),
@@ -103,6 +126,14 @@ pub enum Error {
 impl Error {
     pub fn conflict(code: &'static str, detail: impl Into<String>) -> Self {
         Error::Conflict {
+            code,
+            detail: detail.into(),
+            extra: Map::new(),
+        }
+    }
+
+    pub fn unprocessable(code: &'static str, detail: impl Into<String>) -> Self {
+        Error::Unprocessable {
             code,
             detail: detail.into(),
             extra: Map::new(),
@@ -141,12 +172,16 @@ impl Error {
             Error::UnknownField(_) => (400, "unknown_field", "Unknown field"),
             Error::InvalidParameter { .. } => (400, "invalid_parameter", "Invalid parameter"),
             Error::Validation(_) => (422, "validation_failed", "Validation failed"),
+            Error::MissingHeader { code, .. } => (400, code, "Missing header"),
+            Error::Unprocessable { code, .. } => (422, code, "Unprocessable request"),
             Error::Unauthorized(_) => (401, "unauthorized", "Unauthorized"),
             Error::Forbidden(_) => (403, "forbidden", "Forbidden"),
             Error::NotFound { resource, .. } => (404, resource.code(), "Not found"),
             Error::RouteNotFound { .. } => (404, "route_not_found", "Not found"),
             Error::MethodNotAllowed { .. } => (405, "method_not_allowed", "Method not allowed"),
             Error::Conflict { code, .. } => (409, code, "Conflict"),
+            Error::PaymentDeclined(_) => (402, "payment_declined", "Payment declined"),
+            Error::InProgress { code, .. } => (409, code, "Conflict"),
             Error::Unavailable(_) => (503, "service_unavailable", "Service unavailable"),
             Error::Internal(_) => (500, "internal", "Internal server error"),
         }
@@ -171,7 +206,9 @@ impl Error {
                     serde_json::to_value(errors).unwrap_or(Value::Null),
                 );
             }
-            Error::Conflict { extra: more, .. } => extra.extend(more.clone()),
+            Error::Conflict { extra: more, .. } | Error::Unprocessable { extra: more, .. } => {
+                extra.extend(more.clone())
+            }
             Error::MethodNotAllowed { allow, .. } => {
                 extra.insert("allow".into(), Value::from(allow.clone()));
             }

@@ -141,6 +141,11 @@ pub fn problem_response(err: &Error, request_id: &str) -> Response<Body> {
         header::CONTENT_TYPE,
         HeaderValue::from_static("application/problem+json"),
     );
+    if let Error::InProgress { retry_after, .. } = err {
+        response
+            .headers_mut()
+            .insert(header::RETRY_AFTER, HeaderValue::from(*retry_after));
+    }
     if let Error::MethodNotAllowed { allow, .. } = err
         && let Ok(v) = HeaderValue::from_str(&allow.join(", "))
     {

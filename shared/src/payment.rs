@@ -1,0 +1,214 @@
+//! Payments: the [`PaymentGateway`] port and the built-in test gateway.
+//!
+//! Checkout authorizes before it writes, captures after the write committed and voids the
+//! authorization when the write failed. Every operation is idempotent per checkout (`reference`),
+//! so a retried checkout can never charge twice.
+//!
+//! [`TestGateway`] follows Stripe's test payment methods (`pm_card_visa` approves,
+//! `pm_card_chargeDeclined` declines, …) and records each payment durably in the table
+//! (`PAYMENT#<reference>`), so its idempotency survives a crashed function like a real
+//! provider's would. It is the local default; a real provider is another adapter of the trait.
+
+use crate::dynamo::{from_sdk, key, s};
+use crate::error::Error;
+use aws_sdk_dynamodb::Client;
+use aws_sdk_dynamodb::error::SdkError;
+use aws_sdk_dynamodb::types::{AttributeValue, ReturnValuesOnConditionCheckFailure};
+use std::future::Future;
+
+/// An approved authorization.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Authorization {
+    /// The gateway's id of the payment (for the test gateway: the checkout reference).
+    pub id: String,
+    pub amount_cents: i64,
+}
+
+/// What checkout needs from a payment provider.
+pub trait PaymentGateway: Send + Sync {
+    /// Reserves `amount_cents` on `method` for the checkout `reference`. Repeating it with the same
+    /// reference and amount returns the same authorization. A decline is `402 payment_declined`.
+    fn authorize(
+        &self,
+        reference: &str,
+        amount_cents: i64,
+        method: &str,
+    ) -> impl Future<Output = Result<Authorization, Error>> + Send;
+
+    /// Takes the money. Capturing twice captures once.
+    fn capture(&self, auth: &Authorization) -> impl Future<Output = Result<(), Error>> + Send;
+
+    /// Releases an authorization that will not be captured. Voiding twice is harmless.
+    fn void(&self, auth: &Authorization) -> impl Future<Output = Result<(), Error>> + Send;
+}
+
+/// Stripe's test payment methods that approve.
+pub const APPROVING: &[&str] = &[
+    "pm_card_visa",
+    "pm_card_visa_debit",
+    "pm_card_mastercard",
+    "pm_card_amex",
+];
+/// Stripe's test payment methods that decline, with the decline reason.
+pub const DECLINING: &[(&str, &str)] = &[
+    ("pm_card_chargeDeclined", "card_declined"),
+    (
+        "pm_card_chargeDeclinedInsufficientFunds",
+        "insufficient_funds",
+    ),
+    ("pm_card_chargeDeclinedExpiredCard", "expired_card"),
+    ("pm_card_chargeDeclinedIncorrectCvc", "incorrect_cvc"),
+];
+
+/// Whether the test gateway knows `method` (an unknown one is a `422` before any payment call).
+pub fn is_known_test_method(method: &str) -> bool {
+    APPROVING.contains(&method) || DECLINING.iter().any(|(m, _)| *m == method)
+}
+
+/// The built-in test gateway, persisting payments in the table.
+#[derive(Debug, Clone)]
+pub struct TestGateway {
+    client: Client,
+    table: String,
+}
+
+fn payment_key(reference: &str) -> (String, String) {
+    (format!("PAYMENT#{reference}"), "PAYMENT".to_owned())
+}
+
+impl TestGateway {
+    pub fn new(client: Client, table: impl Into<String>) -> Self {
+        Self {
+            client,
+            table: table.into(),
+        }
+    }
+
+    /// Moves the payment from `authorized` to `to`; repeating a finished move is a no-op.
+    async fn settle(&self, auth: &Authorization, to: &str, counter: &str) -> Result<(), Error> {
+        let result = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(key(payment_key(&auth.id))))
+            .update_expression(
+                "SET #status = :to, #counter = if_not_exists(#counter, :zero) + :one",
+            )
+            .condition_expression("#status = :authorized")
+            .expression_attribute_names("#status", "status")
+            .expression_attribute_names("#counter", counter)
+            .expression_attribute_values(":to", s(to))
+            .expression_attribute_values(":authorized", s("authorized"))
+            .expression_attribute_values(":zero", AttributeValue::N("0".into()))
+            .expression_attribute_values(":one", AttributeValue::N("1".into()))
+            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(()),
+            Err(SdkError::ServiceError(e)) if e.err().is_conditional_check_failed_exception() => {
+                let status = match e.err() {
+                    aws_sdk_dynamodb::operation::update_item::UpdateItemError::ConditionalCheckFailedException(c) => c
+                        .item()
+                        .and_then(|i| i.get("status"))
+                        .and_then(|v| v.as_s().ok())
+                        .cloned(),
+                    _ => None,
+                };
+                match status.as_deref() {
+                    Some(done) if done == to => Ok(()),
+                    other => Err(Error::internal(format!(
+                        "payment {} cannot become {to}: it is {other:?}",
+                        auth.id
+                    ))),
+                }
+            }
+            Err(err) => Err(from_sdk(err)),
+        }
+    }
+}
+
+impl PaymentGateway for TestGateway {
+    async fn authorize(
+        &self,
+        reference: &str,
+        amount_cents: i64,
+        method: &str,
+    ) -> Result<Authorization, Error> {
+        if let Some((_, reason)) = DECLINING.iter().find(|(m, _)| *m == method) {
+            return Err(Error::PaymentDeclined(format!(
+                "The card was declined ({reason})."
+            )));
+        }
+        if !APPROVING.contains(&method) {
+            return Err(Error::validation(
+                "payment_method",
+                "unknown payment method: use a Stripe test method such as pm_card_visa",
+            ));
+        }
+        let (pk, sk) = payment_key(reference);
+        let result = self
+            .client
+            .put_item()
+            .table_name(&self.table)
+            .item("pk", s(&pk))
+            .item("sk", s(&sk))
+            .item("entity", s("payment"))
+            .item("status", s("authorized"))
+            .item("amount_cents", AttributeValue::N(amount_cents.to_string()))
+            .item("method", s(method))
+            .item("captures", AttributeValue::N("0".into()))
+            .item("created_at", s(&chrono::Utc::now().to_rfc3339()))
+            .condition_expression("attribute_not_exists(pk)")
+            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
+            .send()
+            .await;
+        let auth = Authorization {
+            id: reference.to_owned(),
+            amount_cents,
+        };
+        match result {
+            Ok(_) => Ok(auth),
+            // The same checkout authorized before (a retry): same amount → same authorization.
+            Err(SdkError::ServiceError(e)) if e.err().is_conditional_check_failed_exception() => {
+                let existing = match e.err() {
+                    aws_sdk_dynamodb::operation::put_item::PutItemError::ConditionalCheckFailedException(c) => c
+                        .item()
+                        .and_then(|i| i.get("amount_cents"))
+                        .and_then(|v| v.as_n().ok())
+                        .and_then(|n| n.parse::<i64>().ok()),
+                    _ => None,
+                };
+                if existing == Some(amount_cents) {
+                    Ok(auth)
+                } else {
+                    Err(Error::internal(format!(
+                        "payment {reference} was authorized for {existing:?}, not {amount_cents}"
+                    )))
+                }
+            }
+            Err(err) => Err(from_sdk(err)),
+        }
+    }
+
+    async fn capture(&self, auth: &Authorization) -> Result<(), Error> {
+        self.settle(auth, "captured", "captures").await
+    }
+
+    async fn void(&self, auth: &Authorization) -> Result<(), Error> {
+        self.settle(auth, "voided", "voids").await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stripe_test_methods() {
+        assert!(is_known_test_method("pm_card_visa"));
+        assert!(is_known_test_method("pm_card_chargeDeclined"));
+        assert!(!is_known_test_method("tok_visa"));
+        assert!(!is_known_test_method(""));
+    }
+}

@@ -7,7 +7,7 @@
 //! | product    | `PRODUCT#<id>`   | `PRODUCT`        | … `holds` mirror: slot → {h: holder, x: expiry} |
 //!
 //! One cart write is one `TransactWriteItems`: a conditional put per held slot
-//! (`attribute_not_exists(pk) OR expires_at < :now OR holder = :me`), a conditional delete per
+//! (`attribute_not_exists(pk) OR expires_at <= :now OR holder = :me`), a conditional delete per
 //! released slot, the product's mirror update (conditioned on the slots being in stock) and the cart
 //! line (conditioned on the quantity read, so two concurrent adds by one buyer cannot lose one).
 //! If any condition fails because another request got there first, the write is planned again from
@@ -143,6 +143,65 @@ fn random_pick(n: usize) -> usize {
     (x % n as u64) as usize
 }
 
+/// Consistent `BatchGetItem` of `keys` (≤ 100 per call, the calls in parallel), retrying
+/// unprocessed keys.
+pub(crate) async fn batch_get(
+    client: &Client,
+    table: &str,
+    keys: Vec<Item>,
+) -> Result<Vec<Item>, Error> {
+    let mut found = Vec::new();
+    let calls: Vec<_> = keys
+        .chunks(100)
+        .map(|chunk| batch_get_chunk(client, table, chunk.to_vec()))
+        .collect();
+    for result in futures::future::join_all(calls).await {
+        found.extend(result?);
+    }
+    Ok(found)
+}
+
+async fn batch_get_chunk(
+    client: &Client,
+    table: &str,
+    keys: Vec<Item>,
+) -> Result<Vec<Item>, Error> {
+    let mut found = Vec::new();
+    let mut pending = Some(
+        KeysAndAttributes::builder()
+            .set_keys(Some(keys))
+            .consistent_read(true)
+            .build()
+            .map_err(Error::internal)?,
+    );
+    let mut attempt = 0u32;
+    while let Some(request) = pending.take() {
+        if request.keys().is_empty() {
+            break;
+        }
+        if attempt > 0 {
+            tokio::time::sleep(std::time::Duration::from_millis(20 << attempt.min(5))).await;
+        }
+        attempt += 1;
+        if attempt > 8 {
+            return Err(Error::Unavailable(
+                "BatchGetItem kept returning unprocessed keys".into(),
+            ));
+        }
+        let out = client
+            .batch_get_item()
+            .request_items(table, request)
+            .send()
+            .await
+            .map_err(from_sdk)?;
+        if let Some(mut responses) = out.responses {
+            found.extend(responses.remove(table).unwrap_or_default());
+        }
+        pending = out.unprocessed_keys.and_then(|mut m| m.remove(table));
+    }
+    Ok(found)
+}
+
 impl DynamoCart {
     pub fn new(client: Client, table: impl Into<String>) -> Self {
         Self {
@@ -155,55 +214,8 @@ impl DynamoCart {
         Self::new(crate::dynamo::client(sdk), table)
     }
 
-    /// Consistent `BatchGetItem` of `keys` (≤ 100 per call), retrying unprocessed keys.
     async fn batch_get(&self, keys: Vec<Item>) -> Result<Vec<Item>, Error> {
-        let mut found = Vec::new();
-        let mut calls = Vec::new();
-        for chunk in keys.chunks(100) {
-            calls.push(self.batch_get_chunk(chunk.to_vec()));
-        }
-        for result in futures::future::join_all(calls).await {
-            found.extend(result?);
-        }
-        Ok(found)
-    }
-
-    async fn batch_get_chunk(&self, keys: Vec<Item>) -> Result<Vec<Item>, Error> {
-        let mut found = Vec::new();
-        let mut pending = Some(
-            KeysAndAttributes::builder()
-                .set_keys(Some(keys))
-                .consistent_read(true)
-                .build()
-                .map_err(Error::internal)?,
-        );
-        let mut attempt = 0u32;
-        while let Some(request) = pending.take() {
-            if request.keys().is_empty() {
-                break;
-            }
-            if attempt > 0 {
-                tokio::time::sleep(std::time::Duration::from_millis(20 << attempt.min(5))).await;
-            }
-            attempt += 1;
-            if attempt > 8 {
-                return Err(Error::Unavailable(
-                    "BatchGetItem kept returning unprocessed keys".into(),
-                ));
-            }
-            let out = self
-                .client
-                .batch_get_item()
-                .request_items(&self.table, request)
-                .send()
-                .await
-                .map_err(from_sdk)?;
-            if let Some(mut responses) = out.responses {
-                found.extend(responses.remove(&self.table).unwrap_or_default());
-            }
-            pending = out.unprocessed_keys.and_then(|mut m| m.remove(&self.table));
-        }
-        Ok(found)
+        batch_get(&self.client, &self.table, keys).await
     }
 
     /// The product with its hold mirror, read consistently; `true` when the mirror attribute exists.
@@ -252,7 +264,7 @@ impl DynamoCart {
                 .table_name(&self.table)
                 .set_item(Some(to_item(&hold)?))
                 .condition_expression(
-                    "attribute_not_exists(pk) OR expires_at < :now OR holder = :me",
+                    "attribute_not_exists(pk) OR expires_at <= :now OR holder = :me",
                 )
                 .expression_attribute_values(":now", AttributeValue::N(now.to_string()))
                 .expression_attribute_values(":me", s(user))

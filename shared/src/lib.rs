@@ -8,6 +8,7 @@
 pub mod auth;
 pub mod cart;
 pub mod cart_store;
+pub mod checkout;
 pub mod config;
 pub mod dynamo;
 pub mod error;

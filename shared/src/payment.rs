@@ -159,7 +159,10 @@ impl PaymentGateway for TestGateway {
             .item("method", s(method))
             .item("captures", AttributeValue::N("0".into()))
             .item("created_at", s(&chrono::Utc::now().to_rfc3339()))
-            .condition_expression("attribute_not_exists(pk)")
+            // A voided authorization (a cancelled attempt of this checkout) may be renewed.
+            .condition_expression("attribute_not_exists(pk) OR #status = :voided")
+            .expression_attribute_names("#status", "status")
+            .expression_attribute_values(":voided", s("voided"))
             .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
             .send()
             .await;

@@ -1,0 +1,137 @@
+//! The checkout function: `POST /checkout` turns the buyer's cart into one order per shop, paid
+//! once, exactly once per `Idempotency-Key` (see `bazaar::checkout` and `bazaar::idempotency`).
+
+use bazaar::auth::AuthMode;
+use bazaar::checkout::{CheckoutHooks, CheckoutRequest, DynamoCheckout};
+use bazaar::config::Config;
+use bazaar::error::Error;
+use bazaar::http::{self, Route, json, match_route, request_id};
+use bazaar::idempotency::{self, IdempotencyStore};
+use bazaar::payment::PaymentGateway;
+use bazaar::telemetry::Metrics;
+use bazaar::validate::parse_json;
+use lambda_http::http::StatusCode;
+use lambda_http::{Body, Request, RequestExt, Response};
+use std::time::Instant;
+
+/// The one route of this function (template.yaml must agree; a test checks).
+pub const ROUTES: &[(Route, ())] = &[(Route::new("POST", "/checkout"), ())];
+
+/// How long an attempt may hold its key when the invocation deadline is unknown.
+const DEFAULT_IN_PROGRESS_MS: i64 = 15_000;
+
+/// A test-only fault: with `FAULT_INJECTION=crash-after-commit` (honoured only with
+/// `AUTH_MODE=local`), a checkout whose Idempotency-Key starts with `fault-crash-after-commit`
+/// kills the process right after its transaction committed — before the payment is captured and
+/// before the idempotent response is stored — as a crashed Lambda would.
+pub struct Faults {
+    pub crash_after_commit: bool,
+}
+
+impl Faults {
+    pub fn from_env(config: &Config) -> Self {
+        let local = matches!(config.auth, AuthMode::Local { .. });
+        Faults {
+            crash_after_commit: local
+                && std::env::var("FAULT_INJECTION").as_deref() == Ok("crash-after-commit"),
+        }
+    }
+}
+
+struct KeyedFaults<'a> {
+    faults: &'a Faults,
+    key: &'a str,
+}
+
+impl CheckoutHooks for KeyedFaults<'_> {
+    fn after_commit(&self, checkout_id: &str) {
+        if self.faults.crash_after_commit && self.key.starts_with("fault-crash-after-commit") {
+            tracing::error!(checkout_id, "FAULT_INJECTION: crashing after the commit");
+            std::process::abort();
+        }
+    }
+}
+
+/// State built once per cold start.
+pub struct App<P, I> {
+    checkout: DynamoCheckout,
+    payments: P,
+    idempotency: I,
+    faults: Faults,
+    auth: AuthMode,
+    service: String,
+}
+
+impl<P: PaymentGateway, I: IdempotencyStore> App<P, I> {
+    pub fn new(
+        checkout: DynamoCheckout,
+        payments: P,
+        idempotency: I,
+        faults: Faults,
+        config: &Config,
+    ) -> Self {
+        Self {
+            checkout,
+            payments,
+            idempotency,
+            faults,
+            auth: config.auth.clone(),
+            service: config.service.clone(),
+        }
+    }
+
+    pub async fn handle(&self, req: Request) -> Result<Response<Body>, lambda_http::Error> {
+        http::serve(&self.service, req, |req| self.checkout(req)).await
+    }
+
+    async fn checkout(&self, req: Request) -> Result<Response<Body>, Error> {
+        let started = Instant::now();
+        match_route(ROUTES, req.method().as_str(), req.uri().path())?;
+        let buyer = self.auth.require(&req)?;
+        let key = idempotency::validate_key(req.headers().get("idempotency-key"))?;
+        let body: serde_json::Value = parse_json(req.body().as_ref())?;
+        let hash = idempotency::payload_hash(&body);
+        let (address, method) = parse_json::<CheckoutRequest>(req.body().as_ref())?.validate()?;
+        let deadline = req
+            .lambda_context_ref()
+            .map(|c| c.deadline as i64)
+            .filter(|d| *d > 0)
+            .unwrap_or_else(|| chrono::Utc::now().timestamp_millis() + DEFAULT_IN_PROGRESS_MS);
+        let hooks = KeyedFaults {
+            faults: &self.faults,
+            key: &key,
+        };
+        let request_id = request_id(&req);
+        let response = idempotency::run(
+            &self.idempotency,
+            &buyer.user_id,
+            &key,
+            &hash,
+            deadline,
+            "checkout_in_progress",
+            &request_id,
+            || async {
+                let view = self
+                    .checkout
+                    .checkout(
+                        &self.payments,
+                        &hooks,
+                        &buyer.user_id,
+                        &key,
+                        &address,
+                        &method,
+                    )
+                    .await?;
+                Metrics::new(&self.service)
+                    .count("OrdersCreated", view.orders.len() as u64)
+                    .count("Checkouts", 1)
+                    .millis("CheckoutLatency", started.elapsed().as_secs_f64() * 1000.0)
+                    .property("checkout_id", view.checkout_id.clone())
+                    .emit();
+                json(StatusCode::CREATED, &view)
+            },
+        )
+        .await?;
+        Ok(response)
+    }
+}

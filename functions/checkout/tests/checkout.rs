@@ -1,0 +1,648 @@
+//! Integration tests of checkout against DynamoDB in the emulator: the real catalog, add-to-cart
+//! and checkout handlers, the built-in test payment gateway, each test on its own table.
+
+use aws_sdk_dynamodb::types::AttributeValue;
+use bazaar::auth::mint_local_token;
+use bazaar::cart_store::DynamoCart;
+use bazaar::checkout::{CheckoutHooks, DynamoCheckout, ShippingAddress};
+use bazaar::config::Config;
+use bazaar::dynamo::DynamoCatalog;
+use bazaar::idempotency::{DynamoIdempotency, IdempotencyStore, payload_hash};
+use bazaar::payment::TestGateway;
+use bazaar::telemetry::counting_aws_calls;
+use checkout::Faults;
+use futures::FutureExt;
+use lambda_http::Body;
+use lambda_http::http::Request;
+use serde_json::{Value, json};
+
+const SECRET: &str = "checkout-test-secret";
+
+struct Stack {
+    client: aws_sdk_dynamodb::Client,
+    table: String,
+    catalog: catalog::App<DynamoCatalog>,
+    add: add_to_cart::App<DynamoCart>,
+    checkout: checkout::App<TestGateway, DynamoIdempotency>,
+}
+
+#[derive(Debug)]
+struct Reply {
+    status: u16,
+    replayed: bool,
+    retry_after: Option<String>,
+    body: Value,
+    aws_calls: u32,
+}
+
+fn address() -> Value {
+    json!({"name": "Ada Lovelace", "line1": "12 Loom Street", "city": "Bristol", "postal_code": "BS1 4DJ", "country": "GB"})
+}
+
+impl Stack {
+    async fn new(test: &str, hold_seconds: &str) -> Self {
+        let (client, table) = bazaar_infra::testing::fresh_table(test).await;
+        let config = Config::from_lookup("test", |k| match k {
+            "TABLE_NAME" => Some(table.clone()),
+            "AUTH_MODE" => Some("local".into()),
+            "LOCAL_JWT_SECRET" => Some(SECRET.into()),
+            "HOLD_SECONDS" => Some(hold_seconds.into()),
+            _ => None,
+        })
+        .expect("config");
+        Stack {
+            catalog: catalog::App::new(DynamoCatalog::new(client.clone(), &table), &config),
+            add: add_to_cart::App::new(DynamoCart::new(client.clone(), &table), &config),
+            checkout: checkout::App::new(
+                DynamoCheckout::new(client.clone(), &table),
+                TestGateway::new(client.clone(), &table),
+                DynamoIdempotency::new(client.clone(), &table),
+                Faults {
+                    crash_after_commit: false,
+                },
+                &config,
+            ),
+            client,
+            table,
+        }
+    }
+
+    async fn call(
+        &self,
+        method: &str,
+        path: &str,
+        user: Option<&str>,
+        key: Option<&str>,
+        body: Option<Value>,
+    ) -> Reply {
+        let mut builder = Request::builder().method(method).uri(path);
+        if let Some(user) = user {
+            let token = mint_local_token(SECRET, user, 300, None).expect("token");
+            builder = builder.header("authorization", format!("Bearer {token}"));
+        }
+        if let Some(key) = key {
+            builder = builder.header("idempotency-key", key);
+        }
+        let req = builder
+            .body(body.map_or(Body::Empty, |b| Body::Text(b.to_string())))
+            .expect("request");
+        let (response, aws_calls) = counting_aws_calls(async {
+            match path {
+                "/checkout" => self.checkout.handle(req).await,
+                "/cart/items" => self.add.handle(req).await,
+                _ => self.catalog.handle(req).await,
+            }
+        })
+        .await;
+        let response = response.expect("handlers never fail");
+        let status = response.status().as_u16();
+        let replayed = response
+            .headers()
+            .get("idempotent-replayed")
+            .is_some_and(|v| v == "true");
+        let retry_after = response
+            .headers()
+            .get("retry-after")
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned);
+        let bytes = response.body().to_vec();
+        let body = if bytes.is_empty() {
+            Value::Null
+        } else {
+            serde_json::from_slice(&bytes).expect("json")
+        };
+        assert!(status < 500, "{method} {path}: {status} {body}");
+        Reply {
+            status,
+            replayed,
+            retry_after,
+            body,
+            aws_calls,
+        }
+    }
+
+    async fn shop(&self, owner: &str, name: &str, base: i64, extra: i64) -> String {
+        let r = self
+            .call("POST", "/shops", Some(owner), None, Some(json!({"name": name, "shipping": {"base_cents": base, "per_extra_item_cents": extra}})))
+            .await;
+        assert_eq!(r.status, 201, "{}", r.body);
+        r.body["id"].as_str().expect("id").to_owned()
+    }
+
+    async fn product(&self, owner: &str, shop: &str, price: i64, quantity: i64) -> String {
+        let r = self
+            .call("POST", &format!("/shops/{shop}/products"), Some(owner), None,
+                  Some(json!({"title": format!("Item {price}"), "price_cents": price, "category": "home-decor", "quantity": quantity})))
+            .await;
+        assert_eq!(r.status, 201, "{}", r.body);
+        r.body["id"].as_str().expect("id").to_owned()
+    }
+
+    async fn add(&self, buyer: &str, product: &str, quantity: i64) {
+        let r = self
+            .call(
+                "POST",
+                "/cart/items",
+                Some(buyer),
+                None,
+                Some(json!({"product_id": product, "quantity": quantity})),
+            )
+            .await;
+        assert_eq!(r.status, 200, "{}", r.body);
+    }
+
+    async fn checkout(&self, buyer: &str, key: &str, method: &str) -> Reply {
+        self.call(
+            "POST",
+            "/checkout",
+            Some(buyer),
+            Some(key),
+            Some(json!({"shipping_address": address(), "payment_method": method})),
+        )
+        .await
+    }
+
+    async fn product_json(&self, id: &str) -> Value {
+        self.call("GET", &format!("/products/{id}"), None, None, None)
+            .await
+            .body
+    }
+
+    /// The test gateway's record of a checkout's payment.
+    async fn payment(&self, checkout_id: &str) -> Option<(String, i64)> {
+        let item = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .key("pk", AttributeValue::S(format!("PAYMENT#{checkout_id}")))
+            .key("sk", AttributeValue::S("PAYMENT".into()))
+            .consistent_read(true)
+            .send()
+            .await
+            .expect("get")
+            .item?;
+        let status = item
+            .get("status")
+            .and_then(|v| v.as_s().ok())
+            .cloned()
+            .unwrap_or_default();
+        let captures = item
+            .get("captures")
+            .and_then(|v| v.as_n().ok())
+            .and_then(|n| n.parse().ok())
+            .unwrap_or(0);
+        Some((status, captures))
+    }
+
+    async fn count_entities(&self, entity: &str) -> usize {
+        let out = self
+            .client
+            .scan()
+            .table_name(&self.table)
+            .filter_expression("entity = :e")
+            .expression_attribute_values(":e", AttributeValue::S(entity.into()))
+            .send()
+            .await
+            .expect("scan");
+        out.items.unwrap_or_default().len()
+    }
+}
+
+#[tokio::test]
+async fn a_cart_from_two_shops_becomes_two_orders() {
+    let s = Stack::new("checkout-two-shops", "900").await;
+    let kiln = s.shop("kiln", "The Copper Kiln", 500, 150).await;
+    let loom = s.shop("loom", "Loom & Larch", 300, 0).await;
+    let vase = s.product("kiln", &kiln, 4200, 1).await;
+    let mugs = s.product("kiln", &kiln, 2800, 6).await;
+    let scarf = s.product("loom", &loom, 6500, 2).await;
+    s.add("buyer", &vase, 1).await;
+    s.add("buyer", &mugs, 2).await;
+    s.add("buyer", &scarf, 1).await;
+
+    let r = s.checkout("buyer", "order-1", "pm_card_visa").await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    assert!(!r.replayed);
+    let orders = r.body["orders"].as_array().expect("orders");
+    assert_eq!(orders.len(), 2);
+    let k = orders
+        .iter()
+        .find(|o| o["shop_id"] == kiln.as_str())
+        .expect("kiln order");
+    assert_eq!(k["subtotal_cents"], 4200 + 2 * 2800);
+    assert_eq!(k["shipping_cents"], 500 + 150 * 2);
+    assert_eq!(k["total_cents"], 9800 + 800);
+    assert_eq!(k["status"], "paid");
+    assert_eq!(k["buyer_id"], "buyer");
+    assert_eq!(k["shop_name"], "The Copper Kiln");
+    assert_eq!(k["items"].as_array().map(Vec::len), Some(2));
+    assert_eq!(k["shipping_address"]["country"], "GB");
+    let l = orders
+        .iter()
+        .find(|o| o["shop_id"] == loom.as_str())
+        .expect("loom order");
+    assert_eq!(
+        (
+            l["subtotal_cents"].as_i64(),
+            l["shipping_cents"].as_i64(),
+            l["total_cents"].as_i64()
+        ),
+        (Some(6500), Some(300), Some(6800))
+    );
+    assert_eq!(r.body["total_cents"], 10600 + 6800);
+
+    // Stock decremented, holds consumed, cart emptied, payment captured once.
+    let p = s.product_json(&mugs).await;
+    assert_eq!(
+        (p["quantity"].as_i64(), p["available"].as_i64()),
+        (Some(4), Some(4))
+    );
+    assert_eq!(s.product_json(&vase).await["quantity"], 0);
+    assert_eq!(s.count_entities("cart_line").await, 0);
+    assert_eq!(s.count_entities("hold").await, 0);
+    let checkout_id = r.body["checkout_id"].as_str().expect("id");
+    assert_eq!(s.payment(checkout_id).await, Some(("captured".into(), 1)));
+    let shop = s
+        .call("GET", &format!("/shops/{kiln}"), None, None, None)
+        .await;
+    assert_eq!(shop.body["sales_count"], 3);
+
+    // The same key again: the same answer, replayed; an empty cart with a new key: 422.
+    let again = s.checkout("buyer", "order-1", "pm_card_visa").await;
+    assert_eq!((again.status, again.replayed), (201, true));
+    assert_eq!(again.body, r.body);
+    assert_eq!(s.payment(checkout_id).await, Some(("captured".into(), 1)));
+    let empty = s.checkout("buyer", "order-2", "pm_card_visa").await;
+    assert_eq!(
+        (empty.status, empty.body["code"].as_str()),
+        (422, Some("cart_empty"))
+    );
+}
+
+#[tokio::test]
+async fn idempotency_key_rules() {
+    let s = Stack::new("checkout-keys", "900").await;
+    let shop = s.shop("seller", "Keys Ltd", 0, 0).await;
+    let item = s.product("seller", &shop, 1000, 5).await;
+    s.add("buyer", &item, 1).await;
+    let body = json!({"shipping_address": address(), "payment_method": "pm_card_visa"});
+    let r = s
+        .call("POST", "/checkout", Some("buyer"), None, Some(body.clone()))
+        .await;
+    assert_eq!(
+        (r.status, r.body["code"].as_str()),
+        (400, Some("idempotency_key_required"))
+    );
+    let r = s
+        .call(
+            "POST",
+            "/checkout",
+            Some("buyer"),
+            Some(&"k".repeat(256)),
+            Some(body.clone()),
+        )
+        .await;
+    assert_eq!(r.status, 422);
+    let r = s
+        .call("POST", "/checkout", None, Some("k1"), Some(body.clone()))
+        .await;
+    assert_eq!(r.status, 401);
+    let r = s
+        .call(
+            "POST",
+            "/checkout",
+            Some("buyer"),
+            Some("k1"),
+            Some(json!({"payment_method": "pm_card_visa"})),
+        )
+        .await;
+    assert_eq!(r.status, 400);
+    let r = s
+        .call(
+            "POST",
+            "/checkout",
+            Some("buyer"),
+            Some("k1"),
+            Some(json!({"shipping_address": address(), "payment_method": "tok_bogus"})),
+        )
+        .await;
+    assert_eq!(
+        (r.status, r.body["code"].as_str()),
+        (422, Some("validation_failed"))
+    );
+
+    let first = s
+        .call(
+            "POST",
+            "/checkout",
+            Some("buyer"),
+            Some("k2"),
+            Some(body.clone()),
+        )
+        .await;
+    assert_eq!(first.status, 201, "{}", first.body);
+    // Same key, different body → 422; whitespace and key order do not make a body different.
+    let mut other = body.clone();
+    other["shipping_address"]["city"] = json!("Bath");
+    let r = s
+        .call("POST", "/checkout", Some("buyer"), Some("k2"), Some(other))
+        .await;
+    assert_eq!(
+        (r.status, r.body["code"].as_str()),
+        (422, Some("idempotency_key_reused"))
+    );
+    let reordered: Value = serde_json::from_str(&format!(
+        r#"{{ "payment_method": "pm_card_visa", "shipping_address": {} }}"#,
+        address()
+    ))
+    .expect("json");
+    assert_eq!(payload_hash(&reordered), payload_hash(&body));
+    let r = s
+        .call(
+            "POST",
+            "/checkout",
+            Some("buyer"),
+            Some("k2"),
+            Some(reordered),
+        )
+        .await;
+    assert_eq!((r.status, r.replayed), (201, true));
+    // Another buyer's identical key is another checkout.
+    s.add("someone-else", &item, 1).await;
+    let r = s
+        .call(
+            "POST",
+            "/checkout",
+            Some("someone-else"),
+            Some("k2"),
+            Some(body),
+        )
+        .await;
+    assert_eq!((r.status, r.replayed), (201, false));
+}
+
+/// 20 concurrent POSTs with one key: one set of orders, one capture; the others replay the same
+/// body or are told the first is still in progress.
+#[tokio::test]
+async fn twenty_concurrent_retries_make_one_checkout() {
+    let s = Stack::new("checkout-exactly-once", "900").await;
+    let shop = s.shop("seller", "Once Only", 400, 100).await;
+    let a = s.product("seller", &shop, 1500, 3).await;
+    let b = s.product("seller", &shop, 2500, 1).await;
+    s.add("buyer", &a, 2).await;
+    s.add("buyer", &b, 1).await;
+    let replies =
+        futures::future::join_all((0..20).map(|_| s.checkout("buyer", "same-key", "pm_card_visa")))
+            .await;
+    let created: Vec<&Reply> = replies.iter().filter(|r| r.status == 201).collect();
+    assert!(!created.is_empty());
+    let fresh: Vec<&&Reply> = created.iter().filter(|r| !r.replayed).collect();
+    assert_eq!(
+        fresh.len(),
+        1,
+        "exactly one attempt ran: {:?}",
+        replies
+            .iter()
+            .map(|r| (r.status, r.replayed))
+            .collect::<Vec<_>>()
+    );
+    for r in &created {
+        assert_eq!(r.body, fresh[0].body);
+    }
+    for r in replies.iter().filter(|r| r.status != 201) {
+        assert_eq!(
+            (r.status, r.body["code"].as_str()),
+            (409, Some("checkout_in_progress"))
+        );
+        assert!(
+            r.retry_after
+                .as_deref()
+                .is_some_and(|v| v.parse::<u64>().is_ok_and(|n| n >= 1))
+        );
+    }
+    assert_eq!(s.count_entities("order").await, 1);
+    let checkout_id = fresh[0].body["checkout_id"].as_str().expect("id");
+    assert_eq!(s.payment(checkout_id).await, Some(("captured".into(), 1)));
+    assert_eq!(s.product_json(&a).await["quantity"], 1);
+}
+
+struct CrashAfterCommit;
+impl CheckoutHooks for CrashAfterCommit {
+    fn after_commit(&self, _checkout_id: &str) {
+        panic!("simulated crash after the commit");
+    }
+}
+
+/// The attempt dies after its transaction committed, before the capture and before the response
+/// was stored. Once its in-progress claim lapses, the retry returns the same orders and captures
+/// exactly once.
+#[tokio::test]
+async fn a_crash_after_commit_then_a_retry() {
+    let s = Stack::new("checkout-crash", "900").await;
+    let shop = s.shop("seller", "Crash Test Pottery", 0, 0).await;
+    let item = s.product("seller", &shop, 3300, 1).await;
+    s.add("buyer", &item, 1).await;
+    let body = json!({"shipping_address": address(), "payment_method": "pm_card_visa"});
+    let idem = DynamoIdempotency::new(s.client.clone(), &s.table);
+    let deadline = chrono::Utc::now().timestamp_millis() + 1500;
+    let claim = idem
+        .claim("buyer", "crash-key", &payload_hash(&body), deadline)
+        .await
+        .expect("claim");
+    assert!(matches!(claim, bazaar::idempotency::Claim::Fresh { .. }));
+    let store = DynamoCheckout::new(s.client.clone(), &s.table);
+    let gateway = TestGateway::new(s.client.clone(), &s.table);
+    let addr: ShippingAddress = serde_json::from_value(address()).expect("address");
+    let crashed = std::panic::AssertUnwindSafe(store.checkout(
+        &gateway,
+        &CrashAfterCommit,
+        "buyer",
+        "crash-key",
+        &addr,
+        "pm_card_visa",
+    ))
+    .catch_unwind()
+    .await;
+    assert!(crashed.is_err(), "the attempt crashed");
+    let checkout_id = bazaar::checkout::checkout_id("buyer", "crash-key");
+    assert_eq!(
+        s.payment(&checkout_id).await,
+        Some(("authorized".into(), 0)),
+        "committed, not captured"
+    );
+    assert_eq!(s.count_entities("order").await, 1);
+
+    // While the dead attempt's claim lasts, a retry is told to wait.
+    let r = s.checkout("buyer", "crash-key", "pm_card_visa").await;
+    assert_eq!(
+        (r.status, r.body["code"].as_str()),
+        (409, Some("checkout_in_progress"))
+    );
+    tokio::time::sleep(std::time::Duration::from_millis(1700)).await;
+    let r = s.checkout("buyer", "crash-key", "pm_card_visa").await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    assert_eq!(r.body["checkout_id"], checkout_id.as_str());
+    assert_eq!(
+        r.body["orders"][0]["order_id"],
+        bazaar::checkout::order_id(&checkout_id, &shop).as_str()
+    );
+    assert_eq!(
+        s.count_entities("order").await,
+        1,
+        "no second set of orders"
+    );
+    assert_eq!(s.payment(&checkout_id).await, Some(("captured".into(), 1)));
+    let again = s.checkout("buyer", "crash-key", "pm_card_visa").await;
+    assert_eq!((again.status, again.replayed), (201, true));
+    assert_eq!(s.payment(&checkout_id).await, Some(("captured".into(), 1)));
+}
+
+#[tokio::test]
+async fn a_declined_card_writes_nothing_and_keeps_the_holds() {
+    let s = Stack::new("checkout-declined", "900").await;
+    let shop = s.shop("seller", "Declined Designs", 0, 0).await;
+    let item = s.product("seller", &shop, 2000, 1).await;
+    s.add("buyer", &item, 1).await;
+    let r = s
+        .checkout("buyer", "declined-1", "pm_card_chargeDeclined")
+        .await;
+    assert_eq!(
+        (r.status, r.body["code"].as_str()),
+        (402, Some("payment_declined"))
+    );
+    assert_eq!(s.count_entities("order").await, 0);
+    assert_eq!(s.count_entities("cart_line").await, 1);
+    assert_eq!(s.count_entities("hold").await, 1, "the hold is intact");
+    assert_eq!(s.product_json(&item).await["quantity"], 1);
+    let checkout_id = bazaar::checkout::checkout_id("buyer", "declined-1");
+    assert_eq!(s.payment(&checkout_id).await, None);
+    // The same key replays the decline; a new key with a good card succeeds.
+    let again = s
+        .checkout("buyer", "declined-1", "pm_card_chargeDeclined")
+        .await;
+    assert_eq!((again.status, again.replayed), (402, true));
+    let ok = s.checkout("buyer", "declined-2", "pm_card_visa").await;
+    assert_eq!(ok.status, 201, "{}", ok.body);
+}
+
+/// The buyer's hold lapsed and someone else bought the item: 409 naming it, nothing written.
+#[tokio::test]
+async fn an_item_sold_after_the_hold_lapsed() {
+    let s = Stack::new("checkout-sold", "1").await;
+    let shop = s.shop("seller", "Lapsed Holds", 0, 0).await;
+    let lamp = s.product("seller", &shop, 9000, 1).await;
+    let cup = s.product("seller", &shop, 1200, 5).await;
+    s.add("slow", &lamp, 1).await;
+    s.add("slow", &cup, 1).await;
+    tokio::time::sleep(std::time::Duration::from_millis(1300)).await;
+    s.add("fast", &lamp, 1).await;
+    assert_eq!(
+        s.checkout("fast", "fast-1", "pm_card_visa").await.status,
+        201
+    );
+    let r = s.checkout("slow", "slow-1", "pm_card_visa").await;
+    assert_eq!(
+        (r.status, r.body["code"].as_str()),
+        (409, Some("items_unavailable"))
+    );
+    assert_eq!(
+        r.body["unavailable_items"],
+        json!([{"product_id": lamp, "title": "Item 9000", "requested": 1, "available": 0}])
+    );
+    assert_eq!(s.count_entities("order").await, 1, "only the fast buyer's");
+    assert_eq!(
+        s.product_json(&cup).await["quantity"],
+        5,
+        "nothing of the slow cart was sold"
+    );
+    assert_eq!(
+        s.payment(&bazaar::checkout::checkout_id("slow", "slow-1"))
+            .await,
+        None,
+        "nothing charged"
+    );
+}
+
+/// Someone takes the item between the read and the write: the transaction is cancelled, the
+/// authorization voided, and the line is named.
+#[tokio::test]
+async fn a_race_lost_at_commit_voids_the_authorization() {
+    struct Thief<'a> {
+        stack: &'a Stack,
+        lamp: String,
+    }
+    impl CheckoutHooks for Thief<'_> {
+        async fn before_commit(&self, _checkout_id: &str) {
+            // The hold has lapsed; another buyer takes and buys the lamp first.
+            self.stack.add("thief", &self.lamp, 1).await;
+        }
+    }
+    let s = Stack::new("checkout-race", "1").await;
+    let shop = s.shop("seller", "Racy Lamps", 0, 0).await;
+    let lamp = s.product("seller", &shop, 9000, 1).await;
+    s.add("buyer", &lamp, 1).await;
+    tokio::time::sleep(std::time::Duration::from_millis(1300)).await;
+    let store = DynamoCheckout::new(s.client.clone(), &s.table);
+    let gateway = TestGateway::new(s.client.clone(), &s.table);
+    let addr: ShippingAddress = serde_json::from_value(address()).expect("address");
+    let thief = Thief {
+        stack: &s,
+        lamp: lamp.clone(),
+    };
+    let err = store
+        .checkout(&gateway, &thief, "buyer", "race-1", &addr, "pm_card_visa")
+        .await
+        .expect_err("lost the race");
+    let problem = err.problem();
+    assert_eq!((problem.status, problem.code), (409, "items_unavailable"));
+    let checkout_id = bazaar::checkout::checkout_id("buyer", "race-1");
+    assert_eq!(s.payment(&checkout_id).await, Some(("voided".into(), 0)));
+    assert_eq!(s.count_entities("order").await, 0);
+    assert_eq!(s.product_json(&lamp).await["quantity"], 1);
+}
+
+/// DynamoDB calls per checkout do not grow with the cart: 1, 10 and 30 lines (and the limit).
+#[tokio::test]
+async fn calls_per_checkout_do_not_grow_with_lines() {
+    let s = Stack::new("checkout-calls", "900").await;
+    let shop = s.shop("seller", "Many Lines", 0, 0).await;
+    let mut products = Vec::new();
+    for i in 0..40 {
+        products.push(s.product("seller", &shop, 100 + i, 10).await);
+    }
+    let mut calls = Vec::new();
+    for (round, lines) in [1usize, 10, 30].into_iter().enumerate() {
+        let buyer = format!("buyer-{lines}");
+        for p in &products[..lines] {
+            s.add(&buyer, p, 1).await;
+        }
+        let r = s
+            .checkout(&buyer, &format!("calls-{round}"), "pm_card_visa")
+            .await;
+        assert_eq!(r.status, 201, "{lines} lines: {}", r.body);
+        calls.push((lines, r.aws_calls));
+    }
+    assert!(calls.iter().all(|(_, c)| *c == calls[0].1), "{calls:?}");
+    assert_eq!(
+        calls[0].1, 8,
+        "claim, record check, cart query, batch read, authorize, transaction, capture, complete"
+    );
+    // 40 one-unit lines exceed one transaction: 422 with the number that fits.
+    for p in &products {
+        s.add("big-cart", p, 1).await;
+    }
+    let r = s.checkout("big-cart", "too-big", "pm_card_visa").await;
+    assert_eq!(
+        (
+            r.status,
+            r.body["code"].as_str(),
+            r.body["max_lines"].as_i64()
+        ),
+        (422, Some("cart_too_large"), Some(32))
+    );
+}
+
+#[test]
+fn routes_match_the_template() {
+    bazaar_infra::testing::assert_routes_match("checkout", checkout::ROUTES);
+}

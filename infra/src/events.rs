@@ -18,6 +18,8 @@ pub struct SampleIds {
     pub owner_id: String,
     pub product_id: String,
     pub deletable_product_id: String,
+    /// The order `events/checkout/checkout.json` creates after `events/add-to-cart/add-to-cart.json`.
+    pub order_id: String,
 }
 
 impl SampleIds {
@@ -31,7 +33,9 @@ impl SampleIds {
             .filter(|p| p.shop_id == shop.id && p.quantity > 0);
         let product = own.next().map(|p| p.id.clone()).unwrap_or_default();
         let deletable = own.next_back().map(|p| p.id.clone()).unwrap_or_default();
+        let checkout = bazaar::checkout::checkout_id("event-buyer", EVENT_IDEMPOTENCY_KEY);
         SampleIds {
+            order_id: bazaar::checkout::order_id(&checkout, &shop.id),
             shop_id: shop.id.clone(),
             owner_id: shop.owner_id.clone(),
             product_id: product,
@@ -39,6 +43,9 @@ impl SampleIds {
         }
     }
 }
+
+/// The Idempotency-Key of the sample checkout event.
+pub const EVENT_IDEMPOTENCY_KEY: &str = "event-checkout-1";
 
 /// `GetShop` → `get-shop`.
 fn kebab(name: &str) -> String {
@@ -95,10 +102,34 @@ fn sample(
             (Some("event-buyer".to_owned()), Some(json!({"quantity": 1})))
         }
         (_, path) if path.starts_with("/cart") => (Some("event-buyer".to_owned()), None),
+        ("POST", "/checkout") => (
+            Some("event-buyer".to_owned()),
+            Some(
+                json!({"shipping_address": {"name": "Event Buyer", "line1": "1 Sample Street",
+                        "city": "Portland", "region": "OR", "postal_code": "97201", "country": "US"},
+                        "payment_method": "pm_card_visa"}),
+            ),
+        ),
+        ("POST", "/orders/{order_id}/shipment") => (
+            Some(ids.owner_id.clone()),
+            Some(json!({"carrier": "USPS", "tracking_number": "9400111899223100000000"})),
+        ),
+        ("POST", "/orders/{order_id}/cancel") => (Some(ids.owner_id.clone()), None),
+        ("POST", "/orders/{order_id}/review") => (
+            Some("event-buyer".to_owned()),
+            Some(json!({"rating": 5, "comment": "Beautifully made, arrived quickly."})),
+        ),
+        ("GET", "/shops/{shop_id}/orders") => (Some(ids.owner_id.clone()), None),
+        (_, path) if path.starts_with("/orders") || path == "/notifications" => {
+            (Some("event-buyer".to_owned()), None)
+        }
         _ => (None, None),
     };
     if route.path.contains("{shop_id}") {
         params.insert("shop_id", ids.shop_id.clone());
+    }
+    if route.path.contains("{order_id}") {
+        params.insert("order_id", ids.order_id.clone());
     }
     if route.path.contains("{product_id}") {
         let id = if route.method == "DELETE" && route.path.starts_with("/products") {
@@ -127,6 +158,9 @@ pub fn event(route: &HttpRoute, name: &str, ids: &SampleIds) -> Value {
         "requestId": format!("event-{name}"), "routeKey": route_key, "stage": "$default",
         "time": "21/Nov/2026:00:00:00 +0000", "timeEpoch": 1_795_219_200_000_i64
     });
+    if route.path == "/checkout" {
+        headers["idempotency-key"] = Value::from(EVENT_IDEMPOTENCY_KEY);
+    }
     if let Some(user) = &user {
         // Valid until 2100: the public local secret only ever signs local test identities.
         let token = mint_local_token(

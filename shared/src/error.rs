@@ -33,6 +33,7 @@ impl FieldError {
 pub enum Resource {
     Shop,
     Product,
+    Order,
 }
 
 impl Resource {
@@ -40,6 +41,7 @@ impl Resource {
         match self {
             Resource::Shop => "shop_not_found",
             Resource::Product => "product_not_found",
+            Resource::Order => "order_not_found",
         }
     }
 
@@ -47,6 +49,7 @@ impl Resource {
         match self {
             Resource::Shop => "shop",
             Resource::Product => "product",
+            Resource::Order => "order",
         }
     }
 }

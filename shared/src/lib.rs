@@ -15,6 +15,7 @@ pub mod error;
 pub mod http;
 pub mod idempotency;
 pub mod model;
+pub mod orders;
 pub mod payment;
 pub mod ports;
 pub mod telemetry;

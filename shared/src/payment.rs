@@ -40,6 +40,15 @@ pub trait PaymentGateway: Send + Sync {
 
     /// Releases an authorization that will not be captured. Voiding twice is harmless.
     fn void(&self, auth: &Authorization) -> impl Future<Output = Result<(), Error>> + Send;
+
+    /// Refunds `amount_cents` of a captured payment for one of its orders. Refunding the same
+    /// order twice refunds once.
+    fn refund(
+        &self,
+        payment_id: &str,
+        order_id: &str,
+        amount_cents: i64,
+    ) -> impl Future<Output = Result<(), Error>> + Send;
 }
 
 /// Stripe's test payment methods that approve.
@@ -158,6 +167,7 @@ impl PaymentGateway for TestGateway {
             .item("amount_cents", AttributeValue::N(amount_cents.to_string()))
             .item("method", s(method))
             .item("captures", AttributeValue::N("0".into()))
+            .item("refunds", AttributeValue::M(Default::default()))
             .item("created_at", s(&chrono::Utc::now().to_rfc3339()))
             // A voided authorization (a cancelled attempt of this checkout) may be renewed.
             .condition_expression("attribute_not_exists(pk) OR #status = :voided")
@@ -200,6 +210,49 @@ impl PaymentGateway for TestGateway {
 
     async fn void(&self, auth: &Authorization) -> Result<(), Error> {
         self.settle(auth, "voided", "voids").await
+    }
+
+    async fn refund(
+        &self,
+        payment_id: &str,
+        order_id: &str,
+        amount_cents: i64,
+    ) -> Result<(), Error> {
+        let result = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(key(payment_key(payment_id))))
+            .update_expression("SET refunds.#order = :amount")
+            .condition_expression("#status = :captured AND attribute_not_exists(refunds.#order)")
+            .expression_attribute_names("#status", "status")
+            .expression_attribute_names("#order", order_id)
+            .expression_attribute_values(":captured", s("captured"))
+            .expression_attribute_values(":amount", AttributeValue::N(amount_cents.to_string()))
+            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(()),
+            Err(SdkError::ServiceError(e)) if e.err().is_conditional_check_failed_exception() => {
+                let refunded = match e.err() {
+                    aws_sdk_dynamodb::operation::update_item::UpdateItemError::ConditionalCheckFailedException(c) => c
+                        .item()
+                        .and_then(|i| i.get("refunds"))
+                        .and_then(|r| r.as_m().ok())
+                        .is_some_and(|m| m.contains_key(order_id)),
+                    _ => false,
+                };
+                if refunded {
+                    Ok(())
+                } else {
+                    Err(Error::internal(format!(
+                        "payment {payment_id} is not captured; cannot refund"
+                    )))
+                }
+            }
+            Err(err) => Err(from_sdk(err)),
+        }
     }
 }
 

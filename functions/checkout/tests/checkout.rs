@@ -8,6 +8,7 @@ use bazaar::checkout::{CheckoutHooks, DynamoCheckout, ShippingAddress};
 use bazaar::config::Config;
 use bazaar::dynamo::DynamoCatalog;
 use bazaar::idempotency::{DynamoIdempotency, IdempotencyStore, payload_hash};
+use bazaar::orders::DynamoOrders;
 use bazaar::payment::TestGateway;
 use bazaar::telemetry::counting_aws_calls;
 use checkout::Faults;
@@ -24,6 +25,7 @@ struct Stack {
     catalog: catalog::App<DynamoCatalog>,
     add: add_to_cart::App<DynamoCart>,
     checkout: checkout::App<TestGateway, DynamoIdempotency>,
+    orders: orders::App<TestGateway>,
 }
 
 #[derive(Debug)]
@@ -62,6 +64,11 @@ impl Stack {
                 },
                 &config,
             ),
+            orders: orders::App::new(
+                DynamoOrders::new(client.clone(), &table),
+                TestGateway::new(client.clone(), &table),
+                &config,
+            ),
             client,
             table,
         }
@@ -87,10 +94,18 @@ impl Stack {
             .body(body.map_or(Body::Empty, |b| Body::Text(b.to_string())))
             .expect("request");
         let (response, aws_calls) = counting_aws_calls(async {
-            match path {
-                "/checkout" => self.checkout.handle(req).await,
-                "/cart/items" => self.add.handle(req).await,
-                _ => self.catalog.handle(req).await,
+            let bare = path.split('?').next().unwrap_or(path);
+            if bare == "/checkout" {
+                self.checkout.handle(req).await
+            } else if bare == "/cart/items" {
+                self.add.handle(req).await
+            } else if bare.starts_with("/orders")
+                || bare == "/notifications"
+                || bare.ends_with("/orders")
+            {
+                self.orders.handle(req).await
+            } else {
+                self.catalog.handle(req).await
             }
         })
         .await;
@@ -642,7 +657,304 @@ async fn calls_per_checkout_do_not_grow_with_lines() {
     );
 }
 
+/// After checkout: lists, detail, who may see what, shipment, review (rating), cancellation
+/// (stock restored, refund).
+#[tokio::test]
+async fn orders_after_checkout() {
+    let s = Stack::new("orders-lifecycle", "900").await;
+    let kiln = s.shop("kiln", "The Copper Kiln", 500, 0).await;
+    let loom = s.shop("loom", "Loom & Larch", 300, 0).await;
+    let vase = s.product("kiln", &kiln, 4200, 2).await;
+    let scarf = s.product("loom", &loom, 6500, 2).await;
+    s.add("buyer", &vase, 1).await;
+    s.add("buyer", &scarf, 1).await;
+    let placed = s.checkout("buyer", "orders-1", "pm_card_visa").await;
+    assert_eq!(placed.status, 201, "{}", placed.body);
+    let kiln_order = placed.body["orders"]
+        .as_array()
+        .expect("orders")
+        .iter()
+        .find(|o| o["shop_id"] == kiln.as_str())
+        .expect("kiln")
+        .clone();
+    let loom_order = placed.body["orders"]
+        .as_array()
+        .expect("orders")
+        .iter()
+        .find(|o| o["shop_id"] == loom.as_str())
+        .expect("loom")
+        .clone();
+    let kiln_id = kiln_order["order_id"].as_str().expect("id").to_owned();
+    let loom_id = loom_order["order_id"].as_str().expect("id").to_owned();
+    s.add("buyer", &vase, 1).await;
+    let second = s.checkout("buyer", "orders-2", "pm_card_visa").await;
+    assert_eq!(second.status, 201);
+
+    // The buyer's list, newest first, paged with an opaque cursor.
+    let all = s.call("GET", "/orders", Some("buyer"), None, None).await;
+    assert_eq!(all.body["orders"].as_array().map(Vec::len), Some(3));
+    assert_eq!(
+        all.body["orders"][0]["checkout_id"],
+        second.body["checkout_id"]
+    );
+    assert!(all.body["next_cursor"].is_null());
+    let page1 = s
+        .call("GET", "/orders?limit=2", Some("buyer"), None, None)
+        .await;
+    assert_eq!(page1.body["orders"].as_array().map(Vec::len), Some(2));
+    let cursor = page1.body["next_cursor"].as_str().expect("more").to_owned();
+    let page2 = s
+        .call(
+            "GET",
+            &format!("/orders?limit=2&cursor={cursor}"),
+            Some("buyer"),
+            None,
+            None,
+        )
+        .await;
+    assert_eq!(page2.body["orders"].as_array().map(Vec::len), Some(1));
+    assert_ne!(
+        page2.body["orders"][0]["order_id"],
+        page1.body["orders"][0]["order_id"]
+    );
+    assert_eq!(
+        s.call("GET", "/orders?limit=0", Some("buyer"), None, None)
+            .await
+            .status,
+        422
+    );
+    assert_eq!(
+        s.call("GET", "/orders?cursor=garbage", Some("buyer"), None, None)
+            .await
+            .status,
+        400
+    );
+    assert_eq!(
+        s.call(
+            "GET",
+            &format!("/orders?cursor={cursor}"),
+            Some("someone"),
+            None,
+            None
+        )
+        .await
+        .status,
+        400
+    );
+    assert_eq!(s.call("GET", "/orders", None, None, None).await.status, 401);
+
+    // Detail: buyer and owner yes; anyone else (the other shop's owner too) 404.
+    let path = format!("/orders/{kiln_id}");
+    assert_eq!(
+        s.call("GET", &path, Some("buyer"), None, None).await.body,
+        kiln_order
+    );
+    assert_eq!(
+        s.call("GET", &path, Some("kiln"), None, None).await.status,
+        200
+    );
+    for stranger in ["loom", "someone"] {
+        let r = s.call("GET", &path, Some(stranger), None, None).await;
+        assert_eq!(
+            (r.status, r.body["code"].as_str()),
+            (404, Some("order_not_found"))
+        );
+    }
+    let shop_orders = s
+        .call(
+            "GET",
+            &format!("/shops/{kiln}/orders"),
+            Some("kiln"),
+            None,
+            None,
+        )
+        .await;
+    assert_eq!(shop_orders.body["orders"].as_array().map(Vec::len), Some(2));
+    assert_eq!(
+        s.call(
+            "GET",
+            &format!("/shops/{kiln}/orders"),
+            Some("buyer"),
+            None,
+            None
+        )
+        .await
+        .status,
+        403
+    );
+
+    // Reviews wait for shipment; only the owner ships; only the buyer reviews, once.
+    let review = json!({"rating": 4, "comment": "Lovely glaze"});
+    let r = s
+        .call(
+            "POST",
+            &format!("{path}/review"),
+            Some("buyer"),
+            None,
+            Some(review.clone()),
+        )
+        .await;
+    assert_eq!(
+        (r.status, r.body["code"].as_str()),
+        (409, Some("order_not_shipped"))
+    );
+    let shipment = json!({"carrier": "USPS", "tracking_number": "9400 1118 9922"});
+    assert_eq!(
+        s.call(
+            "POST",
+            &format!("{path}/shipment"),
+            Some("buyer"),
+            None,
+            Some(shipment.clone())
+        )
+        .await
+        .status,
+        403
+    );
+    let shipped = s
+        .call(
+            "POST",
+            &format!("{path}/shipment"),
+            Some("kiln"),
+            None,
+            Some(shipment.clone()),
+        )
+        .await;
+    assert_eq!(shipped.status, 200, "{}", shipped.body);
+    assert_eq!(shipped.body["status"], "shipped");
+    assert_eq!(shipped.body["shipment"], shipment);
+    let r = s
+        .call(
+            "POST",
+            &format!("{path}/shipment"),
+            Some("kiln"),
+            None,
+            Some(shipment),
+        )
+        .await;
+    assert_eq!(
+        (r.status, r.body["code"].as_str()),
+        (409, Some("order_not_shippable"))
+    );
+    let r = s
+        .call("POST", &format!("{path}/cancel"), Some("kiln"), None, None)
+        .await;
+    assert_eq!(
+        (r.status, r.body["code"].as_str()),
+        (409, Some("order_not_cancellable"))
+    );
+    assert_eq!(
+        s.call(
+            "POST",
+            &format!("{path}/review"),
+            Some("kiln"),
+            None,
+            Some(review.clone())
+        )
+        .await
+        .status,
+        403
+    );
+    let r = s
+        .call(
+            "POST",
+            &format!("{path}/review"),
+            Some("buyer"),
+            None,
+            Some(review.clone()),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    assert_eq!(
+        (r.body["rating"].as_i64(), r.body["comment"].as_str()),
+        (Some(4), Some("Lovely glaze"))
+    );
+    let r = s
+        .call(
+            "POST",
+            &format!("{path}/review"),
+            Some("buyer"),
+            None,
+            Some(review),
+        )
+        .await;
+    assert_eq!(
+        (r.status, r.body["code"].as_str()),
+        (409, Some("already_reviewed"))
+    );
+    let shop = s
+        .call("GET", &format!("/shops/{kiln}"), None, None, None)
+        .await;
+    assert_eq!(
+        (
+            shop.body["rating"].as_f64(),
+            shop.body["review_count"].as_i64()
+        ),
+        (Some(4.0), Some(1))
+    );
+
+    // The loom owner cancels before shipment: stock back, sales back, refunded.
+    assert_eq!(s.product_json(&scarf).await["quantity"], 1);
+    let cancel = format!("/orders/{loom_id}/cancel");
+    assert_eq!(
+        s.call("POST", &cancel, Some("buyer"), None, None)
+            .await
+            .status,
+        403
+    );
+    let r = s.call("POST", &cancel, Some("loom"), None, None).await;
+    assert_eq!(
+        (r.status, r.body["status"].as_str()),
+        (200, Some("cancelled")),
+        "{}",
+        r.body
+    );
+    assert_eq!(
+        s.product_json(&scarf).await["quantity"],
+        2,
+        "stock restored"
+    );
+    assert_eq!(
+        s.call("GET", &format!("/shops/{loom}"), None, None, None)
+            .await
+            .body["sales_count"],
+        0
+    );
+    let r = s.call("POST", &cancel, Some("loom"), None, None).await;
+    assert_eq!(
+        (r.status, r.body["code"].as_str()),
+        (409, Some("order_not_cancellable"))
+    );
+    let payment = s
+        .client
+        .get_item()
+        .table_name(&s.table)
+        .key(
+            "pk",
+            AttributeValue::S(format!(
+                "PAYMENT#{}",
+                placed.body["checkout_id"].as_str().expect("id")
+            )),
+        )
+        .key("sk", AttributeValue::S("PAYMENT".into()))
+        .send()
+        .await
+        .expect("get")
+        .item
+        .expect("payment");
+    let refunds = payment["refunds"].as_m().expect("map");
+    assert_eq!(
+        refunds
+            .get(&loom_id)
+            .and_then(|v| v.as_n().ok())
+            .map(String::as_str),
+        Some("6800")
+    );
+    assert_eq!(refunds.len(), 1);
+}
+
 #[test]
 fn routes_match_the_template() {
     bazaar_infra::testing::assert_routes_match("checkout", checkout::ROUTES);
+    bazaar_infra::testing::assert_routes_match("orders", orders::ROUTES);
 }

@@ -43,4 +43,7 @@ setsid cargo lambda watch $PROFILE_FLAG --invoke-address 127.0.0.1 --invoke-port
   --concurrency "${LAMBDA_CONCURRENCY:-4}" < /dev/null &
 WATCH_PID=$!
 STARTED_PIDS+=("$WATCH_PID")
+wait_for "http://127.0.0.1:$API_PORT/health" 300 200 "$WATCH_PID" || die "the local API did not start"
+# Lambda's event-source mappings (SQS queues, the table stream) played against the local functions.
+start pump "$LOCAL_DIR/pump.log" "$(local_tool_path)" pump "http://127.0.0.1:$API_PORT"
 wait "$WATCH_PID"

@@ -88,11 +88,10 @@ start_moto() {
 }
 
 # local_tool ARGS...: run the bazaar-local tool (built by cargo).
-local_tool() {
-  local bin="$ROOT/target/debug/bazaar-local"
-  [[ -n "${LAMBDA_RELEASE:-}" ]] && bin="$ROOT/target/release/bazaar-local"
-  "$bin" "$@"
+local_tool_path() {
+  if [[ -n "${LAMBDA_RELEASE:-}" ]]; then echo "$ROOT/target/release/bazaar-local"; else echo "$ROOT/target/debug/bazaar-local"; fi
 }
+local_tool() { "$(local_tool_path)" "$@"; }
 
 # write_env FILE: the functions' environment, derived from template.yaml (with overrides from this
 # shell's environment, e.g. HOLD_SECONDS), plus the emulator's address and dummy credentials.

@@ -27,6 +27,8 @@ start_moto "$AWS_ENDPOINT_URL"
 local_tool provision
 local_tool seed
 LOG_LEVEL=warn write_env "$LOCAL_DIR/test.env"
+# Test-only fault injection (checkout crashes after commit for keys named fault-crash-after-commit…).
+echo "FAULT_INJECTION=crash-after-commit" >> "$LOCAL_DIR/test.env"
 
 start watch "$LOCAL_DIR/watch-$API_PORT.log" \
   cargo lambda watch --ignore-changes --invoke-address 127.0.0.1 --invoke-port "$API_PORT" \
@@ -43,6 +45,7 @@ wait_for "$BAZAAR_SHORT_HOLD_API_URL/health" 300 200 "${STARTED_PIDS[-1]}" || {
   tail -n 50 "$LOCAL_DIR/watch-$SHORT_PORT.log" >&2
   die "the short-hold API did not become healthy"
 }
+start pump "$LOCAL_DIR/pump-$API_PORT.log" "$(local_tool_path)" pump "$BAZAAR_API_URL"
 log "local stack up: API $BAZAAR_API_URL (short holds: $BAZAAR_SHORT_HOLD_API_URL), emulator $AWS_ENDPOINT_URL"
 
 cargo test --workspace "$@"

@@ -71,7 +71,11 @@ pub struct Client {
 impl Client {
     pub fn anonymous() -> Self {
         Client {
-            http: reqwest::Client::new(),
+            // Bounded: a request must never hang a test run (the crash test expects a dead attempt).
+            http: reqwest::Client::builder()
+                .timeout(std::time::Duration::from_secs(30))
+                .build()
+                .expect("http client"),
             base: api_url(),
             token: None,
         }
@@ -136,6 +140,69 @@ impl Client {
         }
     }
 
+    /// Sends without judging the answer (for requests expected to fail at the transport or with
+    /// a 5xx, e.g. fault injection): the status, or the transport error.
+    pub async fn send_unchecked(
+        &self,
+        method: &str,
+        path: &str,
+        headers: &[(&str, &str)],
+        body: Option<Value>,
+    ) -> Result<(u16, Value), String> {
+        let method = reqwest::Method::from_bytes(method.as_bytes()).map_err(|e| e.to_string())?;
+        let mut req = self.http.request(method, format!("{}{path}", self.base));
+        if let Some(t) = &self.token {
+            req = req.bearer_auth(t);
+        }
+        for (k, v) in headers {
+            req = req.header(*k, *v);
+        }
+        if let Some(b) = body {
+            req = req.json(&b);
+        }
+        let resp = req.send().await.map_err(|e| e.to_string())?;
+        let status = resp.status().as_u16();
+        let body = resp.json().await.unwrap_or(Value::Null);
+        Ok((status, body))
+    }
+
+    /// A POST with extra headers (checked like [`Client::send`]).
+    pub async fn post_with(&self, path: &str, headers: &[(&str, &str)], body: Value) -> Reply {
+        let method = reqwest::Method::POST;
+        let mut req = self
+            .http
+            .request(method, format!("{}{path}", self.base))
+            .json(&body);
+        if let Some(t) = &self.token {
+            req = req.bearer_auth(t);
+        }
+        for (k, v) in headers {
+            req = req.header(*k, *v);
+        }
+        let resp = req.send().await.expect("the local API answers");
+        let status = resp.status().as_u16();
+        let headers = resp.headers().clone();
+        let content_type = headers
+            .get("content-type")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+            .to_owned();
+        let body: Value = resp.json().await.unwrap_or(Value::Null);
+        assert!(status < 500, "server error {status} for {path}: {body}");
+        if status >= 400 {
+            assert!(
+                content_type.starts_with("application/problem+json"),
+                "{status} {path}: {content_type} {body}"
+            );
+        }
+        Reply {
+            status,
+            content_type,
+            headers,
+            body,
+        }
+    }
+
     pub async fn get(&self, path: &str) -> Reply {
         self.send("GET", path, None).await
     }
@@ -157,4 +224,12 @@ impl Client {
     pub async fn delete(&self, path: &str) -> Reply {
         self.send("DELETE", path, None).await
     }
+}
+
+/// The local stack's resource names (`<BAZAAR_STACK>-<LogicalId>`) and the emulator endpoint.
+pub fn stack_resource(logical_id: &str) -> String {
+    format!(
+        "{}-{logical_id}",
+        std::env::var("BAZAAR_STACK").unwrap_or_else(|_| "bazaar-dev".into())
+    )
 }

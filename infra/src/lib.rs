@@ -5,6 +5,7 @@
 
 pub mod events;
 pub mod local;
+pub mod pump;
 pub mod seed;
 pub mod seed_data;
 pub mod template;

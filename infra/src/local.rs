@@ -178,6 +178,92 @@ pub async fn create_table(
     Ok(())
 }
 
+/// The account id moto and LocalStack use.
+pub const LOCAL_ACCOUNT: &str = "123456789012";
+/// The emulator's default address.
+pub const DEFAULT_ENDPOINT: &str = "http://127.0.0.1:4566";
+
+fn sqs_err<E: std::error::Error + Send + Sync + 'static, R: std::fmt::Debug>(
+    e: aws_sdk_sqs::error::SdkError<E, R>,
+) -> InfraError {
+    InfraError::Aws(format!("{}", aws_sdk_sqs::error::DisplayErrorContext(e)))
+}
+
+/// A queue's URL in the emulator.
+pub fn queue_url(endpoint: &str, name: &str) -> String {
+    format!("{}/{LOCAL_ACCOUNT}/{name}", endpoint.trim_end_matches('/'))
+}
+
+/// A queue's ARN in the emulator.
+pub fn queue_arn(region: &str, name: &str) -> String {
+    format!("arn:aws:sqs:{region}:{LOCAL_ACCOUNT}:{name}")
+}
+
+/// Creates every queue of the template (then wires their redrive policies to the local DLQs);
+/// returns `(logical id, queue URL)` pairs.
+pub async fn provision_queues(
+    sqs: &aws_sdk_sqs::Client,
+    template: &Template,
+    names: &LocalNames,
+    region: &str,
+) -> Result<Vec<(String, String)>, InfraError> {
+    use aws_sdk_sqs::types::QueueAttributeName;
+    let mut created = Vec::new();
+    for (id, resource) in template.resources_of_type("AWS::SQS::Queue") {
+        let props = resource.get("Properties");
+        let mut req = sqs.create_queue().queue_name(names.resource(id));
+        for (prop, attr) in [
+            ("VisibilityTimeout", QueueAttributeName::VisibilityTimeout),
+            (
+                "MessageRetentionPeriod",
+                QueueAttributeName::MessageRetentionPeriod,
+            ),
+        ] {
+            if let Some(v) = props.and_then(|p| p.get(prop)).and_then(scalar) {
+                req = req.attributes(attr, v);
+            }
+        }
+        let out = req.send().await.map_err(sqs_err)?;
+        created.push((id.to_owned(), out.queue_url.unwrap_or_default()));
+    }
+    for (id, resource) in template.resources_of_type("AWS::SQS::Queue") {
+        let Some(redrive) = resource
+            .get("Properties")
+            .and_then(|p| p.get("RedrivePolicy"))
+        else {
+            continue;
+        };
+        let (dlq, _) = redrive
+            .get("deadLetterTargetArn")
+            .and_then(getatt_target)
+            .ok_or_else(|| {
+                shape(format!(
+                    "{id}: RedrivePolicy.deadLetterTargetArn must be !GetAtt Queue.Arn"
+                ))
+            })?;
+        let max = redrive
+            .get("maxReceiveCount")
+            .and_then(scalar)
+            .ok_or_else(|| shape(format!("{id}: RedrivePolicy.maxReceiveCount missing")))?;
+        let policy = serde_json::json!({
+            "deadLetterTargetArn": queue_arn(region, &names.resource(&dlq)),
+            "maxReceiveCount": max.parse::<u32>().map_err(|_| shape(format!("{id}: maxReceiveCount")))?,
+        });
+        let url = created
+            .iter()
+            .find(|(q, _)| q == id)
+            .map(|(_, u)| u.clone())
+            .unwrap_or_default();
+        sqs.set_queue_attributes()
+            .queue_url(url)
+            .attributes(QueueAttributeName::RedrivePolicy, policy.to_string())
+            .send()
+            .await
+            .map_err(sqs_err)?;
+    }
+    Ok(created)
+}
+
 /// Creates every table of the template; returns `(logical id, local name)` pairs.
 pub async fn provision(
     client: &Client,
@@ -263,9 +349,14 @@ pub fn local_environment(
     names: &LocalNames,
     process_env: &dyn Fn(&str) -> Option<String>,
 ) -> Result<BTreeMap<String, String>, InfraError> {
+    let endpoint = process_env("AWS_ENDPOINT_URL").unwrap_or_else(|| DEFAULT_ENDPOINT.to_owned());
     let resolve = |v: &Value| -> Option<String> {
         if let Some(target) = ref_target(v) {
-            if template.resource(target).is_some() {
+            if let Some(resource) = template.resource(target) {
+                // `Ref` of a queue is its URL; of a table, its name.
+                if resource.get("Type").and_then(Value::as_str) == Some("AWS::SQS::Queue") {
+                    return Some(queue_url(&endpoint, &names.resource(target)));
+                }
                 return Some(names.resource(target));
             }
             return template.parameter_default(target);
@@ -344,5 +435,9 @@ mod tests {
         assert_eq!(env["HOLD_SECONDS"], "2");
         assert_eq!(env["AUTH_MODE"], "local");
         assert_eq!(env["LOG_LEVEL"], "info");
+        assert_eq!(
+            env["ORDER_EVENTS_QUEUE_URL"],
+            format!("{DEFAULT_ENDPOINT}/{LOCAL_ACCOUNT}/bazaar-test-OrderEventsQueue")
+        );
     }
 }

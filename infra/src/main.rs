@@ -5,6 +5,7 @@
 //! bazaar-local events                   write events/<function>/<route>.json for `cargo lambda invoke`
 //! bazaar-local env                      print the functions' local environment (KEY=VALUE lines)
 //! bazaar-local provision                create the template's tables in the emulator
+//! bazaar-local pump [API_URL]            play Lambda's SQS / DynamoDB-stream event sources locally
 //! bazaar-local seed                     load the demo catalog (SEED_SHOPS, SEED_PRODUCTS, SEED)
 //! bazaar-local token USER [TTL_SECONDS] print a local bearer token for USER
 //! ```
@@ -72,10 +73,29 @@ async fn run(args: &[String]) -> Result<(), BoxError> {
             }
         }
         Some("provision") => {
-            let client = dynamo().await;
+            let sdk = bazaar::dynamo::sdk_config().await;
+            let client = bazaar::dynamo::client(&sdk);
             for (id, name) in local::provision(&client, &template, &names()).await? {
                 eprintln!("table {id} -> {name}");
             }
+            let region = sdk
+                .region()
+                .map(|r| r.to_string())
+                .unwrap_or_else(|| "us-east-1".into());
+            let sqs = aws_sdk_sqs::Client::new(&sdk);
+            for (id, url) in local::provision_queues(&sqs, &template, &names(), &region).await? {
+                eprintln!("queue {id} -> {url}");
+            }
+        }
+        Some("pump") => {
+            let api = args
+                .get(1)
+                .cloned()
+                .unwrap_or_else(|| "http://127.0.0.1:9000".to_owned());
+            let endpoint = std::env::var("AWS_ENDPOINT_URL")
+                .unwrap_or_else(|_| local::DEFAULT_ENDPOINT.to_owned());
+            let sdk = bazaar::dynamo::sdk_config().await;
+            bazaar_infra::pump::run(&sdk, &template, &names(), &endpoint, &api).await?;
         }
         Some("seed") => {
             let defaults = SeedOptions::default();
@@ -121,7 +141,7 @@ async fn run(args: &[String]) -> Result<(), BoxError> {
         }
         _ => {
             return Err(
-                "usage: bazaar-local routes [--check] | events | env | provision | seed | token USER [TTL]"
+                "usage: bazaar-local routes [--check] | events | env | provision | pump [API_URL] | seed | token USER [TTL]"
                     .into(),
             );
         }

@@ -12,6 +12,7 @@ pub mod checkout;
 pub mod config;
 pub mod dynamo;
 pub mod error;
+pub mod events;
 pub mod http;
 pub mod idempotency;
 pub mod model;

@@ -55,11 +55,14 @@ impl<S: CartStore> App<S> {
             )
             .await;
         let metric = match &result {
-            Ok(_) => "HoldsPlaced",
-            Err(e) if e.status() == 409 => "HoldsRefused",
-            Err(_) => "HoldErrors",
+            Ok(_) => Some("HoldsPlaced"),
+            Err(e) if e.status() == 409 => Some("HoldsRefused"),
+            Err(e) if e.is_server_error() => Some("HoldErrors"),
+            Err(_) => None,
         };
-        Metrics::new(&self.service).count(metric, 1).emit();
+        if let Some(metric) = metric {
+            Metrics::new(&self.service).count(metric, 1).emit();
+        }
         json(StatusCode::OK, &result?)
     }
 }

@@ -17,8 +17,19 @@ use std::time::Instant;
 /// The one route of this function (template.yaml must agree; a test checks).
 pub const ROUTES: &[(Route, ())] = &[(Route::new("POST", "/checkout"), ())];
 
-/// How long an attempt may hold its key when the invocation deadline is unknown.
+/// How long an attempt may hold its key when the invocation deadline is unknown or implausible
+/// (the function's timeout in template.yaml).
 const DEFAULT_IN_PROGRESS_MS: i64 = 15_000;
+
+/// The in-progress expiry of an attempt: the invocation's deadline (its remaining time, as
+/// Powertools does), bounded to something plausible so that a missing or odd deadline from a local
+/// runtime neither lets a second attempt in at once nor blocks retries for long.
+pub fn in_progress_until(deadline_ms: Option<i64>, now_ms: i64) -> i64 {
+    match deadline_ms {
+        Some(d) if d > now_ms + 1_000 && d <= now_ms + DEFAULT_IN_PROGRESS_MS => d,
+        _ => now_ms + DEFAULT_IN_PROGRESS_MS,
+    }
+}
 
 /// A test-only fault: with `FAULT_INJECTION=crash-after-commit` (honoured only with
 /// `AUTH_MODE=local`), a checkout whose Idempotency-Key starts with `fault-crash-after-commit`
@@ -92,11 +103,11 @@ impl<P: PaymentGateway, I: IdempotencyStore> App<P, I> {
         let body: serde_json::Value = parse_json(req.body().as_ref())?;
         let hash = idempotency::payload_hash(&body);
         let (address, method) = parse_json::<CheckoutRequest>(req.body().as_ref())?.validate()?;
-        let deadline = req
-            .lambda_context_ref()
-            .map(|c| c.deadline as i64)
-            .filter(|d| *d > 0)
-            .unwrap_or_else(|| chrono::Utc::now().timestamp_millis() + DEFAULT_IN_PROGRESS_MS);
+        let deadline = in_progress_until(
+            req.lambda_context_ref()
+                .and_then(|c| i64::try_from(c.deadline).ok()),
+            chrono::Utc::now().timestamp_millis(),
+        );
         let hooks = KeyedFaults {
             faults: &self.faults,
             key: &key,
@@ -133,5 +144,27 @@ impl<P: PaymentGateway, I: IdempotencyStore> App<P, I> {
         )
         .await?;
         Ok(response)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn in_progress_expiry_follows_the_deadline_within_bounds() {
+        let now = 1_000_000;
+        assert_eq!(in_progress_until(Some(now + 9_000), now), now + 9_000);
+        assert_eq!(in_progress_until(None, now), now + 15_000);
+        assert_eq!(
+            in_progress_until(Some(now - 5), now),
+            now + 15_000,
+            "a past deadline"
+        );
+        assert_eq!(
+            in_progress_until(Some(now + 3_600_000), now),
+            now + 15_000,
+            "an implausible one"
+        );
     }
 }

@@ -56,18 +56,27 @@ class Serialized:
 
 class _Touched(threading.local):
     tables: dict | None = None
+    snapshots: dict | None = None
 
 
 _touched = _Touched()
 
 
 def _snapshot(table: Table) -> Table:
-    """A rollback copy of `table` that deep-copies only the partitions being written."""
+    """A rollback copy of `table` that deep-copies only the partitions being written.
+
+    moto asks for one per action; all are taken before anything is written, so one per table
+    per transaction serves them all."""
+    cached = (_touched.snapshots or {}).get(table.name)
+    if cached is not None:
+        return cached
     snap = copy.copy(table)
     snap.items = copy.copy(table.items)
     for hash_key in (_touched.tables or {}).get(table.name, ()):
         if hash_key in table.items:
             snap.items[hash_key] = copy.deepcopy(table.items[hash_key])
+    if _touched.snapshots is not None:
+        _touched.snapshots[table.name] = snap
     return snap
 
 
@@ -100,6 +109,7 @@ def _transact_write_items(self, transact_items):
         if table.stream_shard is not None:
             stream_lengths[table.name] = len(table.stream_shard.items)
     _touched.tables = touched
+    _touched.snapshots = {}
     try:
         return _original_transact_write_items(self, transact_items)
     except Exception:
@@ -110,6 +120,7 @@ def _transact_write_items(self, transact_items):
         raise
     finally:
         _touched.tables = None
+        _touched.snapshots = None
 
 
 _original_query = Table.query

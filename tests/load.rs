@@ -1,11 +1,13 @@
 //! A small load generator for the local stack (`make load`, with `make dev` running).
 //!
 //! ```text
-//! load [add-to-cart|get-product] [--clients N] [--requests N] [--products N]
+//! load [add-to-cart|get-product|checkout] [--clients N] [--requests N] [--products N] [--lines N]
 //! ```
 //! `add-to-cart`: every request is a new buyer adding one unit of one of `--products` listings
 //! (stock 10,000 each) created for the run — the hot path of the cart. `get-product`: anonymous
-//! reads of those listings. Prints p50/p95/p99 latency, throughput and the status mix.
+//! reads of those listings. `checkout`: every request is a new buyer who puts `--lines` listings
+//! in the cart (not timed) and checks out (timed). Prints p50/p95/p99 latency, throughput and the
+//! status mix.
 //! Talks only to `BAZAAR_API_URL` (default http://127.0.0.1:9000).
 
 use bazaar_e2e::{Client, unique};
@@ -45,6 +47,7 @@ async fn main() {
     let clients = arg(&args, "--clients", 10);
     let requests = arg(&args, "--requests", 500);
     let products = arg(&args, "--products", 50).max(1);
+    let lines = arg(&args, "--lines", 2).max(1);
 
     let seller = Client::as_user(&unique("load-seller"));
     let shop = seller
@@ -91,6 +94,24 @@ async fn main() {
                 let id = &ids[n % ids.len()];
                 let t = Instant::now();
                 let status = match scenario.as_str() {
+                    "checkout" => {
+                        let buyer = Client::as_user(&unique("load-buyer"));
+                        for k in 0..lines {
+                            let p = &ids[(n + k) % ids.len()];
+                            buyer.post("/cart/items", json!({"product_id": p})).await;
+                        }
+                        let key = unique("load");
+                        let body = json!({"shipping_address": {"name": "Load", "line1": "1 Bench St", "city": "Austin",
+                                          "postal_code": "78701", "country": "US"}, "payment_method": "pm_card_visa"});
+                        let t = Instant::now();
+                        let status = buyer
+                            .post_with("/checkout", &[("idempotency-key", &key)], body)
+                            .await
+                            .status;
+                        samples.push(t.elapsed());
+                        *statuses.entry(status).or_default() += 1;
+                        continue;
+                    }
                     "get-product" => {
                         Client::anonymous()
                             .get(&format!("/products/{id}"))

@@ -86,6 +86,24 @@ async fn run(args: &[String]) -> Result<(), BoxError> {
             for (id, url) in local::provision_queues(&sqs, &template, &names(), &region).await? {
                 eprintln!("queue {id} -> {url}");
             }
+            // The notifier's sender must be a verified SES identity (the emulator verifies at once).
+            if let Some(sender) = std::env::var("NOTIFY_SENDER")
+                .ok()
+                .filter(|s| !s.trim().is_empty())
+            {
+                let verified = aws_sdk_sesv2::Client::new(&sdk)
+                    .create_email_identity()
+                    .email_identity(&sender)
+                    .send()
+                    .await;
+                if let Err(e) = verified {
+                    let text = aws_sdk_sesv2::error::DisplayErrorContext(e).to_string();
+                    if !text.contains("AlreadyExists") {
+                        return Err(format!("verifying {sender}: {text}").into());
+                    }
+                }
+                eprintln!("ses identity {sender} verified");
+            }
         }
         Some("pump") => {
             let api = args

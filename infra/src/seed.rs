@@ -80,6 +80,7 @@ pub fn domain_catalog(catalog: &Catalog, now: DateTime<Utc>) -> (Vec<Shop>, Vec<
             Shop {
                 id: uuid_from(s.id_bytes),
                 owner_id: owner_id(s.owner_index),
+                owner_email: None,
                 name: s.name.clone(),
                 description: s.description.clone(),
                 shipping: Shipping {

@@ -137,6 +137,9 @@ pub struct OrderRecord {
     pub shop_name: String,
     /// The shop owner's user id: who may see, ship and cancel the order.
     pub owner_id: String,
+    /// Where the seller is e-mailed (never shown in the API).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub owner_email: Option<String>,
     pub items: Vec<OrderItem>,
     pub subtotal_cents: i64,
     pub shipping_cents: i64,
@@ -281,6 +284,7 @@ pub struct StockedProduct {
 pub struct OrderShop {
     pub name: String,
     pub owner_id: String,
+    pub owner_email: Option<String>,
     pub shipping: Shipping,
 }
 
@@ -366,6 +370,7 @@ pub fn build_orders(
                 shop_id: shop_id.to_owned(),
                 shop_name: shop.name.clone(),
                 owner_id: shop.owner_id.clone(),
+                owner_email: shop.owner_email.clone(),
                 items,
                 subtotal_cents: subtotal,
                 shipping_cents: shipping,
@@ -578,6 +583,7 @@ impl DynamoCheckout {
                         OrderShop {
                             name: shop.name,
                             owner_id: shop.owner_id,
+                            owner_email: shop.owner_email,
                             shipping: shop.shipping,
                         },
                     );
@@ -897,6 +903,7 @@ mod tests {
                 OrderShop {
                     name: "One".into(),
                     owner_id: "o1".into(),
+                    owner_email: None,
                     shipping: Shipping {
                         base_cents: 500,
                         per_extra_item_cents: 150,
@@ -908,6 +915,7 @@ mod tests {
                 OrderShop {
                     name: "Two".into(),
                     owner_id: "o2".into(),
+                    owner_email: None,
                     shipping: Shipping {
                         base_cents: 300,
                         per_extra_item_cents: 0,

@@ -130,6 +130,8 @@ pub struct ShopItem {
     pub entity: String,
     pub id: String,
     pub owner_id: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub owner_email: Option<String>,
     pub name: String,
     /// The key of the shop's name lock (see [`keys::normalize_name`]).
     pub name_key: String,
@@ -154,6 +156,7 @@ impl ShopItem {
             entity: "shop".into(),
             id: shop.id.clone(),
             owner_id: shop.owner_id.clone(),
+            owner_email: shop.owner_email.clone(),
             name: shop.name.clone(),
             name_key: keys::normalize_name(&shop.name),
             description: shop.description.clone(),
@@ -170,6 +173,7 @@ impl ShopItem {
         Shop {
             id: self.id,
             owner_id: self.owner_id,
+            owner_email: self.owner_email,
             name: self.name,
             description: self.description,
             shipping: self.shipping,
@@ -552,11 +556,17 @@ impl CatalogStore for DynamoCatalog {
         self.get_raw(keys::health(), false).await.map(|_| ())
     }
 
-    async fn create_shop(&self, owner: &str, new: NewShop) -> Result<Shop, Error> {
+    async fn create_shop(
+        &self,
+        owner: &str,
+        owner_email: Option<&str>,
+        new: NewShop,
+    ) -> Result<Shop, Error> {
         let now = Utc::now();
         let shop = Shop {
             id: new_id(),
             owner_id: owner.to_owned(),
+            owner_email: owner_email.map(str::to_owned),
             name: new.name,
             description: new.description,
             shipping: new.shipping,

@@ -19,6 +19,9 @@ pub struct OrderCreated {
     pub shop_name: String,
     /// The shop owner: the seller to notify.
     pub owner_id: String,
+    /// The seller's e-mail address, when known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub owner_email: Option<String>,
     pub item_count: i64,
     pub total_cents: i64,
     /// RFC 3339 UTC.
@@ -40,6 +43,7 @@ impl OrderCreated {
             shop_id: order.shop_id.clone(),
             shop_name: order.shop_name.clone(),
             owner_id: order.owner_id.clone(),
+            owner_email: order.owner_email.clone(),
             item_count: order.items.iter().map(|i| i.quantity).sum(),
             total_cents: order.total_cents,
             created_at: order
@@ -77,6 +81,7 @@ mod tests {
             shop_id: "s".into(),
             shop_name: "The Copper Kiln".into(),
             owner_id: "kiln".into(),
+            owner_email: None,
             item_count: 3,
             total_cents: 10605,
             created_at: "2026-11-21T00:00:00.000Z".into(),

@@ -40,6 +40,8 @@ impl Shipping {
 pub struct Shop {
     pub id: String,
     pub owner_id: String,
+    /// Where seller notifications are e-mailed (from the owner's token at creation; never shown).
+    pub owner_email: Option<String>,
     pub name: String,
     pub description: String,
     pub shipping: Shipping,
@@ -191,6 +193,7 @@ mod tests {
         Shop {
             id: "s".into(),
             owner_id: "o".into(),
+            owner_email: None,
             name: "n".into(),
             description: String::new(),
             shipping: Shipping::default(),

@@ -15,10 +15,12 @@ pub trait CatalogStore: Send + Sync {
     /// A cheap round trip that proves the store answers.
     fn health(&self) -> impl Future<Output = Result<(), Error>> + Send;
 
-    /// Creates `owner`'s one shop. Conflicts: `shop_exists` (the owner has one), `name_taken`.
+    /// Creates `owner`'s one shop (remembering where to e-mail them). Conflicts: `shop_exists`
+    /// (the owner has one), `name_taken`.
     fn create_shop(
         &self,
         owner: &str,
+        owner_email: Option<&str>,
         shop: NewShop,
     ) -> impl Future<Output = Result<Shop, Error>> + Send;
 

@@ -93,7 +93,10 @@ impl<S: CatalogStore> App<S> {
             Op::CreateShop => {
                 let caller = self.auth.require(&req)?;
                 let shop = json_body::<ShopCreate>(&req)?.validate()?;
-                let shop = self.store.create_shop(&caller.user_id, shop).await?;
+                let shop = self
+                    .store
+                    .create_shop(&caller.user_id, caller.email.as_deref(), shop)
+                    .await?;
                 self.metric("ShopsCreated");
                 json(StatusCode::CREATED, &shop.view())
             }

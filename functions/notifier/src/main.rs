@@ -2,15 +2,24 @@
 
 use aws_lambda_events::event::sqs::SqsEvent;
 use lambda_runtime::{Error, LambdaEvent, run, service_fn};
-use notifier::Notifier;
+use notifier::{Notifier, SesMailer};
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
     bazaar::telemetry::init_tracing();
     let table =
         std::env::var("TABLE_NAME").map_err(|_| "environment variable TABLE_NAME is required")?;
-    let dynamo = bazaar::dynamo::client(&bazaar::dynamo::sdk_config().await);
-    let notifier = Notifier::new(dynamo, table);
+    let sdk = bazaar::dynamo::sdk_config().await;
+    let dynamo = bazaar::dynamo::client(&sdk);
+    // E-mail only when a verified sender is configured.
+    let mailer = std::env::var("NOTIFY_SENDER")
+        .ok()
+        .filter(|s| !s.trim().is_empty())
+        .map(|sender| SesMailer {
+            client: aws_sdk_sesv2::Client::new(&sdk),
+            sender,
+        });
+    let notifier = Notifier::new(dynamo, table, mailer);
     let notifier = &notifier;
     run(service_fn(move |event: LambdaEvent<SqsEvent>| async move {
         Ok::<_, Error>(notifier.handle(event.payload).await)

@@ -284,6 +284,7 @@ async fn a_cart_from_two_shops_becomes_two_orders() {
 
     // The same key again: the same answer, replayed; an empty cart with a new key: 422.
     let again = s.checkout("buyer", "order-1", "pm_card_visa").await;
+    assert_eq!(again.aws_calls, 1, "a replay is the claim's answer");
     assert_eq!((again.status, again.replayed), (201, true));
     assert_eq!(again.body, r.body);
     assert_eq!(s.payment(checkout_id).await, Some(("captured".into(), 1)));
@@ -693,6 +694,7 @@ async fn orders_after_checkout() {
     // The buyer's list, newest first, paged with an opaque cursor.
     let all = s.call("GET", "/orders", Some("buyer"), None, None).await;
     assert_eq!(all.body["orders"].as_array().map(Vec::len), Some(3));
+    assert_eq!(all.aws_calls, 1, "one GSI query");
     assert_eq!(
         all.body["orders"][0]["checkout_id"],
         second.body["checkout_id"]
@@ -823,6 +825,7 @@ async fn orders_after_checkout() {
     assert_eq!(shipped.status, 200, "{}", shipped.body);
     assert_eq!(shipped.body["status"], "shipped");
     assert_eq!(shipped.body["shipment"], shipment);
+    assert_eq!(shipped.aws_calls, 2, "read, conditional update");
     let r = s
         .call(
             "POST",
@@ -865,6 +868,7 @@ async fn orders_after_checkout() {
         )
         .await;
     assert_eq!(r.status, 201, "{}", r.body);
+    assert_eq!(r.aws_calls, 2, "read, transaction");
     assert_eq!(
         (r.body["rating"].as_i64(), r.body["comment"].as_str()),
         (Some(4), Some("Lovely glaze"))
@@ -903,6 +907,7 @@ async fn orders_after_checkout() {
         403
     );
     let r = s.call("POST", &cancel, Some("loom"), None, None).await;
+    assert_eq!(r.aws_calls, 4, "read, stock read, transaction, refund");
     assert_eq!(
         (r.status, r.body["status"].as_str()),
         (200, Some("cancelled")),

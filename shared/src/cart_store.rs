@@ -19,6 +19,7 @@ use crate::dynamo::{
     s, to_av, to_item,
 };
 use crate::error::{Error, Resource};
+use crate::model::{Product, Shop};
 use crate::ports::CartStore;
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::types::{
@@ -143,6 +144,77 @@ fn random_pick(n: usize) -> usize {
     (x % n as u64) as usize
 }
 
+/// The buyer's cart lines (consistent, every page).
+pub(crate) async fn cart_lines(
+    client: &Client,
+    table: &str,
+    user: &str,
+) -> Result<Vec<Line>, Error> {
+    let mut lines = Vec::new();
+    let mut start = None;
+    loop {
+        let out = client
+            .query()
+            .table_name(table)
+            .key_condition_expression("pk = :pk AND begins_with(sk, :line)")
+            .expression_attribute_values(":pk", s(&format!("CART#{user}")))
+            .expression_attribute_values(":line", s("LINE#"))
+            .consistent_read(true)
+            .set_exclusive_start_key(start)
+            .send()
+            .await
+            .map_err(from_sdk)?;
+        for item in out.items.unwrap_or_default() {
+            lines.push(from_item::<LineItem>(item)?.into_line());
+        }
+        start = out.last_evaluated_key;
+        if start.is_none() {
+            return Ok(lines);
+        }
+    }
+}
+
+/// The current products (with their hold mirrors) and shops of `lines`: one consistent
+/// `BatchGetItem` (two past 100 keys). Deleted products are simply absent.
+pub(crate) async fn products_and_shops(
+    client: &Client,
+    table: &str,
+    lines: &[Line],
+) -> Result<(BTreeMap<String, Product>, BTreeMap<String, Shop>), Error> {
+    let mut wanted: Vec<Item> = Vec::new();
+    let mut shop_ids: Vec<&str> = Vec::new();
+    for line in lines {
+        wanted.push(key(keys::product(&line.product_id)));
+        if !shop_ids.contains(&line.shop_id.as_str()) {
+            shop_ids.push(&line.shop_id);
+            wanted.push(key(keys::shop(&line.shop_id)));
+        }
+    }
+    let mut products = BTreeMap::new();
+    let mut shops = BTreeMap::new();
+    if wanted.is_empty() {
+        return Ok((products, shops));
+    }
+    for item in batch_get(client, table, wanted).await? {
+        match item
+            .get("entity")
+            .and_then(|e| e.as_s().ok())
+            .map(String::as_str)
+        {
+            Some("product") => {
+                let p = from_item::<ProductItem>(item)?.into_product();
+                products.insert(p.id.clone(), p);
+            }
+            Some("shop") => {
+                let shop = from_item::<ShopItem>(item)?.into_shop();
+                shops.insert(shop.id.clone(), shop);
+            }
+            _ => {}
+        }
+    }
+    Ok((products, shops))
+}
+
 /// Consistent `BatchGetItem` of `keys` (≤ 100 per call, the calls in parallel), retrying
 /// unprocessed keys.
 pub(crate) async fn batch_get(
@@ -212,10 +284,6 @@ impl DynamoCart {
 
     pub fn from_sdk_config(sdk: &aws_config::SdkConfig, table: impl Into<String>) -> Self {
         Self::new(crate::dynamo::client(sdk), table)
-    }
-
-    async fn batch_get(&self, keys: Vec<Item>) -> Result<Vec<Item>, Error> {
-        batch_get(&self.client, &self.table, keys).await
     }
 
     /// The product with its hold mirror, read consistently; `true` when the mirror attribute exists.
@@ -369,83 +437,43 @@ impl DynamoCart {
         }
     }
 
-    async fn lines(&self, user: &str) -> Result<Vec<LineItem>, Error> {
-        let mut lines = Vec::new();
-        let mut start = None;
-        loop {
-            let out = self
-                .client
-                .query()
-                .table_name(&self.table)
-                .key_condition_expression("pk = :pk AND begins_with(sk, :line)")
-                .expression_attribute_values(":pk", s(&format!("CART#{user}")))
-                .expression_attribute_values(":line", s("LINE#"))
-                .consistent_read(true)
-                .set_exclusive_start_key(start)
-                .send()
-                .await
-                .map_err(from_sdk)?;
-            for item in out.items.unwrap_or_default() {
-                lines.push(from_item::<LineItem>(item)?);
-            }
-            start = out.last_evaluated_key;
-            if start.is_none() {
-                return Ok(lines);
-            }
-        }
+    async fn lines(&self, user: &str) -> Result<Vec<Line>, Error> {
+        cart_lines(&self.client, &self.table, user).await
     }
 }
 
 impl DynamoCart {
     /// Renders the cart of `lines` with fresh products (and their holds) and shops: one
     /// `BatchGetItem` (two past 100 keys).
-    async fn render(&self, user: &str, lines: Vec<LineItem>) -> Result<cart::CartView, Error> {
+    async fn render(&self, user: &str, lines: Vec<Line>) -> Result<cart::CartView, Error> {
         let now = unix_now();
-        let lines: Vec<Line> = lines.into_iter().map(LineItem::into_line).collect();
-        let mut keys_wanted: Vec<Item> = Vec::new();
-        let mut shop_ids: Vec<&str> = Vec::new();
-        for line in &lines {
-            keys_wanted.push(key(keys::product(&line.product_id)));
-            if !shop_ids.contains(&line.shop_id.as_str()) {
-                shop_ids.push(&line.shop_id);
-                keys_wanted.push(key(keys::shop(&line.shop_id)));
-            }
-        }
-        let mut products = BTreeMap::new();
-        let mut shops = BTreeMap::new();
-        if !keys_wanted.is_empty() {
-            for item in self.batch_get(keys_wanted).await? {
-                match item
-                    .get("entity")
-                    .and_then(|e| e.as_s().ok())
-                    .map(String::as_str)
-                {
-                    Some("product") => {
-                        let p = from_item::<ProductItem>(item)?.into_product();
-                        products.insert(
-                            p.id.clone(),
-                            LineProduct {
-                                title: p.title,
-                                price_cents: p.price_cents,
-                                quantity: p.quantity,
-                                holds: p.holds,
-                            },
-                        );
-                    }
-                    Some("shop") => {
-                        let shop = from_item::<ShopItem>(item)?;
-                        shops.insert(
-                            shop.id.clone(),
-                            LineShop {
-                                name: shop.name,
-                                shipping: shop.shipping,
-                            },
-                        );
-                    }
-                    _ => {}
-                }
-            }
-        }
+        let (products, shops) = products_and_shops(&self.client, &self.table, &lines).await?;
+        let products: BTreeMap<String, LineProduct> = products
+            .into_iter()
+            .map(|(id, p)| {
+                (
+                    id,
+                    LineProduct {
+                        title: p.title,
+                        price_cents: p.price_cents,
+                        quantity: p.quantity,
+                        holds: p.holds,
+                    },
+                )
+            })
+            .collect();
+        let shops: BTreeMap<String, LineShop> = shops
+            .into_iter()
+            .map(|(id, shop)| {
+                (
+                    id,
+                    LineShop {
+                        name: shop.name,
+                        shipping: shop.shipping,
+                    },
+                )
+            })
+            .collect();
         Ok(cart::render(user, &lines, &products, &shops, now))
     }
 }
@@ -528,8 +556,8 @@ impl CartStore for DynamoCart {
             );
             if self.transact(actions).await? {
                 match line {
-                    Some(i) => lines[i] = line_item,
-                    None => lines.push(line_item),
+                    Some(i) => lines[i] = line_item.into_line(),
+                    None => lines.push(line_item.into_line()),
                 }
                 return self.render(user, lines).await;
             }

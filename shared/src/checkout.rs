@@ -16,10 +16,8 @@
 //! `order.created` events need no dual write: every order item reaches the table's stream, and the
 //! stream relay function publishes it (see docs/architecture.md).
 
-use crate::cart::{self, Holds, Plan};
-use crate::dynamo::{
-    Item, ProductItem, ShopItem, cancellation_codes, from_item, from_sdk, key, keys, s, to_item,
-};
+use crate::cart::{self, Plan};
+use crate::dynamo::{Item, cancellation_codes, from_item, from_sdk, key, keys, s, to_item};
 use crate::error::Error;
 use crate::model::{Shipping, rfc3339};
 use crate::payment::{Authorization, PaymentGateway};
@@ -270,15 +268,6 @@ pub struct UnavailableItem {
     pub available: i64,
 }
 
-/// The product state checkout needs.
-#[derive(Debug, Clone)]
-pub struct StockedProduct {
-    pub title: String,
-    pub price_cents: i64,
-    pub quantity: i64,
-    pub holds: Holds,
-}
-
 /// The shop state checkout needs.
 #[derive(Debug, Clone)]
 pub struct OrderShop {
@@ -434,13 +423,6 @@ fn random_pick(n: usize) -> usize {
     (u64::from_le_bytes([b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7]]) % n as u64) as usize
 }
 
-struct CartLineRow {
-    product_id: String,
-    shop_id: String,
-    quantity: i64,
-    title: String,
-}
-
 impl DynamoCheckout {
     pub fn new(client: Client, table: impl Into<String>) -> Self {
         Self {
@@ -496,101 +478,32 @@ impl DynamoCheckout {
         Ok(Some((record, orders)))
     }
 
-    async fn cart_lines(&self, buyer: &str) -> Result<Vec<CartLineRow>, Error> {
-        let mut rows = Vec::new();
-        let mut start = None;
-        loop {
-            let out = self
-                .client
-                .query()
-                .table_name(&self.table)
-                .key_condition_expression("pk = :pk AND begins_with(sk, :line)")
-                .expression_attribute_values(":pk", s(&format!("CART#{buyer}")))
-                .expression_attribute_values(":line", s("LINE#"))
-                .consistent_read(true)
-                .set_exclusive_start_key(start)
-                .send()
-                .await
-                .map_err(from_sdk)?;
-            for item in out.items.unwrap_or_default() {
-                let get = |k: &str| {
-                    item.get(k)
-                        .and_then(|v| v.as_s().ok())
-                        .cloned()
-                        .unwrap_or_default()
-                };
-                rows.push(CartLineRow {
-                    product_id: get("product_id"),
-                    shop_id: get("shop_id"),
-                    title: get("title"),
-                    quantity: item
-                        .get("quantity")
-                        .and_then(|v| v.as_n().ok())
-                        .and_then(|n| n.parse().ok())
-                        .unwrap_or(0),
-                });
-            }
-            start = out.last_evaluated_key;
-            if start.is_none() {
-                return Ok(rows);
-            }
-        }
-    }
-
     /// Reads the cart, its products and shops, and plans every line (or names what is missing).
     async fn plan(
         &self,
         buyer: &str,
         now: i64,
     ) -> Result<(Vec<PlannedLine>, BTreeMap<String, OrderShop>), Error> {
-        let rows = self.cart_lines(buyer).await?;
+        let rows = crate::cart_store::cart_lines(&self.client, &self.table, buyer).await?;
         if rows.is_empty() {
             return Err(Error::unprocessable("cart_empty", "The cart is empty."));
         }
-        let mut wanted = Vec::new();
-        let mut shop_ids: Vec<&str> = Vec::new();
-        for row in &rows {
-            wanted.push(key(keys::product(&row.product_id)));
-            if !shop_ids.contains(&row.shop_id.as_str()) {
-                shop_ids.push(&row.shop_id);
-                wanted.push(key(keys::shop(&row.shop_id)));
-            }
-        }
-        let mut products: BTreeMap<String, StockedProduct> = BTreeMap::new();
-        let mut shops: BTreeMap<String, OrderShop> = BTreeMap::new();
-        for item in self.batch_get(wanted).await? {
-            match item
-                .get("entity")
-                .and_then(|e| e.as_s().ok())
-                .map(String::as_str)
-            {
-                Some("product") => {
-                    let p = from_item::<ProductItem>(item)?.into_product();
-                    products.insert(
-                        p.id.clone(),
-                        StockedProduct {
-                            title: p.title,
-                            price_cents: p.price_cents,
-                            quantity: p.quantity,
-                            holds: p.holds,
-                        },
-                    );
-                }
-                Some("shop") => {
-                    let shop = from_item::<ShopItem>(item)?;
-                    shops.insert(
-                        shop.id.clone(),
-                        OrderShop {
-                            name: shop.name,
-                            owner_id: shop.owner_id,
-                            owner_email: shop.owner_email,
-                            shipping: shop.shipping,
-                        },
-                    );
-                }
-                _ => {}
-            }
-        }
+        let (products, shops) =
+            crate::cart_store::products_and_shops(&self.client, &self.table, &rows).await?;
+        let shops: BTreeMap<String, OrderShop> = shops
+            .into_iter()
+            .map(|(id, shop)| {
+                (
+                    id,
+                    OrderShop {
+                        name: shop.name,
+                        owner_id: shop.owner_id,
+                        owner_email: shop.owner_email,
+                        shipping: shop.shipping,
+                    },
+                )
+            })
+            .collect();
         let mut planned = Vec::new();
         let mut unavailable = Vec::new();
         for row in rows {

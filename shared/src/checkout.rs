@@ -282,6 +282,25 @@ pub fn line_actions(plan: &Plan) -> usize {
     plan.hold_actions() + 2
 }
 
+/// The lines whose actions a cancelled transaction reports as failed, read from its
+/// `CancellationReasons` (one code per action, in the order [`DynamoCheckout`] lays them out:
+/// each line's hold items, its product, its cart line; then the orders and the record).
+pub fn failed_lines<'a>(lines: &'a [PlannedLine], codes: &[String]) -> Vec<&'a PlannedLine> {
+    let mut start = 0;
+    let mut failed = Vec::new();
+    for line in lines {
+        let end = start + line_actions(&line.plan);
+        if codes
+            .get(start..end.min(codes.len()))
+            .is_some_and(|c| c.iter().any(|code| code != "None"))
+        {
+            failed.push(line);
+        }
+        start = end;
+    }
+    failed
+}
+
 /// Actions per shop (order, sales count) and per checkout (its record).
 pub const SHOP_ACTIONS: usize = 2;
 pub const CHECKOUT_ACTIONS: usize = 1;
@@ -743,11 +762,17 @@ impl DynamoCheckout {
                         continue;
                     }
                     payments.void(&auth).await?;
-                    tracing::info!(
-                        checkout_id,
-                        "checkout transaction cancelled by a concurrent change; planning again"
-                    );
-                    // Re-plan from fresh reads: either it now fits, or the lines are named.
+                    let lost: Vec<&str> = failed_lines(&lines, &codes)
+                        .iter()
+                        .map(|l| l.product_id.as_str())
+                        .collect();
+                    tracing::info!(checkout_id, lost = ?lost, "checkout transaction cancelled by a concurrent change; planning again");
+                    crate::telemetry::Metrics::new("checkout")
+                        .count("CheckoutConflicts", 1)
+                        .property("products", lost.join(","))
+                        .emit();
+                    // Re-plan from fresh reads: a lost slot may be replaced by another free one;
+                    // a line that can no longer be had is named with its current availability.
                     continue;
                 }
             }
@@ -870,6 +895,25 @@ mod tests {
             .collect();
         assert_eq!(max_lines(&lines), 32);
         assert_eq!(max_lines(&lines[..10]), 10);
+    }
+
+    #[test]
+    fn cancellation_reasons_name_the_lines() {
+        let lines = vec![
+            line("a", "s", 1, 100, 1),
+            line("b", "s", 2, 100, 2),
+            line("c", "s", 1, 100, 1),
+        ];
+        // a: 3 actions, b: 4, c: 3, then order, sales, record.
+        let mut codes = vec!["None".to_owned(); 13];
+        codes[4] = "ConditionalCheckFailed".into(); // b's second hold item
+        let failed: Vec<&str> = failed_lines(&lines, &codes)
+            .iter()
+            .map(|l| l.product_id.as_str())
+            .collect();
+        assert_eq!(failed, ["b"]);
+        codes[9] = "ConditionalCheckFailed".into(); // c's cart line
+        assert_eq!(failed_lines(&lines, &codes).len(), 2);
     }
 
     #[test]

@@ -17,6 +17,7 @@ answers "http://127.0.0.1:$API_PORT/" && die "port $API_PORT is busy: is another
 PROFILE_FLAG=${LAMBDA_RELEASE:+--release}
 log "building the workspace ${PROFILE_FLAG}"
 cargo build --workspace --bins $PROFILE_FLAG
+prebuild_functions $PROFILE_FLAG
 start_moto "$AWS_ENDPOINT_URL"
 
 log "provisioning tables from template.yaml into $AWS_ENDPOINT_URL"

@@ -102,3 +102,13 @@ write_env() {
       "$AWS_ENDPOINT_URL" "$AWS_REGION" "$AWS_ACCESS_KEY_ID" "$AWS_SECRET_ACCESS_KEY"
   } > "$1"
 }
+
+# prebuild_functions [--release]: build every function binary of the template exactly as
+# `cargo lambda watch` will (`cargo run --bin X` of that package alone, so with that package's own
+# feature set), so that no function compiles while it is being invoked.
+prebuild_functions() {
+  local bin
+  for bin in $(local_tool functions); do
+    cargo build --quiet "$@" --manifest-path "$ROOT/Cargo.toml" --bin "$bin"
+  done
+}

@@ -22,6 +22,8 @@ export HOLD_SECONDS="${HOLD_SECONDS:-900}"
 
 log "building the workspace and its tests"
 cargo build --workspace --all-targets
+log "building each function as cargo lambda watch runs it"
+prebuild_functions
 
 start_moto "$AWS_ENDPOINT_URL"
 local_tool provision

@@ -3,6 +3,7 @@
 //! ```text
 //! bazaar-local routes [--check]         write (or check) CargoLambda.toml from template.yaml
 //! bazaar-local events                   write events/<function>/<route>.json for `cargo lambda invoke`
+//! bazaar-local functions                print the template's function binaries, one a line
 //! bazaar-local env                      print the functions' local environment (KEY=VALUE lines)
 //! bazaar-local provision                create the template's tables in the emulator
 //! bazaar-local pump [API_URL]            play Lambda's SQS / DynamoDB-stream event sources locally
@@ -64,6 +65,11 @@ async fn run(args: &[String]) -> Result<(), BoxError> {
                 }
                 std::fs::write(&path, serde_json::to_string_pretty(&event)? + "\n")?;
                 eprintln!("wrote {file}");
+            }
+        }
+        Some("functions") => {
+            for f in template.functions()? {
+                println!("{}", f.binary);
             }
         }
         Some("env") => {
@@ -159,7 +165,7 @@ async fn run(args: &[String]) -> Result<(), BoxError> {
         }
         _ => {
             return Err(
-                "usage: bazaar-local routes [--check] | events | env | provision | pump [API_URL] | seed | token USER [TTL]"
+                "usage: bazaar-local routes [--check] | events | functions | env | provision | pump [API_URL] | seed | token USER [TTL]"
                     .into(),
             );
         }

@@ -340,7 +340,8 @@ async fn pump_stream(
             let out = match streams
                 .get_records()
                 .shard_iterator(&current)
-                .limit(batch)
+                // Read as much as the API allows; invoke in batches of BatchSize below.
+                .limit(1000)
                 .send()
                 .await
             {
@@ -350,16 +351,18 @@ async fn pump_stream(
                     continue;
                 }
             };
-            let records: Vec<Value> = out
-                .records
-                .unwrap_or_default()
+            let raw = out.records.unwrap_or_default();
+            if !raw.is_empty() {
+                // Records to read (filtered or not): keep reading without pausing.
+                idle = false;
+            }
+            let records: Vec<Value> = raw
                 .into_iter()
                 .filter_map(|r| stream_record_json(&r, &stream_arn, &region))
                 .filter(|r| patterns.is_empty() || patterns.iter().any(|p| matches(p, r)))
                 .collect();
-            if !records.is_empty() {
-                idle = false;
-                let mut pending = records;
+            for chunk in records.chunks(usize::try_from(batch).unwrap_or(100).max(1)) {
+                let mut pending = chunk.to_vec();
                 let mut attempt = 0;
                 while !pending.is_empty() {
                     let failed = match invoke(

@@ -69,6 +69,49 @@ where
     }
 }
 
+/// Write errors that can be a failed condition (`PutItem`, `UpdateItem`, `DeleteItem`).
+pub trait ConditionFailure {
+    /// `Some(old item, if DynamoDB returned it)` when the write's condition failed.
+    fn condition_failed(&self) -> Option<Option<&Item>>;
+}
+
+macro_rules! condition_failure {
+    ($($error:path),*) => {$(
+        impl ConditionFailure for $error {
+            fn condition_failed(&self) -> Option<Option<&Item>> {
+                match self {
+                    Self::ConditionalCheckFailedException(c) => Some(c.item()),
+                    _ => None,
+                }
+            }
+        }
+    )*};
+}
+
+condition_failure!(
+    aws_sdk_dynamodb::operation::put_item::PutItemError,
+    aws_sdk_dynamodb::operation::update_item::UpdateItemError,
+    aws_sdk_dynamodb::operation::delete_item::DeleteItemError
+);
+
+/// Splits a conditional write's result: `Ok(Ok(output))` when it was written, `Ok(Err(old))` when
+/// its condition failed (with the old item when `ReturnValuesOnConditionCheckFailure=ALL_OLD`
+/// returned it), `Err` for every other failure.
+pub fn conditional<O, E>(
+    result: Result<O, SdkError<E, aws_sdk_dynamodb::config::http::HttpResponse>>,
+) -> Result<Result<O, Option<Item>>, Error>
+where
+    E: ConditionFailure + ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+{
+    match result {
+        Ok(output) => Ok(Ok(output)),
+        Err(SdkError::ServiceError(e)) if e.err().condition_failed().is_some() => {
+            Ok(Err(e.err().condition_failed().flatten().cloned()))
+        }
+        Err(err) => Err(from_sdk(err)),
+    }
+}
+
 /// Item keys, in one place.
 pub mod keys {
     pub const PK: &str = "pk";
@@ -660,31 +703,24 @@ impl CatalogStore for DynamoCatalog {
             .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
             .send()
             .await;
-        match result {
+        match conditional(result)? {
             Ok(out) => Ok(from_item::<ShopItem>(out.attributes.unwrap_or_default())?.into_shop()),
-            Err(SdkError::ServiceError(e)) if e.err().is_conditional_check_failed_exception() => {
-                let returned = match e.err() {
-                    aws_sdk_dynamodb::operation::update_item::UpdateItemError::ConditionalCheckFailedException(c) => c.item().cloned(),
-                    _ => None,
-                };
-                Err(
-                    match self
-                        .ownership_failure(
-                            crate::error::Resource::Shop,
-                            id,
-                            keys::shop(id),
-                            returned.as_ref(),
-                        )
-                        .await
-                    {
-                        Error::Forbidden(_) => {
-                            Error::Forbidden("Only the shop's owner may change it.".into())
-                        }
-                        other => other,
-                    },
-                )
-            }
-            Err(err) => Err(from_sdk(err)),
+            Err(returned) => Err(
+                match self
+                    .ownership_failure(
+                        crate::error::Resource::Shop,
+                        id,
+                        keys::shop(id),
+                        returned.as_ref(),
+                    )
+                    .await
+                {
+                    Error::Forbidden(_) => {
+                        Error::Forbidden("Only the shop's owner may change it.".into())
+                    }
+                    other => other,
+                },
+            ),
         }
     }
 
@@ -782,26 +818,19 @@ impl CatalogStore for DynamoCatalog {
             .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
             .send()
             .await;
-        match result {
+        match conditional(result)? {
             Ok(out) => {
                 self.product_with_shop(out.attributes.unwrap_or_default())
                     .await
             }
-            Err(SdkError::ServiceError(e)) if e.err().is_conditional_check_failed_exception() => {
-                let returned = match e.err() {
-                    aws_sdk_dynamodb::operation::update_item::UpdateItemError::ConditionalCheckFailedException(c) => c.item().cloned(),
-                    _ => None,
-                };
-                Err(self
-                    .ownership_failure(
-                        crate::error::Resource::Product,
-                        id,
-                        keys::product(id),
-                        returned.as_ref(),
-                    )
-                    .await)
-            }
-            Err(err) => Err(from_sdk(err)),
+            Err(returned) => Err(self
+                .ownership_failure(
+                    crate::error::Resource::Product,
+                    id,
+                    keys::product(id),
+                    returned.as_ref(),
+                )
+                .await),
         }
     }
 
@@ -818,25 +847,18 @@ impl CatalogStore for DynamoCatalog {
             .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
             .send()
             .await;
-        match result {
+        match conditional(result)? {
             Ok(out) => {
                 Ok(from_item::<ProductItem>(out.attributes.unwrap_or_default())?.into_product())
             }
-            Err(SdkError::ServiceError(e)) if e.err().is_conditional_check_failed_exception() => {
-                let returned = match e.err() {
-                    aws_sdk_dynamodb::operation::delete_item::DeleteItemError::ConditionalCheckFailedException(c) => c.item().cloned(),
-                    _ => None,
-                };
-                Err(self
-                    .ownership_failure(
-                        crate::error::Resource::Product,
-                        id,
-                        keys::product(id),
-                        returned.as_ref(),
-                    )
-                    .await)
-            }
-            Err(err) => Err(from_sdk(err)),
+            Err(returned) => Err(self
+                .ownership_failure(
+                    crate::error::Resource::Product,
+                    id,
+                    keys::product(id),
+                    returned.as_ref(),
+                )
+                .await),
         }
     }
 }

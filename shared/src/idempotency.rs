@@ -12,10 +12,9 @@
 //!   same answer; server errors release the record so the request can run again.
 //! * Expiry is checked inside the claim's condition; the `ttl` attribute (24 h) only tidies up.
 
-use crate::dynamo::{from_sdk, s};
+use crate::dynamo::{conditional, from_sdk, s};
 use crate::error::Error;
 use aws_sdk_dynamodb::Client;
-use aws_sdk_dynamodb::error::SdkError;
 use aws_sdk_dynamodb::types::{AttributeValue, ReturnValuesOnConditionCheckFailure};
 use lambda_http::http::{HeaderValue, StatusCode, header};
 use lambda_http::{Body, Response};
@@ -272,17 +271,9 @@ impl IdempotencyStore for DynamoIdempotency {
             .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
             .send()
             .await;
-        let existing = match result {
+        let existing = match conditional(result)? {
             Ok(_) => return Ok(Claim::Fresh { token }),
-            Err(SdkError::ServiceError(e)) if e.err().is_conditional_check_failed_exception() => {
-                match e.err() {
-                    aws_sdk_dynamodb::operation::put_item::PutItemError::ConditionalCheckFailedException(c) => {
-                        c.item().cloned()
-                    }
-                    _ => None,
-                }
-            }
-            Err(err) => return Err(from_sdk(err)),
+            Err(old) => old,
         };
         let existing = match existing {
             Some(item) => item,
@@ -345,14 +336,13 @@ impl IdempotencyStore for DynamoIdempotency {
             .expression_attribute_values(":token", s(token))
             .send()
             .await;
-        match result {
+        match conditional(result)? {
             Ok(_) => Ok(()),
             // Our claim lapsed and another attempt took the key; its answer will be stored instead.
-            Err(SdkError::ServiceError(e)) if e.err().is_conditional_check_failed_exception() => {
+            Err(_) => {
                 tracing::warn!("idempotency claim was taken over before completion");
                 Ok(())
             }
-            Err(err) => Err(from_sdk(err)),
         }
     }
 
@@ -367,12 +357,10 @@ impl IdempotencyStore for DynamoIdempotency {
             .expression_attribute_values(":token", s(token))
             .send()
             .await;
-        match result {
+        match conditional(result)? {
             Ok(_) => Ok(()),
-            Err(SdkError::ServiceError(e)) if e.err().is_conditional_check_failed_exception() => {
-                Ok(())
-            }
-            Err(err) => Err(from_sdk(err)),
+            // Someone else's claim now: not ours to release.
+            Err(_) => Ok(()),
         }
     }
 }

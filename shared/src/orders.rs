@@ -7,7 +7,7 @@
 //! the buyer reviews (`403` for the owner).
 
 use crate::checkout::{OrderRecord, OrderStatus, OrderView, Shipment, order_key};
-use crate::dynamo::{Item, ShopItem, from_item, from_sdk, key, keys, s};
+use crate::dynamo::{Item, ShopItem, conditional, from_item, from_sdk, key, keys, s};
 use crate::error::{Error, Resource};
 use crate::model::rfc3339;
 use crate::payment::PaymentGateway;
@@ -301,17 +301,12 @@ impl DynamoOrders {
             .return_values(aws_sdk_dynamodb::types::ReturnValue::AllNew)
             .send()
             .await;
-        match result {
+        match conditional(result)? {
             Ok(out) => Ok(from_item::<OrderRecord>(out.attributes.unwrap_or_default())?.view()),
-            Err(aws_sdk_dynamodb::error::SdkError::ServiceError(e))
-                if e.err().is_conditional_check_failed_exception() =>
-            {
-                Err(Error::conflict(
-                    "order_not_shippable",
-                    "The order changed meanwhile; read it and retry.",
-                ))
-            }
-            Err(err) => Err(from_sdk(err)),
+            Err(_) => Err(Error::conflict(
+                "order_not_shippable",
+                "The order changed meanwhile; read it and retry.",
+            )),
         }
     }
 

@@ -9,10 +9,9 @@
 //! (`PAYMENT#<reference>`), so its idempotency survives a crashed function like a real
 //! provider's would. It is the local default; a real provider is another adapter of the trait.
 
-use crate::dynamo::{from_sdk, key, s};
+use crate::dynamo::{conditional, key, s};
 use crate::error::Error;
 use aws_sdk_dynamodb::Client;
-use aws_sdk_dynamodb::error::SdkError;
 use aws_sdk_dynamodb::types::{AttributeValue, ReturnValuesOnConditionCheckFailure};
 use std::future::Future;
 
@@ -113,17 +112,14 @@ impl TestGateway {
             .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
             .send()
             .await;
-        match result {
+        match conditional(result)? {
             Ok(_) => Ok(()),
-            Err(SdkError::ServiceError(e)) if e.err().is_conditional_check_failed_exception() => {
-                let status = match e.err() {
-                    aws_sdk_dynamodb::operation::update_item::UpdateItemError::ConditionalCheckFailedException(c) => c
-                        .item()
-                        .and_then(|i| i.get("status"))
-                        .and_then(|v| v.as_s().ok())
-                        .cloned(),
-                    _ => None,
-                };
+            Err(old) => {
+                let status = old
+                    .as_ref()
+                    .and_then(|i| i.get("status"))
+                    .and_then(|v| v.as_s().ok())
+                    .cloned();
                 match status.as_deref() {
                     Some(done) if done == to => Ok(()),
                     other => Err(Error::internal(format!(
@@ -132,7 +128,6 @@ impl TestGateway {
                     ))),
                 }
             }
-            Err(err) => Err(from_sdk(err)),
         }
     }
 }
@@ -180,18 +175,15 @@ impl PaymentGateway for TestGateway {
             id: reference.to_owned(),
             amount_cents,
         };
-        match result {
+        match conditional(result)? {
             Ok(_) => Ok(auth),
             // The same checkout authorized before (a retry): same amount → same authorization.
-            Err(SdkError::ServiceError(e)) if e.err().is_conditional_check_failed_exception() => {
-                let existing = match e.err() {
-                    aws_sdk_dynamodb::operation::put_item::PutItemError::ConditionalCheckFailedException(c) => c
-                        .item()
-                        .and_then(|i| i.get("amount_cents"))
-                        .and_then(|v| v.as_n().ok())
-                        .and_then(|n| n.parse::<i64>().ok()),
-                    _ => None,
-                };
+            Err(old) => {
+                let existing = old
+                    .as_ref()
+                    .and_then(|i| i.get("amount_cents"))
+                    .and_then(|v| v.as_n().ok())
+                    .and_then(|n| n.parse::<i64>().ok());
                 if existing == Some(amount_cents) {
                     Ok(auth)
                 } else {
@@ -200,7 +192,6 @@ impl PaymentGateway for TestGateway {
                     )))
                 }
             }
-            Err(err) => Err(from_sdk(err)),
         }
     }
 
@@ -232,17 +223,14 @@ impl PaymentGateway for TestGateway {
             .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
             .send()
             .await;
-        match result {
+        match conditional(result)? {
             Ok(_) => Ok(()),
-            Err(SdkError::ServiceError(e)) if e.err().is_conditional_check_failed_exception() => {
-                let refunded = match e.err() {
-                    aws_sdk_dynamodb::operation::update_item::UpdateItemError::ConditionalCheckFailedException(c) => c
-                        .item()
-                        .and_then(|i| i.get("refunds"))
-                        .and_then(|r| r.as_m().ok())
-                        .is_some_and(|m| m.contains_key(order_id)),
-                    _ => false,
-                };
+            Err(old) => {
+                let refunded = old
+                    .as_ref()
+                    .and_then(|i| i.get("refunds"))
+                    .and_then(|r| r.as_m().ok())
+                    .is_some_and(|m| m.contains_key(order_id));
                 if refunded {
                     Ok(())
                 } else {
@@ -251,7 +239,6 @@ impl PaymentGateway for TestGateway {
                     )))
                 }
             }
-            Err(err) => Err(from_sdk(err)),
         }
     }
 }

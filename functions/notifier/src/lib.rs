@@ -7,7 +7,6 @@
 //! after its `maxReceiveCount`.
 
 use aws_lambda_events::event::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent};
-use aws_sdk_dynamodb::error::SdkError;
 use aws_sdk_dynamodb::types::AttributeValue;
 use bazaar::events::{ORDER_CREATED, OrderCreated};
 
@@ -112,20 +111,17 @@ impl Notifier {
             )
             .send()
             .await;
-        let (outcome, pending) = match result {
-            Ok(_) => (Outcome::Written, to.is_some()),
-            Err(SdkError::ServiceError(e)) if e.err().is_conditional_check_failed_exception() => {
-                let pending = match e.err() {
-                    aws_sdk_dynamodb::operation::put_item::PutItemError::ConditionalCheckFailedException(c) => c
-                        .item()
+        let (outcome, pending) =
+            match bazaar::dynamo::conditional(result).map_err(|e| e.to_string())? {
+                Ok(_) => (Outcome::Written, to.is_some()),
+                Err(old) => {
+                    let pending = old
+                        .as_ref()
                         .and_then(|i| i.get("email_pending"))
-                        .is_some_and(|v| v.as_bool().is_ok_and(|b| *b)),
-                    _ => false,
-                };
-                (Outcome::Duplicate, pending)
-            }
-            Err(err) => return Err(err.to_string()),
-        };
+                        .is_some_and(|v| v.as_bool().is_ok_and(|b| *b));
+                    (Outcome::Duplicate, pending)
+                }
+            };
         if let (true, Some(to), Some(mailer)) = (pending, to, &self.mailer) {
             mailer.send(to, event).await?;
             self.dynamo

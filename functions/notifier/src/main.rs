@@ -3,6 +3,7 @@
 use aws_lambda_events::event::sqs::SqsEvent;
 use lambda_runtime::{Error, LambdaEvent, run, service_fn};
 use notifier::{Notifier, SesMailer};
+use tracing::Instrument;
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
@@ -21,8 +22,9 @@ async fn main() -> Result<(), Error> {
         });
     let notifier = Notifier::new(dynamo, table, mailer);
     let notifier = &notifier;
-    run(service_fn(move |event: LambdaEvent<SqsEvent>| async move {
-        Ok::<_, Error>(notifier.handle(event.payload).await)
+    run(service_fn(move |event: LambdaEvent<SqsEvent>| {
+        let span = tracing::info_span!("invocation", request_id = %event.context.request_id);
+        async move { Ok::<_, Error>(notifier.handle(event.payload).await) }.instrument(span)
     }))
     .await
 }

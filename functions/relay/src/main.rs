@@ -2,6 +2,7 @@
 
 use lambda_runtime::{Error, LambdaEvent, run, service_fn};
 use relay::{Relay, StreamEvent};
+use tracing::Instrument;
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
@@ -11,10 +12,9 @@ async fn main() -> Result<(), Error> {
     let sdk = bazaar::dynamo::sdk_config().await;
     let relay = Relay::new(aws_sdk_sqs::Client::new(&sdk), queue_url);
     let relay = &relay;
-    run(service_fn(
-        move |event: LambdaEvent<StreamEvent>| async move {
-            Ok::<_, Error>(relay.handle(event.payload).await)
-        },
-    ))
+    run(service_fn(move |event: LambdaEvent<StreamEvent>| {
+        let span = tracing::info_span!("invocation", request_id = %event.context.request_id);
+        async move { Ok::<_, Error>(relay.handle(event.payload).await) }.instrument(span)
+    }))
     .await
 }

@@ -166,6 +166,28 @@ impl DynamoOrders {
         out.item.map(from_item::<OrderRecord>).transpose()
     }
 
+    /// Sends one transaction; a cancellation (another change won) is a `409` with `code`.
+    async fn transact_or_conflict(
+        &self,
+        actions: Vec<TransactWriteItem>,
+        code: &'static str,
+        detail: &str,
+    ) -> Result<(), Error> {
+        match self
+            .client
+            .transact_write_items()
+            .set_transact_items(Some(actions))
+            .send()
+            .await
+        {
+            Ok(_) => Ok(()),
+            Err(err) => Err(match crate::dynamo::cancellation_codes(&err) {
+                Some(_) => Error::conflict(code, detail),
+                None => from_sdk(err),
+            }),
+        }
+    }
+
     /// The order if `caller` is its buyer or its shop's owner; `404` otherwise.
     pub async fn visible(&self, caller: &str, order_id: &str) -> Result<OrderRecord, Error> {
         match self.record(order_id).await? {
@@ -402,24 +424,12 @@ impl DynamoOrders {
                 )
                 .build(),
         );
-        match self
-            .client
-            .transact_write_items()
-            .set_transact_items(Some(actions))
-            .send()
-            .await
-        {
-            Ok(_) => {}
-            Err(err) => {
-                return Err(match crate::dynamo::cancellation_codes(&err) {
-                    Some(_) => Error::conflict(
-                        "order_not_cancellable",
-                        "The order changed meanwhile; read it and retry.",
-                    ),
-                    None => from_sdk(err),
-                });
-            }
-        }
+        self.transact_or_conflict(
+            actions,
+            "order_not_cancellable",
+            "The order changed meanwhile; read it and retry.",
+        )
+        .await?;
         payments
             .refund(&order.checkout_id, order_id, order.total_cents)
             .await?;
@@ -515,21 +525,13 @@ impl DynamoOrders {
                 )
                 .build(),
         ];
-        match self
-            .client
-            .transact_write_items()
-            .set_transact_items(Some(actions))
-            .send()
-            .await
-        {
-            Ok(_) => Ok(review),
-            Err(err) => Err(match crate::dynamo::cancellation_codes(&err) {
-                Some(_) => {
-                    Error::conflict("already_reviewed", "This order has been reviewed already.")
-                }
-                None => from_sdk(err),
-            }),
-        }
+        self.transact_or_conflict(
+            actions,
+            "already_reviewed",
+            "This order has been reviewed already.",
+        )
+        .await?;
+        Ok(review)
     }
 
     /// The user's notifications, newest first (the 50 latest).

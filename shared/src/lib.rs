@@ -19,6 +19,7 @@ pub mod model;
 pub mod orders;
 pub mod payment;
 pub mod ports;
+pub mod search;
 pub mod telemetry;
 pub mod validate;
 

@@ -1,0 +1,1 @@
+//! Degraded search (placeholder).

@@ -24,6 +24,7 @@ log "provisioning tables from template.yaml into $AWS_ENDPOINT_URL"
 local_tool provision
 log "seeding the demo catalog (SEED_PRODUCTS=${SEED_PRODUCTS:-10000}, skipped when already seeded)"
 local_tool seed
+local_tool reindex
 write_env "$LOCAL_DIR/dev.env"
 
 cat >&2 <<MSG

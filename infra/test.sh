@@ -19,6 +19,10 @@ export BAZAAR_API_URL="http://127.0.0.1:$API_PORT"
 export BAZAAR_SHORT_HOLD_API_URL="http://127.0.0.1:$SHORT_PORT"
 export SEED_SHOPS="${SEED_SHOPS:-20}" SEED_PRODUCTS="${SEED_PRODUCTS:-400}"
 export HOLD_SECONDS="${HOLD_SECONDS:-900}"
+# The test stack's own embedded search index (the functions and `reindex` read INDEX_DIR).
+export INDEX_DIR="$LOCAL_DIR/search-index-$MOTO_PORT"
+rm -rf "$INDEX_DIR"
+trap 'stop_all; rm -rf "$INDEX_DIR"' EXIT
 
 log "building the workspace and its tests"
 cargo build --workspace --all-targets
@@ -28,6 +32,7 @@ prebuild_functions
 start_moto "$AWS_ENDPOINT_URL"
 local_tool provision
 local_tool seed
+local_tool reindex
 LOG_LEVEL=warn write_env "$LOCAL_DIR/test.env"
 # Test-only fault injection (checkout crashes after commit for keys named fault-crash-after-commit…).
 echo "FAULT_INJECTION=crash-after-commit" >> "$LOCAL_DIR/test.env"

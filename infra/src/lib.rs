@@ -6,6 +6,7 @@
 pub mod events;
 pub mod local;
 pub mod pump;
+pub mod reindex;
 pub mod seed;
 pub mod seed_data;
 pub mod template;

@@ -341,6 +341,20 @@ pub fn routes_from_router_toml(text: &str) -> Result<Vec<HttpRoute>, InfraError>
 /// Settings every local function gets on top of the template's: local auth and the emulator.
 pub const LOCAL_OVERRIDES: &[(&str, &str)] = &[("AUTH_MODE", "local")];
 
+/// Local defaults that replace the template's values but yield to this shell's environment:
+/// search runs on the embedded engine (no OpenSearch here) with its index under `.local/`;
+/// `SEARCH_BACKEND=opensearch OPENSEARCH_URL=… make dev` points the stack at a real cluster.
+pub fn local_defaults() -> Vec<(&'static str, String)> {
+    let index_dir = crate::template::repo_root()
+        .join(".local")
+        .join("search-index");
+    vec![
+        ("SEARCH_BACKEND", "embedded".to_owned()),
+        ("INDEX_DIR", index_dir.display().to_string()),
+        ("OPENSEARCH_SIGV4", "false".to_owned()),
+    ]
+}
+
 /// The environment of all local functions: the template's variables with `!Ref`s resolved to
 /// local resource names and parameter defaults; a variable set in `process_env` wins (so
 /// `HOLD_SECONDS=2 make dev` works), and the local overrides apply last.
@@ -365,6 +379,13 @@ pub fn local_environment(
             // Queues are addressed by URL locally; other attributes have no local meaning.
             return (attr == "QueueName").then(|| names.resource(&resource));
         }
+        // `!Sub` strings name cloud resources (the OpenSearch endpoint): kept as written, unused
+        // locally (see `local_defaults`).
+        if let Value::Tagged(t) = v
+            && t.tag == "Sub"
+        {
+            return scalar(&t.value);
+        }
         scalar(v)
     };
     let mut env = BTreeMap::new();
@@ -379,6 +400,9 @@ pub fn local_environment(
             }
             env.insert(k, v);
         }
+    }
+    for (k, v) in local_defaults() {
+        env.insert(k.to_owned(), v);
     }
     for (k, v) in env.iter_mut() {
         if let Some(over) = process_env(k) {

@@ -8,6 +8,8 @@
 //! bazaar-local provision                create the template's tables in the emulator
 //! bazaar-local pump [API_URL]            play Lambda's SQS / DynamoDB-stream event sources locally
 //! bazaar-local seed                     load the demo catalog (SEED_SHOPS, SEED_PRODUCTS, SEED)
+//! bazaar-local reindex                  rebuild the search index from the table (SEARCH_BACKEND,
+//!                                       INDEX_DIR or OPENSEARCH_URL; TABLE_NAME to name the table)
 //! bazaar-local token USER [TTL_SECONDS] print a local bearer token for USER
 //! ```
 //! Resource names are `<BAZAAR_STACK>-<LogicalId>` (default stack `bazaar-dev`).
@@ -144,6 +146,38 @@ async fn run(args: &[String]) -> Result<(), BoxError> {
                 ),
             }
         }
+        Some("reindex") => {
+            // The local default is the embedded index of `make dev`; SEARCH_BACKEND=opensearch
+            // (with OPENSEARCH_URL, signed with the caller's AWS credentials) rebuilds a domain.
+            let config = match std::env::var("SEARCH_BACKEND").as_deref() {
+                Ok("opensearch") => bazaar::search::EngineConfig::from_env()?,
+                _ => bazaar::search::EngineConfig::Embedded {
+                    dir: std::env::var("INDEX_DIR")
+                        .ok()
+                        .filter(|d| !d.trim().is_empty())
+                        .map(Into::into)
+                        .unwrap_or_else(|| repo_root().join(".local").join("search-index")),
+                },
+            };
+            let table = std::env::var("TABLE_NAME")
+                .ok()
+                .filter(|t| !t.trim().is_empty())
+                .unwrap_or_else(|| names().resource("Table"));
+            let sdk = bazaar::dynamo::sdk_config().await;
+            let engine = bazaar::search::Engine::open(&config, &sdk).await?;
+            let source =
+                bazaar::search::source::TableSource::new(bazaar::dynamo::client(&sdk), &table);
+            let report = bazaar_infra::reindex::reindex(&engine, &source).await?;
+            eprintln!(
+                "reindexed {table} into the {} engine: {} products read in {:.1}s, {} indexed, {} already current, in {:.1}s",
+                engine.name(),
+                report.read,
+                report.read_time.as_secs_f64(),
+                report.indexed,
+                report.stale,
+                report.index_time.as_secs_f64()
+            );
+        }
         Some("token") => {
             let user = args
                 .get(1)
@@ -165,7 +199,7 @@ async fn run(args: &[String]) -> Result<(), BoxError> {
         }
         _ => {
             return Err(
-                "usage: bazaar-local routes [--check] | events | functions | env | provision | pump [API_URL] | seed | token USER [TTL]"
+                "usage: bazaar-local routes [--check] | events | functions | env | provision | pump [API_URL] | seed | reindex | token USER [TTL]"
                     .into(),
             );
         }

@@ -534,6 +534,6 @@ mod tests {
         let names = LocalNames::new("x");
         let s = sources(&t, &names, "http://h:1", "us-east-1").expect("sources");
         assert!(s.iter().any(|s| matches!(s, Source::Sqs { function, batch_size: 10, queue_url, .. } if function == "notifier" && queue_url == "http://h:1/123456789012/x-OrderEventsQueue")));
-        assert!(s.iter().any(|s| matches!(s, Source::Stream { function, table, patterns, .. } if function == "relay" && table == "x-Table" && patterns.len() == 1)));
+        assert!(s.iter().any(|s| matches!(s, Source::Stream { function, table, patterns, .. } if function == "relay" && table == "x-Table" && patterns.len() == 3)));
     }
 }

@@ -2,6 +2,8 @@
 //! and the workers that consume them.
 
 use crate::checkout::OrderRecord;
+use crate::model::Product;
+use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 /// `order.created`: one per order, published when the order item reaches the table's stream.
@@ -63,6 +65,123 @@ impl OrderCreated {
             self.total_cents / 100,
             self.total_cents % 100
         )
+    }
+}
+
+/// What happened to a product, for the search indexer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum ProductChange {
+    #[serde(rename = "product.created")]
+    Created,
+    #[serde(rename = "product.updated")]
+    Updated,
+    /// Its last unit sold (quantity reached 0).
+    #[serde(rename = "product.sold")]
+    Sold,
+    #[serde(rename = "product.deleted")]
+    Deleted,
+}
+
+/// `product.*`: one per change of a product's listing (holds do not count: they do not change its
+/// version), published when the change reaches the table's stream.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ProductChanged {
+    #[serde(rename = "type")]
+    pub kind: ProductChange,
+    /// `<product id>:v<version>`: a redelivery carries the same id.
+    pub event_id: String,
+    pub product_id: String,
+    /// The product's version after the change (a deletion counts as one more version).
+    pub version: i64,
+    /// The listing after the change; absent for a deletion.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub product: Option<ProductSnapshot>,
+}
+
+/// The listing fields search needs.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ProductSnapshot {
+    pub id: String,
+    pub shop_id: String,
+    pub title: String,
+    pub description: String,
+    pub price_cents: i64,
+    pub quantity: i64,
+    pub category: String,
+    pub tags: Vec<String>,
+    pub is_vintage: bool,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub images: Vec<String>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub version: i64,
+}
+
+impl ProductSnapshot {
+    pub fn of(p: &Product) -> Self {
+        ProductSnapshot {
+            id: p.id.clone(),
+            shop_id: p.shop_id.clone(),
+            title: p.title.clone(),
+            description: p.description.clone(),
+            price_cents: p.price_cents,
+            quantity: p.quantity,
+            category: p.category.clone(),
+            tags: p.tags.clone(),
+            is_vintage: p.is_vintage,
+            images: p.images.clone(),
+            created_at: p.created_at,
+            updated_at: p.updated_at,
+            version: p.version,
+        }
+    }
+
+    /// The product again (without holds, which search does not need).
+    pub fn to_product(&self) -> Product {
+        Product {
+            id: self.id.clone(),
+            shop_id: self.shop_id.clone(),
+            owner_id: String::new(),
+            title: self.title.clone(),
+            description: self.description.clone(),
+            price_cents: self.price_cents,
+            quantity: self.quantity,
+            category: self.category.clone(),
+            tags: self.tags.clone(),
+            is_vintage: self.is_vintage,
+            images: self.images.clone(),
+            created_at: self.created_at,
+            updated_at: self.updated_at,
+            version: self.version,
+            holds: Default::default(),
+        }
+    }
+}
+
+impl ProductChanged {
+    /// The event of a product write seen on the stream: `old` and `new` are the product before and
+    /// after (`None` for an insert / a delete). `None` when nothing search sees changed (a hold).
+    pub fn between(old: Option<&Product>, new: Option<&Product>) -> Option<ProductChanged> {
+        let (kind, id, version, product) = match (old, new) {
+            (None, Some(new)) => (ProductChange::Created, &new.id, new.version, Some(new)),
+            (Some(old), Some(new)) if new.version > old.version => {
+                let kind = if new.quantity <= 0 && old.quantity > 0 {
+                    ProductChange::Sold
+                } else {
+                    ProductChange::Updated
+                };
+                (kind, &new.id, new.version, Some(new))
+            }
+            (Some(old), None) => (ProductChange::Deleted, &old.id, old.version + 1, None),
+            _ => return None,
+        };
+        Some(ProductChanged {
+            kind,
+            event_id: format!("{id}:v{version}"),
+            product_id: id.clone(),
+            version,
+            product: product.map(ProductSnapshot::of),
+        })
     }
 }
 

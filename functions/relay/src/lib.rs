@@ -1,6 +1,11 @@
-//! The stream relay: the table's stream is the transactional outbox. Every order item that is
-//! inserted reaches the stream (whatever happens to the function that committed it), and this
-//! function publishes it as `order.created` to the order events queue.
+//! The stream relay: the table's stream is the transactional outbox. Every change reaches the
+//! stream whatever happens to the function that committed it, and this function publishes the ones
+//! other parts of the system consume:
+//!
+//! - an order inserted → `order.created` on the order events queue (notifier);
+//! - a product created, changed (a new version), sold or deleted → `product.*` on the product
+//!   events queue (search indexer). Hold bookkeeping does not change a product's version and is
+//!   not published.
 //!
 //! Failures are reported per record (`ReportBatchItemFailures` with the record's sequence number):
 //! Lambda retries from the first failed record, so nothing is skipped; a redelivered record
@@ -8,7 +13,9 @@
 
 use aws_sdk_sqs::types::SendMessageBatchRequestEntry;
 use bazaar::checkout::OrderRecord;
-use bazaar::events::OrderCreated;
+use bazaar::dynamo::ProductItem;
+use bazaar::events::{OrderCreated, ProductChanged};
+use bazaar::model::Product;
 use serde::{Deserialize, Serialize};
 
 /// The parts of a DynamoDB stream event the relay reads.
@@ -29,6 +36,8 @@ pub struct StreamRecord {
 pub struct StreamChange {
     #[serde(rename = "NewImage", default)]
     pub new_image: Option<serde_dynamo::Item>,
+    #[serde(rename = "OldImage", default)]
+    pub old_image: Option<serde_dynamo::Item>,
     #[serde(rename = "SequenceNumber", default)]
     pub sequence_number: String,
 }
@@ -65,42 +74,117 @@ pub fn order_event(record: &StreamRecord) -> Result<Option<OrderCreated>, String
     Ok(Some(OrderCreated::from_order(&order)))
 }
 
+fn entity(image: Option<&serde_dynamo::Item>) -> Option<&str> {
+    match image?.get("entity") {
+        Some(serde_dynamo::AttributeValue::S(e)) => Some(e),
+        _ => None,
+    }
+}
+
+fn product(image: Option<&serde_dynamo::Item>) -> Result<Option<Product>, String> {
+    image
+        .map(|i| {
+            serde_dynamo::from_item::<_, ProductItem>(i.clone())
+                .map(ProductItem::into_product)
+                .map_err(|e| e.to_string())
+        })
+        .transpose()
+}
+
+/// The `product.*` event of a stream record, if it changes a product's listing.
+pub fn product_event(record: &StreamRecord) -> Result<Option<ProductChanged>, String> {
+    let change = &record.dynamodb;
+    let (old, new) = (change.old_image.as_ref(), change.new_image.as_ref());
+    if entity(new).or(entity(old)) != Some("product") {
+        return Ok(None);
+    }
+    let old = if record.event_name == "INSERT" {
+        None
+    } else {
+        product(old)?
+    };
+    let new = if record.event_name == "REMOVE" {
+        None
+    } else {
+        product(new)?
+    };
+    Ok(ProductChanged::between(old.as_ref(), new.as_ref()))
+}
+
+/// The queues events go to.
+#[derive(Debug, Clone)]
+pub struct Queues {
+    pub order_events: String,
+    pub product_events: String,
+}
+
 /// The relay, with its queue client built once per cold start.
 pub struct Relay {
     sqs: aws_sdk_sqs::Client,
-    queue_url: String,
+    queues: Queues,
+}
+
+/// An event to publish: the record's sequence number, its queue, its body.
+struct Outgoing<'a> {
+    sequence: String,
+    queue: &'a str,
+    body: String,
 }
 
 impl Relay {
-    pub fn new(sqs: aws_sdk_sqs::Client, queue_url: String) -> Self {
-        Self { sqs, queue_url }
+    pub fn new(sqs: aws_sdk_sqs::Client, queues: Queues) -> Self {
+        Self { sqs, queues }
     }
 
-    /// Publishes the batch's order events (10 per `SendMessageBatch`) and reports the records that
-    /// could not be published. After the first failure, later records are reported too, so that
-    /// Lambda resumes from the first failure in stream order.
+    fn outgoing(&self, record: &StreamRecord) -> Result<Option<Outgoing<'_>>, String> {
+        let (queue, body) = if let Some(e) = order_event(record)? {
+            (&self.queues.order_events, serde_json::to_string(&e))
+        } else if let Some(e) = product_event(record)? {
+            (&self.queues.product_events, serde_json::to_string(&e))
+        } else {
+            return Ok(None);
+        };
+        Ok(Some(Outgoing {
+            sequence: record.dynamodb.sequence_number.clone(),
+            queue,
+            body: body.map_err(|e| e.to_string())?,
+        }))
+    }
+
+    /// Publishes the batch's events in stream order (runs of up to 10 for the same queue per
+    /// `SendMessageBatch`) and reports the records that could not be published. After the first
+    /// failure, later records are reported too, so that Lambda resumes from the first failure in
+    /// stream order.
     pub async fn handle(&self, event: StreamEvent) -> BatchResponse {
-        let mut pending: Vec<(String, OrderCreated)> = Vec::new();
+        let mut pending: Vec<Outgoing> = Vec::new();
         let mut response = BatchResponse::default();
         for record in &event.records {
-            match order_event(record) {
-                Ok(Some(e)) => pending.push((record.dynamodb.sequence_number.clone(), e)),
+            match self.outgoing(record) {
+                Ok(Some(out)) => pending.push(out),
                 Ok(None) => {}
                 Err(reason) => {
-                    // A malformed order image can never succeed: log it loudly, do not block the stream.
-                    tracing::error!(sequence = %record.dynamodb.sequence_number, %reason, "unreadable order image skipped");
+                    // A malformed image can never succeed: log it loudly, do not block the stream.
+                    tracing::error!(sequence = %record.dynamodb.sequence_number, %reason, "unreadable image skipped");
                 }
             }
         }
         let mut failed_from: Option<usize> = None;
-        for (chunk_index, chunk) in pending.chunks(10).enumerate() {
+        let mut start = 0;
+        while start < pending.len() {
+            let queue = pending[start].queue;
+            let run = pending[start..]
+                .iter()
+                .take(10)
+                .take_while(|o| o.queue == queue)
+                .count();
+            let chunk = &pending[start..start + run];
             let entries: Vec<SendMessageBatchRequestEntry> = chunk
                 .iter()
                 .enumerate()
-                .filter_map(|(i, (_, e))| {
+                .filter_map(|(i, o)| {
                     SendMessageBatchRequestEntry::builder()
                         .id(format!("m{i}"))
-                        .message_body(serde_json::to_string(e).ok()?)
+                        .message_body(&o.body)
                         .build()
                         .ok()
                 })
@@ -108,7 +192,7 @@ impl Relay {
             let result = self
                 .sqs
                 .send_message_batch()
-                .queue_url(&self.queue_url)
+                .queue_url(queue)
                 .set_entries(Some(entries))
                 .send()
                 .await;
@@ -119,27 +203,33 @@ impl Relay {
                     .filter_map(|f| f.id().strip_prefix('m')?.parse::<usize>().ok())
                     .min(),
                 Err(err) => {
-                    tracing::error!(error = %err, "publishing order events failed");
+                    tracing::error!(error = %aws_sdk_sqs::error::DisplayErrorContext(err), %queue, "publishing events failed");
                     Some(0)
                 }
             };
             if let Some(i) = first_failed {
-                failed_from = Some(chunk_index * 10 + i);
+                failed_from = Some(start + i);
                 break;
             }
+            start += run;
         }
         if let Some(from) = failed_from {
             response.batch_item_failures = pending[from..]
                 .iter()
-                .map(|(sequence, _)| ItemFailure {
-                    item_identifier: sequence.clone(),
+                .map(|o| ItemFailure {
+                    item_identifier: o.sequence.clone(),
                 })
                 .collect();
         }
-        let published = failed_from.unwrap_or(pending.len());
-        if published > 0 {
+        let published = &pending[..failed_from.unwrap_or(pending.len())];
+        let orders = published
+            .iter()
+            .filter(|o| o.queue == self.queues.order_events)
+            .count();
+        if !published.is_empty() {
             bazaar::telemetry::Metrics::new("relay")
-                .count("OrderEventsPublished", published as u64)
+                .count("OrderEventsPublished", orders as u64)
+                .count("ProductEventsPublished", (published.len() - orders) as u64)
                 .emit();
         }
         response
@@ -168,6 +258,102 @@ mod tests {
             "dynamodb": {"NewImage": image, "SequenceNumber": "100"}
         }))
         .expect("record")
+    }
+
+    fn product_image(version: i64, quantity: i64, holds: bool) -> serde_json::Value {
+        let mut image = serde_json::json!({
+            "pk": {"S": "PRODUCT#p1"}, "sk": {"S": "PRODUCT"}, "entity": {"S": "product"},
+            "gsi1pk": {"S": "CATEGORY#jewelry"}, "gsi1sk": {"S": "x"},
+            "id": {"S": "p1"}, "shop_id": {"S": "s1"}, "owner_id": {"S": "o"},
+            "title": {"S": "Ring"}, "description": {"S": "Silver"}, "price_cents": {"N": "4500"},
+            "quantity": {"N": quantity.to_string()}, "category": {"S": "jewelry"},
+            "tags": {"L": [{"S": "silver"}]}, "is_vintage": {"BOOL": false}, "images": {"L": []},
+            "created_at": {"S": "2026-11-21T00:00:00Z"}, "updated_at": {"S": "2026-11-21T00:00:00Z"},
+            "version": {"N": version.to_string()}
+        });
+        if holds {
+            image["holds"] =
+                serde_json::json!({"M": {"0": {"M": {"h": {"S": "b"}, "x": {"N": "99"}}}}});
+        }
+        image
+    }
+
+    fn product_record(
+        event: &str,
+        old: Option<serde_json::Value>,
+        new: Option<serde_json::Value>,
+    ) -> StreamRecord {
+        let mut change = serde_json::json!({"SequenceNumber": "7"});
+        if let Some(old) = old {
+            change["OldImage"] = old;
+        }
+        if let Some(new) = new {
+            change["NewImage"] = new;
+        }
+        serde_json::from_value(serde_json::json!({"eventName": event, "dynamodb": change}))
+            .expect("record")
+    }
+
+    #[test]
+    fn product_writes_become_versioned_events_and_holds_do_not() {
+        use bazaar::events::ProductChange;
+        let created = product_event(&product_record(
+            "INSERT",
+            None,
+            Some(product_image(1, 1, false)),
+        ))
+        .expect("ok")
+        .expect("event");
+        assert_eq!((created.kind, created.version), (ProductChange::Created, 1));
+        assert_eq!(created.event_id, "p1:v1");
+        assert_eq!(
+            created.product.as_ref().map(|p| p.title.as_str()),
+            Some("Ring")
+        );
+
+        let held = product_record(
+            "MODIFY",
+            Some(product_image(1, 1, false)),
+            Some(product_image(1, 1, true)),
+        );
+        assert!(product_event(&held).expect("ok").is_none());
+
+        let edited = product_record(
+            "MODIFY",
+            Some(product_image(1, 2, false)),
+            Some(product_image(2, 2, false)),
+        );
+        let edited = product_event(&edited).expect("ok").expect("event");
+        assert_eq!((edited.kind, edited.version), (ProductChange::Updated, 2));
+
+        let sold = product_record(
+            "MODIFY",
+            Some(product_image(2, 1, true)),
+            Some(product_image(3, 0, false)),
+        );
+        let sold = product_event(&sold).expect("ok").expect("event");
+        assert_eq!((sold.kind, sold.version), (ProductChange::Sold, 3));
+
+        let deleted = product_record("REMOVE", Some(product_image(3, 0, false)), None);
+        let deleted = product_event(&deleted).expect("ok").expect("event");
+        assert_eq!((deleted.kind, deleted.version), (ProductChange::Deleted, 4));
+        assert!(deleted.product.is_none());
+
+        // Orders are not product events, and product writes are not order events.
+        assert!(
+            product_event(&record("INSERT", "order"))
+                .expect("ok")
+                .is_none()
+        );
+        assert!(
+            order_event(&product_record(
+                "INSERT",
+                None,
+                Some(product_image(1, 1, false))
+            ))
+            .expect("ok")
+            .is_none()
+        );
     }
 
     #[test]

@@ -11,6 +11,8 @@
 
 pub mod breaker;
 pub mod fallback;
+pub mod params;
+pub mod source;
 pub mod synonyms;
 
 #[cfg(feature = "search-embedded")]
@@ -148,6 +150,7 @@ impl SearchDoc {
 
 /// One change to apply: a document (created, updated, sold) or a removal, each with its version.
 #[derive(Debug, Clone, PartialEq)]
+#[allow(clippy::large_enum_variant)] // short-lived, built in batches of at most a few thousand
 pub enum IndexChange {
     Upsert(SearchDoc),
     Remove { id: String, version: i64 },
@@ -412,7 +415,8 @@ pub trait SearchIndex: Send + Sync {
 }
 
 #[cfg(any(feature = "search-embedded", feature = "search-opensearch"))]
-/// The configured engine (`SEARCH_BACKEND=embedded|opensearch`).
+/// The configured engine (`SEARCH_BACKEND=embedded|opensearch`); one per process.
+#[allow(clippy::large_enum_variant)] // built once per cold start
 pub enum Engine {
     #[cfg(feature = "search-embedded")]
     Embedded(embedded::EmbeddedIndex),

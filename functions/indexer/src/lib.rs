@@ -1,0 +1,126 @@
+//! The indexer: `product.*` events from the product events queue → the search index, one bulk per
+//! SQS batch. Every event carries the product's version and the engine applies only newer
+//! versions, so redelivered and out-of-order messages (SQS standard queues reorder) never undo a
+//! newer state. The shops of the batch are read once (one BatchGetItem) for their names and
+//! ranking signals.
+//!
+//! A message that cannot be read, whose shop is missing, or that the engine failed is reported as a
+//! batch item failure: SQS redelivers it, and after the queue's `maxReceiveCount` it lands in the
+//! DLQ (alarmed) — nothing is dropped silently.
+
+use aws_lambda_events::event::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent};
+use bazaar::events::{ProductChange, ProductChanged};
+use bazaar::search::source::TableSource;
+use bazaar::search::{Applied, IndexChange, SearchDoc, SearchIndex};
+
+pub struct Indexer<S> {
+    engine: S,
+    source: TableSource,
+}
+
+fn failure(id: String) -> BatchItemFailure {
+    let mut f = BatchItemFailure::default();
+    f.item_identifier = id;
+    f
+}
+
+impl<S: SearchIndex> Indexer<S> {
+    pub fn new(engine: S, source: TableSource) -> Self {
+        Indexer { engine, source }
+    }
+
+    pub fn engine(&self) -> &S {
+        &self.engine
+    }
+
+    /// Handles one SQS batch, reporting only the messages that failed.
+    pub async fn handle(&self, event: SqsEvent) -> SqsBatchResponse {
+        let mut failed: Vec<String> = Vec::new();
+        let mut events: Vec<(String, ProductChanged)> = Vec::new();
+        for message in event.records {
+            let id = message.message_id.clone().unwrap_or_default();
+            match message
+                .body
+                .as_deref()
+                .ok_or_else(|| "empty message".to_owned())
+                .and_then(|b| serde_json::from_str::<ProductChanged>(b).map_err(|e| e.to_string()))
+            {
+                Ok(e) => events.push((id, e)),
+                Err(reason) => {
+                    tracing::error!(message_id = %id, %reason, "unreadable product event");
+                    failed.push(id);
+                }
+            }
+        }
+
+        let shop_ids = events
+            .iter()
+            .filter_map(|(_, e)| e.product.as_ref().map(|p| p.shop_id.as_str()));
+        let shops = match self.source.shops(shop_ids).await {
+            Ok(shops) => shops,
+            Err(err) => {
+                tracing::error!(error = %err, "reading the batch's shops failed; the batch will be retried");
+                failed.extend(events.into_iter().map(|(id, _)| id));
+                return self.respond(failed, 0, 0);
+            }
+        };
+
+        let mut changes = Vec::with_capacity(events.len());
+        let mut owners = Vec::with_capacity(events.len());
+        for (id, e) in events {
+            let change = match (e.kind, &e.product) {
+                (ProductChange::Deleted, _) => IndexChange::Remove {
+                    id: e.product_id.clone(),
+                    version: e.version,
+                },
+                (_, Some(p)) => match shops.get(&p.shop_id) {
+                    Some(shop) => IndexChange::Upsert(SearchDoc::new(&p.to_product(), shop)),
+                    None => {
+                        tracing::error!(message_id = %id, product_id = %p.id, shop_id = %p.shop_id, "the product's shop does not exist");
+                        failed.push(id);
+                        continue;
+                    }
+                },
+                (_, None) => {
+                    tracing::error!(message_id = %id, "a product event without its product");
+                    failed.push(id);
+                    continue;
+                }
+            };
+            changes.push(change);
+            owners.push(id);
+        }
+
+        let (mut indexed, mut stale) = (0, 0);
+        match self.engine.apply(changes).await {
+            Ok(outcomes) => {
+                for (outcome, id) in outcomes.into_iter().zip(owners) {
+                    match outcome {
+                        Applied::Indexed => indexed += 1,
+                        Applied::Stale => stale += 1,
+                        Applied::Failed(reason) => {
+                            tracing::warn!(message_id = %id, %reason, "indexing failed; it will be retried");
+                            failed.push(id);
+                        }
+                    }
+                }
+            }
+            Err(err) => {
+                tracing::error!(error = %err, "the search engine failed the batch; it will be retried");
+                failed.extend(owners);
+            }
+        }
+        self.respond(failed, indexed, stale)
+    }
+
+    fn respond(&self, failed: Vec<String>, indexed: u64, stale: u64) -> SqsBatchResponse {
+        bazaar::telemetry::Metrics::new("indexer")
+            .count("ProductsIndexed", indexed)
+            .count("StaleProductEvents", stale)
+            .count("IndexFailures", failed.len() as u64)
+            .emit();
+        let mut response = SqsBatchResponse::default();
+        response.batch_item_failures = failed.into_iter().map(failure).collect();
+        response
+    }
+}

@@ -1,0 +1,180 @@
+//! Integration tests of the indexer: product events as SQS delivers them (batches, redeliveries,
+//! reordering, poison messages) applied to the embedded engine, with shops read from DynamoDB in
+//! the emulator (a table per test).
+
+use aws_lambda_events::event::sqs::{SqsEvent, SqsMessage};
+use bazaar::dynamo::DynamoCatalog;
+use bazaar::events::{ProductChanged, ProductSnapshot};
+use bazaar::model::{Product, Shipping};
+use bazaar::ports::CatalogStore;
+use bazaar::search::embedded::EmbeddedIndex;
+use bazaar::search::source::TableSource;
+use bazaar::search::{SearchIndex, SearchQuery};
+use bazaar::validate::{NewProduct, NewShop};
+use indexer::Indexer;
+
+async fn setup(test: &str) -> (Indexer<EmbeddedIndex>, Product) {
+    let (client, table) = bazaar_infra::testing::fresh_table(test).await;
+    let store = DynamoCatalog::new(client.clone(), &table);
+    let owner = format!("owner-{test}");
+    let shop = store
+        .create_shop(
+            &owner,
+            None,
+            NewShop {
+                name: format!("Shop {test}"),
+                description: String::new(),
+                shipping: Shipping::default(),
+            },
+        )
+        .await
+        .expect("shop");
+    let (product, _) = store
+        .create_product(
+            &owner,
+            &shop.id,
+            NewProduct {
+                title: "Hammered silver cuff".into(),
+                description: "Sterling, hand forged.".into(),
+                price_cents: 5_400,
+                quantity: 1,
+                category: "jewelry".into(),
+                tags: vec!["bracelet".into()],
+                is_vintage: false,
+                images: vec![],
+            },
+        )
+        .await
+        .expect("product");
+    let engine = EmbeddedIndex::in_memory().expect("index");
+    (
+        Indexer::new(engine, TableSource::new(client, table)),
+        product,
+    )
+}
+
+fn message(id: &str, body: &str) -> SqsMessage {
+    let mut m = SqsMessage::default();
+    m.message_id = Some(id.to_owned());
+    m.body = Some(body.to_owned());
+    m
+}
+
+fn batch(messages: Vec<SqsMessage>) -> SqsEvent {
+    let mut e = SqsEvent::default();
+    e.records = messages;
+    e
+}
+
+fn event(old: Option<&Product>, new: Option<&Product>) -> String {
+    serde_json::to_string(&ProductChanged::between(old, new).expect("an event")).expect("json")
+}
+
+fn failures(r: &aws_lambda_events::event::sqs::SqsBatchResponse) -> Vec<String> {
+    r.batch_item_failures
+        .iter()
+        .map(|f| f.item_identifier.clone())
+        .collect()
+}
+
+async fn titles(indexer: &Indexer<EmbeddedIndex>, text: &str) -> Vec<String> {
+    let page = indexer
+        .engine()
+        .search(&SearchQuery {
+            text: Some(text.to_owned()),
+            page: 1,
+            page_size: 10,
+            now: chrono::Utc::now(),
+            ..SearchQuery::default()
+        })
+        .await
+        .expect("search");
+    page.hits.into_iter().map(|h| h.doc.title).collect()
+}
+
+#[tokio::test]
+async fn events_apply_in_version_order_whatever_the_delivery_order() {
+    let (indexer, v1) = setup("indexer-order").await;
+    let mut v2 = v1.clone();
+    v2.title = "Hammered silver cuff, wide".into();
+    v2.version = 2;
+    let mut v3 = v2.clone();
+    v3.price_cents = 5_000;
+    v3.version = 3;
+
+    // v3 arrives first, then the older events (SQS standard queues reorder).
+    let r = indexer
+        .handle(batch(vec![message("m3", &event(Some(&v2), Some(&v3)))]))
+        .await;
+    assert!(failures(&r).is_empty());
+    let r = indexer
+        .handle(batch(vec![
+            message("m1", &event(None, Some(&v1))),
+            message("m2", &event(Some(&v1), Some(&v2))),
+            message("m3", &event(Some(&v2), Some(&v3))), // a redelivery
+        ]))
+        .await;
+    assert!(failures(&r).is_empty(), "stale events are not failures");
+    assert_eq!(
+        titles(&indexer, "cuff").await,
+        ["Hammered silver cuff, wide"]
+    );
+    let page = indexer
+        .engine()
+        .search(&SearchQuery {
+            text: Some("sterling".into()),
+            page: 1,
+            page_size: 10,
+            now: chrono::Utc::now(),
+            ..SearchQuery::default()
+        })
+        .await
+        .expect("search");
+    assert_eq!(page.hits[0].doc.price_cents, 5_000);
+    assert_eq!(page.hits[0].doc.version, 3);
+    assert!(page.hits[0].doc.shop_name.starts_with("Shop indexer-order"));
+
+    // Sold, then deleted: gone from search; an old "created" redelivered does not bring it back.
+    let mut sold = v3.clone();
+    sold.quantity = 0;
+    sold.version = 4;
+    let r = indexer
+        .handle(batch(vec![
+            message("m4", &event(Some(&v3), Some(&sold))),
+            message("m5", &event(Some(&sold), None)),
+        ]))
+        .await;
+    assert!(failures(&r).is_empty());
+    assert!(titles(&indexer, "cuff").await.is_empty());
+    let r = indexer
+        .handle(batch(vec![message("m1", &event(None, Some(&v1)))]))
+        .await;
+    assert!(failures(&r).is_empty());
+    assert!(titles(&indexer, "cuff").await.is_empty());
+}
+
+#[tokio::test]
+async fn unreadable_messages_and_unknown_shops_fail_alone() {
+    let (indexer, v1) = setup("indexer-poison").await;
+    let mut orphan = v1.clone();
+    orphan.id = "0190f0f0-0000-7000-8000-000000000001".into();
+    orphan.shop_id = "no-such-shop".into();
+    let orphan_event = ProductChanged {
+        product: Some(ProductSnapshot::of(&orphan)),
+        ..ProductChanged::between(None, Some(&orphan)).expect("event")
+    };
+    let r = indexer
+        .handle(batch(vec![
+            message("good", &event(None, Some(&v1))),
+            message("junk", "{not json"),
+            message(
+                "orphan",
+                &serde_json::to_string(&orphan_event).expect("json"),
+            ),
+        ]))
+        .await;
+    let mut failed = failures(&r);
+    failed.sort();
+    assert_eq!(failed, ["junk", "orphan"]);
+    assert_eq!(titles(&indexer, "cuff").await, ["Hammered silver cuff"]);
+}

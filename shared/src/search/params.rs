@@ -1,6 +1,6 @@
 //! GET /search's query string → a [`SearchQuery`]. A value that cannot be read (not a number, an
-//! unknown sort, a parameter given twice) is `400 invalid_parameter`; readable values out of range
-//! are `422 validation_failed`, every failed field listed.
+//! parameter given twice) is `400 invalid_parameter`; readable values out of range (an unknown sort
+//! included) are `422 validation_failed`, every failed field listed.
 
 use super::{MAX_RESULT_WINDOW, SearchQuery, Sort};
 use crate::error::{Error, FieldError};
@@ -69,13 +69,20 @@ pub fn parse(query_string: &str, now: DateTime<Utc>) -> Result<SearchQuery, Erro
         Some("false") => Some(false),
         Some(_) => return Err(invalid("vintage", "must be true or false")),
     };
-    let sort = match sort.as_deref() {
-        None => Sort::Relevance,
-        Some(s) => Sort::parse(s)
-            .ok_or_else(|| invalid("sort", "must be relevance, newest, price_asc or price_desc"))?,
-    };
 
     let mut failed = Vec::new();
+    // A sort is a word: an unknown one is well-typed but out of range (the contract's 422).
+    let sort = match sort.as_deref().map(Sort::parse) {
+        None => Sort::Relevance,
+        Some(Some(sort)) => sort,
+        Some(None) => {
+            failed.push(FieldError::new(
+                "sort",
+                "must be relevance, newest, price_asc or price_desc",
+            ));
+            Sort::Relevance
+        }
+    };
     let text = q.map(|t| t.trim().to_owned()).filter(|t| !t.is_empty());
     if text
         .as_ref()
@@ -188,7 +195,6 @@ mod tests {
             "page_size=2.5",
             "min_price_cents=ten",
             "vintage=yes",
-            "sort=popular",
             "q=a&q=b",
         ] {
             assert_eq!(status(qs), 400, "{qs}");
@@ -201,6 +207,7 @@ mod tests {
             "min_price_cents=500&max_price_cents=100",
             "category=Not%20A%20Slug",
             "page=101&page_size=100",
+            "sort=popular",
         ] {
             assert_eq!(status(qs), 422, "{qs}");
         }

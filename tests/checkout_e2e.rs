@@ -3,7 +3,7 @@
 //! notifier).
 
 use aws_sdk_dynamodb::types::AttributeValue;
-use bazaar_e2e::{Client, stack_resource, unique};
+use bazaar_e2e::{Client, eventually, stack_resource, unique};
 use futures::future::join_all;
 use serde_json::{Value, json};
 use std::time::{Duration, Instant};
@@ -36,22 +36,6 @@ async fn product(seller: &Client, shop: &str, price: i64, quantity: i64) -> Stri
         .await;
     assert_eq!(r.status, 201, "{}", r.body);
     r.body["id"].as_str().expect("id").to_owned()
-}
-
-/// Polls `check` until it holds or `within` elapses; returns how long it took.
-async fn eventually<F, Fut>(within: Duration, mut check: F) -> Option<Duration>
-where
-    F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = bool>,
-{
-    let started = Instant::now();
-    while started.elapsed() < within {
-        if check().await {
-            return Some(started.elapsed());
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    None
 }
 
 async fn notified(owner: &Client, order_id: &str) -> bool {

@@ -225,3 +225,22 @@ pub fn stack_resource(logical_id: &str) -> String {
         std::env::var("BAZAAR_STACK").unwrap_or_else(|_| "bazaar-dev".into())
     )
 }
+
+/// Polls `check` until it holds or `within` elapses; returns how long it took.
+pub async fn eventually<F, Fut>(
+    within: std::time::Duration,
+    mut check: F,
+) -> Option<std::time::Duration>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    let started = std::time::Instant::now();
+    while started.elapsed() < within {
+        if check().await {
+            return Some(started.elapsed());
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    None
+}

@@ -2,9 +2,9 @@
 //! checkout sales travel table stream → relay → product events queue → indexer → the embedded
 //! index, and must show in GET /search within 5 s (the contract).
 
-use bazaar_e2e::{Client, unique};
+use bazaar_e2e::{Client, eventually as within, unique};
 use serde_json::{Value, json};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 /// The contract's freshness budget.
 const FRESH: Duration = Duration::from_secs(5);
@@ -36,22 +36,6 @@ async fn ids_for(client: &Client, q: &str) -> Vec<String> {
                 .collect()
         })
         .unwrap_or_default()
-}
-
-/// Polls until `check` holds; how long it took, or `None` after `within`.
-async fn within<F, Fut>(within: Duration, mut check: F) -> Option<Duration>
-where
-    F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = bool>,
-{
-    let started = Instant::now();
-    while started.elapsed() < within {
-        if check().await {
-            return Some(started.elapsed());
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    None
 }
 
 async fn create(seller: &Client, shop: &str, title: &str) -> String {

@@ -9,7 +9,7 @@ use bazaar::model::{Product, Shipping};
 use bazaar::ports::CatalogStore;
 use bazaar::search::embedded::EmbeddedIndex;
 use bazaar::search::source::TableSource;
-use bazaar::search::{SearchIndex, SearchQuery};
+use bazaar::search::{SearchIndex, SearchPage, SearchQuery};
 use bazaar::validate::{NewProduct, NewShop};
 use indexer::Indexer;
 
@@ -77,8 +77,8 @@ fn failures(r: &aws_lambda_events::event::sqs::SqsBatchResponse) -> Vec<String> 
         .collect()
 }
 
-async fn titles(indexer: &Indexer<EmbeddedIndex>, text: &str) -> Vec<String> {
-    let page = indexer
+async fn search(indexer: &Indexer<EmbeddedIndex>, text: &str) -> SearchPage {
+    indexer
         .engine()
         .search(&SearchQuery {
             text: Some(text.to_owned()),
@@ -88,7 +88,11 @@ async fn titles(indexer: &Indexer<EmbeddedIndex>, text: &str) -> Vec<String> {
             ..SearchQuery::default()
         })
         .await
-        .expect("search");
+        .expect("search")
+}
+
+async fn titles(indexer: &Indexer<EmbeddedIndex>, text: &str) -> Vec<String> {
+    let page = search(indexer, text).await;
     page.hits.into_iter().map(|h| h.doc.title).collect()
 }
 
@@ -119,17 +123,7 @@ async fn events_apply_in_version_order_whatever_the_delivery_order() {
         titles(&indexer, "cuff").await,
         ["Hammered silver cuff, wide"]
     );
-    let page = indexer
-        .engine()
-        .search(&SearchQuery {
-            text: Some("sterling".into()),
-            page: 1,
-            page_size: 10,
-            now: chrono::Utc::now(),
-            ..SearchQuery::default()
-        })
-        .await
-        .expect("search");
+    let page = search(&indexer, "sterling").await;
     assert_eq!(page.hits[0].doc.price_cents, 5_000);
     assert_eq!(page.hits[0].doc.version, 3);
     assert!(page.hits[0].doc.shop_name.starts_with("Shop indexer-order"));

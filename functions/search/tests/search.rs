@@ -151,6 +151,11 @@ async fn search_validates_its_parameters_and_answers_the_contract_shape() {
     let (status, body) = call(&app, "GET", "/search?sort=popular").await;
     assert_eq!(
         (status, body["code"].as_str()),
+        (422, Some("validation_failed"))
+    );
+    let (status, body) = call(&app, "GET", "/search?vintage=yes").await;
+    assert_eq!(
+        (status, body["code"].as_str()),
         (400, Some("invalid_parameter"))
     );
     let (status, _) = call(&app, "POST", "/search").await;

@@ -10,6 +10,10 @@
 //!   retry from the first failed record (`ReportBatchItemFailures`), up to
 //!   `MaximumRetryAttempts`, then skip with an error (AWS would send it to the on-failure DLQ).
 //!
+//! * Schedules (`Schedule` / `ScheduleV2` with a `rate(...)` expression): invoke the function once
+//!   at start and then at that rate; `LOCAL_SCHEDULE_SECONDS` overrides every rate (the test stack
+//!   fires the trending job every few seconds).
+//!
 //! Functions are invoked through cargo-lambda's Lambda API (`/2015-03-31/functions/…/invocations`).
 
 use crate::local::{InfraError, LocalNames, aws_err, queue_arn, queue_url};
@@ -33,6 +37,24 @@ pub enum Source {
         max_retries: u32,
         patterns: Vec<Value>,
     },
+    Schedule {
+        function: String,
+        every: Duration,
+    },
+}
+
+/// The period of an EventBridge `rate(value unit)` expression (`cron(...)` is not supported locally).
+pub fn rate(expression: &str) -> Option<Duration> {
+    let inner = expression.trim().strip_prefix("rate(")?.strip_suffix(')')?;
+    let (value, unit) = inner.trim().split_once(' ')?;
+    let value: u64 = value.trim().parse().ok().filter(|v| *v > 0)?;
+    let seconds = match unit.trim() {
+        "minute" | "minutes" => 60,
+        "hour" | "hours" => 3_600,
+        "day" | "days" => 86_400,
+        _ => return None,
+    };
+    Some(Duration::from_secs(value * seconds))
 }
 
 /// The template's SQS and DynamoDB event sources, with local names.
@@ -107,6 +129,27 @@ pub fn sources(
                         batch_size: int("BatchSize", 100).clamp(1, 1000),
                         max_retries: u32::try_from(int("MaximumRetryAttempts", 10)).unwrap_or(10),
                         patterns,
+                    });
+                }
+                Some(kind @ ("Schedule" | "ScheduleV2")) => {
+                    let field = if kind == "Schedule" {
+                        "Schedule"
+                    } else {
+                        "ScheduleExpression"
+                    };
+                    let expression = props
+                        .and_then(|p| p.get(field))
+                        .and_then(scalar)
+                        .unwrap_or_default();
+                    let every = rate(&expression).ok_or_else(|| {
+                        InfraError::Shape(format!(
+                            "{}: schedule `{expression}` is not a rate(...) expression",
+                            function.logical_id
+                        ))
+                    })?;
+                    out.push(Source::Schedule {
+                        function: function.binary.clone(),
+                        every,
                     });
                 }
                 _ => {}
@@ -268,6 +311,25 @@ async fn pump_sqs(ctx: Ctx, function: String, url: String, arn: String, batch: i
                     .await;
             }
         }
+    }
+}
+
+async fn pump_schedule(ctx: Ctx, function: String, every: Duration) {
+    let every = std::env::var("LOCAL_SCHEDULE_SECONDS")
+        .ok()
+        .and_then(|s| s.trim().parse::<u64>().ok())
+        .filter(|s| *s > 0)
+        .map_or(every, Duration::from_secs);
+    loop {
+        let event = json!({
+            "version": "0", "id": uuid::Uuid::new_v4().to_string(), "detail-type": "Scheduled Event", "source": "aws.scheduler",
+            "account": "123456789012", "time": chrono::Utc::now().to_rfc3339(), "region": ctx.region,
+            "resources": [], "detail": {}
+        });
+        if let Err(e) = invoke(&ctx.http, &ctx.api, &function, &event).await {
+            eprintln!("pump: scheduled {function}: {e}");
+        }
+        tokio::time::sleep(every).await;
     }
 }
 
@@ -499,6 +561,9 @@ pub async fn run(
                 max_retries,
                 patterns,
             )),
+            Source::Schedule { function, every } => {
+                tokio::spawn(pump_schedule(ctx.clone(), function, every))
+            }
         });
     }
     for task in tasks {
@@ -535,5 +600,16 @@ mod tests {
         let s = sources(&t, &names, "http://h:1", "us-east-1").expect("sources");
         assert!(s.iter().any(|s| matches!(s, Source::Sqs { function, batch_size: 10, queue_url, .. } if function == "notifier" && queue_url == "http://h:1/123456789012/x-OrderEventsQueue")));
         assert!(s.iter().any(|s| matches!(s, Source::Stream { function, table, patterns, .. } if function == "relay" && table == "x-Table" && patterns.len() == 3)));
+        assert!(s.iter().any(|s| matches!(s, Source::Sqs { function, queue_url, .. } if function == "recommender" && queue_url.ends_with("x-PurchaseEventsQueue"))));
+        assert!(s.iter().any(|s| matches!(s, Source::Schedule { function, every } if function == "trending" && *every == Duration::from_secs(900))));
+    }
+
+    #[test]
+    fn rate_expressions() {
+        assert_eq!(rate("rate(15 minutes)"), Some(Duration::from_secs(900)));
+        assert_eq!(rate("rate(1 hour)"), Some(Duration::from_secs(3600)));
+        assert_eq!(rate("rate(2 days)"), Some(Duration::from_secs(172_800)));
+        assert_eq!(rate("rate(0 minutes)"), None);
+        assert_eq!(rate("cron(0 12 * * ? *)"), None);
     }
 }

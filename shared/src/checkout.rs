@@ -139,6 +139,10 @@ pub struct OrderRecord {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub owner_email: Option<String>,
     pub items: Vec<OrderItem>,
+    /// Every product bought in the same checkout, this order's and the other shops' (for
+    /// "customers also bought"; never shown).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub basket: Vec<String>,
     pub subtotal_cents: i64,
     pub shipping_cents: i64,
     pub total_cents: i64,
@@ -333,6 +337,7 @@ pub fn build_orders(
     address: &ShippingAddress,
     now: DateTime<Utc>,
 ) -> Result<Vec<OrderRecord>, Error> {
+    let basket: Vec<String> = lines.iter().map(|l| l.product_id.clone()).collect();
     let mut order_shops: Vec<&str> = Vec::new();
     for line in lines {
         if !order_shops.contains(&line.shop_id.as_str()) {
@@ -380,6 +385,7 @@ pub fn build_orders(
                 owner_id: shop.owner_id.clone(),
                 owner_email: shop.owner_email.clone(),
                 items,
+                basket: basket.clone(),
                 subtotal_cents: subtotal,
                 shipping_cents: shipping,
                 total_cents: subtotal + shipping,

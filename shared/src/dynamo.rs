@@ -760,6 +760,13 @@ impl CatalogStore for DynamoCatalog {
         Ok((product, shop.into_shop()))
     }
 
+    async fn get_listing(&self, id: &str) -> Result<Option<Product>, Error> {
+        self.get_raw(keys::product(id), false)
+            .await?
+            .map(|item| Ok(from_item::<ProductItem>(item)?.into_product()))
+            .transpose()
+    }
+
     async fn get_product(&self, id: &str) -> Result<Option<(Product, Shop)>, Error> {
         match self.get_raw(keys::product(id), false).await? {
             None => Ok(None),

@@ -26,10 +26,23 @@ pub struct OrderCreated {
     pub owner_email: Option<String>,
     pub item_count: i64,
     pub total_cents: i64,
+    /// What this order bought.
+    #[serde(default)]
+    pub items: Vec<PurchasedItem>,
+    /// Every product of the checkout this order belongs to (all shops), this order's included.
+    #[serde(default)]
+    pub basket: Vec<String>,
     /// RFC 3339 UTC.
     pub created_at: String,
     /// The order's version when the event was produced.
     pub version: i64,
+}
+
+/// One line of an order, as events carry it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PurchasedItem {
+    pub product_id: String,
+    pub quantity: i64,
 }
 
 pub const ORDER_CREATED: &str = "order.created";
@@ -48,6 +61,19 @@ impl OrderCreated {
             owner_email: order.owner_email.clone(),
             item_count: order.items.iter().map(|i| i.quantity).sum(),
             total_cents: order.total_cents,
+            items: order
+                .items
+                .iter()
+                .map(|i| PurchasedItem {
+                    product_id: i.product_id.clone(),
+                    quantity: i.quantity,
+                })
+                .collect(),
+            basket: if order.basket.is_empty() {
+                order.items.iter().map(|i| i.product_id.clone()).collect()
+            } else {
+                order.basket.clone()
+            },
             created_at: order
                 .created_at
                 .to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
@@ -203,6 +229,11 @@ mod tests {
             owner_email: None,
             item_count: 3,
             total_cents: 10605,
+            items: vec![PurchasedItem {
+                product_id: "p1".into(),
+                quantity: 3,
+            }],
+            basket: vec!["p1".into(), "p2".into()],
             created_at: "2026-11-21T00:00:00.000Z".into(),
             version: 1,
         };
@@ -212,5 +243,14 @@ mod tests {
         );
         let json = serde_json::to_value(&e).expect("json");
         assert_eq!(json["type"], "order.created");
+        assert_eq!(json["basket"], serde_json::json!(["p1", "p2"]));
+        // Events published before lines and baskets were carried still read.
+        let mut old = json.clone();
+        if let Some(o) = old.as_object_mut() {
+            o.remove("items");
+            o.remove("basket");
+        }
+        let old: OrderCreated = serde_json::from_value(old).expect("old event");
+        assert!(old.items.is_empty() && old.basket.is_empty());
     }
 }

@@ -18,6 +18,7 @@ pub mod idempotency;
 pub mod model;
 pub mod orders;
 pub mod payment;
+pub mod personalize;
 pub mod ports;
 pub mod search;
 pub mod telemetry;

@@ -42,6 +42,9 @@ pub trait CatalogStore: Send + Sync {
         product: NewProduct,
     ) -> impl Future<Output = Result<(Product, Shop), Error>> + Send;
 
+    /// A product alone (one read), for callers that read its shop alongside other work.
+    fn get_listing(&self, id: &str) -> impl Future<Output = Result<Option<Product>, Error>> + Send;
+
     /// A product with its shop.
     fn get_product(
         &self,

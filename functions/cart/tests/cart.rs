@@ -5,6 +5,7 @@ use bazaar::auth::mint_local_token;
 use bazaar::cart_store::DynamoCart;
 use bazaar::config::Config;
 use bazaar::dynamo::DynamoCatalog;
+use bazaar::personalize::DynamoDiscovery;
 use bazaar::telemetry::counting_aws_calls;
 use lambda_http::Body;
 use lambda_http::http::Request;
@@ -37,7 +38,11 @@ impl Stack {
         })
         .expect("config");
         Stack {
-            catalog: catalog::App::new(DynamoCatalog::new(client.clone(), &table), &config),
+            catalog: catalog::App::new(
+                DynamoCatalog::new(client.clone(), &table),
+                DynamoDiscovery::new(client.clone(), &table),
+                &config,
+            ),
             add: add_to_cart::App::new(DynamoCart::new(client.clone(), &table), &config),
             cart: cart::App::new(DynamoCart::new(client, &table), &config),
         }

@@ -1,12 +1,18 @@
-//! The catalog function: health, shops and products.
+//! The catalog function: health, shops, products, and the public product discovery reads
+//! (trending, "customers also bought").
 //!
 //! It parses and validates requests, asks the [`CatalogStore`] port, and renders the contract's
-//! JSON. Ownership and uniqueness are enforced by the store's conditional writes, not here.
+//! JSON. Ownership and uniqueness are enforced by the store's conditional writes, not here. A
+//! signed-in `GET /products/{id}` records a view (for the feed and trending) while the product's
+//! shop is read, so it adds no latency; a failed view write is logged, never answered.
 
 use bazaar::auth::AuthMode;
 use bazaar::config::Config;
 use bazaar::error::{Error, Resource};
 use bazaar::http::{self, Params, Route, is_plausible_id, json, json_body, match_route};
+use bazaar::model::{Product, Shop};
+use bazaar::personalize::views::ViewLog;
+use bazaar::personalize::{Discovery, DynamoDiscovery};
 use bazaar::ports::CatalogStore;
 use bazaar::telemetry::Metrics;
 use bazaar::validate::{ProductCreate, ProductPatch, ShopCreate, ShopPatch};
@@ -25,6 +31,8 @@ pub enum Op {
     GetProduct,
     UpdateProduct,
     DeleteProduct,
+    Trending,
+    Recommendations,
 }
 
 /// The routes this function serves; template.yaml must send exactly these here (a test checks).
@@ -46,11 +54,17 @@ pub const ROUTES: &[(Route, Op)] = &[
         Route::new("DELETE", "/products/{product_id}"),
         Op::DeleteProduct,
     ),
+    (Route::new("GET", "/trending"), Op::Trending),
+    (
+        Route::new("GET", "/products/{product_id}/recommendations"),
+        Op::Recommendations,
+    ),
 ];
 
 /// The function's state, built once per cold start.
-pub struct App<S> {
+pub struct App<S, D = DynamoDiscovery> {
     store: S,
+    discovery: D,
     auth: AuthMode,
     service: String,
 }
@@ -68,10 +82,11 @@ fn id_param(params: &Params, name: &str, resource: Resource) -> Result<String, E
     }
 }
 
-impl<S: CatalogStore> App<S> {
-    pub fn new(store: S, config: &Config) -> Self {
+impl<S: CatalogStore, D: Discovery> App<S, D> {
+    pub fn new(store: S, discovery: D, config: &Config) -> Self {
         Self {
             store,
+            discovery,
             auth: config.auth.clone(),
             service: config.service.clone(),
         }
@@ -137,11 +152,11 @@ impl<S: CatalogStore> App<S> {
             Op::GetProduct => {
                 let viewer = self.auth.optional(&req);
                 let id = id_param(&params, "product_id", Resource::Product)?;
-                let (product, shop) = self
-                    .store
-                    .get_product(&id)
-                    .await?
-                    .ok_or_else(|| Error::not_found(Resource::Product, &id))?;
+                let (product, shop) = match &viewer {
+                    None => self.store.get_product(&id).await?,
+                    Some(viewer) => self.viewed(&viewer.user_id, &id).await?,
+                }
+                .ok_or_else(|| Error::not_found(Resource::Product, &id))?;
                 let available =
                     product.available_to(viewer.as_ref().map(|v| v.user_id.as_str()), now());
                 json(StatusCode::OK, &product.view(shop.summary(), available))
@@ -165,7 +180,43 @@ impl<S: CatalogStore> App<S> {
                 self.metric("ProductsDeleted");
                 http::no_content()
             }
+            Op::Trending => {
+                let category = params::category(req.uri().query().unwrap_or(""))?;
+                let list = self.discovery.trending(category.as_deref()).await?;
+                json(StatusCode::OK, &json!({"products": list.products}))
+            }
+            Op::Recommendations => {
+                let id = id_param(&params, "product_id", Resource::Product)?;
+                let products = self
+                    .discovery
+                    .recommendations(&id, chrono::Utc::now())
+                    .await?;
+                json(StatusCode::OK, &json!({"products": products}))
+            }
         }
+    }
+
+    /// A signed-in read of a product page: the product, then its shop and the view record at the
+    /// same time. The view is best effort: its failure is logged and counted, never answered.
+    async fn viewed(&self, user: &str, id: &str) -> Result<Option<(Product, Shop)>, Error> {
+        let Some(product) = self.store.get_listing(id).await? else {
+            return Ok(None);
+        };
+        let (shop, view) = tokio::join!(
+            self.store.get_shop(&product.shop_id),
+            ViewLog::record(&self.discovery, user, &product)
+        );
+        if let Err(err) = view {
+            tracing::warn!(error = %err, product_id = %id, "recording a view failed");
+            self.metric("ViewRecordFailures");
+        }
+        let shop = shop?.ok_or_else(|| {
+            Error::internal(format!(
+                "product {} points at missing shop {}",
+                product.id, product.shop_id
+            ))
+        })?;
+        Ok(Some((product, shop)))
     }
 
     async fn health(&self) -> Result<Response<Body>, Error> {
@@ -181,6 +232,57 @@ impl<S: CatalogStore> App<S> {
                     &json!({"status": "degraded", "checks": {"dynamodb": "error"}}),
                 )
             }
+        }
+    }
+}
+
+/// Query parameters of `GET /trending`.
+mod params {
+    use bazaar::error::{Error, FieldError};
+    use bazaar::validate::is_slug;
+
+    /// `?category=`: absent or blank → overall; a slug → that category; anything else `422`;
+    /// repeated `400`. Other parameters are ignored.
+    pub fn category(query: &str) -> Result<Option<String>, Error> {
+        let mut found: Option<String> = None;
+        for (k, v) in url::form_urlencoded::parse(query.as_bytes()) {
+            if k == "category" && found.replace(v.into_owned()).is_some() {
+                return Err(Error::InvalidParameter {
+                    name: "category".into(),
+                    reason: "is given more than once".into(),
+                });
+            }
+        }
+        let category = found.map(|c| c.trim().to_owned()).filter(|c| !c.is_empty());
+        if category.as_deref().is_some_and(|c| !is_slug(c)) {
+            return Err(Error::Validation(vec![FieldError::new(
+                "category",
+                "must be a category slug (lowercase words joined by hyphens)",
+            )]));
+        }
+        Ok(category)
+    }
+
+    #[cfg(test)]
+    mod tests {
+        use super::*;
+
+        #[test]
+        fn category_parameter() {
+            assert_eq!(category("").expect("ok"), None);
+            assert_eq!(category("category=").expect("ok"), None);
+            assert_eq!(
+                category("category=home-decor&x=1").expect("ok").as_deref(),
+                Some("home-decor")
+            );
+            assert_eq!(
+                category("category=Home%20Decor").expect_err("bad").status(),
+                422
+            );
+            assert_eq!(
+                category("category=a&category=b").expect_err("dup").status(),
+                400
+            );
         }
     }
 }

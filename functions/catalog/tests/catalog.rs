@@ -4,6 +4,7 @@
 use bazaar::auth::mint_local_token;
 use bazaar::config::Config;
 use bazaar::dynamo::DynamoCatalog;
+use bazaar::personalize::DynamoDiscovery;
 use bazaar::telemetry::counting_aws_calls;
 use catalog::{App, ROUTES};
 use lambda_http::http::Request;
@@ -35,7 +36,11 @@ impl Harness {
         })
         .expect("config");
         Harness {
-            app: App::new(DynamoCatalog::new(client, table), &config),
+            app: App::new(
+                DynamoCatalog::new(client.clone(), &table),
+                DynamoDiscovery::new(client, &table),
+                &config,
+            ),
         }
     }
 

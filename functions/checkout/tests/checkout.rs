@@ -10,6 +10,7 @@ use bazaar::dynamo::DynamoCatalog;
 use bazaar::idempotency::{DynamoIdempotency, IdempotencyStore, payload_hash};
 use bazaar::orders::DynamoOrders;
 use bazaar::payment::TestGateway;
+use bazaar::personalize::DynamoDiscovery;
 use bazaar::telemetry::counting_aws_calls;
 use checkout::Faults;
 use futures::FutureExt;
@@ -53,7 +54,11 @@ impl Stack {
         })
         .expect("config");
         Stack {
-            catalog: catalog::App::new(DynamoCatalog::new(client.clone(), &table), &config),
+            catalog: catalog::App::new(
+                DynamoCatalog::new(client.clone(), &table),
+                DynamoDiscovery::new(client.clone(), &table),
+                &config,
+            ),
             add: add_to_cart::App::new(DynamoCart::new(client.clone(), &table), &config),
             checkout: checkout::App::new(
                 DynamoCheckout::new(client.clone(), &table),

@@ -2,7 +2,8 @@
 //! stream whatever happens to the function that committed it, and this function publishes the ones
 //! other parts of the system consume:
 //!
-//! - an order inserted → `order.created` on the order events queue (notifier);
+//! - an order inserted → `order.created` on the order events queue (notifier) and on the purchase
+//!   events queue (the recommender: "customers also bought" and trending sales);
 //! - a product created, changed (a new version), sold or deleted → `product.*` on the product
 //!   events queue (search indexer). Hold bookkeeping does not change a product's version and is
 //!   not published.
@@ -116,6 +117,7 @@ pub fn product_event(record: &StreamRecord) -> Result<Option<ProductChanged>, St
 pub struct Queues {
     pub order_events: String,
     pub product_events: String,
+    pub purchase_events: String,
 }
 
 /// The relay, with its queue client built once per cold start.
@@ -136,19 +138,28 @@ impl Relay {
         Self { sqs, queues }
     }
 
-    fn outgoing(&self, record: &StreamRecord) -> Result<Option<Outgoing<'_>>, String> {
-        let (queue, body) = if let Some(e) = order_event(record)? {
-            (&self.queues.order_events, serde_json::to_string(&e))
+    /// The messages a record becomes: an order goes to both of its consumers' queues (each
+    /// consumer has its own queue, so that one's failures never hold up the other).
+    fn outgoing(&self, record: &StreamRecord) -> Result<Vec<Outgoing<'_>>, String> {
+        let (queues, body) = if let Some(e) = order_event(record)? {
+            (
+                vec![&self.queues.order_events, &self.queues.purchase_events],
+                serde_json::to_string(&e),
+            )
         } else if let Some(e) = product_event(record)? {
-            (&self.queues.product_events, serde_json::to_string(&e))
+            (vec![&self.queues.product_events], serde_json::to_string(&e))
         } else {
-            return Ok(None);
+            return Ok(Vec::new());
         };
-        Ok(Some(Outgoing {
-            sequence: record.dynamodb.sequence_number.clone(),
-            queue,
-            body: body.map_err(|e| e.to_string())?,
-        }))
+        let body = body.map_err(|e| e.to_string())?;
+        Ok(queues
+            .into_iter()
+            .map(|queue| Outgoing {
+                sequence: record.dynamodb.sequence_number.clone(),
+                queue,
+                body: body.clone(),
+            })
+            .collect())
     }
 
     /// Publishes the batch's events in stream order (runs of up to 10 for the same queue per
@@ -160,8 +171,7 @@ impl Relay {
         let mut response = BatchResponse::default();
         for record in &event.records {
             match self.outgoing(record) {
-                Ok(Some(out)) => pending.push(out),
-                Ok(None) => {}
+                Ok(out) => pending.extend(out),
                 Err(reason) => {
                     // A malformed image can never succeed: log it loudly, do not block the stream.
                     tracing::error!(sequence = %record.dynamodb.sequence_number, %reason, "unreadable image skipped");
@@ -214,22 +224,34 @@ impl Relay {
             start += run;
         }
         if let Some(from) = failed_from {
-            response.batch_item_failures = pending[from..]
-                .iter()
-                .map(|o| ItemFailure {
-                    item_identifier: o.sequence.clone(),
-                })
-                .collect();
+            // A record whose first message went out and whose second did not is reported (and
+            // both are sent again: consumers ignore repeated event ids).
+            let mut failed: Vec<ItemFailure> = Vec::new();
+            for o in &pending[from..] {
+                if failed
+                    .last()
+                    .is_none_or(|f| f.item_identifier != o.sequence)
+                {
+                    failed.push(ItemFailure {
+                        item_identifier: o.sequence.clone(),
+                    });
+                }
+            }
+            response.batch_item_failures = failed;
         }
         let published = &pending[..failed_from.unwrap_or(pending.len())];
         let orders = published
             .iter()
             .filter(|o| o.queue == self.queues.order_events)
             .count();
+        let products = published
+            .iter()
+            .filter(|o| o.queue == self.queues.product_events)
+            .count();
         if !published.is_empty() {
             bazaar::telemetry::Metrics::new("relay")
                 .count("OrderEventsPublished", orders as u64)
-                .count("ProductEventsPublished", (published.len() - orders) as u64)
+                .count("ProductEventsPublished", products as u64)
                 .emit();
         }
         response
@@ -366,6 +388,15 @@ mod tests {
             ("o1", "owner", 2)
         );
         assert_eq!(e.event_id, "o1:order.created");
+        // An order stored before baskets existed: its basket is its own lines.
+        assert_eq!(e.basket, vec!["p".to_owned()]);
+        assert_eq!(
+            e.items,
+            vec![bazaar::events::PurchasedItem {
+                product_id: "p".into(),
+                quantity: 2
+            }]
+        );
         assert!(
             order_event(&record("MODIFY", "order"))
                 .expect("ok")

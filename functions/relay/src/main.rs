@@ -13,6 +13,7 @@ async fn main() -> Result<(), Error> {
     let queues = Queues {
         order_events: var("ORDER_EVENTS_QUEUE_URL")?,
         product_events: var("PRODUCT_EVENTS_QUEUE_URL")?,
+        purchase_events: var("PURCHASE_EVENTS_QUEUE_URL")?,
     };
     let sdk = bazaar::dynamo::sdk_config().await;
     let relay = Relay::new(aws_sdk_sqs::Client::new(&sdk), queues);

@@ -1,0 +1,21 @@
+//! Cold start: configuration, the search engine and the DynamoDB client once; then [`feed::App`]
+//! for every request.
+
+use bazaar::config::Config;
+use bazaar::dynamo::{client, sdk_config};
+use bazaar::personalize::feed::DynamoFeedStore;
+use bazaar::search::{Engine, EngineConfig};
+use feed::App;
+use lambda_http::{Error, run, service_fn};
+
+#[tokio::main]
+async fn main() -> Result<(), Error> {
+    bazaar::telemetry::init_tracing();
+    let config = Config::from_env("feed")?;
+    let sdk = sdk_config().await;
+    let engine = Engine::open(&EngineConfig::from_env()?, &sdk).await?;
+    let store = DynamoFeedStore::new(client(&sdk), &config.table_name);
+    let app = App::new(store, engine, &config);
+    let app = &app;
+    run(service_fn(move |req| app.handle(req))).await
+}

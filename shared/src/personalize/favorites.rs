@@ -1,0 +1,459 @@
+//! Favorites of products and shops: idempotent, per user, counted on the product and the shop
+//! (`favorite_count`) and in the hour's trending activity, all in one transaction.
+
+use super::{FAVORITES_MAX, Signal, keys};
+use crate::cart_store::batch_get;
+use crate::dynamo::{
+    Item, ProductItem, ShopItem, cancellation_codes, failed, from_item, from_sdk, key,
+    keys as table_keys, s, to_item,
+};
+use crate::error::{Error, Resource};
+use crate::model::{Product, ProductView, Shop, ShopView};
+use aws_sdk_dynamodb::Client;
+use aws_sdk_dynamodb::types::{AttributeValue, Delete, Put, TransactWriteItem, Update};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use std::collections::{BTreeSet, HashMap};
+use std::future::Future;
+
+/// Activity items live four days: the trending window is three.
+const ACTIVITY_TTL_SECONDS: i64 = 4 * 86_400;
+
+/// Products or shops.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Target {
+    Product,
+    Shop,
+}
+
+impl Target {
+    fn counter(self) -> &'static str {
+        match self {
+            Target::Product => "products",
+            Target::Shop => "shops",
+        }
+    }
+
+    fn resource(self) -> Resource {
+        match self {
+            Target::Product => Resource::Product,
+            Target::Shop => Resource::Shop,
+        }
+    }
+
+    fn keys(self, user: &str, id: &str) -> ((String, String), (String, String)) {
+        match self {
+            Target::Product => (keys::favorite_product(user, id), table_keys::product(id)),
+            Target::Shop => (keys::favorite_shop(user, id), table_keys::shop(id)),
+        }
+    }
+}
+
+/// The answer of `GET /favorites`: newest favorite first.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct FavoritesView {
+    pub products: Vec<ProductView>,
+    pub shops: Vec<ShopView>,
+}
+
+/// The favorites port.
+pub trait FavoritesStore: Send + Sync {
+    /// Adds a favorite; adding it again changes nothing. `404` for an unknown target, `422
+    /// favorites_limit` past [`FAVORITES_MAX`].
+    fn add(
+        &self,
+        user: &str,
+        target: Target,
+        id: &str,
+    ) -> impl Future<Output = Result<(), Error>> + Send;
+
+    /// Removes a favorite; removing one that is not there changes nothing. `404` for an unknown
+    /// target (a favorite of a since-deleted product is still removed).
+    fn remove(
+        &self,
+        user: &str,
+        target: Target,
+        id: &str,
+    ) -> impl Future<Output = Result<(), Error>> + Send;
+
+    /// The user's favorites with their current products and shops.
+    fn list(&self, user: &str) -> impl Future<Output = Result<FavoritesView, Error>> + Send;
+}
+
+/// A favorite as stored. Product favorites keep what the feed needs about the product's taste
+/// (category, price, tags), so the feed reads them with one query.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct FavoriteItem {
+    pk: String,
+    sk: String,
+    entity: String,
+    target_id: String,
+    created_at: DateTime<Utc>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    shop_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    category: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    price_cents: Option<i64>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    tags: Vec<String>,
+}
+
+/// The DynamoDB adapter of favorites.
+#[derive(Debug, Clone)]
+pub struct DynamoFavorites {
+    client: Client,
+    table: String,
+}
+
+/// `ADD <counter> :delta` on an hour's activity item of `product` (the trending job's input).
+pub(crate) fn activity_update(
+    table: &str,
+    product: &str,
+    counter: &str,
+    delta: i64,
+    at: DateTime<Utc>,
+) -> Result<Update, Error> {
+    Update::builder()
+        .table_name(table)
+        .set_key(Some(key(keys::activity(at, product))))
+        .update_expression("ADD #c :d SET #ttl = :ttl")
+        .expression_attribute_names("#c", counter)
+        .expression_attribute_names("#ttl", "ttl")
+        .expression_attribute_values(":d", AttributeValue::N(delta.to_string()))
+        .expression_attribute_values(
+            ":ttl",
+            AttributeValue::N((at.timestamp() + ACTIVITY_TTL_SECONDS).to_string()),
+        )
+        .build()
+        .map_err(Error::internal)
+}
+
+fn counter_update(
+    table: &str,
+    key_of: (String, String),
+    attr: &str,
+    delta: i64,
+    condition: Option<&str>,
+) -> Result<Update, Error> {
+    let mut b = Update::builder()
+        .table_name(table)
+        .set_key(Some(key(key_of)))
+        .update_expression("ADD #n :d")
+        .expression_attribute_names("#n", attr)
+        .expression_attribute_values(":d", AttributeValue::N(delta.to_string()));
+    if let Some(c) = condition {
+        b = b.condition_expression(c);
+        if c.contains(":max") {
+            b = b.expression_attribute_values(":max", AttributeValue::N(FAVORITES_MAX.to_string()));
+        }
+    }
+    b.build().map_err(Error::internal)
+}
+
+impl DynamoFavorites {
+    pub fn new(client: Client, table: impl Into<String>) -> Self {
+        Self {
+            client,
+            table: table.into(),
+        }
+    }
+
+    async fn get(&self, key_of: (String, String)) -> Result<Option<Item>, Error> {
+        Ok(self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .set_key(Some(key(key_of)))
+            .send()
+            .await
+            .map_err(from_sdk)?
+            .item)
+    }
+
+    async fn exists(&self, key_of: (String, String)) -> Result<bool, Error> {
+        Ok(self.get(key_of).await?.is_some())
+    }
+
+    async fn transact(
+        &self,
+        actions: Vec<TransactWriteItem>,
+    ) -> Result<Option<Vec<String>>, Error> {
+        match self
+            .client
+            .transact_write_items()
+            .set_transact_items(Some(actions))
+            .send()
+            .await
+        {
+            Ok(_) => Ok(None),
+            Err(err) => match cancellation_codes(&err) {
+                Some(codes) => Ok(Some(codes)),
+                None => Err(from_sdk(err)),
+            },
+        }
+    }
+
+    /// The user's product favorites as taste signals (one query; shops are left out).
+    pub async fn signals(&self, user: &str) -> Result<Vec<Signal>, Error> {
+        Ok(self
+            .query_all(user)
+            .await?
+            .into_iter()
+            .filter(|f| f.sk.starts_with("P#"))
+            .map(|f| Signal {
+                product_id: f.target_id,
+                shop_id: f.shop_id.unwrap_or_default(),
+                category: f.category.unwrap_or_default(),
+                price_cents: f.price_cents.unwrap_or_default(),
+                tags: f.tags,
+                at: f.created_at,
+            })
+            .collect())
+    }
+
+    async fn query_all(&self, user: &str) -> Result<Vec<FavoriteItem>, Error> {
+        let mut found = Vec::new();
+        let mut start: Option<Item> = None;
+        loop {
+            let out = self
+                .client
+                .query()
+                .table_name(&self.table)
+                .key_condition_expression("pk = :pk")
+                .filter_expression("entity = :favorite")
+                .expression_attribute_values(":pk", s(&keys::favorites(user)))
+                .expression_attribute_values(":favorite", s("favorite"))
+                .set_exclusive_start_key(start.take())
+                .send()
+                .await
+                .map_err(from_sdk)?;
+            for item in out.items.unwrap_or_default() {
+                found.push(from_item::<FavoriteItem>(item)?);
+            }
+            start = out.last_evaluated_key.filter(|k| !k.is_empty());
+            if start.is_none() {
+                return Ok(found);
+            }
+        }
+    }
+}
+
+impl FavoritesStore for DynamoFavorites {
+    async fn add(&self, user: &str, target: Target, id: &str) -> Result<(), Error> {
+        let now = Utc::now();
+        let (fav_key, target_key) = target.keys(user, id);
+        let mut favorite = FavoriteItem {
+            pk: fav_key.0.clone(),
+            sk: fav_key.1.clone(),
+            entity: "favorite".into(),
+            target_id: id.to_owned(),
+            created_at: now,
+            shop_id: None,
+            category: None,
+            price_cents: None,
+            tags: Vec::new(),
+        };
+        if target == Target::Product {
+            // The taste snapshot; the transaction below still checks that the product exists.
+            let item = self
+                .get(target_key.clone())
+                .await?
+                .ok_or_else(|| Error::not_found(Resource::Product, id))?;
+            let product = from_item::<ProductItem>(item)?;
+            favorite.shop_id = Some(product.shop_id);
+            favorite.category = Some(product.category);
+            favorite.price_cents = Some(product.price_cents);
+            favorite.tags = product.tags;
+        }
+        let mut actions = vec![
+            TransactWriteItem::builder()
+                .put(
+                    Put::builder()
+                        .table_name(&self.table)
+                        .set_item(Some(to_item(&favorite)?))
+                        .condition_expression("attribute_not_exists(pk)")
+                        .build()
+                        .map_err(Error::internal)?,
+                )
+                .build(),
+            TransactWriteItem::builder()
+                .update(counter_update(
+                    &self.table,
+                    target_key,
+                    "favorite_count",
+                    1,
+                    Some("attribute_exists(pk)"),
+                )?)
+                .build(),
+            TransactWriteItem::builder()
+                .update(counter_update(
+                    &self.table,
+                    keys::favorite_counter(user),
+                    target.counter(),
+                    1,
+                    Some("attribute_not_exists(#n) OR #n < :max"),
+                )?)
+                .build(),
+        ];
+        if target == Target::Product {
+            actions.push(
+                TransactWriteItem::builder()
+                    .update(activity_update(&self.table, id, "favorites", 1, now)?)
+                    .build(),
+            );
+        }
+        let Some(codes) = self.transact(actions).await? else {
+            return Ok(());
+        };
+        if failed(&codes, 0) {
+            return Ok(()); // already a favorite: nothing changes
+        }
+        if failed(&codes, 1) {
+            return Err(Error::not_found(target.resource(), id));
+        }
+        if failed(&codes, 2) {
+            return Err(Error::unprocessable(
+                "favorites_limit",
+                format!(
+                    "A user can keep at most {FAVORITES_MAX} favorite {}; remove one first.",
+                    target.counter()
+                ),
+            ));
+        }
+        Err(Error::Unavailable(
+            format!("favorite transaction cancelled: {codes:?}").into(),
+        ))
+    }
+
+    async fn remove(&self, user: &str, target: Target, id: &str) -> Result<(), Error> {
+        let now = Utc::now();
+        let (fav_key, target_key) = target.keys(user, id);
+        let delete_favorite = || -> Result<TransactWriteItem, Error> {
+            Ok(TransactWriteItem::builder()
+                .delete(
+                    Delete::builder()
+                        .table_name(&self.table)
+                        .set_key(Some(key(fav_key.clone())))
+                        .condition_expression("attribute_exists(pk)")
+                        .build()
+                        .map_err(Error::internal)?,
+                )
+                .build())
+        };
+        let user_counter = || -> Result<TransactWriteItem, Error> {
+            Ok(TransactWriteItem::builder()
+                .update(counter_update(
+                    &self.table,
+                    keys::favorite_counter(user),
+                    target.counter(),
+                    -1,
+                    None,
+                )?)
+                .build())
+        };
+        let mut actions = vec![
+            delete_favorite()?,
+            TransactWriteItem::builder()
+                .update(counter_update(
+                    &self.table,
+                    target_key.clone(),
+                    "favorite_count",
+                    -1,
+                    Some("attribute_exists(pk)"),
+                )?)
+                .build(),
+            user_counter()?,
+        ];
+        if target == Target::Product {
+            actions.push(
+                TransactWriteItem::builder()
+                    .update(activity_update(&self.table, id, "favorites", -1, now)?)
+                    .build(),
+            );
+        }
+        let Some(codes) = self.transact(actions).await? else {
+            return Ok(());
+        };
+        if failed(&codes, 0) {
+            // Not a favorite (or removed by a concurrent request): fine, if the target exists.
+            return if self.exists(target_key).await? {
+                Ok(())
+            } else {
+                Err(Error::not_found(target.resource(), id))
+            };
+        }
+        if failed(&codes, 1) {
+            // The target is gone but the user still has it as a favorite: let them remove it.
+            return match self
+                .transact(vec![delete_favorite()?, user_counter()?])
+                .await?
+            {
+                None => Ok(()),
+                Some(codes) if failed(&codes, 0) => Ok(()),
+                Some(codes) => Err(Error::Unavailable(
+                    format!("unfavorite transaction cancelled: {codes:?}").into(),
+                )),
+            };
+        }
+        Err(Error::Unavailable(
+            format!("unfavorite transaction cancelled: {codes:?}").into(),
+        ))
+    }
+
+    async fn list(&self, user: &str) -> Result<FavoritesView, Error> {
+        let mut favorites = self.query_all(user).await?;
+        favorites.sort_by(|a, b| b.created_at.cmp(&a.created_at).then(a.sk.cmp(&b.sk)));
+        let (products, shops): (Vec<_>, Vec<_>) =
+            favorites.into_iter().partition(|f| f.sk.starts_with("P#"));
+        let found = batch_get(
+            &self.client,
+            &self.table,
+            products
+                .iter()
+                .map(|f| key(table_keys::product(&f.target_id)))
+                .collect(),
+        )
+        .await?;
+        let mut by_id: HashMap<String, Product> = HashMap::new();
+        for item in found {
+            let p = from_item::<ProductItem>(item)?.into_product();
+            by_id.insert(p.id.clone(), p);
+        }
+        let shop_ids: BTreeSet<&str> = by_id
+            .values()
+            .map(|p| p.shop_id.as_str())
+            .chain(shops.iter().map(|f| f.target_id.as_str()))
+            .collect();
+        let mut shop_by_id: HashMap<String, Shop> = HashMap::new();
+        for item in batch_get(
+            &self.client,
+            &self.table,
+            shop_ids
+                .into_iter()
+                .map(|id| key(table_keys::shop(id)))
+                .collect(),
+        )
+        .await?
+        {
+            let shop = from_item::<ShopItem>(item)?.into_shop();
+            shop_by_id.insert(shop.id.clone(), shop);
+        }
+        let now = Utc::now().timestamp();
+        Ok(FavoritesView {
+            // A favorite whose product or shop is gone is not shown (it can still be removed).
+            products: products
+                .iter()
+                .filter_map(|f| {
+                    let p = by_id.get(&f.target_id)?;
+                    let shop = shop_by_id.get(&p.shop_id)?;
+                    Some(p.view(shop.summary(), p.available_to(Some(user), now)))
+                })
+                .collect(),
+            shops: shops
+                .iter()
+                .filter_map(|f| shop_by_id.get(&f.target_id).map(Shop::view))
+                .collect(),
+        })
+    }
+}

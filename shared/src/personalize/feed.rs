@@ -1,0 +1,399 @@
+//! The home feed (`GET /feed`).
+//!
+//! Anonymous callers and users at cold start get the trending list. Everybody else gets sections
+//! built from their favorites and views through the search engine — "Based on your favorites"
+//! (the favorites' tags), "More in <category>" for their two strongest categories (price capped at
+//! 1.5 × their average), "Recently viewed", then trending — leaving out sold-out products, products
+//! held by other buyers and the user's favorites, each product in one section only.
+//!
+//! Personalization is best effort: if reading the signals, the engine or the products fails (or
+//! takes longer than [`PERSONALIZATION_BUDGET`]), the answer is the trending feed, never an error.
+//!
+//! Calls: anonymous 1 `GetItem`; signed-in at cold start 2 `Query` + 1 `GetItem` (parallel);
+//! personalized 2 `Query` + 1 `GetItem` (parallel), then ≤ 3 engine searches (parallel), then one
+//! `BatchGetItem` round (products and shops; two calls in parallel past 100 keys).
+
+use super::trending::{TrendingList, TrendingSource};
+use super::{Profile, SECTION_SIZE, Signal};
+use crate::cart_store::batch_get;
+use crate::dynamo::{ProductItem, ShopItem, from_item, key, keys as table_keys};
+use crate::error::Error;
+use crate::model::{Product, Shop};
+use crate::personalize::favorites::DynamoFavorites;
+use crate::personalize::trending::DynamoTrending;
+use crate::personalize::views::DynamoViews;
+use crate::search::{SearchIndex, SearchQuery, Sort};
+use aws_sdk_dynamodb::Client;
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use serde_json::Value;
+use std::collections::{BTreeSet, HashMap, HashSet};
+use std::future::Future;
+use std::time::Duration;
+
+/// Personalization gets this long before the feed falls back to trending.
+pub const PERSONALIZATION_BUDGET: Duration = Duration::from_millis(1_500);
+/// Engine results asked for per section: room for the ones left out.
+const CANDIDATES_PER_SECTION: u64 = 16;
+/// Recently viewed products considered.
+const RECENT_CANDIDATES: usize = 12;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SectionKind {
+    Trending,
+    Favorites,
+    Category,
+    Recent,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Section {
+    pub kind: SectionKind,
+    pub title: String,
+    pub products: Vec<Value>,
+}
+
+/// The answer of `GET /feed`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Feed {
+    pub personalized: bool,
+    pub sections: Vec<Section>,
+}
+
+/// How a feed came about (for logs and metrics).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    Anonymous,
+    ColdStart,
+    Personalized,
+    /// Personalization failed; the trending feed was served.
+    Degraded,
+}
+
+/// What the feed reads from the table.
+pub trait FeedStore: TrendingSource {
+    fn favorites(&self, user: &str) -> impl Future<Output = Result<Vec<Signal>, Error>> + Send;
+    fn views(&self, user: &str) -> impl Future<Output = Result<Vec<Signal>, Error>> + Send;
+    /// Products and shops by id (unknown ids are left out).
+    fn load(
+        &self,
+        products: Vec<String>,
+        shops: Vec<String>,
+    ) -> impl Future<Output = Result<(HashMap<String, Product>, HashMap<String, Shop>), Error>> + Send;
+}
+
+/// The DynamoDB feed store.
+#[derive(Debug, Clone)]
+pub struct DynamoFeedStore {
+    client: Client,
+    table: String,
+    favorites: DynamoFavorites,
+    views: DynamoViews,
+    trending: DynamoTrending,
+}
+
+impl DynamoFeedStore {
+    pub fn new(client: Client, table: impl Into<String>) -> Self {
+        let table = table.into();
+        Self {
+            favorites: DynamoFavorites::new(client.clone(), &table),
+            views: DynamoViews::new(client.clone(), &table),
+            trending: DynamoTrending::new(client.clone(), &table),
+            client,
+            table,
+        }
+    }
+}
+
+impl TrendingSource for DynamoFeedStore {
+    async fn trending(&self, category: Option<&str>) -> Result<TrendingList, Error> {
+        self.trending.trending(category).await
+    }
+}
+
+impl FeedStore for DynamoFeedStore {
+    async fn favorites(&self, user: &str) -> Result<Vec<Signal>, Error> {
+        self.favorites.signals(user).await
+    }
+
+    async fn views(&self, user: &str) -> Result<Vec<Signal>, Error> {
+        self.views.recent(user).await
+    }
+
+    async fn load(
+        &self,
+        products: Vec<String>,
+        shops: Vec<String>,
+    ) -> Result<(HashMap<String, Product>, HashMap<String, Shop>), Error> {
+        let keys = products
+            .iter()
+            .map(|id| key(table_keys::product(id)))
+            .chain(shops.iter().map(|id| key(table_keys::shop(id))))
+            .collect();
+        let mut found_products = HashMap::new();
+        let mut found_shops = HashMap::new();
+        for item in batch_get(&self.client, &self.table, keys).await? {
+            let is_shop = matches!(
+                item.get("entity"),
+                Some(aws_sdk_dynamodb::types::AttributeValue::S(e)) if e == "shop"
+            );
+            if is_shop {
+                let shop = from_item::<ShopItem>(item)?.into_shop();
+                found_shops.insert(shop.id.clone(), shop);
+            } else {
+                let product = from_item::<ProductItem>(item)?.into_product();
+                found_products.insert(product.id.clone(), product);
+            }
+        }
+        Ok((found_products, found_shops))
+    }
+}
+
+/// Builds feeds from a store and a search engine.
+pub struct FeedBuilder<S, E> {
+    store: S,
+    engine: E,
+}
+
+fn trending_section(list: &TrendingList, skip: &HashSet<String>) -> Option<Section> {
+    let products: Vec<Value> = list
+        .products
+        .iter()
+        .filter(|p| {
+            let id = p.get("id").and_then(Value::as_str).unwrap_or_default();
+            let available = p.get("available").and_then(Value::as_i64).unwrap_or(0);
+            available > 0 && !skip.contains(id)
+        })
+        .take(SECTION_SIZE)
+        .cloned()
+        .collect();
+    (!products.is_empty()).then(|| Section {
+        kind: SectionKind::Trending,
+        title: "Trending now".into(),
+        products,
+    })
+}
+
+/// A section being filled: its kind, title and candidate product ids in order.
+struct Draft {
+    kind: SectionKind,
+    title: String,
+    candidates: Vec<String>,
+}
+
+impl<S: FeedStore, E: SearchIndex> FeedBuilder<S, E> {
+    pub fn new(store: S, engine: E) -> Self {
+        Self { store, engine }
+    }
+
+    pub fn store(&self) -> &S {
+        &self.store
+    }
+
+    /// The feed of `user` (`None`: anonymous) at `now`.
+    pub async fn feed(
+        &self,
+        user: Option<&str>,
+        now: DateTime<Utc>,
+    ) -> Result<(Feed, Outcome), Error> {
+        let Some(user) = user else {
+            let trending = self.store.trending(None).await?;
+            return Ok((
+                self.trending_feed(&trending, &HashSet::new()),
+                Outcome::Anonymous,
+            ));
+        };
+        let (favorites, views, trending) = tokio::join!(
+            self.store.favorites(user),
+            self.store.views(user),
+            self.store.trending(None)
+        );
+        let signals = match (favorites, views) {
+            (Ok(f), Ok(v)) => Some((f, v)),
+            (Err(e), _) | (_, Err(e)) => {
+                tracing::warn!(error = %e, "feed: reading the user's signals failed; serving trending");
+                None
+            }
+        };
+        let Some((favorites, views)) = signals else {
+            return Ok((
+                self.trending_feed(&trending?, &HashSet::new()),
+                Outcome::Degraded,
+            ));
+        };
+        let profile = Profile::build(&favorites, &views);
+        if profile.cold_start {
+            return Ok((
+                self.trending_feed(&trending?, &profile.favorites),
+                Outcome::ColdStart,
+            ));
+        }
+        let trending = match trending {
+            Ok(t) => t,
+            Err(e) => {
+                tracing::warn!(error = %e, "feed: the trending list is unreadable; personalized sections only");
+                TrendingList::default()
+            }
+        };
+        let personalized = tokio::time::timeout(
+            PERSONALIZATION_BUDGET,
+            self.personalized(user, &profile, &views, &trending, now),
+        )
+        .await;
+        match personalized {
+            Ok(Ok(feed)) => Ok((feed, Outcome::Personalized)),
+            Ok(Err(e)) => {
+                tracing::warn!(error = %e, "feed: personalization failed; serving trending");
+                Ok((
+                    self.trending_feed(&trending, &profile.favorites),
+                    Outcome::Degraded,
+                ))
+            }
+            Err(_) => {
+                tracing::warn!(
+                    budget_ms = PERSONALIZATION_BUDGET.as_millis() as u64,
+                    "feed: personalization too slow; serving trending"
+                );
+                Ok((
+                    self.trending_feed(&trending, &profile.favorites),
+                    Outcome::Degraded,
+                ))
+            }
+        }
+    }
+
+    fn trending_feed(&self, trending: &TrendingList, skip: &HashSet<String>) -> Feed {
+        Feed {
+            personalized: false,
+            sections: trending_section(trending, skip).into_iter().collect(),
+        }
+    }
+
+    async fn personalized(
+        &self,
+        user: &str,
+        profile: &Profile,
+        views: &[Signal],
+        trending: &TrendingList,
+        now: DateTime<Utc>,
+    ) -> Result<Feed, Error> {
+        let query = |text: Option<String>, category: Option<String>| SearchQuery {
+            text,
+            category,
+            min_price_cents: None,
+            max_price_cents: profile.price_cap_cents,
+            vintage: None,
+            sort: Sort::Relevance,
+            page: 1,
+            page_size: CANDIDATES_PER_SECTION,
+            now,
+        };
+        let mut queries = Vec::new();
+        let mut drafts = Vec::new();
+        if !profile.favorite_tags.is_empty() {
+            queries.push(query(Some(profile.favorite_tags.join(" ")), None));
+            drafts.push(Draft {
+                kind: SectionKind::Favorites,
+                title: "Based on your favorites".into(),
+                candidates: Vec::new(),
+            });
+        }
+        for category in &profile.top_categories {
+            queries.push(query(None, Some(category.clone())));
+            drafts.push(Draft {
+                kind: SectionKind::Category,
+                title: format!("More in {category}"),
+                candidates: Vec::new(),
+            });
+        }
+        let pages = futures::future::join_all(queries.iter().map(|q| self.engine.search(q))).await;
+        let mut shop_ids: BTreeSet<String> = BTreeSet::new();
+        for (draft, page) in drafts.iter_mut().zip(pages) {
+            let page = page.map_err(|e| Error::Unavailable(Box::new(e)))?;
+            for hit in page.hits {
+                shop_ids.insert(hit.doc.shop_id.clone());
+                draft.candidates.push(hit.doc.id);
+            }
+        }
+        let mut recent = Draft {
+            kind: SectionKind::Recent,
+            title: "Recently viewed".into(),
+            candidates: profile
+                .recent
+                .iter()
+                .take(RECENT_CANDIDATES)
+                .cloned()
+                .collect(),
+        };
+        for v in views {
+            if recent.candidates.contains(&v.product_id) {
+                shop_ids.insert(v.shop_id.clone());
+            }
+        }
+        recent.candidates.retain(|id| !id.is_empty());
+        drafts.push(recent);
+        let trending_ids: Vec<String> = trending.ids().map(str::to_owned).collect();
+        for p in &trending.products {
+            if let Some(shop) = p.get("shop_id").and_then(Value::as_str) {
+                shop_ids.insert(shop.to_owned());
+            }
+        }
+        drafts.push(Draft {
+            kind: SectionKind::Trending,
+            title: "Trending now".into(),
+            candidates: trending_ids,
+        });
+
+        let product_ids: BTreeSet<String> = drafts
+            .iter()
+            .flat_map(|d| d.candidates.iter().cloned())
+            .collect();
+        let (products, shops) = self
+            .store
+            .load(
+                product_ids.into_iter().collect(),
+                shop_ids.into_iter().collect(),
+            )
+            .await?;
+
+        let at = now.timestamp();
+        let mut used: HashSet<String> = profile.favorites.clone();
+        let mut sections = Vec::new();
+        for draft in drafts {
+            let mut picked = Vec::new();
+            for id in &draft.candidates {
+                if picked.len() == SECTION_SIZE {
+                    break;
+                }
+                if used.contains(id) {
+                    continue;
+                }
+                let Some(p) = products.get(id) else { continue };
+                let Some(shop) = shops.get(&p.shop_id) else {
+                    continue;
+                };
+                let available = p.available_to(Some(user), at);
+                if available <= 0 {
+                    continue; // sold out, or every unit held by other buyers
+                }
+                used.insert(id.clone());
+                picked.push(
+                    serde_json::to_value(p.view(shop.summary(), available))
+                        .map_err(Error::internal)?,
+                );
+            }
+            if !picked.is_empty() {
+                sections.push(Section {
+                    kind: draft.kind,
+                    title: draft.title,
+                    products: picked,
+                });
+            }
+        }
+        Ok(Feed {
+            personalized: true,
+            sections,
+        })
+    }
+}

@@ -1,6 +1,7 @@
 //! Configuration from the environment, read once per cold start.
 
-use crate::auth::{AuthMode, DEFAULT_LOCAL_SECRET};
+use crate::auth::{AuthMode, CognitoVerifier, DEFAULT_LOCAL_SECRET};
+use std::sync::Arc;
 
 /// A setting that is missing or malformed; the function refuses to start rather than guess.
 #[derive(Debug, thiserror::Error)]
@@ -17,7 +18,9 @@ pub struct Config {
     /// The single DynamoDB table (`TABLE_NAME`).
     pub table_name: String,
     /// `AUTH_MODE=local` verifies HS256 tokens with `LOCAL_JWT_SECRET`; anything else trusts only the
-    /// API Gateway authorizer.
+    /// API Gateway authorizer, and, when `COGNITO_ISSUER` and `COGNITO_CLIENT_ID` are set (both or
+    /// neither; `COGNITO_JWKS_URL` optionally overrides `<issuer>/.well-known/jwks.json`), verifies
+    /// Cognito tokens on public routes ([`AuthMode::optional_verified`]).
     pub auth: AuthMode,
     /// How long a cart line holds its units (`HOLD_SECONDS`, default 900).
     pub hold_seconds: i64,
@@ -38,6 +41,7 @@ impl Config {
         let table_name = get("TABLE_NAME")
             .filter(|t| !t.trim().is_empty())
             .ok_or(ConfigError::Missing("TABLE_NAME"))?;
+        let cognito = cognito_verifier(&get)?;
         let auth = match get("AUTH_MODE").as_deref().map(str::trim) {
             Some("local") => {
                 let secret = get("LOCAL_JWT_SECRET")
@@ -45,7 +49,9 @@ impl Config {
                     .unwrap_or_else(|| DEFAULT_LOCAL_SECRET.to_owned());
                 AuthMode::local(&secret)
             }
-            None | Some("") | Some("authorizer") | Some("cognito") => AuthMode::Authorizer,
+            None | Some("") | Some("authorizer") | Some("cognito") => AuthMode::Authorizer {
+                cognito: cognito.map(Arc::new),
+            },
             Some(other) => {
                 return Err(ConfigError::Invalid {
                     name: "AUTH_MODE",
@@ -74,6 +80,35 @@ impl Config {
     }
 }
 
+/// The Cognito verifier of public routes: `COGNITO_ISSUER` and `COGNITO_CLIENT_ID` both set (blank
+/// counts as unset), or neither; `COGNITO_JWKS_URL` only with them.
+fn cognito_verifier(
+    get: &impl Fn(&str) -> Option<String>,
+) -> Result<Option<CognitoVerifier>, ConfigError> {
+    let set = |name: &str| get(name).filter(|v| !v.trim().is_empty());
+    let issuer = set("COGNITO_ISSUER");
+    let client_id = set("COGNITO_CLIENT_ID");
+    let jwks_url = set("COGNITO_JWKS_URL");
+    match (issuer, client_id) {
+        (Some(issuer), Some(client_id)) => {
+            CognitoVerifier::new(&issuer, &client_id, jwks_url.as_deref()).map(Some)
+        }
+        (None, None) if jwks_url.is_none() => Ok(None),
+        (None, None) => Err(ConfigError::Invalid {
+            name: "COGNITO_JWKS_URL",
+            reason: "set without COGNITO_ISSUER and COGNITO_CLIENT_ID".to_owned(),
+        }),
+        (Some(_), None) => Err(ConfigError::Invalid {
+            name: "COGNITO_CLIENT_ID",
+            reason: "required when COGNITO_ISSUER is set".to_owned(),
+        }),
+        (None, Some(_)) => Err(ConfigError::Invalid {
+            name: "COGNITO_ISSUER",
+            reason: "required when COGNITO_CLIENT_ID is set".to_owned(),
+        }),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -91,7 +126,7 @@ mod tests {
     fn defaults() {
         let c = config(&[("TABLE_NAME", "t")]).expect("valid");
         assert_eq!(c.hold_seconds, 900);
-        assert!(matches!(c.auth, AuthMode::Authorizer));
+        assert!(matches!(c.auth, AuthMode::Authorizer { cognito: None }));
         assert_eq!(c.service, "catalog");
     }
 
@@ -113,5 +148,114 @@ mod tests {
         assert!(config(&[("TABLE_NAME", "t"), ("AUTH_MODE", "none")]).is_err());
         assert!(config(&[("TABLE_NAME", "t"), ("HOLD_SECONDS", "soon")]).is_err());
         assert!(config(&[("TABLE_NAME", "t"), ("HOLD_SECONDS", "0")]).is_err());
+    }
+
+    const ISSUER: &str = "https://cognito-idp.us-east-1.amazonaws.com/us-east-1_AbC";
+
+    #[test]
+    fn cognito_needs_issuer_and_client_id() {
+        let c = config(&[
+            ("TABLE_NAME", "t"),
+            ("COGNITO_ISSUER", ISSUER),
+            ("COGNITO_CLIENT_ID", "client123"),
+        ])
+        .expect("valid");
+        let AuthMode::Authorizer {
+            cognito: Some(verifier),
+        } = &c.auth
+        else {
+            panic!("a verifier: {:?}", c.auth);
+        };
+        assert_eq!(verifier.issuer(), ISSUER);
+        assert_eq!(verifier.client_id(), "client123");
+        assert_eq!(
+            verifier.jwks_url(),
+            format!("{ISSUER}/.well-known/jwks.json")
+        );
+
+        let c = config(&[
+            ("TABLE_NAME", "t"),
+            ("AUTH_MODE", "authorizer"),
+            ("COGNITO_ISSUER", ISSUER),
+            ("COGNITO_CLIENT_ID", "client123"),
+            ("COGNITO_JWKS_URL", "http://127.0.0.1:9/jwks.json"),
+        ])
+        .expect("valid");
+        let AuthMode::Authorizer {
+            cognito: Some(verifier),
+        } = &c.auth
+        else {
+            panic!("a verifier: {:?}", c.auth);
+        };
+        assert_eq!(verifier.jwks_url(), "http://127.0.0.1:9/jwks.json");
+        // Debug names the pool and client, nothing else.
+        let debug = format!("{:?}", c.auth);
+        assert!(
+            debug.contains(ISSUER) && debug.contains("client123"),
+            "{debug}"
+        );
+
+        // Blank counts as unset.
+        let c = config(&[
+            ("TABLE_NAME", "t"),
+            ("COGNITO_ISSUER", " "),
+            ("COGNITO_CLIENT_ID", ""),
+        ])
+        .expect("valid");
+        assert!(matches!(c.auth, AuthMode::Authorizer { cognito: None }));
+    }
+
+    #[test]
+    fn half_a_cognito_configuration_refuses_to_start() {
+        for pairs in [
+            &[("COGNITO_ISSUER", ISSUER)][..],
+            &[("COGNITO_CLIENT_ID", "client123")],
+            &[("COGNITO_ISSUER", ISSUER), ("COGNITO_CLIENT_ID", " ")],
+            &[("COGNITO_JWKS_URL", "http://127.0.0.1:9/jwks.json")],
+            &[("COGNITO_ISSUER", "cognito"), ("COGNITO_CLIENT_ID", "c")],
+            &[
+                (
+                    "COGNITO_ISSUER",
+                    "http://cognito-idp.us-east-1.amazonaws.com/x",
+                ),
+                ("COGNITO_CLIENT_ID", "c"),
+            ],
+            &[
+                ("COGNITO_ISSUER", format!("{ISSUER}/").as_str()),
+                ("COGNITO_CLIENT_ID", "c"),
+            ],
+            &[("COGNITO_ISSUER", ISSUER), ("COGNITO_CLIENT_ID", "a b")],
+            &[
+                ("COGNITO_ISSUER", ISSUER),
+                ("COGNITO_CLIENT_ID", "c"),
+                ("COGNITO_JWKS_URL", "file:///etc/passwd"),
+            ],
+        ] {
+            let mut all = vec![("TABLE_NAME", "t")];
+            all.extend_from_slice(pairs);
+            let err = config(&all).expect_err(&format!("{pairs:?}"));
+            assert!(matches!(err, ConfigError::Invalid { .. }), "{err}");
+        }
+    }
+
+    #[test]
+    fn local_mode_has_no_cognito_verifier() {
+        let c = config(&[
+            ("TABLE_NAME", "t"),
+            ("AUTH_MODE", "local"),
+            ("COGNITO_ISSUER", ISSUER),
+            ("COGNITO_CLIENT_ID", "client123"),
+        ])
+        .expect("valid");
+        assert!(matches!(c.auth, AuthMode::Local { .. }));
+        // The pair rule holds in every mode.
+        assert!(
+            config(&[
+                ("TABLE_NAME", "t"),
+                ("AUTH_MODE", "local"),
+                ("COGNITO_ISSUER", ISSUER),
+            ])
+            .is_err()
+        );
     }
 }

@@ -341,6 +341,10 @@ pub fn routes_from_router_toml(text: &str) -> Result<Vec<HttpRoute>, InfraError>
 /// Settings every local function gets on top of the template's: local auth and the emulator.
 pub const LOCAL_OVERRIDES: &[(&str, &str)] = &[("AUTH_MODE", "local")];
 
+/// Template variables that only mean something in AWS and are left out locally: the Cognito
+/// issuer and client the public routes verify tokens against (local tokens are HS256).
+pub const AWS_ONLY: &[&str] = &["COGNITO_ISSUER", "COGNITO_CLIENT_ID"];
+
 /// Local defaults that replace the template's values but yield to this shell's environment:
 /// search runs on the embedded engine (no OpenSearch here) with its index under `.local/`;
 /// `SEARCH_BACKEND=opensearch OPENSEARCH_URL=… make dev` points the stack at a real cluster.
@@ -408,6 +412,9 @@ pub fn local_environment(
         if let Some(over) = process_env(k) {
             *v = over;
         }
+    }
+    for k in AWS_ONLY {
+        env.remove(*k);
     }
     for (k, v) in LOCAL_OVERRIDES {
         env.insert((*k).to_owned(), (*v).to_owned());

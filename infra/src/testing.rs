@@ -66,3 +66,60 @@ pub fn assert_routes_match<T>(function: &str, table: &[(bazaar::http::Route, T)]
         "{function}: its route table and template.yaml disagree"
     );
 }
+
+/// A product to list in a test: title, category, price, tags, quantity.
+pub struct Listing<'a> {
+    pub title: &'a str,
+    pub category: &'a str,
+    pub price_cents: i64,
+    pub tags: &'a [&'a str],
+    pub quantity: i64,
+}
+
+/// Creates `owner`'s shop named `shop_name` and lists `products` in it, through the catalog store
+/// (the same conditional writes as the API). Returns the shop and the products in order.
+pub async fn list_products(
+    client: &Client,
+    table: &str,
+    owner: &str,
+    shop_name: &str,
+    products: &[Listing<'_>],
+) -> (bazaar::model::Shop, Vec<bazaar::model::Product>) {
+    use bazaar::ports::CatalogStore;
+    use bazaar::validate::{NewProduct, NewShop};
+    let catalog = bazaar::dynamo::DynamoCatalog::new(client.clone(), table);
+    let shop = catalog
+        .create_shop(
+            owner,
+            None,
+            NewShop {
+                name: shop_name.to_owned(),
+                description: String::new(),
+                shipping: bazaar::model::Shipping::default(),
+            },
+        )
+        .await
+        .expect("shop created");
+    let mut listed = Vec::new();
+    for p in products {
+        let (product, _) = catalog
+            .create_product(
+                owner,
+                &shop.id,
+                NewProduct {
+                    title: p.title.to_owned(),
+                    description: format!("{} — handmade", p.title),
+                    price_cents: p.price_cents,
+                    quantity: p.quantity,
+                    category: p.category.to_owned(),
+                    tags: p.tags.iter().map(|t| (*t).to_owned()).collect(),
+                    is_vintage: false,
+                    images: Vec::new(),
+                },
+            )
+            .await
+            .expect("product listed");
+        listed.push(product);
+    }
+    (shop, listed)
+}

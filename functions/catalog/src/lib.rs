@@ -150,7 +150,7 @@ impl<S: CatalogStore, D: Discovery> App<S, D> {
                 )
             }
             Op::GetProduct => {
-                let viewer = self.auth.optional(&req);
+                let viewer = self.auth.optional_verified(&req).await;
                 let id = id_param(&params, "product_id", Resource::Product)?;
                 let (product, shop) = match &viewer {
                     None => self.store.get_product(&id).await?,

@@ -43,7 +43,7 @@ impl<S: FeedStore, E: SearchIndex> App<S, E> {
 
     async fn dispatch(&self, req: Request) -> Result<Response<Body>, Error> {
         let (Op::Feed, _) = match_route(ROUTES, req.method().as_str(), req.uri().path())?;
-        let viewer = self.auth.optional(&req);
+        let viewer = self.auth.optional_verified(&req).await;
         let started = Instant::now();
         let (feed, outcome) = self
             .feeds

@@ -175,22 +175,36 @@ impl DynamoFavorites {
         Ok(self.get(key_of).await?.is_some())
     }
 
+    /// Runs a transaction: `None` when it committed, the cancellation reasons when a condition
+    /// failed. A cancellation only by `TransactionConflict` (another transaction on the same items
+    /// at the same moment, e.g. a double-tapped favorite button) is retried a few times.
     async fn transact(
         &self,
         actions: Vec<TransactWriteItem>,
     ) -> Result<Option<Vec<String>>, Error> {
-        match self
-            .client
-            .transact_write_items()
-            .set_transact_items(Some(actions))
-            .send()
-            .await
-        {
-            Ok(_) => Ok(None),
-            Err(err) => match cancellation_codes(&err) {
-                Some(codes) => Ok(Some(codes)),
-                None => Err(from_sdk(err)),
-            },
+        let mut attempt = 0u32;
+        loop {
+            attempt += 1;
+            match self
+                .client
+                .transact_write_items()
+                .set_transact_items(Some(actions.clone()))
+                .send()
+                .await
+            {
+                Ok(_) => return Ok(None),
+                Err(err) => match cancellation_codes(&err) {
+                    Some(codes)
+                        if attempt < 4
+                            && codes.iter().any(|c| c == "TransactionConflict")
+                            && !codes.iter().any(|c| c == "ConditionalCheckFailed") =>
+                    {
+                        tokio::time::sleep(std::time::Duration::from_millis(20 << attempt)).await;
+                    }
+                    Some(codes) => return Ok(Some(codes)),
+                    None => return Err(from_sdk(err)),
+                },
+            }
         }
     }
 

@@ -15,6 +15,8 @@ const SECRET: &str = "catalog-test-secret";
 
 struct Harness {
     app: App<DynamoCatalog>,
+    client: aws_sdk_dynamodb::Client,
+    table: String,
 }
 
 struct Reply {
@@ -38,9 +40,11 @@ impl Harness {
         Harness {
             app: App::new(
                 DynamoCatalog::new(client.clone(), &table),
-                DynamoDiscovery::new(client, &table),
+                DynamoDiscovery::new(client.clone(), &table),
                 &config,
             ),
+            client,
+            table,
         }
     }
 
@@ -739,6 +743,42 @@ async fn dynamodb_round_trips_per_route() {
             2,
         ),
         ("GET", product_path.clone(), None, None, 200, 2),
+        // Signed in: GetItem product, then GetItem shop ∥ PutItem view ∥ UpdateItem activity.
+        ("GET", product_path.clone(), Some("viewer"), None, 200, 4),
+        ("GET", "/trending".into(), None, None, 200, 1),
+        (
+            "GET",
+            "/trending?category=jewelry".into(),
+            None,
+            None,
+            200,
+            1,
+        ),
+        (
+            "GET",
+            "/trending?category=Not%20A%20Slug".into(),
+            None,
+            None,
+            422,
+            0,
+        ),
+        // Query co-purchases, BatchGetItem products (the product itself rides along).
+        (
+            "GET",
+            format!("{product_path}/recommendations"),
+            None,
+            None,
+            200,
+            2,
+        ),
+        (
+            "GET",
+            "/products/no-such-product/recommendations".into(),
+            None,
+            None,
+            404,
+            2,
+        ),
         (
             "PATCH",
             product_path.clone(),
@@ -798,6 +838,14 @@ async fn dynamodb_round_trips_per_route() {
         assert_eq!(r.status, status, "{method} {path}: {}", r.body);
         assert_eq!(r.aws_calls, calls, "{method} {path}");
     }
+    // The signed-in read above was recorded as a view, with what the feed needs.
+    let views = bazaar::personalize::views::DynamoViews::new(h.client.clone(), &h.table)
+        .recent("viewer")
+        .await
+        .expect("views");
+    assert_eq!(views.len(), 1);
+    assert_eq!(views[0].product_id, product);
+    assert_eq!(views[0].category, "bags-and-purses");
 }
 
 /// The function's route table and template.yaml's routes for this function are the same set.

@@ -358,6 +358,14 @@ impl<S: FeedStore, E: SearchIndex> FeedBuilder<S, E> {
             .await?;
 
         let at = now.timestamp();
+        // Suggestions are new to the user: favorites are never suggested, and what they viewed
+        // lately is shown once, under "Recently viewed".
+        let viewed: HashSet<&str> = profile
+            .recent
+            .iter()
+            .take(RECENT_CANDIDATES)
+            .map(String::as_str)
+            .collect();
         let mut used: HashSet<String> = profile.favorites.clone();
         let mut sections = Vec::new();
         for draft in drafts {
@@ -366,7 +374,9 @@ impl<S: FeedStore, E: SearchIndex> FeedBuilder<S, E> {
                 if picked.len() == SECTION_SIZE {
                     break;
                 }
-                if used.contains(id) {
+                let suggestion =
+                    matches!(draft.kind, SectionKind::Favorites | SectionKind::Category);
+                if used.contains(id) || (suggestion && viewed.contains(id.as_str())) {
                     continue;
                 }
                 let Some(p) = products.get(id) else { continue };

@@ -1,0 +1,293 @@
+//! Integration tests of the feed function: the real handler, DynamoDB in the emulator and the
+//! embedded search engine (in memory) holding the same catalog.
+
+use bazaar::auth::mint_local_token;
+use bazaar::config::Config;
+use bazaar::model::{Product, Shop};
+use bazaar::personalize::favorites::{DynamoFavorites, FavoritesStore, Target};
+use bazaar::personalize::feed::DynamoFeedStore;
+use bazaar::personalize::trending::DynamoTrending;
+use bazaar::personalize::views::{DynamoViews, ViewLog};
+use bazaar::search::embedded::EmbeddedIndex;
+use bazaar::search::{
+    Applied, IndexChange, SearchDoc, SearchError, SearchIndex, SearchPage, SearchQuery,
+};
+use bazaar::telemetry::counting_aws_calls;
+use bazaar_infra::testing::{Listing, fresh_table, list_products};
+use feed::{App, ROUTES};
+use lambda_http::Body;
+use lambda_http::http::Request;
+use serde_json::Value;
+use std::collections::HashSet;
+
+const SECRET: &str = "feed-test-secret";
+
+/// An engine that is down: every search fails.
+struct Down;
+
+impl SearchIndex for Down {
+    async fn prepare(&self) -> Result<(), SearchError> {
+        Ok(())
+    }
+    async fn apply(&self, _: Vec<IndexChange>) -> Result<Vec<Applied>, SearchError> {
+        Err(SearchError::Unavailable("down".into()))
+    }
+    async fn search(&self, _: &SearchQuery) -> Result<SearchPage, SearchError> {
+        Err(SearchError::Unavailable("connection refused".into()))
+    }
+}
+
+struct Reply {
+    status: u16,
+    body: Value,
+    aws_calls: u32,
+}
+
+async fn get<E: SearchIndex>(app: &App<DynamoFeedStore, E>, user: Option<&str>) -> Reply {
+    let mut builder = Request::builder().method("GET").uri("/feed");
+    if let Some(user) = user {
+        let token = mint_local_token(SECRET, user, 300, None).expect("token");
+        builder = builder.header("authorization", format!("Bearer {token}"));
+    }
+    let (response, aws_calls) =
+        counting_aws_calls(app.handle(builder.body(Body::Empty).expect("request"))).await;
+    let response = response.expect("handler never returns Err");
+    Reply {
+        status: response.status().as_u16(),
+        body: serde_json::from_slice(response.body()).expect("JSON"),
+        aws_calls,
+    }
+}
+
+fn config(table: &str) -> Config {
+    Config::from_lookup("feed", |k| match k {
+        "TABLE_NAME" => Some(table.to_owned()),
+        "AUTH_MODE" => Some("local".into()),
+        "LOCAL_JWT_SECRET" => Some(SECRET.into()),
+        _ => None,
+    })
+    .expect("config")
+}
+
+/// Every product id in the feed's sections of `kind` (all sections when `None`).
+fn section_ids(feed: &Value, kind: Option<&str>) -> Vec<String> {
+    feed["sections"]
+        .as_array()
+        .expect("sections")
+        .iter()
+        .filter(|s| kind.is_none_or(|k| s["kind"] == k))
+        .flat_map(|s| s["products"].as_array().expect("products").iter())
+        .map(|p| p["id"].as_str().expect("id").to_owned())
+        .collect()
+}
+
+fn kinds(feed: &Value) -> Vec<String> {
+    feed["sections"]
+        .as_array()
+        .expect("sections")
+        .iter()
+        .map(|s| s["kind"].as_str().expect("kind").to_owned())
+        .collect()
+}
+
+struct Catalog {
+    client: aws_sdk_dynamodb::Client,
+    table: String,
+    jewelry: Vec<Product>,
+    art: Vec<Product>,
+}
+
+async fn catalog(test: &str) -> (Catalog, EmbeddedIndex) {
+    let (client, table) = fresh_table(test).await;
+    let jewelry_titles: Vec<String> = (0..20).map(|i| format!("Silver ring {i}")).collect();
+    let mut jewelry_listings: Vec<Listing> = jewelry_titles
+        .iter()
+        .enumerate()
+        .map(|(i, t)| Listing {
+            title: t,
+            category: "jewelry",
+            price_cents: 3000 + 50 * i as i64,
+            tags: &["silver", "ring"],
+            quantity: 1,
+        })
+        .collect();
+    jewelry_listings.push(Listing {
+        title: "Platinum ring",
+        category: "jewelry",
+        price_cents: 90_000, // far above 1.5 × the user's average: never suggested
+        tags: &["silver", "ring"],
+        quantity: 1,
+    });
+    jewelry_listings.push(Listing {
+        title: "Sold silver ring",
+        category: "jewelry",
+        price_cents: 3000,
+        tags: &["silver", "ring"],
+        quantity: 0,
+    });
+    let (jewelry_shop, jewelry) =
+        list_products(&client, &table, "smith", "Silver Smith", &jewelry_listings).await;
+    let art_titles: Vec<String> = (0..5).map(|i| format!("Watercolor print {i}")).collect();
+    let art_listings: Vec<Listing> = art_titles
+        .iter()
+        .map(|t| Listing {
+            title: t,
+            category: "art",
+            price_cents: 2000,
+            tags: &["watercolor"],
+            quantity: 1,
+        })
+        .collect();
+    let (art_shop, art) =
+        list_products(&client, &table, "painter", "Paint Pots", &art_listings).await;
+    let engine = EmbeddedIndex::in_memory().expect("index");
+    let docs = |shop: &Shop, products: &[Product]| -> Vec<IndexChange> {
+        products
+            .iter()
+            .map(|p| IndexChange::Upsert(SearchDoc::new(p, shop)))
+            .collect()
+    };
+    let mut changes = docs(&jewelry_shop, &jewelry);
+    changes.extend(docs(&art_shop, &art));
+    engine.apply(changes).await.expect("indexed");
+    (
+        Catalog {
+            client,
+            table,
+            jewelry,
+            art,
+        },
+        engine,
+    )
+}
+
+#[test]
+fn routes_match_the_template() {
+    bazaar_infra::testing::assert_routes_match("feed", ROUTES);
+}
+
+#[tokio::test]
+async fn anonymous_and_cold_start_feeds_are_trending_then_favorites_personalize_it() {
+    let (c, engine) = catalog("feed-personalized").await;
+    // Somebody else's activity makes two art prints trending; the trending job stores the lists.
+    let views = DynamoViews::new(c.client.clone(), &c.table);
+    for p in &c.art[..2] {
+        views.record("browser", p).await.expect("view");
+    }
+    DynamoTrending::new(c.client.clone(), &c.table)
+        .run(chrono::Utc::now())
+        .await
+        .expect("trending");
+    let app = App::new(
+        DynamoFeedStore::new(c.client.clone(), &c.table),
+        engine,
+        &config(&c.table),
+    );
+
+    let anonymous = get(&app, None).await;
+    assert_eq!(anonymous.status, 200);
+    assert_eq!(anonymous.body["personalized"], false);
+    assert_eq!(kinds(&anonymous.body), vec!["trending"]);
+    let mut trending = section_ids(&anonymous.body, None);
+    trending.sort();
+    let mut want: Vec<String> = c.art[..2].iter().map(|p| p.id.clone()).collect();
+    want.sort();
+    assert_eq!(trending, want);
+    assert_eq!(anonymous.aws_calls, 1, "one GetItem of the trending list");
+
+    // Two favorites: still cold start (fewer than 3 favorites, fewer than 5 views).
+    let favorites = DynamoFavorites::new(c.client.clone(), &c.table);
+    for p in &c.jewelry[..2] {
+        favorites
+            .add("alice", Target::Product, &p.id)
+            .await
+            .expect("favorite");
+    }
+    let cold = get(&app, Some("alice")).await;
+    assert_eq!(cold.body["personalized"], false);
+    assert_eq!(kinds(&cold.body), vec!["trending"]);
+    assert_eq!(cold.aws_calls, 3, "2 Query + 1 GetItem, in parallel");
+
+    // A third favorite of the same category: personalized, suggesting other in-stock jewelry.
+    favorites
+        .add("alice", Target::Product, &c.jewelry[2].id)
+        .await
+        .expect("favorite");
+    let feed = get(&app, Some("alice")).await;
+    assert_eq!(feed.status, 200);
+    assert_eq!(feed.body["personalized"], true, "{}", feed.body);
+    let kinds = kinds(&feed.body);
+    assert!(kinds.contains(&"favorites".to_owned()), "{kinds:?}");
+    assert!(kinds.contains(&"category".to_owned()), "{kinds:?}");
+    let category = feed.body["sections"]
+        .as_array()
+        .expect("sections")
+        .iter()
+        .find(|s| s["kind"] == "category")
+        .expect("a category section");
+    assert_eq!(category["title"], "More in jewelry");
+    let favorited: HashSet<&str> = c.jewelry[..3].iter().map(|p| p.id.as_str()).collect();
+    let other_jewelry: HashSet<&str> = c.jewelry[3..20].iter().map(|p| p.id.as_str()).collect();
+    let suggested: Vec<String> = section_ids(&feed.body, Some("category"))
+        .into_iter()
+        .chain(section_ids(&feed.body, Some("favorites")))
+        .collect();
+    assert!(!suggested.is_empty());
+    for id in &suggested {
+        assert!(
+            other_jewelry.contains(id.as_str()),
+            "{id} is not another in-stock jewelry product within the price cap"
+        );
+    }
+    let all = section_ids(&feed.body, None);
+    assert!(
+        all.iter().all(|id| !favorited.contains(id.as_str())),
+        "favorites are never suggested"
+    );
+    let unique: HashSet<&String> = all.iter().collect();
+    assert_eq!(unique.len(), all.len(), "each product in one section only");
+    for section in feed.body["sections"].as_array().expect("sections") {
+        for p in section["products"].as_array().expect("products") {
+            assert!(p["available"].as_i64().expect("available") > 0, "{p}");
+            assert!(p["shop"]["name"].is_string());
+        }
+    }
+    assert_eq!(
+        feed.aws_calls, 4,
+        "2 Query + GetItem (parallel), then one BatchGetItem"
+    );
+
+    // The engine being down degrades to trending, never to an error.
+    let degraded = App::new(
+        DynamoFeedStore::new(c.client.clone(), &c.table),
+        Down,
+        &config(&c.table),
+    );
+    let feed = get(&degraded, Some("alice")).await;
+    assert_eq!(feed.status, 200);
+    assert_eq!(feed.body["personalized"], false);
+    assert_eq!(self::kinds(&feed.body), vec!["trending"]);
+}
+
+#[tokio::test]
+async fn views_alone_personalize_and_are_shown_as_recently_viewed() {
+    let (c, engine) = catalog("feed-views").await;
+    let views = DynamoViews::new(c.client.clone(), &c.table);
+    // Five art prints viewed (the threshold), newest last.
+    for p in &c.art {
+        views.record("bob", p).await.expect("view");
+    }
+    let app = App::new(
+        DynamoFeedStore::new(c.client.clone(), &c.table),
+        engine,
+        &config(&c.table),
+    );
+    let feed = get(&app, Some("bob")).await;
+    assert_eq!(feed.body["personalized"], true, "{}", feed.body);
+    // No favorites: no "favorites" section. Every art print was viewed, so "More in art" has
+    // nothing new to suggest and the prints are shown once, newest view first, as recently viewed.
+    assert_eq!(kinds(&feed.body), vec!["recent"], "{}", feed.body);
+    let recent = section_ids(&feed.body, Some("recent"));
+    let newest_first: Vec<String> = c.art.iter().rev().map(|p| p.id.clone()).collect();
+    assert_eq!(recent, newest_first);
+}

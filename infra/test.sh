@@ -52,6 +52,8 @@ wait_for "$BAZAAR_SHORT_HOLD_API_URL/health" 300 200 "${STARTED_PIDS[-1]}" || {
   tail -n 50 "$LOCAL_DIR/watch-$SHORT_PORT.log" >&2
   die "the short-hold API did not become healthy"
 }
+# The trending schedule (15 minutes in AWS) fires every few seconds here, so tests can see it.
+export LOCAL_SCHEDULE_SECONDS="${LOCAL_SCHEDULE_SECONDS:-5}"
 start pump "$LOCAL_DIR/pump-$API_PORT.log" "$(local_tool_path)" pump "$BAZAAR_API_URL"
 log "local stack up: API $BAZAAR_API_URL (short holds: $BAZAAR_SHORT_HOLD_API_URL), emulator $AWS_ENDPOINT_URL"
 

@@ -1,13 +1,15 @@
 //! A small load generator for the local stack (`make load`, with `make dev` running).
 //!
 //! ```text
-//! load [add-to-cart|get-product|checkout] [--clients N] [--requests N] [--products N] [--lines N]
+//! load [add-to-cart|get-product|checkout|feed|feed-anonymous] [--clients N] [--requests N] [--products N] [--lines N]
 //! ```
 //! `add-to-cart`: every request is a new buyer adding one unit of one of `--products` listings
 //! (stock 10,000 each) created for the run — the hot path of the cart. `get-product`: anonymous
 //! reads of those listings. `checkout`: every request is a new buyer who puts `--lines` listings
-//! in the cart (not timed) and checks out (timed). Prints p50/p95/p99 latency, throughput and the
-//! status mix.
+//! in the cart (not timed) and checks out (timed). `feed`: `GET /feed` of signed-in users who each
+//! favorited 3 and viewed 5 products of the seeded catalog (not timed), so every feed is
+//! personalized; `feed-anonymous`: the anonymous (trending) feed. Prints p50/p95/p99 latency,
+//! throughput and the status mix.
 //! Talks only to `BAZAAR_API_URL` (default http://127.0.0.1:9000).
 
 use bazaar_e2e::{Client, unique};
@@ -69,6 +71,11 @@ async fn main() {
     }
     let ids = Arc::new(ids);
     let next = Arc::new(AtomicUsize::new(0));
+    let readers = Arc::new(if scenario == "feed" {
+        personalized_users(clients * 2).await
+    } else {
+        Vec::new()
+    });
     // Warm every function instance before measuring.
     for id in ids.iter().take(clients) {
         let _ = Client::as_user(&unique("warm"))
@@ -77,12 +84,27 @@ async fn main() {
         let _ = Client::anonymous().get(&format!("/products/{id}")).await;
     }
 
+    if scenario.starts_with("feed") {
+        // Start as many feed instances as there are clients (each opens the search index).
+        let warm = (0..clients).map(|i| {
+            let reader = readers.get(i % readers.len().max(1)).cloned();
+            async move {
+                match reader {
+                    Some(r) => r.get("/feed").await,
+                    None => Client::anonymous().get("/feed").await,
+                }
+            }
+        });
+        futures::future::join_all(warm).await;
+    }
+
     let started = Instant::now();
     let mut tasks = Vec::new();
     for _ in 0..clients {
         let ids = ids.clone();
         let next = next.clone();
         let scenario = scenario.clone();
+        let readers = readers.clone();
         tasks.push(tokio::spawn(async move {
             let mut samples = Vec::new();
             let mut statuses: BTreeMap<u16, usize> = BTreeMap::new();
@@ -112,6 +134,8 @@ async fn main() {
                         *statuses.entry(status).or_default() += 1;
                         continue;
                     }
+                    "feed" => readers[n % readers.len()].get("/feed").await.status,
+                    "feed-anonymous" => Client::anonymous().get("/feed").await.status,
                     "get-product" => {
                         Client::anonymous()
                             .get(&format!("/products/{id}"))
@@ -151,4 +175,44 @@ async fn main() {
         percentile(&samples, 99.0),
         percentile(&samples, 100.0),
     );
+}
+
+/// `n` users with enough signals for a personalized feed: each favorites 3 and views 5 products of
+/// the seeded catalog (a browse of the search index), all different from one user to the next.
+async fn personalized_users(n: usize) -> Vec<Client> {
+    let r = Client::anonymous().get("/search?page_size=100").await;
+    assert_eq!(r.status, 200, "browsing the catalog: {}", r.body);
+    let catalog: Vec<String> = r.body["products"]
+        .as_array()
+        .expect("products")
+        .iter()
+        .filter_map(|p| p["id"].as_str().map(str::to_owned))
+        .collect();
+    assert!(
+        catalog.len() >= 8,
+        "the seeded catalog is too small for the feed scenario"
+    );
+    let mut users = Vec::new();
+    for u in 0..n {
+        let user = Client::as_user(&unique("load-reader"));
+        for k in 0..8 {
+            let id = &catalog[(u * 3 + k) % catalog.len()];
+            if k < 3 {
+                let r = user
+                    .send("PUT", &format!("/favorites/products/{id}"), None)
+                    .await;
+                assert_eq!(r.status, 204, "favorite: {}", r.body);
+            } else {
+                user.get(&format!("/products/{id}")).await;
+            }
+        }
+        users.push(user);
+    }
+    let feed = users[0].get("/feed").await;
+    assert_eq!(
+        feed.body["personalized"], true,
+        "the scenario's feeds must be personalized: {}",
+        feed.body
+    );
+    users
 }

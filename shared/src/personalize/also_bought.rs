@@ -7,15 +7,11 @@
 //! keyed by its event id: a redelivered event finds the marker and changes nothing.
 
 use super::favorites::activity_update;
-use super::{ALSO_BOUGHT_DAYS, RECOMMENDATIONS, keys};
-use crate::cart_store::batch_get;
-use crate::dynamo::{
-    Item, ProductItem, ShopItem, cancellation_codes, failed, from_item, from_sdk, key,
-    keys as table_keys, s,
-};
+use super::{ALSO_BOUGHT_DAYS, RECOMMENDATIONS, keys, products_by_id, shops_by_id};
+use crate::dynamo::{Item, cancellation_codes, failed, from_sdk, key, s};
 use crate::error::{Error, Resource};
 use crate::events::OrderCreated;
-use crate::model::{Product, ProductView, Shop};
+use crate::model::{Product, ProductView};
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::types::{AttributeValue, Put, TransactWriteItem, Update};
 use chrono::{DateTime, Duration, Utc};
@@ -242,20 +238,12 @@ impl AlsoBought for DynamoAlsoBought {
         ranked.truncate(CANDIDATES);
 
         // The product itself rides along to tell an unknown product (404) from one never bought.
-        let mut products: HashMap<String, Product> = HashMap::new();
-        for item in batch_get(
+        let products = products_by_id(
             &self.client,
             &self.table,
-            std::iter::once(product)
-                .chain(ranked.iter().map(|(id, _)| id.as_str()))
-                .map(|id| key(table_keys::product(id)))
-                .collect(),
+            std::iter::once(product).chain(ranked.iter().map(|(id, _)| id.as_str())),
         )
-        .await?
-        {
-            let p = from_item::<ProductItem>(item)?.into_product();
-            products.insert(p.id.clone(), p);
-        }
+        .await?;
         if !products.contains_key(product) {
             return Err(Error::not_found(Resource::Product, product));
         }
@@ -265,23 +253,16 @@ impl AlsoBought for DynamoAlsoBought {
             .filter(|p| p.quantity > 0)
             .take(RECOMMENDATIONS)
             .collect();
-        let shop_ids: BTreeSet<&str> = picks.iter().map(|p| p.shop_id.as_str()).collect();
-        let mut shops: HashMap<String, Shop> = HashMap::new();
-        if !shop_ids.is_empty() {
-            for item in batch_get(
+        let shops = if picks.is_empty() {
+            HashMap::new()
+        } else {
+            shops_by_id(
                 &self.client,
                 &self.table,
-                shop_ids
-                    .into_iter()
-                    .map(|id| key(table_keys::shop(id)))
-                    .collect(),
+                picks.iter().map(|p| p.shop_id.as_str()),
             )
             .await?
-            {
-                let shop = from_item::<ShopItem>(item)?.into_shop();
-                shops.insert(shop.id.clone(), shop);
-            }
-        }
+        };
         let at = now.timestamp();
         Ok(picks
             .into_iter()

@@ -1,19 +1,17 @@
 //! Favorites of products and shops: idempotent, per user, counted on the product and the shop
 //! (`favorite_count`) and in the hour's trending activity, all in one transaction.
 
-use super::{FAVORITES_MAX, Signal, keys};
-use crate::cart_store::batch_get;
+use super::{FAVORITES_MAX, Signal, keys, products_by_id, shops_by_id};
 use crate::dynamo::{
-    Item, ProductItem, ShopItem, cancellation_codes, failed, from_item, from_sdk, key,
-    keys as table_keys, s, to_item,
+    Item, ProductItem, cancellation_codes, failed, from_item, from_sdk, key, keys as table_keys, s,
+    to_item,
 };
 use crate::error::{Error, Resource};
-use crate::model::{Product, ProductView, Shop, ShopView};
+use crate::model::{ProductView, Shop, ShopView};
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::types::{AttributeValue, Delete, Put, TransactWriteItem, Update};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
-use std::collections::{BTreeSet, HashMap};
 use std::future::Future;
 
 /// Activity items live four days: the trending window is three.
@@ -420,39 +418,21 @@ impl FavoritesStore for DynamoFavorites {
         favorites.sort_by(|a, b| b.created_at.cmp(&a.created_at).then(a.sk.cmp(&b.sk)));
         let (products, shops): (Vec<_>, Vec<_>) =
             favorites.into_iter().partition(|f| f.sk.starts_with("P#"));
-        let found = batch_get(
+        let by_id = products_by_id(
             &self.client,
             &self.table,
-            products
-                .iter()
-                .map(|f| key(table_keys::product(&f.target_id)))
-                .collect(),
+            products.iter().map(|f| f.target_id.as_str()),
         )
         .await?;
-        let mut by_id: HashMap<String, Product> = HashMap::new();
-        for item in found {
-            let p = from_item::<ProductItem>(item)?.into_product();
-            by_id.insert(p.id.clone(), p);
-        }
-        let shop_ids: BTreeSet<&str> = by_id
-            .values()
-            .map(|p| p.shop_id.as_str())
-            .chain(shops.iter().map(|f| f.target_id.as_str()))
-            .collect();
-        let mut shop_by_id: HashMap<String, Shop> = HashMap::new();
-        for item in batch_get(
+        let shop_by_id = shops_by_id(
             &self.client,
             &self.table,
-            shop_ids
-                .into_iter()
-                .map(|id| key(table_keys::shop(id)))
-                .collect(),
+            by_id
+                .values()
+                .map(|p| p.shop_id.as_str())
+                .chain(shops.iter().map(|f| f.target_id.as_str())),
         )
-        .await?
-        {
-            let shop = from_item::<ShopItem>(item)?.into_shop();
-            shop_by_id.insert(shop.id.clone(), shop);
-        }
+        .await?;
         let now = Utc::now().timestamp();
         Ok(FavoritesView {
             // A favorite whose product or shop is gone is not shown (it can still be removed).

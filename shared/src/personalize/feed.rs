@@ -71,6 +71,9 @@ pub enum Outcome {
     Degraded,
 }
 
+/// Products and shops read by id.
+pub type Loaded = (HashMap<String, Product>, HashMap<String, Shop>);
+
 /// What the feed reads from the table.
 pub trait FeedStore: TrendingSource {
     fn favorites(&self, user: &str) -> impl Future<Output = Result<Vec<Signal>, Error>> + Send;
@@ -80,7 +83,7 @@ pub trait FeedStore: TrendingSource {
         &self,
         products: Vec<String>,
         shops: Vec<String>,
-    ) -> impl Future<Output = Result<(HashMap<String, Product>, HashMap<String, Shop>), Error>> + Send;
+    ) -> impl Future<Output = Result<Loaded, Error>> + Send;
 }
 
 /// The DynamoDB feed store.
@@ -121,11 +124,7 @@ impl FeedStore for DynamoFeedStore {
         self.views.recent(user).await
     }
 
-    async fn load(
-        &self,
-        products: Vec<String>,
-        shops: Vec<String>,
-    ) -> Result<(HashMap<String, Product>, HashMap<String, Shop>), Error> {
+    async fn load(&self, products: Vec<String>, shops: Vec<String>) -> Result<Loaded, Error> {
         let keys = products
             .iter()
             .map(|id| key(table_keys::product(id)))

@@ -20,13 +20,15 @@ pub mod feed;
 pub mod trending;
 pub mod views;
 
+use crate::cart_store::batch_get;
+use crate::dynamo::{ProductItem, ShopItem, from_item, key, keys as table_keys};
 use crate::error::Error;
 use crate::events::OrderCreated;
-use crate::model::{Product, ProductView};
+use crate::model::{Product, ProductView, Shop};
 use also_bought::{AlsoBought, DynamoAlsoBought, Recorded};
 use aws_sdk_dynamodb::Client;
 use chrono::{DateTime, Duration, Timelike, Utc};
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use trending::{DynamoTrending, TrendingList, TrendingSource};
 use views::{DynamoViews, ViewLog};
 
@@ -116,6 +118,54 @@ impl AlsoBought for DynamoDiscovery {
     ) -> Result<Vec<ProductView>, Error> {
         self.also_bought.recommendations(product, now).await
     }
+}
+
+/// Products by id, unknown ids left out: one `BatchGetItem` per 100 distinct ids, in parallel.
+pub(crate) async fn products_by_id<'a>(
+    client: &Client,
+    table: &str,
+    ids: impl IntoIterator<Item = &'a str>,
+) -> Result<HashMap<String, Product>, Error> {
+    let keys: BTreeSet<&str> = ids.into_iter().collect();
+    let items = batch_get(
+        client,
+        table,
+        keys.into_iter()
+            .map(|id| key(table_keys::product(id)))
+            .collect(),
+    )
+    .await?;
+    items
+        .into_iter()
+        .map(|item| {
+            let p = from_item::<ProductItem>(item)?.into_product();
+            Ok((p.id.clone(), p))
+        })
+        .collect()
+}
+
+/// Shops by id, unknown ids left out: one `BatchGetItem` per 100 distinct ids, in parallel.
+pub(crate) async fn shops_by_id<'a>(
+    client: &Client,
+    table: &str,
+    ids: impl IntoIterator<Item = &'a str>,
+) -> Result<HashMap<String, Shop>, Error> {
+    let keys: BTreeSet<&str> = ids.into_iter().collect();
+    let items = batch_get(
+        client,
+        table,
+        keys.into_iter()
+            .map(|id| key(table_keys::shop(id)))
+            .collect(),
+    )
+    .await?;
+    items
+        .into_iter()
+        .map(|item| {
+            let shop = from_item::<ShopItem>(item)?.into_shop();
+            Ok((shop.id.clone(), shop))
+        })
+        .collect()
 }
 
 /// Item keys of this module, in one place.
@@ -219,7 +269,7 @@ impl Profile {
     /// Builds the profile from the user's favorites (any order) and newest views (any order).
     pub fn build(favorites: &[Signal], views: &[Signal]) -> Profile {
         let mut views: Vec<&Signal> = views.iter().collect();
-        views.sort_by(|a, b| b.at.cmp(&a.at));
+        views.sort_by_key(|v| std::cmp::Reverse(v.at));
         let mut seen = HashSet::new();
         let recent: Vec<&Signal> = views
             .into_iter()
@@ -248,7 +298,7 @@ impl Profile {
         });
 
         let mut newest: Vec<&Signal> = favorites.iter().collect();
-        newest.sort_by(|a, b| b.at.cmp(&a.at));
+        newest.sort_by_key(|f| std::cmp::Reverse(f.at));
         let mut tag_counts: Vec<(String, usize, usize)> = Vec::new(); // tag, count, first seen
         for (i, tag) in newest
             .iter()

@@ -3,13 +3,11 @@
 //! one is a single `GetItem`.
 
 use super::{
-    ACTIVITY_SHARDS, Activity, TRENDING_ALL, TRENDING_PER_CATEGORY, keys, trending_hours,
-    trending_scores,
+    ACTIVITY_SHARDS, Activity, TRENDING_ALL, TRENDING_PER_CATEGORY, keys, products_by_id,
+    shops_by_id, trending_hours, trending_scores,
 };
-use crate::cart_store::batch_get;
-use crate::dynamo::{Item, ProductItem, ShopItem, from_item, from_sdk, key, keys as table_keys, s};
+use crate::dynamo::{Item, from_sdk, key, s};
 use crate::error::Error;
-use crate::model::{Product, Shop};
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::types::{AttributeValue, DeleteRequest, PutRequest, WriteRequest};
 use chrono::{DateTime, Utc};
@@ -157,12 +155,12 @@ impl DynamoTrending {
             })
             .collect();
         let queries = partitions.len();
-        let results: Vec<(f64, Result<HashMap<String, Activity>, Error>)> =
-            futures::stream::iter(partitions)
-                .map(|(age, pk)| async move { (age, self.hour_shard(pk).await) })
-                .buffer_unordered(QUERY_CONCURRENCY)
-                .collect()
-                .await;
+        type HourShard = (f64, Result<HashMap<String, Activity>, Error>);
+        let results: Vec<HourShard> = futures::stream::iter(partitions)
+            .map(|(age, pk)| async move { (age, self.hour_shard(pk).await) })
+            .buffer_unordered(QUERY_CONCURRENCY)
+            .collect()
+            .await;
         let mut activity = Vec::with_capacity(results.len());
         for (age, result) in results {
             activity.push((age, result?));
@@ -171,37 +169,18 @@ impl DynamoTrending {
         let active_products = scores.len();
         let candidates: Vec<&(String, f64)> = scores.iter().take(CANDIDATES).collect();
 
-        let mut products: HashMap<String, Product> = HashMap::new();
-        for item in batch_get(
+        let products = products_by_id(
             &self.client,
             &self.table,
-            candidates
-                .iter()
-                .map(|(id, _)| key(table_keys::product(id)))
-                .collect(),
+            candidates.iter().map(|(id, _)| id.as_str()),
         )
-        .await?
-        {
-            let p = from_item::<ProductItem>(item)?.into_product();
-            products.insert(p.id.clone(), p);
-        }
-        let mut shop_ids: Vec<&str> = products.values().map(|p| p.shop_id.as_str()).collect();
-        shop_ids.sort_unstable();
-        shop_ids.dedup();
-        let mut shops: HashMap<String, Shop> = HashMap::new();
-        for item in batch_get(
+        .await?;
+        let shops = shops_by_id(
             &self.client,
             &self.table,
-            shop_ids
-                .into_iter()
-                .map(|id| key(table_keys::shop(id)))
-                .collect(),
+            products.values().map(|p| p.shop_id.as_str()),
         )
-        .await?
-        {
-            let shop = from_item::<ShopItem>(item)?.into_shop();
-            shops.insert(shop.id.clone(), shop);
-        }
+        .await?;
 
         let at = now.timestamp();
         let mut all: Vec<Value> = Vec::new();

@@ -188,12 +188,21 @@ async fn anonymous_and_cold_start_feeds_are_trending_then_favorites_personalize_
     assert_eq!(anonymous.status, 200);
     assert_eq!(anonymous.body["personalized"], false);
     assert_eq!(kinds(&anonymous.body), vec!["trending"]);
-    let mut trending = section_ids(&anonymous.body, None);
+    assert_eq!(anonymous.body["sections"][0]["title"], "Trending now");
+    // The two trending prints first, then the engine's best-ranked listings fill the section.
+    let shown = section_ids(&anonymous.body, None);
+    let mut trending = shown[..2].to_vec();
     trending.sort();
     let mut want: Vec<String> = c.art[..2].iter().map(|p| p.id.clone()).collect();
     want.sort();
     assert_eq!(trending, want);
-    assert_eq!(anonymous.aws_calls, 1, "one GetItem of the trending list");
+    assert_eq!(shown.len(), 8);
+    let unique: HashSet<&String> = shown.iter().collect();
+    assert_eq!(unique.len(), 8);
+    assert_eq!(
+        anonymous.aws_calls, 2,
+        "GetItem of the trending list, then BatchGetItem of the listings that fill it"
+    );
 
     // Two favorites: still cold start (fewer than 3 favorites, fewer than 5 views).
     let favorites = DynamoFavorites::new(c.client.clone(), &c.table);
@@ -206,7 +215,16 @@ async fn anonymous_and_cold_start_feeds_are_trending_then_favorites_personalize_
     let cold = get(&app, Some("alice")).await;
     assert_eq!(cold.body["personalized"], false);
     assert_eq!(kinds(&cold.body), vec!["trending"]);
-    assert_eq!(cold.aws_calls, 3, "2 Query + 1 GetItem, in parallel");
+    let shown = section_ids(&cold.body, None);
+    assert_eq!(shown.len(), 8);
+    assert!(
+        c.jewelry[..2].iter().all(|f| !shown.contains(&f.id)),
+        "favorites are never suggested"
+    );
+    assert_eq!(
+        cold.aws_calls, 4,
+        "2 Query + 1 GetItem in parallel, then the filling BatchGetItem"
+    );
 
     // A third favorite of the same category: personalized, suggesting other in-stock jewelry.
     favorites
@@ -282,6 +300,16 @@ async fn views_alone_personalize_and_are_shown_as_recently_viewed() {
         engine,
         &config(&c.table),
     );
+    // Nothing is trending yet (the job has not run): the feed is not empty, it shows the engine's
+    // best-ranked in-stock listings, sold-out ones left out.
+    let anonymous = get(&app, None).await;
+    assert_eq!(anonymous.body["sections"][0]["title"], "Popular right now");
+    assert_eq!(kinds(&anonymous.body), vec!["trending"]);
+    let popular = section_ids(&anonymous.body, None);
+    assert_eq!(popular.len(), 8);
+    let sold = &c.jewelry.last().expect("the sold-out ring").id;
+    assert!(!popular.contains(sold));
+
     let feed = get(&app, Some("bob")).await;
     assert_eq!(feed.body["personalized"], true, "{}", feed.body);
     // No favorites: no "favorites" section. Every art print was viewed, so "More in art" has

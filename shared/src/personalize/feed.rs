@@ -9,7 +9,8 @@
 //! Personalization is best effort: if reading the signals, the engine or the products fails (or
 //! takes longer than [`PERSONALIZATION_BUDGET`]), the answer is the trending feed, never an error.
 //!
-//! Calls: anonymous 1 `GetItem`; signed-in at cold start 2 `Query` + 1 `GetItem` (parallel);
+//! Calls: anonymous 1 `GetItem`; signed-in at cold start 2 `Query` + 1 `GetItem` (parallel); when
+//! fewer than 8 products are trending, + 1 engine search + 1 `BatchGetItem` to fill the section;
 //! personalized 2 `Query` + 1 `GetItem` (parallel), then ≤ 3 engine searches (parallel), then one
 //! `BatchGetItem` round (products and shops; two calls in parallel past 100 keys).
 
@@ -199,7 +200,8 @@ impl<S: FeedStore, E: SearchIndex> FeedBuilder<S, E> {
         let Some(user) = user else {
             let trending = self.store.trending(None).await?;
             return Ok((
-                self.trending_feed(&trending, &HashSet::new()),
+                self.trending_feed(None, &trending, &HashSet::new(), now, true)
+                    .await,
                 Outcome::Anonymous,
             ));
         };
@@ -217,14 +219,16 @@ impl<S: FeedStore, E: SearchIndex> FeedBuilder<S, E> {
         };
         let Some((favorites, views)) = signals else {
             return Ok((
-                self.trending_feed(&trending?, &HashSet::new()),
+                self.trending_feed(Some(user), &trending?, &HashSet::new(), now, false)
+                    .await,
                 Outcome::Degraded,
             ));
         };
         let profile = Profile::build(&favorites, &views);
         if profile.cold_start {
             return Ok((
-                self.trending_feed(&trending?, &profile.favorites),
+                self.trending_feed(Some(user), &trending?, &profile.favorites, now, true)
+                    .await,
                 Outcome::ColdStart,
             ));
         }
@@ -245,7 +249,8 @@ impl<S: FeedStore, E: SearchIndex> FeedBuilder<S, E> {
             Ok(Err(e)) => {
                 tracing::warn!(error = %e, "feed: personalization failed; serving trending");
                 Ok((
-                    self.trending_feed(&trending, &profile.favorites),
+                    self.trending_feed(Some(user), &trending, &profile.favorites, now, false)
+                        .await,
                     Outcome::Degraded,
                 ))
             }
@@ -255,18 +260,128 @@ impl<S: FeedStore, E: SearchIndex> FeedBuilder<S, E> {
                     "feed: personalization too slow; serving trending"
                 );
                 Ok((
-                    self.trending_feed(&trending, &profile.favorites),
+                    self.trending_feed(Some(user), &trending, &profile.favorites, now, false)
+                        .await,
                     Outcome::Degraded,
                 ))
             }
         }
     }
 
-    fn trending_feed(&self, trending: &TrendingList, skip: &HashSet<String>) -> Feed {
+    /// The feed of anonymous and cold-start users: the trending list, minus `skip` (their
+    /// favorites). When fewer than a section's worth are trending (a new or quiet marketplace) and
+    /// `pad` is set, the engine's best-ranked in-stock listings fill the section ("Popular right
+    /// now"), re-read for live stock. Not when degrading: the engine may be what failed.
+    async fn trending_feed(
+        &self,
+        user: Option<&str>,
+        trending: &TrendingList,
+        skip: &HashSet<String>,
+        now: DateTime<Utc>,
+        pad: bool,
+    ) -> Feed {
+        let mut section = trending_section(trending, skip);
+        let have = section.as_ref().map_or(0, |s| s.products.len());
+        if pad && have < SECTION_SIZE {
+            let mut exclude = skip.clone();
+            if let Some(s) = &section {
+                exclude.extend(
+                    s.products
+                        .iter()
+                        .filter_map(|p| p.get("id").and_then(Value::as_str).map(str::to_owned)),
+                );
+            }
+            let popular = tokio::time::timeout(
+                PERSONALIZATION_BUDGET,
+                self.popular(user, &exclude, SECTION_SIZE - have, now),
+            )
+            .await;
+            match popular {
+                Ok(Ok(extra)) if !extra.is_empty() => match &mut section {
+                    Some(s) => s.products.extend(extra),
+                    None => {
+                        section = Some(Section {
+                            kind: SectionKind::Trending,
+                            title: "Popular right now".into(),
+                            products: extra,
+                        })
+                    }
+                },
+                Ok(Ok(_)) => {}
+                Ok(Err(e)) => tracing::warn!(error = %e, "feed: padding trending failed"),
+                Err(_) => tracing::warn!("feed: padding trending too slow"),
+            }
+        }
         Feed {
             personalized: false,
-            sections: trending_section(trending, skip).into_iter().collect(),
+            sections: section.into_iter().collect(),
         }
+    }
+
+    /// Up to `n` of the engine's best-ranked in-stock listings (no text: ranked by shop rating,
+    /// sales and recency), not in `exclude`, available to `user`.
+    async fn popular(
+        &self,
+        user: Option<&str>,
+        exclude: &HashSet<String>,
+        n: usize,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<Value>, Error> {
+        let page = self
+            .engine
+            .search(&SearchQuery {
+                text: None,
+                category: None,
+                min_price_cents: None,
+                max_price_cents: None,
+                vintage: None,
+                sort: Sort::Relevance,
+                page: 1,
+                page_size: CANDIDATES_PER_SECTION,
+                now,
+            })
+            .await
+            .map_err(|e| Error::Unavailable(Box::new(e)))?;
+        let hits: Vec<_> = page
+            .hits
+            .into_iter()
+            .filter(|h| !exclude.contains(&h.doc.id))
+            .collect();
+        if hits.is_empty() {
+            return Ok(Vec::new());
+        }
+        let (products, shops) = self
+            .store
+            .load(
+                hits.iter().map(|h| h.doc.id.clone()).collect(),
+                hits.iter()
+                    .map(|h| h.doc.shop_id.clone())
+                    .collect::<BTreeSet<_>>()
+                    .into_iter()
+                    .collect(),
+            )
+            .await?;
+        let at = now.timestamp();
+        let mut picked = Vec::new();
+        for hit in &hits {
+            if picked.len() == n {
+                break;
+            }
+            let Some(p) = products.get(&hit.doc.id) else {
+                continue;
+            };
+            let Some(shop) = shops.get(&p.shop_id) else {
+                continue;
+            };
+            let available = p.available_to(user, at);
+            if available > 0 {
+                picked.push(
+                    serde_json::to_value(p.view(shop.summary(), available))
+                        .map_err(Error::internal)?,
+                );
+            }
+        }
+        Ok(picked)
     }
 
     async fn personalized(

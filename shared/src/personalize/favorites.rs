@@ -163,6 +163,7 @@ impl DynamoFavorites {
             .get_item()
             .table_name(&self.table)
             .set_key(Some(key(key_of)))
+            .consistent_read(true)
             .send()
             .await
             .map_err(from_sdk)?

@@ -39,9 +39,9 @@ routes:
 events:
 	cargo run -q -p bazaar-infra --bin bazaar-local -- events
 
-## make load [SCENARIO=add-to-cart|get-product|checkout|feed|feed-anonymous CLIENTS=10 REQUESTS=500 LINES=2]: latency against a running `make dev`
+## make load [SCENARIO=add-to-cart|get-product|checkout|feed|feed-anonymous CLIENTS=10 REQUESTS=500 LINES=2 RPS=]: latency against a running `make dev`
 load:
-	cargo run -q -p bazaar-e2e --bin load -- $(or $(SCENARIO),add-to-cart) --clients $(or $(CLIENTS),10) --requests $(or $(REQUESTS),500) --lines $(or $(LINES),2)
+	cargo run -q -p bazaar-e2e --bin load -- $(or $(SCENARIO),add-to-cart) --clients $(or $(CLIENTS),10) --requests $(or $(REQUESTS),500) --lines $(or $(LINES),2) $(if $(RPS),--rps $(RPS))
 
 ## make token USER=alice: a local bearer token (AUTH_MODE=local, HS256, 24 h)
 token:

@@ -38,6 +38,8 @@ pub const PERSONALIZATION_BUDGET: Duration = Duration::from_millis(1_500);
 const CANDIDATES_PER_SECTION: u64 = 16;
 /// Recently viewed products considered.
 const RECENT_CANDIDATES: usize = 12;
+/// Trending products re-read for a personalized feed.
+const TRENDING_CANDIDATES: usize = 2 * SECTION_SIZE;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -447,8 +449,13 @@ impl<S: FeedStore, E: SearchIndex> FeedBuilder<S, E> {
         }
         recent.candidates.retain(|id| !id.is_empty());
         drafts.push(recent);
-        let trending_ids: Vec<String> = trending.ids().map(str::to_owned).collect();
-        for p in &trending.products {
+        // The section shows 8; twice that is room for what the other sections took.
+        let trending_ids: Vec<String> = trending
+            .ids()
+            .take(TRENDING_CANDIDATES)
+            .map(str::to_owned)
+            .collect();
+        for p in trending.products.iter().take(TRENDING_CANDIDATES) {
             if let Some(shop) = p.get("shop_id").and_then(Value::as_str) {
                 shop_ids.insert(shop.to_owned());
             }

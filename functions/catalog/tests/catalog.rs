@@ -743,7 +743,9 @@ async fn dynamodb_round_trips_per_route() {
             2,
         ),
         ("GET", product_path.clone(), None, None, 200, 2),
-        // Signed in: GetItem product, then GetItem shop ∥ PutItem view ∥ UpdateItem activity.
+        // Signed in: GetItem product, then GetItem shop ∥ TransactWriteItems (view + trending
+        // count); again within the hour: the transaction is cancelled, one PutItem refreshes.
+        ("GET", product_path.clone(), Some("viewer"), None, 200, 3),
         ("GET", product_path.clone(), Some("viewer"), None, 200, 4),
         ("GET", "/trending".into(), None, None, 200, 1),
         (

@@ -55,12 +55,19 @@ async fn trending_lists_weigh_and_decay_activity_and_leave_out_sold_out_products
         ],
     )
     .await;
-    let (a, b, c, d, f) = (&p[0], &p[1], &p[2], &p[3], &p[5]);
+    let (a, b, c, d, e, f) = (&p[0], &p[1], &p[2], &p[3], &p[4], &p[5]);
     let views = DynamoViews::new(client.clone(), &table);
-    for (product, n) in [(a, 5), (c, 2), (d, 10)] {
-        for _ in 0..n {
-            views.record("viewer", product).await.expect("view");
+    for (product, viewers) in [(a, 5), (c, 2), (d, 10)] {
+        for v in 0..viewers {
+            views
+                .record(&format!("viewer-{v}"), product)
+                .await
+                .expect("view");
         }
+    }
+    // One user reloading a page 20 times within the hour is one view.
+    for _ in 0..20 {
+        views.record("reloader", e).await.expect("view");
     }
     // B: one favorite (3) and one unit sold (5) = 8.
     DynamoFavorites::new(client.clone(), &table)
@@ -117,20 +124,26 @@ async fn trending_lists_weigh_and_decay_activity_and_leave_out_sold_out_products
         TRENDING_WINDOW_HOURS as usize * ACTIVITY_SHARDS as usize
     );
     assert_eq!(
-        run.active_products, 5,
-        "A, B, C, D, F had activity in the window"
+        run.active_products, 6,
+        "A, B, C, D, E, F had activity in the window"
     );
     let all = job.trending(None).await.expect("all");
     assert_eq!(
         titles(&all),
-        vec!["B necklace", "A ring", "F painting", "C print"]
+        vec![
+            "B necklace",
+            "A ring",
+            "F painting",
+            "C print",
+            "E earrings"
+        ]
     );
     assert!(all.computed_at.is_some());
     assert_eq!(all.products[0]["shop"]["name"], "Trend Shop");
     assert_eq!(all.products[0]["available"], 1);
     assert_eq!(
         titles(&job.trending(Some("jewelry")).await.expect("jewelry")),
-        vec!["B necklace", "A ring"]
+        vec!["B necklace", "A ring", "E earrings"]
     );
     assert_eq!(
         titles(&job.trending(Some("art")).await.expect("art")),
@@ -161,6 +174,6 @@ async fn trending_lists_weigh_and_decay_activity_and_leave_out_sold_out_products
     );
     assert_eq!(
         titles(&job.trending(None).await.expect("all")),
-        vec!["B necklace", "A ring"]
+        vec!["B necklace", "A ring", "E earrings"]
     );
 }

@@ -5,7 +5,7 @@
 //! |---|---|---|---|
 //! | favorite | `FAV#<user>` | `P#<product>` / `S#<shop>` | `PUT /favorites/...` (with the product's category, price, tags) |
 //! | favorite counter | `FAV#<user>` | `COUNT` | same transaction (per-user limits) |
-//! | view | `VIEWS#<user>` | `<epoch ms>#<product>` | a signed-in `GET /products/{id}`; TTL 30 days |
+//! | view | `VIEWS#<user>` | `P#<product>` | a signed-in `GET /products/{id}`; GSI2 `VIEWS#<user>` / epoch µs; TTL 30 days |
 //! | activity | `ACTIVITY#<yyyymmddhh>#<shard>` | `<product>` | views, favorites, sales per hour; TTL 4 days |
 //! | trending | `TRENDING` | `ALL` / `CAT#<slug>` | the trending job (every 15 minutes) |
 //! | co-purchases | `ALSOBOUGHT#<product>` | `DAY#<yyyy-mm-dd>` | the recommender; TTL 91 days |
@@ -34,7 +34,7 @@ use views::{DynamoViews, ViewLog};
 
 /// Cold start (the seeds): fewer than this many favorites...
 pub const COLD_START_FAVORITES: usize = 3;
-/// ...and fewer than this many viewed products (distinct, among the newest [`VIEWS_READ`]).
+/// ...and fewer than this many viewed products (among the newest [`VIEWS_READ`]).
 pub const COLD_START_VIEWS: usize = 5;
 /// How many of a user's newest views the feed reads (the seed's `LIMIT 50`).
 pub const VIEWS_READ: i32 = 50;
@@ -187,11 +187,8 @@ pub mod keys {
     pub fn views(user: &str) -> String {
         format!("VIEWS#{user}")
     }
-    pub fn view(user: &str, at: DateTime<Utc>, product: &str) -> (String, String) {
-        (
-            views(user),
-            format!("{:013}#{product}", at.timestamp_millis()),
-        )
+    pub fn view(user: &str, product: &str) -> (String, String) {
+        (views(user), format!("P#{product}"))
     }
     /// The hour bucket of `at` (`yyyymmddhh`).
     pub fn hour(at: DateTime<Utc>) -> String {

@@ -508,6 +508,13 @@ impl<S: FeedStore, E: SearchIndex> FeedBuilder<S, E> {
                 if available <= 0 {
                     continue; // sold out, or every unit held by other buyers
                 }
+                if suggestion
+                    && profile
+                        .price_cap_cents
+                        .is_some_and(|cap| p.price_cents > cap)
+                {
+                    continue; // repriced since it was indexed
+                }
                 used.insert(id.clone());
                 picked.push(
                     serde_json::to_value(p.view(shop.summary(), available))

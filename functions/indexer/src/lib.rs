@@ -10,12 +10,16 @@
 
 use aws_lambda_events::event::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent};
 use bazaar::events::{ProductChange, ProductChanged};
+use bazaar::personalize::trending::DynamoTrending;
 use bazaar::search::source::TableSource;
 use bazaar::search::{Applied, IndexChange, SearchDoc, SearchIndex};
+use std::collections::HashSet;
 
 pub struct Indexer<S> {
     engine: S,
     source: TableSource,
+    /// The stored trending lists, from which sold-out and deleted products are taken out.
+    trending: Option<DynamoTrending>,
 }
 
 fn failure(id: String) -> BatchItemFailure {
@@ -26,7 +30,18 @@ fn failure(id: String) -> BatchItemFailure {
 
 impl<S: SearchIndex> Indexer<S> {
     pub fn new(engine: S, source: TableSource) -> Self {
-        Indexer { engine, source }
+        Indexer {
+            engine,
+            source,
+            trending: None,
+        }
+    }
+
+    /// Also takes sold-out and deleted products out of the stored trending lists, so that they do
+    /// not wait up to 15 minutes for the next run (the seeds invalidated `trending:*` on a sale).
+    pub fn evicting_from(mut self, trending: DynamoTrending) -> Self {
+        self.trending = Some(trending);
+        self
     }
 
     pub fn engine(&self) -> &S {
@@ -65,6 +80,11 @@ impl<S: SearchIndex> Indexer<S> {
             }
         };
 
+        let gone: HashSet<String> = events
+            .iter()
+            .filter(|(_, e)| matches!(e.kind, ProductChange::Sold | ProductChange::Deleted))
+            .map(|(_, e)| e.product_id.clone())
+            .collect();
         let mut changes = Vec::with_capacity(events.len());
         let mut owners = Vec::with_capacity(events.len());
         for (id, e) in events {
@@ -108,6 +128,18 @@ impl<S: SearchIndex> Indexer<S> {
             Err(err) => {
                 tracing::error!(error = %err, "the search engine failed the batch; it will be retried");
                 failed.extend(owners);
+            }
+        }
+        if let Some(trending) = &self.trending
+            && !gone.is_empty()
+        {
+            // Best effort: the next run of the trending job leaves them out anyway.
+            let ids: HashSet<&str> = gone.iter().map(String::as_str).collect();
+            if let Err(err) = trending.evict(&ids).await {
+                tracing::warn!(error = %err, "taking sold-out products out of the trending lists failed");
+                bazaar::telemetry::Metrics::new("indexer")
+                    .count("TrendingEvictionFailures", 1)
+                    .emit();
             }
         }
         self.respond(failed, indexed, stale)

@@ -2,6 +2,7 @@
 //! SQS batch.
 
 use aws_lambda_events::event::sqs::SqsEvent;
+use bazaar::personalize::trending::DynamoTrending;
 use bazaar::search::source::TableSource;
 use bazaar::search::{Engine, EngineConfig, SearchIndex};
 use indexer::Indexer;
@@ -17,10 +18,9 @@ async fn main() -> Result<(), Error> {
     let engine = Engine::open(&EngineConfig::from_env()?, &sdk).await?;
     // Creates the index (settings, mappings) on a new domain; a no-op afterwards.
     engine.prepare().await?;
-    let indexer = Indexer::new(
-        engine,
-        TableSource::new(bazaar::dynamo::client(&sdk), table),
-    );
+    let client = bazaar::dynamo::client(&sdk);
+    let indexer = Indexer::new(engine, TableSource::new(client.clone(), &table))
+        .evicting_from(DynamoTrending::new(client, table));
     let indexer = &indexer;
     run(service_fn(move |event: LambdaEvent<SqsEvent>| {
         let span = tracing::info_span!("invocation", request_id = %event.context.request_id);

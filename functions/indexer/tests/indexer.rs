@@ -172,3 +172,65 @@ async fn unreadable_messages_and_unknown_shops_fail_alone() {
     assert_eq!(failed, ["junk", "orphan"]);
     assert_eq!(titles(&indexer, "cuff").await, ["Hammered silver cuff"]);
 }
+
+/// A sale takes the product out of the stored trending lists at once (the seeds' "product sold →
+/// invalidate trending"), without waiting for the next run of the trending job.
+#[tokio::test]
+async fn a_sold_out_product_leaves_the_trending_lists() {
+    use bazaar::personalize::trending::{DynamoTrending, TrendingSource};
+    use bazaar::personalize::views::{DynamoViews, ViewLog};
+    use bazaar_infra::testing::{Listing, fresh_table, list_products};
+
+    let (client, table) = fresh_table("indexer-trending").await;
+    let listing = |title| Listing {
+        title,
+        category: "jewelry",
+        price_cents: 5_000,
+        tags: &[],
+        quantity: 1,
+    };
+    let (_, p) = list_products(
+        &client,
+        &table,
+        "smith",
+        "Trend Smith",
+        &[listing("Ring"), listing("Bangle")],
+    )
+    .await;
+    let views = DynamoViews::new(client.clone(), &table);
+    for product in &p {
+        views.record("fan", product).await.expect("view");
+    }
+    let trending = DynamoTrending::new(client.clone(), &table);
+    trending.run(chrono::Utc::now()).await.expect("run");
+    let ids = |list: bazaar::personalize::trending::TrendingList| -> Vec<String> {
+        list.ids().map(str::to_owned).collect()
+    };
+    assert_eq!(
+        ids(trending.trending(None).await.expect("all")).len(),
+        2,
+        "both are trending"
+    );
+
+    let indexer = Indexer::new(
+        EmbeddedIndex::in_memory().expect("index"),
+        TableSource::new(client.clone(), &table),
+    )
+    .evicting_from(DynamoTrending::new(client.clone(), &table));
+    let mut sold = p[0].clone();
+    sold.quantity = 0;
+    sold.version += 1;
+    let r = indexer
+        .handle(batch(vec![
+            message("m1", &event(None, Some(&p[0]))),
+            message("m2", &event(Some(&p[0]), Some(&sold))),
+        ]))
+        .await;
+    assert!(failures(&r).is_empty());
+    for list in [
+        trending.trending(None).await.expect("all"),
+        trending.trending(Some("jewelry")).await.expect("jewelry"),
+    ] {
+        assert_eq!(ids(list), vec![p[1].id.clone()]);
+    }
+}

@@ -6,14 +6,14 @@ use super::{
     ACTIVITY_SHARDS, Activity, TRENDING_ALL, TRENDING_PER_CATEGORY, keys, products_by_id,
     shops_by_id, trending_hours, trending_scores,
 };
-use crate::dynamo::{Item, from_sdk, key, s};
+use crate::dynamo::{Item, conditional, from_sdk, key, s};
 use crate::error::Error;
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::types::{AttributeValue, DeleteRequest, PutRequest, WriteRequest};
 use chrono::{DateTime, Utc};
 use futures::StreamExt;
 use serde_json::Value;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::future::Future;
 
 /// Products whose details the job reads (the best-scored ones): enough for every category's list.
@@ -237,6 +237,69 @@ impl DynamoTrending {
             categories: by_category.len(),
             queries,
         })
+    }
+
+    /// Takes products out of every stored list: they sold out or were deleted since the last run
+    /// (the seeds' "product sold → invalidate `trending:*`"). One `Query` of the lists, then one
+    /// conditional `PutItem` per list that held one of them; a list the job rewrote meanwhile is
+    /// left alone (the run read the stock after the sale). Returns how many lists changed.
+    pub async fn evict(&self, products: &HashSet<&str>) -> Result<usize, Error> {
+        if products.is_empty() {
+            return Ok(0);
+        }
+        let (pk, _) = keys::trending(None);
+        let mut changed = 0;
+        let mut start: Option<Item> = None;
+        loop {
+            let out = self
+                .client
+                .query()
+                .table_name(&self.table)
+                .key_condition_expression("pk = :pk")
+                .expression_attribute_values(":pk", s(&pk))
+                .set_exclusive_start_key(start.take())
+                .send()
+                .await
+                .map_err(from_sdk)?;
+            for mut item in out.items.unwrap_or_default() {
+                let (Some(AttributeValue::S(json)), Some(AttributeValue::S(seen))) =
+                    (item.get("products"), item.get("computed_at").cloned())
+                else {
+                    continue;
+                };
+                let mut list: Vec<Value> = serde_json::from_str(json).map_err(Error::internal)?;
+                let before = list.len();
+                list.retain(|p| {
+                    !p.get("id")
+                        .and_then(Value::as_str)
+                        .is_some_and(|id| products.contains(id))
+                });
+                if list.len() == before {
+                    continue;
+                }
+                item.insert(
+                    "products".into(),
+                    AttributeValue::S(serde_json::to_string(&list).map_err(Error::internal)?),
+                );
+                let written = self
+                    .client
+                    .put_item()
+                    .table_name(&self.table)
+                    .set_item(Some(item))
+                    .condition_expression("computed_at = :seen")
+                    .expression_attribute_values(":seen", AttributeValue::S(seen))
+                    .send()
+                    .await;
+                // A failed condition: a newer run rewrote the list meanwhile.
+                if conditional(written)?.is_ok() {
+                    changed += 1;
+                }
+            }
+            start = out.last_evaluated_key.filter(|k| !k.is_empty());
+            if start.is_none() {
+                return Ok(changed);
+            }
+        }
     }
 
     async fn previous_categories(&self) -> Result<Vec<String>, Error> {

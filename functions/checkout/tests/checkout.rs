@@ -591,11 +591,21 @@ async fn a_race_lost_at_commit_voids_the_authorization() {
     struct Thief<'a> {
         stack: &'a Stack,
         lamp: String,
+        struck: std::sync::atomic::AtomicBool,
     }
     impl CheckoutHooks for Thief<'_> {
         async fn before_commit(&self, _checkout_id: &str) {
-            // The hold has lapsed; another buyer takes and buys the lamp first.
-            self.stack.add("thief", &self.lamp, 1).await;
+            // The buyer's hold has lapsed; another buyer takes the lamp first — once, and for a
+            // minute, so that the checkout's re-plan finds it held however slow this machine is
+            // (a 1-second hold could lapse again before the re-plan and let the buyer win).
+            if self.struck.swap(true, std::sync::atomic::Ordering::SeqCst) {
+                return;
+            }
+            use bazaar::ports::CartStore;
+            DynamoCart::new(self.stack.client.clone(), &self.stack.table)
+                .write_line("thief", &self.lamp, bazaar::cart_store::Target::Add(1), 60)
+                .await
+                .expect("the thief holds the lamp");
         }
     }
     let s = Stack::new("checkout-race", "1").await;
@@ -609,6 +619,7 @@ async fn a_race_lost_at_commit_voids_the_authorization() {
     let thief = Thief {
         stack: &s,
         lamp: lamp.clone(),
+        struck: std::sync::atomic::AtomicBool::new(false),
     };
     let err = store
         .checkout(&gateway, &thief, "buyer", "race-1", &addr, "pm_card_visa")

@@ -7,8 +7,8 @@
 //! keyed by its event id: a redelivered event finds the marker and changes nothing.
 
 use super::favorites::activity_update;
-use super::{ALSO_BOUGHT_DAYS, RECOMMENDATIONS, keys, products_by_id, shops_by_id};
-use crate::dynamo::{Item, cancellation_codes, failed, from_sdk, key, s};
+use super::{ALSO_BOUGHT_DAYS, RECOMMENDATIONS, keys, partition, products_by_id, shops_by_id};
+use crate::dynamo::{cancellation_codes, failed, from_sdk, key, s};
 use crate::error::{Error, Resource};
 use crate::events::OrderCreated;
 use crate::model::{Product, ProductView};
@@ -203,31 +203,18 @@ impl AlsoBought for DynamoAlsoBought {
             .format("%Y-%m-%d")
             .to_string();
         let mut counts: HashMap<String, i64> = HashMap::new();
-        let mut start: Option<Item> = None;
-        loop {
-            let out = self
-                .client
-                .query()
-                .table_name(&self.table)
-                .key_condition_expression("pk = :pk AND sk >= :since")
-                .expression_attribute_values(":pk", s(&keys::also_bought(product)))
-                .expression_attribute_values(":since", s(&keys::also_bought_day(&since)))
-                .set_exclusive_start_key(start.take())
-                .send()
-                .await
-                .map_err(from_sdk)?;
-            for item in out.items.unwrap_or_default() {
-                for (name, value) in item {
-                    if let (Some(id), AttributeValue::N(n)) =
-                        (name.strip_prefix(COUNT_PREFIX), value)
-                    {
-                        *counts.entry(id.to_owned()).or_default() += n.parse::<i64>().unwrap_or(0);
-                    }
+        let days = partition(
+            &self.client,
+            &self.table,
+            &keys::also_bought(product),
+            Some(&keys::also_bought_day(&since)),
+        )
+        .await?;
+        for item in days {
+            for (name, value) in item {
+                if let (Some(id), AttributeValue::N(n)) = (name.strip_prefix(COUNT_PREFIX), value) {
+                    *counts.entry(id.to_owned()).or_default() += n.parse::<i64>().unwrap_or(0);
                 }
-            }
-            start = out.last_evaluated_key.filter(|k| !k.is_empty());
-            if start.is_none() {
-                break;
             }
         }
         let mut ranked: Vec<(String, i64)> = counts

@@ -1,9 +1,9 @@
 //! Favorites of products and shops: idempotent, per user, counted on the product and the shop
 //! (`favorite_count`) and in the hour's trending activity, all in one transaction.
 
-use super::{FAVORITES_MAX, Signal, keys, products_by_id, shops_by_id};
+use super::{FAVORITES_MAX, Signal, keys, partition, products_by_id, shops_by_id};
 use crate::dynamo::{
-    Item, ProductItem, cancellation_codes, failed, from_item, from_sdk, key, keys as table_keys, s,
+    Item, ProductItem, cancellation_codes, failed, from_item, from_sdk, key, keys as table_keys,
     to_item,
 };
 use crate::error::{Error, Resource};
@@ -225,30 +225,16 @@ impl DynamoFavorites {
             .collect())
     }
 
+    /// The user's favorites (their counter item left out): one Query (a page holds them all).
     async fn query_all(&self, user: &str) -> Result<Vec<FavoriteItem>, Error> {
-        let mut found = Vec::new();
-        let mut start: Option<Item> = None;
-        loop {
-            let out = self
-                .client
-                .query()
-                .table_name(&self.table)
-                .key_condition_expression("pk = :pk")
-                .filter_expression("entity = :favorite")
-                .expression_attribute_values(":pk", s(&keys::favorites(user)))
-                .expression_attribute_values(":favorite", s("favorite"))
-                .set_exclusive_start_key(start.take())
-                .send()
-                .await
-                .map_err(from_sdk)?;
-            for item in out.items.unwrap_or_default() {
-                found.push(from_item::<FavoriteItem>(item)?);
-            }
-            start = out.last_evaluated_key.filter(|k| !k.is_empty());
-            if start.is_none() {
-                return Ok(found);
-            }
-        }
+        partition(&self.client, &self.table, &keys::favorites(user), None)
+            .await?
+            .into_iter()
+            .filter(
+                |item| matches!(item.get("entity"), Some(AttributeValue::S(e)) if e == "favorite"),
+            )
+            .map(from_item::<FavoriteItem>)
+            .collect()
     }
 }
 

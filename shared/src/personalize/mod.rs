@@ -21,12 +21,13 @@ pub mod trending;
 pub mod views;
 
 use crate::cart_store::batch_get;
-use crate::dynamo::{ProductItem, ShopItem, from_item, key, keys as table_keys};
+use crate::dynamo::{Item, ProductItem, ShopItem, from_item, from_sdk, key, keys as table_keys};
 use crate::error::Error;
 use crate::events::OrderCreated;
 use crate::model::{Product, ProductView, Shop};
 use also_bought::{AlsoBought, DynamoAlsoBought, Recorded};
 use aws_sdk_dynamodb::Client;
+use aws_sdk_dynamodb::types::AttributeValue;
 use chrono::{DateTime, Duration, Timelike, Utc};
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use trending::{DynamoTrending, TrendingList, TrendingSource};
@@ -117,6 +118,38 @@ impl AlsoBought for DynamoDiscovery {
         now: DateTime<Utc>,
     ) -> Result<Vec<ProductView>, Error> {
         self.also_bought.recommendations(product, now).await
+    }
+}
+
+/// Every item of the partition `pk` (all pages), with sort keys from `sk_from` on when given.
+pub(crate) async fn partition(
+    client: &Client,
+    table: &str,
+    pk: &str,
+    sk_from: Option<&str>,
+) -> Result<Vec<Item>, Error> {
+    let mut found = Vec::new();
+    let mut start: Option<Item> = None;
+    loop {
+        let mut query = client
+            .query()
+            .table_name(table)
+            .key_condition_expression(if sk_from.is_some() {
+                "pk = :pk AND sk >= :from"
+            } else {
+                "pk = :pk"
+            })
+            .expression_attribute_values(":pk", AttributeValue::S(pk.to_owned()))
+            .set_exclusive_start_key(start.take());
+        if let Some(from) = sk_from {
+            query = query.expression_attribute_values(":from", AttributeValue::S(from.to_owned()));
+        }
+        let out = query.send().await.map_err(from_sdk)?;
+        found.extend(out.items.unwrap_or_default());
+        start = out.last_evaluated_key.filter(|k| !k.is_empty());
+        if start.is_none() {
+            return Ok(found);
+        }
     }
 }
 

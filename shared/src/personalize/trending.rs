@@ -3,10 +3,10 @@
 //! one is a single `GetItem`.
 
 use super::{
-    ACTIVITY_SHARDS, Activity, TRENDING_ALL, TRENDING_PER_CATEGORY, keys, products_by_id,
-    shops_by_id, trending_hours, trending_scores,
+    ACTIVITY_SHARDS, Activity, TRENDING_ALL, TRENDING_PER_CATEGORY, keys, partition,
+    products_by_id, shops_by_id, trending_hours, trending_scores,
 };
-use crate::dynamo::{Item, conditional, from_sdk, key, s};
+use crate::dynamo::{conditional, from_sdk, key, s};
 use crate::error::Error;
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::types::{AttributeValue, DeleteRequest, PutRequest, WriteRequest};
@@ -108,40 +108,24 @@ impl DynamoTrending {
 
     async fn hour_shard(&self, pk: String) -> Result<HashMap<String, Activity>, Error> {
         let mut found = HashMap::new();
-        let mut start: Option<Item> = None;
-        loop {
-            let out = self
-                .client
-                .query()
-                .table_name(&self.table)
-                .key_condition_expression("pk = :pk")
-                .expression_attribute_values(":pk", s(&pk))
-                .set_exclusive_start_key(start.take())
-                .send()
-                .await
-                .map_err(from_sdk)?;
-            for item in out.items.unwrap_or_default() {
-                let number = |name: &str| match item.get(name) {
-                    Some(AttributeValue::N(n)) => n.parse::<i64>().unwrap_or(0),
-                    _ => 0,
-                };
-                let Some(AttributeValue::S(id)) = item.get("sk") else {
-                    continue;
-                };
-                found.insert(
-                    id.clone(),
-                    Activity {
-                        views: number("views"),
-                        favorites: number("favorites"),
-                        sales: number("sales"),
-                    },
-                );
-            }
-            start = out.last_evaluated_key.filter(|k| !k.is_empty());
-            if start.is_none() {
-                return Ok(found);
-            }
+        for item in partition(&self.client, &self.table, &pk, None).await? {
+            let number = |name: &str| match item.get(name) {
+                Some(AttributeValue::N(n)) => n.parse::<i64>().unwrap_or(0),
+                _ => 0,
+            };
+            let Some(AttributeValue::S(id)) = item.get("sk") else {
+                continue;
+            };
+            found.insert(
+                id.clone(),
+                Activity {
+                    views: number("views"),
+                    favorites: number("favorites"),
+                    sales: number("sales"),
+                },
+            );
         }
+        Ok(found)
     }
 
     /// Computes the lists at `now` and stores them: the overall list, one per category with
@@ -249,57 +233,41 @@ impl DynamoTrending {
         }
         let (pk, _) = keys::trending(None);
         let mut changed = 0;
-        let mut start: Option<Item> = None;
-        loop {
-            let out = self
-                .client
-                .query()
-                .table_name(&self.table)
-                .key_condition_expression("pk = :pk")
-                .expression_attribute_values(":pk", s(&pk))
-                .set_exclusive_start_key(start.take())
-                .send()
-                .await
-                .map_err(from_sdk)?;
-            for mut item in out.items.unwrap_or_default() {
-                let (Some(AttributeValue::S(json)), Some(AttributeValue::S(seen))) =
-                    (item.get("products"), item.get("computed_at").cloned())
-                else {
-                    continue;
-                };
-                let mut list: Vec<Value> = serde_json::from_str(json).map_err(Error::internal)?;
-                let before = list.len();
-                list.retain(|p| {
-                    !p.get("id")
-                        .and_then(Value::as_str)
-                        .is_some_and(|id| products.contains(id))
-                });
-                if list.len() == before {
-                    continue;
-                }
-                item.insert(
-                    "products".into(),
-                    AttributeValue::S(serde_json::to_string(&list).map_err(Error::internal)?),
-                );
-                let written = self
-                    .client
-                    .put_item()
-                    .table_name(&self.table)
-                    .set_item(Some(item))
-                    .condition_expression("computed_at = :seen")
-                    .expression_attribute_values(":seen", AttributeValue::S(seen))
-                    .send()
-                    .await;
-                // A failed condition: a newer run rewrote the list meanwhile.
-                if conditional(written)?.is_ok() {
-                    changed += 1;
-                }
+        for mut item in partition(&self.client, &self.table, &pk, None).await? {
+            let (Some(AttributeValue::S(json)), Some(AttributeValue::S(seen))) =
+                (item.get("products"), item.get("computed_at").cloned())
+            else {
+                continue;
+            };
+            let mut list: Vec<Value> = serde_json::from_str(json).map_err(Error::internal)?;
+            let before = list.len();
+            list.retain(|p| {
+                !p.get("id")
+                    .and_then(Value::as_str)
+                    .is_some_and(|id| products.contains(id))
+            });
+            if list.len() == before {
+                continue;
             }
-            start = out.last_evaluated_key.filter(|k| !k.is_empty());
-            if start.is_none() {
-                return Ok(changed);
+            item.insert(
+                "products".into(),
+                AttributeValue::S(serde_json::to_string(&list).map_err(Error::internal)?),
+            );
+            let written = self
+                .client
+                .put_item()
+                .table_name(&self.table)
+                .set_item(Some(item))
+                .condition_expression("computed_at = :seen")
+                .expression_attribute_values(":seen", AttributeValue::S(seen))
+                .send()
+                .await;
+            // A failed condition: a newer run rewrote the list meanwhile.
+            if conditional(written)?.is_ok() {
+                changed += 1;
             }
         }
+        Ok(changed)
     }
 
     async fn previous_categories(&self) -> Result<Vec<String>, Error> {

@@ -12,8 +12,9 @@ which grows without bound and was OOM-killed under load with the 10,000-product 
 snapshot deep-copies only the partitions the transaction touches, and a rolled-back transaction's
 stream records are dropped, as DynamoDB never emits them.
 
-And a base-table Query reads only its partition: moto's Query sorts every item of the table
-(all_items) before filtering by hash key, which made each Query take ~300 ms at 10,000 products.
+And a Query reads only its partition: moto's Query sorts every item of the table (all_items)
+before filtering by hash key, which made each Query take ~300 ms at 10,000 products — for the base
+table and for an index (whose partition is found by one pass over the items, without the sort).
 
 Usage: moto_server.py HOST PORT
 """
@@ -143,6 +144,25 @@ def _query(self, hash_key, *args, **kwargs):
             return _original_query(self, hash_key, *args, **kwargs)
         finally:
             del self.all_items
+    if index_name is not None and hash_key is not None:
+        # An index Query sorted every item of the table too (~300 ms at 10,000 products): hand it
+        # only the items of its index partition, which is all it keeps of them anyway.
+        index = {i.name: i for i in self.all_indexes()}.get(index_name)
+        hash_attr = next(
+            (k["AttributeName"] for k in (index.schema if index else []) if k["KeyType"] == "HASH"),
+            None,
+        )
+        if hash_attr is not None:
+            only = [
+                i
+                for i in Table.all_items(self)
+                if hash_attr in i.attrs and i.attrs[hash_attr] == hash_key
+            ]
+            self.all_items = lambda: only
+            try:
+                return _original_query(self, hash_key, *args, **kwargs)
+            finally:
+                del self.all_items
     return _original_query(self, hash_key, *args, **kwargs)
 
 

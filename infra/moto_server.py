@@ -153,9 +153,11 @@ def _query(self, hash_key, *args, **kwargs):
             None,
         )
         if hash_attr is not None:
+            # One pass over the partitions, unsorted (moto's all_items() sorts the whole table).
             only = [
                 i
-                for i in Table.all_items(self)
+                for part in self.items.values()
+                for i in (part.values() if self.range_key_attr else [part])
                 if hash_attr in i.attrs and i.attrs[hash_attr] == hash_key
             ]
             self.all_items = lambda: only

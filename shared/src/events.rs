@@ -81,6 +81,18 @@ impl OrderCreated {
         }
     }
 
+    /// Reads an SQS message body as an `order.created` event; why not, otherwise (consumers
+    /// report such a message as failed, so it reaches the DLQ).
+    pub fn from_message(body: Option<&str>) -> Result<Self, String> {
+        let body = body.ok_or_else(|| "empty message".to_owned())?;
+        let event: OrderCreated = serde_json::from_str(body).map_err(|e| e.to_string())?;
+        if event.kind == ORDER_CREATED {
+            Ok(event)
+        } else {
+            Err(format!("unexpected event type {}", event.kind))
+        }
+    }
+
     /// The seller-facing message.
     pub fn message(&self) -> String {
         format!(

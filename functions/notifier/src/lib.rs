@@ -8,7 +8,7 @@
 
 use aws_lambda_events::event::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent};
 use aws_sdk_dynamodb::types::AttributeValue;
-use bazaar::events::{ORDER_CREATED, OrderCreated};
+use bazaar::events::OrderCreated;
 
 /// E-mail through SES v2 from a verified sender.
 #[derive(Debug, Clone)]
@@ -144,18 +144,7 @@ impl Notifier {
         let mut written = 0u64;
         for message in event.records {
             let id = message.message_id.clone().unwrap_or_default();
-            let parsed = message
-                .body
-                .as_deref()
-                .ok_or_else(|| "empty message".to_owned())
-                .and_then(|b| serde_json::from_str::<OrderCreated>(b).map_err(|e| e.to_string()))
-                .and_then(|e| {
-                    if e.kind == ORDER_CREATED {
-                        Ok(e)
-                    } else {
-                        Err(format!("unknown event type {}", e.kind))
-                    }
-                });
+            let parsed = OrderCreated::from_message(message.body.as_deref());
             let outcome = match parsed {
                 Ok(event) => self.notify(&event).await,
                 Err(reason) => Err(reason),

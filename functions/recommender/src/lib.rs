@@ -5,7 +5,7 @@
 //! item failures: SQS retries them and, after `maxReceiveCount`, moves them to the DLQ.
 
 use aws_lambda_events::event::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent};
-use bazaar::events::{ORDER_CREATED, OrderCreated};
+use bazaar::events::OrderCreated;
 use bazaar::personalize::also_bought::{AlsoBought, Recorded};
 use bazaar::telemetry::Metrics;
 
@@ -32,18 +32,7 @@ impl<S: AlsoBought> Recommender<S> {
     pub async fn handle(&self, event: SqsEvent) -> SqsBatchResponse {
         let outcomes = futures::future::join_all(event.records.into_iter().map(|message| async move {
             let id = message.message_id.clone().unwrap_or_default();
-            let parsed = message
-                .body
-                .as_deref()
-                .ok_or_else(|| "empty message".to_owned())
-                .and_then(|b| serde_json::from_str::<OrderCreated>(b).map_err(|e| e.to_string()))
-                .and_then(|e| {
-                    if e.kind == ORDER_CREATED {
-                        Ok(e)
-                    } else {
-                        Err(format!("unexpected event type {}", e.kind))
-                    }
-                });
+            let parsed = OrderCreated::from_message(message.body.as_deref());
             let event = match parsed {
                 Ok(e) => e,
                 Err(reason) => {

@@ -1,24 +1,32 @@
 # Bazaar: the two commands are `make dev` (run the whole system locally) and `make test`.
-# Both install what they need: a Python virtualenv (.venv) with the pinned moto, cargo-lambda and
-# cfn-lint of infra/requirements.txt. Rust comes from rustup (see rust-toolchain.toml).
+# Both install what they need: a Python virtualenv (.venv) with the pinned moto and cfn-lint of
+# infra/requirements.txt. Rust comes from rustup (see rust-toolchain.toml). Only the Lambda builds
+# (`make build-lambda`, `make deploy`) add cargo-lambda and zig (infra/requirements-deploy.txt).
 
 SHELL := /bin/bash
 PYTHON ?= python3
 VENV := .venv
 STAMP := $(VENV)/.installed-$(shell sha1sum infra/requirements.txt | cut -c1-12)
+DEPLOY_STAMP := $(VENV)/.deploy-$(shell sha1sum infra/requirements-deploy.txt | cut -c1-12)
+# When this make started: the local stack prints each start-up step's time since then.
+export BAZAAR_T0 := $(shell date +%s%N)
 
-.PHONY: dev test lint fmt routes events load token build-lambda deploy clean
+.PHONY: dev test lint fmt events load token build-lambda deploy clean
 
 $(STAMP): infra/requirements.txt
 	$(PYTHON) -m venv $(VENV)
 	$(VENV)/bin/pip install --quiet --disable-pip-version-check -r infra/requirements.txt
 	rm -f $(VENV)/.installed-* && touch $@
 
-## make dev: moto + tables from template.yaml + seeded catalog + every route on 127.0.0.1:9000
+$(DEPLOY_STAMP): $(STAMP) infra/requirements-deploy.txt
+	$(VENV)/bin/pip install --quiet --disable-pip-version-check -r infra/requirements-deploy.txt
+	rm -f $(VENV)/.deploy-* && touch $@
+
+## make dev: moto + tables from template.yaml + seeded and indexed catalog + every route and event source on 127.0.0.1:9000
 dev: $(STAMP)
 	infra/dev.sh
 
-## make test: unit, integration (moto on a free port) and end-to-end tests; stops what it started
+## make test: unit, integration (moto on a free port) and end-to-end tests against a stack started as make dev starts it
 test: $(STAMP)
 	infra/test.sh
 
@@ -31,24 +39,20 @@ lint: $(STAMP)
 fmt:
 	cargo fmt --all
 
-## make routes: regenerate CargoLambda.toml (the local router) from template.yaml
-routes:
-	cargo run -q -p bazaar-infra --bin bazaar-local -- routes
-
 ## make events: regenerate the sample events of events/ (one per route, for `cargo lambda invoke`)
 events:
 	cargo run -q -p bazaar-infra --bin bazaar-local -- events
 
-## make load [SCENARIO=add-to-cart|get-product|checkout|feed|feed-anonymous CLIENTS=10 REQUESTS=500 LINES=2 RPS=]: latency against a running `make dev`
+## make load [SCENARIO=add-to-cart|get-product|checkout|feed|feed-anonymous|import CLIENTS= REQUESTS= LINES=2 RPS=]: latency (import: freshness) against a running `make dev`
 load:
-	cargo run -q -p bazaar-e2e --bin load -- $(or $(SCENARIO),add-to-cart) --clients $(or $(CLIENTS),10) --requests $(or $(REQUESTS),500) --lines $(or $(LINES),2) $(if $(RPS),--rps $(RPS))
+	cargo run -q -p bazaar-e2e --bin load -- $(or $(SCENARIO),add-to-cart) $(if $(CLIENTS),--clients $(CLIENTS)) $(if $(REQUESTS),--requests $(REQUESTS)) $(if $(LINES),--lines $(LINES)) $(if $(RPS),--rps $(RPS))
 
 ## make token USER=alice: a local bearer token (AUTH_MODE=local, HS256, 24 h)
 token:
 	@cargo run -q -p bazaar-infra --bin bazaar-local -- token "$(USER)"
 
 ## make build-lambda: release binaries for Lambda (arm64, via cargo-lambda and zig)
-build-lambda: $(STAMP)
+build-lambda: $(DEPLOY_STAMP)
 	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" cargo lambda build --release --arm64 --workspace --bins
 
 ## make deploy: build with SAM (rust-cargolambda) and deploy (needs AWS credentials and the SAM CLI)

@@ -14,6 +14,14 @@ export AWS_ACCESS_KEY_ID="${AWS_ACCESS_KEY_ID:-test}"
 export AWS_SECRET_ACCESS_KEY="${AWS_SECRET_ACCESS_KEY:-test}"
 
 log() { printf '\033[1;34m[bazaar]\033[0m %s\n' "$*" >&2; }
+
+# The start of this command (the Makefile passes the time it started, before the virtualenv).
+T0="${BAZAAR_T0:-$(date +%s%N)}"
+# step WHAT: a start-up step done, with the time since the command started.
+step() {
+  local ms=$(( ($(date +%s%N) - T0) / 1000000 ))
+  printf '\033[1;34m[bazaar %4d.%ds]\033[0m %s\n' $((ms / 1000)) $((ms % 1000 / 100)) "$*" >&2
+}
 die() { printf '\033[1;31m[bazaar]\033[0m %s\n' "$*" >&2; exit 1; }
 
 # free_port: an unused TCP port on the loopback interface.
@@ -100,15 +108,52 @@ write_env() {
     local_tool env
     printf 'AWS_ENDPOINT_URL=%s\nAWS_REGION=%s\nAWS_ACCESS_KEY_ID=%s\nAWS_SECRET_ACCESS_KEY=%s\n' \
       "$AWS_ENDPOINT_URL" "$AWS_REGION" "$AWS_ACCESS_KEY_ID" "$AWS_SECRET_ACCESS_KEY"
+    # Extra KEY=VALUE lines (the test stack's fault injection).
+    if [[ -n "${EXTRA_ENV:-}" ]]; then printf '%s\n' "$EXTRA_ENV"; fi
   } > "$1"
 }
 
-# prebuild_functions [--release]: build every function binary of the template exactly as
-# `cargo lambda watch` will (`cargo run --bin X` of that package alone, so with that package's own
-# feature set), so that no function compiles while it is being invoked.
-prebuild_functions() {
-  local bin
-  for bin in $(local_tool functions); do
-    cargo build --quiet "$@" --manifest-path "$ROOT/Cargo.toml" --bin "$bin"
+# wait_ready API_URL SECONDS PID: wait until the local Lambda service has started an instance of
+# every function, its event sources have nothing in hand, and /health answers 200.
+wait_ready() {
+  local api="$1" deadline=$((SECONDS + $2)) pid="$3" status
+  while (( SECONDS < deadline )); do
+    kill -0 "$pid" 2>/dev/null || return 1
+    status=$(curl -s --max-time 5 "$api/_local/status" || true)
+    if [[ "$status" == *'"ready":true'* && "$status" != *'"drained":false'* ]] &&
+       [[ "$(curl -s -o /dev/null -w '%{http_code}' --max-time 5 "$api/health")" == 200 ]]; then
+      return 0
+    fi
+    sleep 0.2
   done
+  return 1
+}
+
+# start_stack API_PORT ENV_FILE: the whole local stack, in the order that makes "ready" true:
+#   the emulator; the tables with their streams off; the demo catalog loaded (as an import: no
+#   stream records) and indexed from what was written; the streams on; then every function
+#   (prebuilt binaries) behind the local API and the event sources, which read the streams from
+#   TRIM_HORIZON. Every write after the streams are on flows through the pipeline; the seed never
+#   does, so the pipeline is empty at ready and the catalog is indexed once.
+start_stack() {
+  local port="$1" env_file="$2" fresh=0
+  answers "$AWS_ENDPOINT_URL" || fresh=1
+  start_moto "$AWS_ENDPOINT_URL"
+  step "emulator up at $AWS_ENDPOINT_URL"
+  local_tool provision --import
+  step "tables and queues provisioned from template.yaml"
+  # A new emulator holds only the seed: an index left by an earlier run would hold listings the
+  # new table does not.
+  if (( fresh )); then rm -rf "${INDEX_DIR:-$LOCAL_DIR/search-index}"; fi
+  local_tool seed --index
+  step "demo catalog seeded and indexed (SEED_PRODUCTS=${SEED_PRODUCTS:-10000})"
+  local_tool streams
+  step "table stream on"
+  write_env "$env_file"
+  start serve "$LOCAL_DIR/serve-$port.log" "$(local_tool_path)" serve "$port" "$env_file"
+  wait_ready "http://127.0.0.1:$port" 180 "${STARTED_PIDS[-1]}" || {
+    tail -n 30 "$LOCAL_DIR/serve-$port.log" >&2
+    die "the local API did not become ready (logs: $LOCAL_DIR/serve-$port.log, $ROOT/.local/logs-$port/)"
+  }
+  step "every function answers; the event pipeline is empty"
 }

@@ -1,7 +1,7 @@
 //! A small load generator for the local stack (`make load`, with `make dev` running).
 //!
 //! ```text
-//! load [add-to-cart|get-product|checkout|feed|feed-anonymous] [--clients N] [--requests N] [--products N] [--lines N] [--rps N]
+//! load [add-to-cart|get-product|checkout|feed|feed-anonymous|import] [--clients N] [--requests N] [--products N] [--lines N] [--rps N]
 //! ```
 //! `add-to-cart`: every request is a new buyer adding one unit of one of `--products` listings
 //! (stock 10,000 each) created for the run — the hot path of the cart. `get-product`: anonymous
@@ -11,23 +11,43 @@
 //! personalized; `feed-anonymous`: the anonymous (trending) feed. Prints p50/p95/p99 latency,
 //! throughput and the status mix. `--rps N` paces the requests (an open loop at N requests per
 //! second over the clients) instead of sending each as soon as a client is free.
+//!
+//! `import`: a bulk import, and how soon search shows it. A new seller creates a shop, then
+//! `--requests` listings (2,000 when the flag is absent) as fast as the API takes them over
+//! `--clients` connections (8 when absent; `make load` passes both flags, 500 and 10 unless
+//! `REQUESTS=`/`CLIENTS=` are set), each titled `Import <marker> listing <n>` with the run's marker
+//! word (letters only: one search token). Meanwhile one client polls
+//! `GET /search?q=<marker>&sort=newest&page_size=100` back to back until every listing has been
+//! seen, or 120 s after the last write. A listing is searchable (`t_seen`) at the arrival of the
+//! first poll whose page held its id; one never in a page (a page holds only the newest 100) at
+//! the first poll whose `total` reached its rank among the writes. One monotonic clock times
+//! everything. Prints listings created, write throughput (first to last 201), create latency,
+//! freshness lag (`t_seen` − 201), end-to-end throughput (first 201 to last listing searchable),
+//! the time from the last write to the last listing searchable, search latency, the statuses
+//! other than 201/200, and a markdown table for the README.
+//!
 //! Talks only to `BAZAAR_API_URL` (default http://127.0.0.1:9000).
 
 use bazaar_e2e::{Client, unique};
-use serde_json::json;
-use std::collections::BTreeMap;
-use std::sync::Arc;
+use serde_json::{Value, json};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-fn arg(args: &[String], name: &str, default: usize) -> usize {
+/// The value of `--name N`, when given and a number.
+fn arg_opt(args: &[String], name: &str) -> Option<usize> {
     args.iter()
         .position(|a| a == name)
         .and_then(|i| args.get(i + 1))
         .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
 }
 
+fn arg(args: &[String], name: &str, default: usize) -> usize {
+    arg_opt(args, name).unwrap_or(default)
+}
+
+/// The `p`th percentile of `sorted` (ascending) in milliseconds, by nearest rank; 0 when empty.
 fn percentile(sorted: &[Duration], p: f64) -> f64 {
     if sorted.is_empty() {
         return 0.0;
@@ -47,6 +67,9 @@ async fn main() {
         .first()
         .cloned()
         .unwrap_or_else(|| "add-to-cart".into());
+    if scenario == "import" {
+        return import(&args).await;
+    }
     let clients = arg(&args, "--clients", 10);
     let requests = arg(&args, "--requests", 500);
     let products = arg(&args, "--products", 50).max(1);
@@ -231,4 +254,814 @@ async fn personalized_users(n: usize) -> Vec<Client> {
     }
     assert!(personalized, "the scenario's feeds must be personalized");
     users
+}
+
+// ---------------------------------------------------------------------------------------------
+// `import`: a bulk import and how soon search shows it.
+
+/// How long the searcher keeps polling after the last write while listings are still missing.
+const IMPORT_SEARCH_TIMEOUT: Duration = Duration::from_secs(120);
+/// The pause between two polls of the searcher.
+const IMPORT_POLL_PAUSE: Duration = Duration::from_millis(5);
+/// The largest `page_size` of `GET /search` (api/openapi.yaml).
+const SEARCH_MAX_PAGE_SIZE: usize = 100;
+
+/// The run's marker word from a [`unique`] name: its letters and digits only, digits spelled as
+/// the letters g..p. The search analyzer splits text on anything that is not a letter or digit, so
+/// this stays one token (lowercase, at most 40 characters) that only this run's titles contain.
+fn marker_word(unique: &str) -> String {
+    unique
+        .chars()
+        .filter(char::is_ascii_alphanumeric)
+        .map(|c| match c {
+            '0'..='9' => (b'g' + (c as u8 - b'0')) as char,
+            c => c.to_ascii_lowercase(),
+        })
+        .collect()
+}
+
+/// The `POST /shops/{shop_id}/products` body of listing number `seq` (1-based) of the run.
+fn listing_body(marker: &str, seq: usize) -> Value {
+    json!({
+        "title": format!("Import {marker} listing {seq}"),
+        "price_cents": 500 + (seq % 10_000) as i64,
+        "category": "home-decor",
+        "quantity": 1 + seq % 10,
+    })
+}
+
+/// One listing created (201), its times on the run's clock: when its POST was sent and when the
+/// 201 arrived (`t_write`).
+#[derive(Debug, Clone)]
+struct Created {
+    id: String,
+    sent: Duration,
+    at: Duration,
+}
+
+/// One search answered 200: when the answer arrived on the run's clock, its `total`, and the ids of
+/// its page that no earlier poll held.
+#[derive(Debug, Clone, Default)]
+struct Poll {
+    arrived: Duration,
+    total: u64,
+    new_ids: Vec<String>,
+}
+
+/// When a listing was first searchable, and how that was decided.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Seen {
+    /// The first poll whose page held its id.
+    InPage(Duration),
+    /// Never in a page: the first poll whose `total` reached its rank among the writes.
+    ByTotal(Duration),
+    /// Neither happened before the searcher stopped.
+    Never,
+}
+
+impl Seen {
+    fn at(self) -> Option<Duration> {
+        match self {
+            Seen::InPage(t) | Seen::ByTotal(t) => Some(t),
+            Seen::Never => None,
+        }
+    }
+}
+
+/// When each of `writes` was first searchable in `polls` (in the order they arrived), aligned with
+/// `writes`. A listing's rank is its place (1-based) in the order the 201s arrived; `total` counts
+/// as reached at the first poll whose `total`, or an earlier poll's, was at least the rank (a
+/// degraded answer may report less than an earlier one).
+fn assign_seen(writes: &[Created], polls: &[Poll]) -> Vec<Seen> {
+    let mut first: HashMap<&str, Duration> = HashMap::new();
+    for poll in polls {
+        for id in &poll.new_ids {
+            first.entry(id.as_str()).or_insert(poll.arrived);
+        }
+    }
+    let mut best = 0;
+    let reached: Vec<u64> = polls
+        .iter()
+        .map(|p| {
+            best = best.max(p.total);
+            best
+        })
+        .collect();
+    let mut order: Vec<usize> = (0..writes.len()).collect();
+    order.sort_by_key(|&i| writes[i].at);
+    let mut seen = vec![Seen::Never; writes.len()];
+    for (place, &i) in order.iter().enumerate() {
+        seen[i] = match first.get(writes[i].id.as_str()) {
+            Some(&t) => Seen::InPage(t),
+            None => {
+                let rank = place as u64 + 1;
+                let k = reached.partition_point(|&total| total < rank);
+                polls
+                    .get(k)
+                    .map_or(Seen::Never, |p| Seen::ByTotal(p.arrived))
+            }
+        };
+    }
+    seen
+}
+
+/// Whether every listing of `ids` is accounted for: each seen in a page, or `total` has reached
+/// their number (later pages would show nothing new: they hold the newest listings only).
+fn search_complete(ids: &[String], seen: &HashSet<String>, max_total: u64) -> bool {
+    max_total >= ids.len() as u64 || ids.iter().all(|id| seen.contains(id))
+}
+
+/// `count` events over `span`, per second (0 for an empty span).
+fn per_second(count: usize, span: Duration) -> f64 {
+    if span.is_zero() {
+        0.0
+    } else {
+        count as f64 / span.as_secs_f64()
+    }
+}
+
+/// `n` with thousands separators (2,000).
+fn thousands(n: usize) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// What the searcher saw.
+#[derive(Debug, Default)]
+struct Searched {
+    polls: Vec<Poll>,
+    /// Every search's latency, answered or not.
+    latencies: Vec<Duration>,
+    statuses: BTreeMap<String, usize>,
+    degraded: usize,
+}
+
+/// The numbers of an import run.
+#[derive(Debug, Clone, PartialEq)]
+struct ImportSummary {
+    requested: usize,
+    clients: usize,
+    created: usize,
+    /// Listings per second between the first and the last 201 (intervals between 201s: n − 1).
+    write_rate: f64,
+    write_span: Duration,
+    /// p50, p95, max of the 201s' latency (ms).
+    create_ms: [f64; 3],
+    /// p50, p95, max of `t_seen − t_write` over the listings seen (ms; 0 when search showed a
+    /// listing before its 201 arrived).
+    lag_ms: [f64; 3],
+    in_page: usize,
+    by_total: usize,
+    never: usize,
+    /// Listings searchable per second from the first 201 to the last listing searchable.
+    searchable_rate: f64,
+    /// From the last 201 to the last listing searchable (None when none was seen).
+    last_write_to_last_seen: Option<Duration>,
+    searches: usize,
+    /// p50, p95 of every search's latency (ms).
+    search_ms: [f64; 2],
+    degraded: usize,
+    /// Every status other than 201 (writes) and 200 (searches), and transport errors.
+    other_statuses: BTreeMap<String, usize>,
+}
+
+fn summarize(
+    requested: usize,
+    clients: usize,
+    writes: &[Created],
+    searched: &Searched,
+    write_statuses: &BTreeMap<String, usize>,
+) -> ImportSummary {
+    let seen = assign_seen(writes, &searched.polls);
+    let first_write = writes.iter().map(|w| w.at).min().unwrap_or_default();
+    let last_write = writes.iter().map(|w| w.at).max().unwrap_or_default();
+    let write_span = last_write - first_write;
+    let mut create: Vec<Duration> = writes.iter().map(|w| w.at.saturating_sub(w.sent)).collect();
+    create.sort();
+    let mut lags: Vec<Duration> = writes
+        .iter()
+        .zip(&seen)
+        .filter_map(|(w, s)| s.at().map(|t| t.saturating_sub(w.at)))
+        .collect();
+    lags.sort();
+    let last_seen = seen.iter().filter_map(|s| s.at()).max();
+    let count = |f: fn(&Seen) -> bool| seen.iter().filter(|s| f(s)).count();
+    let mut latencies = searched.latencies.clone();
+    latencies.sort();
+    let mut other_statuses = write_statuses.clone();
+    for (k, v) in &searched.statuses {
+        *other_statuses.entry(k.clone()).or_default() += v;
+    }
+    ImportSummary {
+        requested,
+        clients,
+        created: writes.len(),
+        write_rate: per_second(writes.len().saturating_sub(1), write_span),
+        write_span,
+        create_ms: [
+            percentile(&create, 50.0),
+            percentile(&create, 95.0),
+            percentile(&create, 100.0),
+        ],
+        lag_ms: [
+            percentile(&lags, 50.0),
+            percentile(&lags, 95.0),
+            percentile(&lags, 100.0),
+        ],
+        in_page: count(|s| matches!(s, Seen::InPage(_))),
+        by_total: count(|s| matches!(s, Seen::ByTotal(_))),
+        never: count(|s| matches!(s, Seen::Never)),
+        searchable_rate: last_seen.map_or(0.0, |t| {
+            per_second(lags.len(), t.saturating_sub(first_write))
+        }),
+        last_write_to_last_seen: last_seen.map(|t| t.saturating_sub(last_write)),
+        searches: latencies.len(),
+        search_ms: [percentile(&latencies, 50.0), percentile(&latencies, 95.0)],
+        degraded: searched.degraded,
+        other_statuses,
+    }
+}
+
+fn statuses_text(statuses: &BTreeMap<String, usize>) -> String {
+    if statuses.is_empty() {
+        return "none".to_owned();
+    }
+    statuses
+        .iter()
+        .map(|(k, v)| format!("{k}: {}", thousands(*v)))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// "the last listing searchable" in words: its delay after the last write, or what is missing.
+fn last_searchable_text(s: &ImportSummary) -> String {
+    match (s.last_write_to_last_seen, s.never) {
+        (Some(d), 0) => format!("{:.2} s", d.as_secs_f64()),
+        (_, never) => format!(
+            "{} of {} never searchable ({} s after the last write)",
+            thousands(never),
+            thousands(s.created),
+            IMPORT_SEARCH_TIMEOUT.as_secs()
+        ),
+    }
+}
+
+/// The run as a markdown table for the README.
+fn markdown(s: &ImportSummary) -> String {
+    let ms3 = |v: [f64; 3]| format!("{:.1} / {:.1} / {:.1} ms", v[0], v[1], v[2]);
+    let any_seen = s.in_page + s.by_total > 0;
+    let s3 = |v: [f64; 3]| {
+        if !any_seen {
+            return "– (none searchable)".to_owned();
+        }
+        format!(
+            "{:.2} / {:.2} / {:.2} s",
+            v[0] / 1000.0,
+            v[1] / 1000.0,
+            v[2] / 1000.0
+        )
+    };
+    let rows = [
+        (
+            "Listings created".to_owned(),
+            format!(
+                "{} of {} ({} clients)",
+                thousands(s.created),
+                thousands(s.requested),
+                s.clients
+            ),
+        ),
+        (
+            "Write throughput (first to last 201)".to_owned(),
+            format!("{:.1} listings/s", s.write_rate),
+        ),
+        (
+            "Create latency p50 / p95 / max".to_owned(),
+            ms3(s.create_ms),
+        ),
+        (
+            "Freshness lag (201 → searchable) p50 / p95 / max".to_owned(),
+            s3(s.lag_ms),
+        ),
+        (
+            "Searchable throughput (first 201 → last searchable)".to_owned(),
+            if any_seen {
+                format!("{:.1} listings/s", s.searchable_rate)
+            } else {
+                "–".to_owned()
+            },
+        ),
+        (
+            "Last write → last listing searchable".to_owned(),
+            last_searchable_text(s),
+        ),
+        (
+            format!("Searches (`page_size={SEARCH_MAX_PAGE_SIZE}`, back to back) p50 / p95"),
+            format!(
+                "{} searches, {:.1} / {:.1} ms",
+                thousands(s.searches),
+                s.search_ms[0],
+                s.search_ms[1]
+            ),
+        ),
+        (
+            "Lag measured by".to_owned(),
+            format!(
+                "id in a page: {}, `total` ≥ rank: {}{}",
+                thousands(s.in_page),
+                thousands(s.by_total),
+                if s.never > 0 {
+                    format!(", never: {}", thousands(s.never))
+                } else {
+                    String::new()
+                }
+            ),
+        ),
+        (
+            "Other statuses".to_owned(),
+            statuses_text(&s.other_statuses),
+        ),
+    ];
+    let mut out = format!(
+        "| `make load SCENARIO=import CLIENTS={} REQUESTS={}` | |\n|---|---|\n",
+        s.clients, s.requested
+    );
+    for (k, v) in rows {
+        out.push_str(&format!("| {k} | {v} |\n"));
+    }
+    out
+}
+
+/// The writes' results, handed to the searcher when every writer is done.
+struct WritesDone {
+    ids: Vec<String>,
+    last_write: Duration,
+}
+
+/// Creates listings numbered from `next` until `requests`, one at a time on `client`'s connection.
+async fn write_listings(
+    client: Client,
+    path: String,
+    marker: String,
+    requests: usize,
+    next: Arc<AtomicUsize>,
+    origin: Instant,
+) -> (Vec<Created>, BTreeMap<String, usize>) {
+    let mut created = Vec::new();
+    let mut statuses: BTreeMap<String, usize> = BTreeMap::new();
+    loop {
+        let n = next.fetch_add(1, Ordering::Relaxed);
+        if n >= requests {
+            break;
+        }
+        let body = listing_body(&marker, n + 1);
+        let sent = origin.elapsed();
+        let r = client.send_unchecked("POST", &path, &[], Some(body)).await;
+        let at = origin.elapsed();
+        let key = match r {
+            Ok((201, body)) => match body["id"].as_str() {
+                Some(id) => {
+                    created.push(Created {
+                        id: id.to_owned(),
+                        sent,
+                        at,
+                    });
+                    continue;
+                }
+                None => "POST products 201 without an id".to_owned(),
+            },
+            Ok((status, _)) => format!("POST products {status}"),
+            Err(_) => "POST products transport error".to_owned(),
+        };
+        *statuses.entry(key).or_default() += 1;
+    }
+    (created, statuses)
+}
+
+/// Polls `path` back to back until the writes are done and all searchable, or
+/// [`IMPORT_SEARCH_TIMEOUT`] after the last write.
+async fn search_until_seen(
+    client: Client,
+    path: String,
+    origin: Instant,
+    done: Arc<Mutex<Option<WritesDone>>>,
+) -> Searched {
+    let mut out = Searched::default();
+    let mut seen: HashSet<String> = HashSet::new();
+    let mut max_total = 0;
+    loop {
+        let sent = origin.elapsed();
+        let r = client.send_unchecked("GET", &path, &[], None).await;
+        let arrived = origin.elapsed();
+        out.latencies.push(arrived.saturating_sub(sent));
+        match r {
+            Ok((200, body)) => {
+                if body["degraded"] == true {
+                    out.degraded += 1;
+                }
+                let total = body["total"].as_u64().unwrap_or(0);
+                max_total = max_total.max(total);
+                let new_ids = body["products"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .filter_map(|p| p["id"].as_str())
+                    .filter(|id| seen.insert((*id).to_owned()))
+                    .map(str::to_owned)
+                    .collect();
+                out.polls.push(Poll {
+                    arrived,
+                    total,
+                    new_ids,
+                });
+            }
+            Ok((status, _)) => {
+                *out.statuses
+                    .entry(format!("GET search {status}"))
+                    .or_default() += 1
+            }
+            Err(_) => {
+                *out.statuses
+                    .entry("GET search transport error".to_owned())
+                    .or_default() += 1
+            }
+        }
+        let stop = match done.lock().expect("writes lock").as_ref() {
+            Some(d) => {
+                search_complete(&d.ids, &seen, max_total)
+                    || arrived.saturating_sub(d.last_write) > IMPORT_SEARCH_TIMEOUT
+            }
+            None => false,
+        };
+        if stop {
+            break;
+        }
+        tokio::time::sleep(IMPORT_POLL_PAUSE).await;
+    }
+    out
+}
+
+/// The `import` scenario (see the top of this file).
+async fn import(args: &[String]) {
+    let clients = arg_opt(args, "--clients").unwrap_or(8).max(1);
+    let requests = arg_opt(args, "--requests").unwrap_or(2_000);
+    let marker = marker_word(&unique("import"));
+    let seller_name = unique("import-seller");
+    let seller = Client::as_user(&seller_name);
+    let shop = seller
+        .post("/shops", json!({"name": unique("Import Load Shop")}))
+        .await;
+    assert_eq!(shop.status, 201, "creating the import shop: {}", shop.body);
+    let shop_id = shop.body["id"].as_str().expect("id").to_owned();
+    let path = format!("/shops/{shop_id}/products");
+    let search_path = format!("/search?q={marker}&sort=newest&page_size={SEARCH_MAX_PAGE_SIZE}");
+
+    // One connection per writer (each client has its own pool): open them, and warm as many
+    // catalog instances, plus the search function, before the clock starts.
+    let writers: Vec<Client> = (0..clients)
+        .map(|_| Client::as_user(&seller_name))
+        .collect();
+    let shop_path = format!("/shops/{shop_id}");
+    futures::future::join_all(writers.iter().map(|c| c.get(&shop_path))).await;
+    let searcher = Client::anonymous();
+    let warm = searcher.get(&search_path).await;
+    assert_eq!(warm.status, 200, "searching for the marker: {}", warm.body);
+    println!(
+        "import: shop {shop_id}, marker {marker}: {} listings over {clients} connections, one searcher",
+        thousands(requests)
+    );
+
+    let origin = Instant::now();
+    let next = Arc::new(AtomicUsize::new(0));
+    let done: Arc<Mutex<Option<WritesDone>>> = Arc::new(Mutex::new(None));
+    let search = tokio::spawn(search_until_seen(
+        searcher,
+        search_path,
+        origin,
+        done.clone(),
+    ));
+    let tasks: Vec<_> = writers
+        .into_iter()
+        .map(|c| {
+            tokio::spawn(write_listings(
+                c,
+                path.clone(),
+                marker.clone(),
+                requests,
+                next.clone(),
+                origin,
+            ))
+        })
+        .collect();
+    let mut writes = Vec::new();
+    let mut write_statuses: BTreeMap<String, usize> = BTreeMap::new();
+    for task in tasks {
+        let (created, statuses) = task.await.expect("writer task");
+        writes.extend(created);
+        for (k, v) in statuses {
+            *write_statuses.entry(k).or_default() += v;
+        }
+    }
+    let writes_done = origin.elapsed();
+    *done.lock().expect("writes lock") = Some(WritesDone {
+        ids: writes.iter().map(|w| w.id.clone()).collect(),
+        last_write: writes.iter().map(|w| w.at).max().unwrap_or(writes_done),
+    });
+    println!(
+        "import: writes done after {:.1} s ({} created), waiting for search…",
+        writes_done.as_secs_f64(),
+        thousands(writes.len())
+    );
+    let searched = search.await.expect("search task");
+
+    let s = summarize(requests, clients, &writes, &searched, &write_statuses);
+    println!(
+        "import: {} listings created of {} requested over {} clients",
+        thousands(s.created),
+        thousands(s.requested),
+        s.clients
+    );
+    println!(
+        "  writes: {:.1} listings/s (first to last 201, {:.1} s); create latency p50 {:.1} ms, p95 {:.1} ms, max {:.1} ms",
+        s.write_rate,
+        s.write_span.as_secs_f64(),
+        s.create_ms[0],
+        s.create_ms[1],
+        s.create_ms[2]
+    );
+    println!(
+        "  freshness lag (201 → searchable, over the listings seen): p50 {:.2} s, p95 {:.2} s, max {:.2} s",
+        s.lag_ms[0] / 1000.0,
+        s.lag_ms[1] / 1000.0,
+        s.lag_ms[2] / 1000.0
+    );
+    println!(
+        "    measured by the id in a page (newest {SEARCH_MAX_PAGE_SIZE}) for {}, by `total` ≥ rank among the writes for {}, never searchable {}",
+        thousands(s.in_page),
+        thousands(s.by_total),
+        thousands(s.never)
+    );
+    println!(
+        "  searchable: {:.1} listings/s (first 201 to last listing searchable); last write → last searchable: {}",
+        s.searchable_rate,
+        last_searchable_text(&s)
+    );
+    println!(
+        "  searches: {} back to back, p50 {:.1} ms, p95 {:.1} ms, degraded answers {}",
+        thousands(s.searches),
+        s.search_ms[0],
+        s.search_ms[1],
+        s.degraded
+    );
+    println!(
+        "  statuses other than 201/200: {}",
+        statuses_text(&s.other_statuses)
+    );
+    println!("\n{}", markdown(&s));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ms(n: u64) -> Duration {
+        Duration::from_millis(n)
+    }
+
+    fn created(id: &str, sent: u64, at: u64) -> Created {
+        Created {
+            id: id.to_owned(),
+            sent: ms(sent),
+            at: ms(at),
+        }
+    }
+
+    fn poll(arrived: u64, total: u64, ids: &[&str]) -> Poll {
+        Poll {
+            arrived: ms(arrived),
+            total,
+            new_ids: ids.iter().map(|s| (*s).to_owned()).collect(),
+        }
+    }
+
+    fn args(s: &str) -> Vec<String> {
+        s.split_whitespace().map(str::to_owned).collect()
+    }
+
+    #[test]
+    fn arg_opt_tells_an_absent_flag_from_a_given_one() {
+        let a = args("import --clients 4 --requests x");
+        assert_eq!(arg_opt(&a, "--clients"), Some(4));
+        assert_eq!(arg_opt(&a, "--requests"), None);
+        assert_eq!(arg_opt(&a, "--lines"), None);
+        assert_eq!(arg(&a, "--lines", 2), 2);
+        assert_eq!(arg(&a, "--clients", 10), 4);
+    }
+
+    #[test]
+    fn percentile_is_nearest_rank_in_ms() {
+        assert_eq!(percentile(&[], 50.0), 0.0);
+        assert_eq!(percentile(&[ms(7)], 95.0), 7.0);
+        let sorted: Vec<Duration> = (0..=100).map(ms).collect();
+        assert_eq!(percentile(&sorted, 50.0), 50.0);
+        assert_eq!(percentile(&sorted, 95.0), 95.0);
+        assert_eq!(percentile(&sorted, 100.0), 100.0);
+        assert_eq!(percentile(&sorted, 0.0), 0.0);
+    }
+
+    #[test]
+    fn the_marker_is_one_lowercase_word_of_letters() {
+        assert_eq!(marker_word("import-3fa9b0c21d"), "importjfapbgcihd");
+        let m = marker_word(&unique("import"));
+        assert!(m.chars().all(|c| c.is_ascii_lowercase()), "{m}");
+        assert!(m.len() <= 40, "{m}");
+        assert_ne!(m, marker_word(&unique("import")));
+    }
+
+    #[test]
+    fn listing_bodies_are_valid_and_carry_the_marker_and_number() {
+        for seq in [1, 9_999, 10_000, 123_456] {
+            let b = listing_body("importabc", seq);
+            let title = b["title"].as_str().unwrap();
+            assert!(title.split(' ').any(|w| w == "importabc"), "{title}");
+            assert!(title.ends_with(&format!(" {seq}")), "{title}");
+            assert!(title.len() <= 200);
+            let price = b["price_cents"].as_i64().unwrap();
+            assert!((1..=100_000_000).contains(&price));
+            let quantity = b["quantity"].as_u64().unwrap();
+            assert!((1..=10_000).contains(&quantity), "in stock, so searchable");
+            assert_eq!(b["category"], "home-decor");
+        }
+    }
+
+    #[test]
+    fn a_listing_is_seen_at_the_first_page_holding_it() {
+        let writes = [created("a", 0, 10), created("b", 5, 20)];
+        let polls = [poll(15, 0, &[]), poll(30, 1, &["a"]), poll(40, 2, &["b"])];
+        assert_eq!(
+            assign_seen(&writes, &polls),
+            [Seen::InPage(ms(30)), Seen::InPage(ms(40))]
+        );
+    }
+
+    #[test]
+    fn a_listing_never_in_a_page_is_seen_when_total_reaches_its_rank() {
+        // Written in the order c (rank 1), a (rank 2), b (rank 3); a never shows in a page.
+        let writes = [
+            created("a", 0, 20),
+            created("b", 0, 30),
+            created("c", 0, 10),
+        ];
+        let polls = [
+            poll(25, 1, &["c"]),
+            poll(35, 1, &[]),
+            // A degraded answer: total 0 does not undo what was reached.
+            poll(45, 0, &[]),
+            poll(55, 3, &["b"]),
+        ];
+        let seen = assign_seen(&writes, &polls);
+        assert_eq!(
+            seen,
+            [
+                Seen::ByTotal(ms(55)),
+                Seen::InPage(ms(55)),
+                Seen::InPage(ms(25))
+            ]
+        );
+    }
+
+    #[test]
+    fn a_listing_neither_in_a_page_nor_counted_is_never_seen() {
+        let writes = [created("a", 0, 10), created("b", 0, 20)];
+        let polls = [poll(30, 1, &["a"])];
+        assert_eq!(
+            assign_seen(&writes, &polls),
+            [Seen::InPage(ms(30)), Seen::Never]
+        );
+        assert_eq!(assign_seen(&writes, &[]), [Seen::Never, Seen::Never]);
+        assert!(assign_seen(&[], &polls).is_empty());
+    }
+
+    #[test]
+    fn search_is_complete_when_every_id_was_seen_or_total_covers_them() {
+        let ids: Vec<String> = vec!["a".into(), "b".into()];
+        let seen: HashSet<String> = ["a".to_owned()].into();
+        assert!(!search_complete(&ids, &seen, 1));
+        assert!(search_complete(&ids, &seen, 2));
+        let all: HashSet<String> = ["a".to_owned(), "b".to_owned()].into();
+        assert!(search_complete(&ids, &all, 0));
+        assert!(search_complete(&[], &HashSet::new(), 0));
+    }
+
+    #[test]
+    fn rates_and_thousands() {
+        assert_eq!(per_second(10, Duration::from_secs(2)), 5.0);
+        assert_eq!(per_second(10, Duration::ZERO), 0.0);
+        assert_eq!(thousands(0), "0");
+        assert_eq!(thousands(999), "999");
+        assert_eq!(thousands(2_000), "2,000");
+        assert_eq!(thousands(1_234_567), "1,234,567");
+    }
+
+    #[test]
+    fn summary_of_a_small_run() {
+        // 3 listings: 201s at 100, 200, 300 ms (latencies 50, 60, 70 ms); a and b seen in pages,
+        // c only by total.
+        let writes = [
+            created("a", 50, 100),
+            created("b", 140, 200),
+            created("c", 230, 300),
+        ];
+        let searched = Searched {
+            polls: vec![
+                poll(600, 1, &["a"]),
+                poll(1_200, 2, &["b"]),
+                poll(1_400, 3, &[]),
+            ],
+            latencies: vec![ms(20), ms(10), ms(30), ms(40)],
+            statuses: [("GET search 503".to_owned(), 1)].into(),
+            degraded: 0,
+        };
+        let write_statuses: BTreeMap<String, usize> = [("POST products 422".to_owned(), 2)].into();
+        let s = summarize(5, 2, &writes, &searched, &write_statuses);
+        assert_eq!(s.created, 3);
+        assert_eq!(s.write_span, ms(200));
+        assert_eq!(s.write_rate, 10.0, "2 intervals in 0.2 s");
+        assert_eq!(s.create_ms, [60.0, 70.0, 70.0]);
+        // Lags: a 500, b 1,000, c 1,100 ms.
+        assert_eq!(s.lag_ms, [1_000.0, 1_100.0, 1_100.0]);
+        assert_eq!((s.in_page, s.by_total, s.never), (2, 1, 0));
+        // 3 searchable from the first 201 (100 ms) to the last seen (1,400 ms).
+        assert!((s.searchable_rate - 3.0 / 1.3).abs() < 1e-9);
+        assert_eq!(s.last_write_to_last_seen, Some(ms(1_100)));
+        assert_eq!(s.searches, 4);
+        assert_eq!(s.search_ms, [30.0, 40.0]);
+        assert_eq!(
+            statuses_text(&s.other_statuses),
+            "GET search 503: 1, POST products 422: 2"
+        );
+        assert_eq!(last_searchable_text(&s), "1.10 s");
+
+        let table = markdown(&s);
+        let lines: Vec<&str> = table.lines().collect();
+        assert_eq!(
+            lines[0],
+            "| `make load SCENARIO=import CLIENTS=2 REQUESTS=5` | |"
+        );
+        assert_eq!(lines[1], "|---|---|");
+        assert_eq!(lines.len(), 11);
+        assert!(lines.iter().all(|l| l.starts_with('|') && l.ends_with('|')));
+        assert!(table.contains("| Listings created | 3 of 5 (2 clients) |"));
+        assert!(table.contains("| Write throughput (first to last 201) | 10.0 listings/s |"));
+        assert!(table.contains(
+            "| Freshness lag (201 → searchable) p50 / p95 / max | 1.00 / 1.10 / 1.10 s |"
+        ));
+        assert!(table.contains("| Lag measured by | id in a page: 2, `total` ≥ rank: 1 |"));
+    }
+
+    #[test]
+    fn summary_says_what_never_became_searchable() {
+        let writes = [created("a", 0, 100), created("b", 0, 200)];
+        let searched = Searched {
+            polls: vec![poll(500, 1, &["a"])],
+            ..Searched::default()
+        };
+        let s = summarize(2, 1, &writes, &searched, &BTreeMap::new());
+        assert_eq!((s.in_page, s.by_total, s.never), (1, 0, 1));
+        assert_eq!(s.lag_ms, [400.0, 400.0, 400.0]);
+        assert_eq!(
+            last_searchable_text(&s),
+            "1 of 2 never searchable (120 s after the last write)"
+        );
+        assert_eq!(statuses_text(&s.other_statuses), "none");
+        assert!(
+            markdown(&s)
+                .contains("| Lag measured by | id in a page: 1, `total` ≥ rank: 0, never: 1 |")
+        );
+        let none_seen = summarize(2, 1, &writes, &Searched::default(), &BTreeMap::new());
+        let table = markdown(&none_seen);
+        assert!(
+            table.contains(
+                "| Freshness lag (201 → searchable) p50 / p95 / max | – (none searchable) |"
+            ),
+            "{table}"
+        );
+        assert!(
+            table.contains("| Searchable throughput (first 201 → last searchable) | – |"),
+            "{table}"
+        );
+        let empty = summarize(0, 8, &[], &Searched::default(), &BTreeMap::new());
+        assert_eq!(
+            (empty.created, empty.write_rate, empty.searchable_rate),
+            (0, 0.0, 0.0)
+        );
+        assert_eq!(empty.last_write_to_last_seen, None);
+    }
 }

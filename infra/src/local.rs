@@ -1,7 +1,7 @@
 //! The local stack's view of the template: resource names, DynamoDB provisioning, the cargo-lambda
 //! router and the functions' environment, all derived from `template.yaml`.
 
-use crate::template::{HttpRoute, Template, getatt_target, ref_target, scalar};
+use crate::template::{Template, getatt_target, ref_target, scalar};
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::error::ProvideErrorMetadata;
 use aws_sdk_dynamodb::types::{
@@ -73,6 +73,24 @@ fn key_schema(v: &Value, ctx: &str) -> Result<Vec<KeySchemaElement>, InfraError>
         .collect()
 }
 
+/// The stream view type the template declares for a table, if it has a stream.
+fn stream_view<'a>(template: &'a Template, logical_id: &str) -> Option<&'a str> {
+    template
+        .resource(logical_id)?
+        .get("Properties")?
+        .get("StreamSpecification")?
+        .get("StreamViewType")?
+        .as_str()
+}
+
+fn stream_spec(view: &str) -> Result<StreamSpecification, InfraError> {
+    StreamSpecification::builder()
+        .stream_enabled(true)
+        .stream_view_type(StreamViewType::from(view))
+        .build()
+        .map_err(|e| shape(e.to_string()))
+}
+
 /// Creates the table declared as `logical_id` in the template under `name`, with its keys,
 /// indexes, stream and TTL. An existing table is left as it is.
 pub async fn create_table(
@@ -80,6 +98,16 @@ pub async fn create_table(
     template: &Template,
     logical_id: &str,
     name: &str,
+) -> Result<(), InfraError> {
+    create_table_with(client, template, logical_id, name, true).await
+}
+
+async fn create_table_with(
+    client: &Client,
+    template: &Template,
+    logical_id: &str,
+    name: &str,
+    with_stream: bool,
 ) -> Result<(), InfraError> {
     let props = template
         .resource(logical_id)
@@ -139,18 +167,8 @@ pub async fn create_table(
                 .map_err(|e| shape(e.to_string()))?,
         );
     }
-    if let Some(view) = props
-        .get("StreamSpecification")
-        .and_then(|s| s.get("StreamViewType"))
-        .and_then(Value::as_str)
-    {
-        req = req.stream_specification(
-            StreamSpecification::builder()
-                .stream_enabled(true)
-                .stream_view_type(StreamViewType::from(view))
-                .build()
-                .map_err(|e| shape(e.to_string()))?,
-        );
+    if let Some(view) = stream_view(template, logical_id).filter(|_| with_stream) {
+        req = req.stream_specification(stream_spec(view)?);
     }
     match req.send().await {
         Ok(_) => {}
@@ -264,78 +282,57 @@ pub async fn provision_queues(
     Ok(created)
 }
 
-/// Creates every table of the template; returns `(logical id, local name)` pairs.
+/// Creates every table of the template; returns `(logical id, local name)` pairs. With
+/// `import`, a new table's stream is left off until [`enable_streams`]: the demo catalog is loaded
+/// as DynamoDB's import from S3 loads a table, without stream records, and the search index is
+/// built from the table once instead of from 10,000 stream records (see `make dev`).
 pub async fn provision(
     client: &Client,
     template: &Template,
     names: &LocalNames,
+    import: bool,
 ) -> Result<Vec<(String, String)>, InfraError> {
     let mut created = Vec::new();
     for (id, _) in template.resources_of_type("AWS::DynamoDB::Table") {
         let name = names.resource(id);
-        create_table(client, template, id, &name).await?;
+        create_table_with(client, template, id, &name, !import).await?;
         created.push((id.to_owned(), name));
     }
     Ok(created)
 }
 
-/// The cargo-lambda router (`CargoLambda.toml`) that serves the template's routes locally.
-pub fn router_toml(routes: &[HttpRoute]) -> String {
-    let mut by_path: BTreeMap<&str, Vec<&HttpRoute>> = BTreeMap::new();
-    for r in routes {
-        by_path.entry(r.path.as_str()).or_default().push(r);
+/// Turns on the stream the template declares for each table that has none yet; returns the
+/// tables it turned it on for. Every write after this reaches the stream's consumers.
+pub async fn enable_streams(
+    client: &Client,
+    template: &Template,
+    names: &LocalNames,
+) -> Result<Vec<String>, InfraError> {
+    let mut enabled = Vec::new();
+    for (id, _) in template.resources_of_type("AWS::DynamoDB::Table") {
+        let Some(view) = stream_view(template, id) else {
+            continue;
+        };
+        let name = names.resource(id);
+        let table = client
+            .describe_table()
+            .table_name(&name)
+            .send()
+            .await
+            .map_err(aws_err)?;
+        if table.table.and_then(|t| t.latest_stream_arn).is_some() {
+            continue;
+        }
+        client
+            .update_table()
+            .table_name(&name)
+            .stream_specification(stream_spec(view)?)
+            .send()
+            .await
+            .map_err(aws_err)?;
+        enabled.push(name);
     }
-    let mut out = String::from(
-        "# Generated from template.yaml by `make routes` (bazaar-local routes). Do not edit by hand:\n\
-         # the test `router_matches_template` fails when this file and the template disagree.\n\
-         # cargo lambda watch reads it to send each API route to the function that serves it in AWS.\n\n\
-         [watch.router]\n",
-    );
-    for (path, routes) in by_path {
-        let entries: Vec<String> = routes
-            .iter()
-            .map(|r| {
-                format!(
-                    "{{ method = \"{}\", function = \"{}\" }}",
-                    r.method, r.function
-                )
-            })
-            .collect();
-        out.push_str(&format!("\"{path}\" = [{}]\n", entries.join(", ")));
-    }
-    out
-}
-
-/// Reads routes back out of a `CargoLambda.toml`, sorted like [`Template::http_routes`].
-pub fn routes_from_router_toml(text: &str) -> Result<Vec<HttpRoute>, InfraError> {
-    #[derive(serde::Deserialize)]
-    struct Entry {
-        method: String,
-        function: String,
-    }
-    #[derive(serde::Deserialize)]
-    struct Watch {
-        router: BTreeMap<String, Vec<Entry>>,
-    }
-    #[derive(serde::Deserialize)]
-    struct File {
-        watch: Watch,
-    }
-    let file: File = toml::from_str(text).map_err(|e| shape(format!("CargoLambda.toml: {e}")))?;
-    let mut routes: Vec<HttpRoute> = file
-        .watch
-        .router
-        .into_iter()
-        .flat_map(|(path, entries)| {
-            entries.into_iter().map(move |e| HttpRoute {
-                path: path.clone(),
-                method: e.method.to_uppercase(),
-                function: e.function,
-            })
-        })
-        .collect();
-    routes.sort();
-    Ok(routes)
+    Ok(enabled)
 }
 
 /// Settings every local function gets on top of the template's: local auth and the emulator.
@@ -425,34 +422,6 @@ pub fn local_environment(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::template::repo_root;
-
-    #[test]
-    fn router_round_trips() {
-        let t = Template::load_repo().expect("template");
-        let routes = t.http_routes().expect("routes");
-        let text = router_toml(&routes);
-        assert_eq!(routes_from_router_toml(&text).expect("parses"), routes);
-    }
-
-    /// The committed router must serve exactly the template's routes (run `make routes` to fix).
-    #[test]
-    fn router_matches_template() {
-        let t = Template::load_repo().expect("template");
-        let committed = std::fs::read_to_string(repo_root().join("CargoLambda.toml"))
-            .expect("CargoLambda.toml exists");
-        let from_template = t.http_routes().expect("routes");
-        let from_router = routes_from_router_toml(&committed).expect("router parses");
-        assert_eq!(
-            from_router, from_template,
-            "CargoLambda.toml and template.yaml disagree: run `make routes`"
-        );
-        assert_eq!(
-            committed,
-            router_toml(&from_template),
-            "CargoLambda.toml is not the generated one: run `make routes`"
-        );
-    }
 
     #[test]
     fn environment_resolves_refs_and_honours_overrides() {

@@ -1,12 +1,14 @@
 //! `bazaar-local`: the local stack's tool, driven by the Makefile.
 //!
 //! ```text
-//! bazaar-local routes [--check]         write (or check) CargoLambda.toml from template.yaml
 //! bazaar-local events                   write events/<function>/<route>.json for `cargo lambda invoke`
 //! bazaar-local functions                print the template's function binaries, one a line
 //! bazaar-local env                      print the functions' local environment (KEY=VALUE lines)
-//! bazaar-local provision                create the template's tables in the emulator
+//! bazaar-local provision [--import]     create the template's tables and queues in the emulator
+//!                                       (--import: streams off until `streams`, for a bulk seed)
+//! bazaar-local streams                  turn on the streams the template declares
 //! bazaar-local pump [API_URL]            play Lambda's SQS / DynamoDB-stream event sources locally
+//! bazaar-local serve PORT ENV_FILE [--no-pump]  the local API Gateway + Lambda service (+ pump)
 //! bazaar-local seed                     load the demo catalog (SEED_SHOPS, SEED_PRODUCTS, SEED)
 //! bazaar-local reindex                  rebuild the search index from the table (SEARCH_BACKEND,
 //!                                       INDEX_DIR or OPENSEARCH_URL; TABLE_NAME to name the table)
@@ -39,25 +41,44 @@ async fn dynamo() -> aws_sdk_dynamodb::Client {
     bazaar::dynamo::client(&bazaar::dynamo::sdk_config().await)
 }
 
+/// The search engine the local tools write: the embedded index of `make dev` by default;
+/// SEARCH_BACKEND=opensearch (with OPENSEARCH_URL, signed with the caller's AWS credentials) a domain.
+async fn engine() -> Result<bazaar::search::Engine, BoxError> {
+    let config = match std::env::var("SEARCH_BACKEND").as_deref() {
+        Ok("opensearch") => bazaar::search::EngineConfig::from_env()?,
+        _ => bazaar::search::EngineConfig::Embedded {
+            dir: std::env::var("INDEX_DIR")
+                .ok()
+                .filter(|d| !d.trim().is_empty())
+                .map(Into::into)
+                .unwrap_or_else(|| repo_root().join(".local").join("search-index")),
+        },
+    };
+    let sdk = bazaar::dynamo::sdk_config().await;
+    Ok(bazaar::search::Engine::open(&config, &sdk).await?)
+}
+
+/// Rebuilds the search index from `table`.
+async fn reindex(table: &str) -> Result<(), BoxError> {
+    let engine = engine().await?;
+    let sdk = bazaar::dynamo::sdk_config().await;
+    let source = bazaar::search::source::TableSource::new(bazaar::dynamo::client(&sdk), table);
+    let report = bazaar_infra::reindex::reindex(&engine, &source).await?;
+    eprintln!(
+        "reindexed {table} into the {} engine: {} products read in {:.1}s, {} indexed, {} already current, in {:.1}s",
+        engine.name(),
+        report.read,
+        report.read_time.as_secs_f64(),
+        report.indexed,
+        report.stale,
+        report.index_time.as_secs_f64()
+    );
+    Ok(())
+}
+
 async fn run(args: &[String]) -> Result<(), BoxError> {
     let template = Template::load_repo()?;
     match args.first().map(String::as_str) {
-        Some("routes") => {
-            let text = local::router_toml(&template.http_routes()?);
-            let path = repo_root().join("CargoLambda.toml");
-            if args.get(1).map(String::as_str) == Some("--check") {
-                let current = std::fs::read_to_string(&path).unwrap_or_default();
-                if current != text {
-                    return Err(
-                        "CargoLambda.toml is out of date with template.yaml: run `make routes`"
-                            .into(),
-                    );
-                }
-            } else {
-                std::fs::write(&path, text)?;
-                eprintln!("wrote {}", path.display());
-            }
-        }
         Some("events") => {
             let ids = bazaar_infra::events::SampleIds::from_default_seed();
             for (file, event) in bazaar_infra::events::all(&template, &ids)? {
@@ -83,7 +104,8 @@ async fn run(args: &[String]) -> Result<(), BoxError> {
         Some("provision") => {
             let sdk = bazaar::dynamo::sdk_config().await;
             let client = bazaar::dynamo::client(&sdk);
-            for (id, name) in local::provision(&client, &template, &names()).await? {
+            let import = args.iter().any(|a| a == "--import");
+            for (id, name) in local::provision(&client, &template, &names(), import).await? {
                 eprintln!("table {id} -> {name}");
             }
             let region = sdk
@@ -121,62 +143,113 @@ async fn run(args: &[String]) -> Result<(), BoxError> {
             let endpoint = std::env::var("AWS_ENDPOINT_URL")
                 .unwrap_or_else(|_| local::DEFAULT_ENDPOINT.to_owned());
             let sdk = bazaar::dynamo::sdk_config().await;
-            bazaar_infra::pump::run(&sdk, &template, &names(), &endpoint, &api).await?;
+            let status = std::sync::Arc::new(bazaar_infra::pump::PumpStatus::default());
+            let concurrency = env_or("LAMBDA_CONCURRENCY", 4)?;
+            bazaar_infra::pump::run(
+                &sdk,
+                &template,
+                &names(),
+                &endpoint,
+                &api,
+                concurrency,
+                status,
+            )
+            .await?;
+        }
+        Some("serve") => {
+            // serve PORT ENV_FILE [--no-pump]: the local API and Lambda service (see serve.rs).
+            let port: u16 = args
+                .get(1)
+                .and_then(|p| p.parse().ok())
+                .ok_or("usage: bazaar-local serve PORT ENV_FILE [--no-pump]")?;
+            let env_file = args
+                .get(2)
+                .ok_or("usage: bazaar-local serve PORT ENV_FILE [--no-pump]")?;
+            let endpoint = std::env::var("AWS_ENDPOINT_URL")
+                .unwrap_or_else(|_| local::DEFAULT_ENDPOINT.to_owned());
+            let exe = std::env::current_exe()?;
+            let opts = bazaar_infra::serve::ServeOptions {
+                port,
+                env_file: env_file.into(),
+                // The functions are built beside this tool (same profile).
+                bin_dir: exe
+                    .parent()
+                    .map(std::path::Path::to_path_buf)
+                    .unwrap_or_default(),
+                concurrency: env_or("LAMBDA_CONCURRENCY", 4)?,
+                pump: !args.iter().any(|a| a == "--no-pump"),
+                log_dir: repo_root().join(".local").join(format!("logs-{port}")),
+            };
+            bazaar_infra::serve::serve(&template, &names(), &endpoint, opts).await?;
+        }
+        Some("streams") => {
+            let client = dynamo().await;
+            for table in local::enable_streams(&client, &template, &names()).await? {
+                eprintln!("stream of {table} enabled");
+            }
         }
         Some("seed") => {
+            // seed [--index]: with --index, a catalog just written is also indexed (from what was
+            // written, in bulks, as `reindex` would from the table); a catalog already there is
+            // reindexed from the table.
             let defaults = SeedOptions::default();
             let opts = SeedOptions {
                 shops: env_or("SEED_SHOPS", defaults.shops)?,
                 products: env_or("SEED_PRODUCTS", defaults.products)?,
                 seed: env_or("SEED", defaults.seed)?,
             };
+            let index = args.iter().any(|a| a == "--index");
             let table = names().resource("Table");
             let started = std::time::Instant::now();
             match seed::seed(&dynamo().await, &table, opts).await? {
                 SeedOutcome::Skipped => {
-                    eprintln!("{table} already holds this catalog; seeding skipped")
+                    eprintln!("{table} already holds this catalog; seeding skipped");
+                    if index {
+                        reindex(&table).await?;
+                    }
                 }
                 SeedOutcome::Seeded {
                     shops,
                     products,
                     items,
-                } => eprintln!(
-                    "seeded {shops} shops and {products} products ({items} items) into {table} in {:.1}s",
-                    started.elapsed().as_secs_f64()
-                ),
+                } => {
+                    eprintln!(
+                        "seeded {} shops and {} products ({items} items) into {table} in {:.1}s",
+                        shops.len(),
+                        products.len(),
+                        started.elapsed().as_secs_f64()
+                    );
+                    if index {
+                        let started = std::time::Instant::now();
+                        let shops: std::collections::HashMap<&str, &bazaar::model::Shop> =
+                            shops.iter().map(|s| (s.id.as_str(), s)).collect();
+                        let docs: Vec<bazaar::search::SearchDoc> = products
+                            .iter()
+                            .filter_map(|p| {
+                                Some(bazaar::search::SearchDoc::new(
+                                    p,
+                                    shops.get(p.shop_id.as_str())?,
+                                ))
+                            })
+                            .collect();
+                        let engine = engine().await?;
+                        let report = bazaar_infra::reindex::index_documents(&engine, docs).await?;
+                        eprintln!(
+                            "indexed the {} seeded products into the {} engine in {:.1}s",
+                            report.indexed,
+                            engine.name(),
+                            started.elapsed().as_secs_f64()
+                        );
+                    }
+                }
             }
         }
         Some("reindex") => {
-            // The local default is the embedded index of `make dev`; SEARCH_BACKEND=opensearch
-            // (with OPENSEARCH_URL, signed with the caller's AWS credentials) rebuilds a domain.
-            let config = match std::env::var("SEARCH_BACKEND").as_deref() {
-                Ok("opensearch") => bazaar::search::EngineConfig::from_env()?,
-                _ => bazaar::search::EngineConfig::Embedded {
-                    dir: std::env::var("INDEX_DIR")
-                        .ok()
-                        .filter(|d| !d.trim().is_empty())
-                        .map(Into::into)
-                        .unwrap_or_else(|| repo_root().join(".local").join("search-index")),
-                },
-            };
             let table = std::env::var("TABLE_NAME")
                 .ok()
                 .filter(|t| !t.trim().is_empty())
                 .unwrap_or_else(|| names().resource("Table"));
-            let sdk = bazaar::dynamo::sdk_config().await;
-            let engine = bazaar::search::Engine::open(&config, &sdk).await?;
-            let source =
-                bazaar::search::source::TableSource::new(bazaar::dynamo::client(&sdk), &table);
-            let report = bazaar_infra::reindex::reindex(&engine, &source).await?;
-            eprintln!(
-                "reindexed {table} into the {} engine: {} products read in {:.1}s, {} indexed, {} already current, in {:.1}s",
-                engine.name(),
-                report.read,
-                report.read_time.as_secs_f64(),
-                report.indexed,
-                report.stale,
-                report.index_time.as_secs_f64()
-            );
+            reindex(&table).await?;
         }
         Some("token") => {
             let user = args
@@ -199,7 +272,7 @@ async fn run(args: &[String]) -> Result<(), BoxError> {
         }
         _ => {
             return Err(
-                "usage: bazaar-local routes [--check] | events | functions | env | provision | pump [API_URL] | seed | reindex | token USER [TTL]"
+                "usage: bazaar-local events | functions | env | provision [--import] | streams | serve PORT ENV_FILE [--no-pump] | pump [API_URL] | seed [--index] | reindex | token USER [TTL]"
                     .into(),
             );
         }

@@ -3,7 +3,7 @@
 //! it against a live index is safe: documents the indexer already has at a newer version stay.
 
 use bazaar::search::source::TableSource;
-use bazaar::search::{Applied, IndexChange, SearchIndex};
+use bazaar::search::{Applied, IndexChange, SearchDoc, SearchIndex};
 use std::time::{Duration, Instant};
 
 /// Documents per bulk request.
@@ -23,12 +23,23 @@ pub async fn reindex(
     engine: &impl SearchIndex,
     source: &TableSource,
 ) -> Result<Report, Box<dyn std::error::Error + Send + Sync>> {
-    engine.prepare().await?;
     let started = Instant::now();
     let docs = source.all_documents().await?;
+    let read_time = started.elapsed();
+    let mut report = index_documents(engine, docs).await?;
+    report.read_time = read_time;
+    Ok(report)
+}
+
+/// Creates the index if needed and applies `docs` in bulks of [`CHUNK`] (the seed indexes what it
+/// wrote this way, without reading the table back).
+pub async fn index_documents(
+    engine: &impl SearchIndex,
+    docs: Vec<SearchDoc>,
+) -> Result<Report, Box<dyn std::error::Error + Send + Sync>> {
+    engine.prepare().await?;
     let mut report = Report {
         read: docs.len(),
-        read_time: started.elapsed(),
         ..Report::default()
     };
     let started = Instant::now();

@@ -31,12 +31,14 @@ impl Default for SeedOptions {
 }
 
 /// What seeding did.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub enum SeedOutcome {
     Skipped,
     Seeded {
-        shops: usize,
-        products: usize,
+        /// The shops and products written, exactly as stored (for building the search index from
+        /// them without reading the table back).
+        shops: Vec<Shop>,
+        products: Vec<Product>,
         items: usize,
     },
 }
@@ -213,8 +215,8 @@ pub async fn seed(
         .await
         .map_err(aws_err)?;
     Ok(SeedOutcome::Seeded {
-        shops: shops.len(),
-        products: products.len(),
+        shops,
+        products,
         items: total,
     })
 }

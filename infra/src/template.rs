@@ -2,7 +2,7 @@
 //! The local stack derives its router, its tables and its environment from what this module reads.
 
 use serde_yaml_ng::Value;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
 /// A template that cannot be understood; local tooling refuses to guess.
@@ -30,6 +30,15 @@ pub struct HttpRoute {
     pub method: String,
     /// The cargo binary (and cargo-lambda function name) that serves it.
     pub function: String,
+    /// The authorizer API Gateway runs before the function (a name of the API's
+    /// `Auth.Authorizers`, or `AWS_IAM`); `None` for a public route.
+    pub authorizer: Option<String>,
+}
+
+/// What an HttpApi's `Auth` declares: its default authorizer and the names a route may use.
+struct ApiAuth {
+    default: Option<String>,
+    names: BTreeSet<String>,
 }
 
 /// A Lambda function of the template.
@@ -152,11 +161,17 @@ impl Template {
                             ))
                         })
                 };
+                let ctx = format!(
+                    "{}.Events.{}",
+                    function.logical_id,
+                    name.as_str().unwrap_or("?")
+                );
                 routes.push((
                     HttpRoute {
                         path: field("Path")?,
                         method: field("Method")?.to_uppercase(),
                         function: function.binary.clone(),
+                        authorizer: self.route_authorizer(props, &ctx)?,
                     },
                     name.as_str().unwrap_or_default().to_owned(),
                 ));
@@ -166,9 +181,114 @@ impl Template {
         Ok(routes)
     }
 
+    /// The authorizer in effect for an `HttpApi` event (`props` is its `Properties`): the event's
+    /// `Auth.Authorizer` (`NONE`: public), else its API's `Auth.DefaultAuthorizer`, as SAM does.
+    fn route_authorizer(
+        &self,
+        props: Option<&Value>,
+        ctx: &str,
+    ) -> Result<Option<String>, TemplateError> {
+        let api = match props.and_then(|p| p.get("ApiId")) {
+            None => None,
+            Some(v) => Some(ref_target(v).ok_or_else(|| {
+                shape(format!(
+                    "{ctx}: ApiId must be !Ref of an AWS::Serverless::HttpApi"
+                ))
+            })?),
+        };
+        let auth = self.api_auth(api)?;
+        let chosen = match props
+            .and_then(|p| p.get("Auth"))
+            .and_then(|a| a.get("Authorizer"))
+        {
+            Some(v) => {
+                let name = v
+                    .as_str()
+                    .ok_or_else(|| shape(format!("{ctx}: Auth.Authorizer is not a string")))?;
+                (name != "NONE").then(|| name.to_owned())
+            }
+            None => auth.default,
+        };
+        if let Some(name) = &chosen
+            && !auth.names.contains(name)
+        {
+            return Err(shape(format!(
+                "{ctx}: authorizer {name} is not one of {} Auth.Authorizers",
+                api.unwrap_or("the implicit HttpApi's (Globals.HttpApi)")
+            )));
+        }
+        Ok(chosen)
+    }
+
+    /// The `Auth` of the HttpApi `api` (`None`: SAM's implicit `ServerlessHttpApi`, which an
+    /// event without `ApiId` joins), over the `Globals.HttpApi.Auth` every HttpApi inherits.
+    fn api_auth(&self, api: Option<&str>) -> Result<ApiAuth, TemplateError> {
+        let globals = self
+            .root
+            .get("Globals")
+            .and_then(|g| g.get("HttpApi"))
+            .and_then(|h| h.get("Auth"));
+        let own = match api {
+            None => None,
+            Some(id) => {
+                let res = self
+                    .resource(id)
+                    .filter(|r| {
+                        r.get("Type").and_then(Value::as_str) == Some("AWS::Serverless::HttpApi")
+                    })
+                    .ok_or_else(|| {
+                        shape(format!("ApiId {id} is not an AWS::Serverless::HttpApi"))
+                    })?;
+                res.get("Properties").and_then(|p| p.get("Auth"))
+            }
+        };
+        // The API's own settings win over the globals', as in SAM's merge of Globals.
+        let layers = [own, globals];
+        let setting = |key: &str| layers.iter().flatten().find_map(|a| a.get(key));
+        let default = setting("DefaultAuthorizer")
+            .map(|v| {
+                v.as_str()
+                    .map(str::to_owned)
+                    .ok_or_else(|| shape("Auth.DefaultAuthorizer is not a string"))
+            })
+            .transpose()?;
+        let mut names: BTreeSet<String> = layers
+            .iter()
+            .flatten()
+            .filter_map(|a| a.get("Authorizers").and_then(Value::as_mapping))
+            .flat_map(|m| m.keys().filter_map(Value::as_str).map(str::to_owned))
+            .collect();
+        if setting("EnableIamAuthorizer").and_then(Value::as_bool) == Some(true) {
+            names.insert("AWS_IAM".to_owned());
+        }
+        if let Some(d) = &default
+            && !names.contains(d)
+        {
+            return Err(shape(format!(
+                "{}: DefaultAuthorizer {d} is not one of its Auth.Authorizers",
+                api.unwrap_or("the implicit HttpApi")
+            )));
+        }
+        Ok(ApiAuth { default, names })
+    }
+
     /// The default of a template parameter, as a string.
     pub fn parameter_default(&self, name: &str) -> Option<String> {
         scalar(self.root.get("Parameters")?.get(name)?.get("Default")?)
+    }
+
+    /// A function property (`Timeout`, `MemorySize`, …): the function's own, else `Globals.Function`'s.
+    pub fn function_property(&self, logical_id: &str, name: &str) -> Option<String> {
+        self.resource(logical_id)
+            .and_then(|r| r.get("Properties"))
+            .and_then(|p| p.get(name))
+            .or_else(|| {
+                self.root
+                    .get("Globals")
+                    .and_then(|g| g.get("Function"))
+                    .and_then(|f| f.get(name))
+            })
+            .and_then(scalar)
     }
 
     /// The environment of `function`: the Globals' variables overlaid with the function's own,
@@ -300,12 +420,14 @@ Resources:
                 HttpRoute {
                     path: "/a".into(),
                     method: "POST".into(),
-                    function: "catalog".into()
+                    function: "catalog".into(),
+                    authorizer: None,
                 },
                 HttpRoute {
                     path: "/b".into(),
                     method: "GET".into(),
-                    function: "catalog".into()
+                    function: "catalog".into(),
+                    authorizer: None,
                 },
             ]
         );
@@ -352,6 +474,134 @@ Resources:
                 route.path
             );
         }
+    }
+
+    const SAMPLE_AUTH: &str = r#"
+Globals:
+  HttpApi:
+    Auth:
+      DefaultAuthorizer: Implicit
+      Authorizers:
+        Implicit: {JwtConfiguration: {issuer: https://implicit.example}}
+Resources:
+  Api:
+    Type: AWS::Serverless::HttpApi
+    Properties:
+      Auth:
+        DefaultAuthorizer: Jwt
+        Authorizers:
+          Jwt: {JwtConfiguration: {issuer: https://issuer.example}}
+          Admin: {JwtConfiguration: {issuer: https://admin.example}}
+  Fn:
+    Type: AWS::Serverless::Function
+    Metadata:
+      BuildProperties:
+        Binary: catalog
+    Properties:
+      Events:
+        Inherits:
+          Type: HttpApi
+          Properties: {ApiId: !Ref Api, Path: /private, Method: GET}
+        Public:
+          Type: HttpApi
+          Properties: {ApiId: !Ref Api, Path: /public, Method: GET, Auth: {Authorizer: NONE}}
+        Explicit:
+          Type: HttpApi
+          Properties: {ApiId: !Ref Api, Path: /admin, Method: GET, Auth: {Authorizer: Admin}}
+        Implicit:
+          Type: HttpApi
+          Properties: {Path: /implicit, Method: GET}
+"#;
+
+    /// A route inherits its API's default authorizer unless its event names one or says `NONE`;
+    /// an event without `ApiId` is on SAM's implicit API, configured by `Globals.HttpApi`.
+    #[test]
+    fn route_authorizer_is_the_events_or_the_apis_default() {
+        let t = Template::parse(SAMPLE_AUTH).expect("parses");
+        let auth: BTreeMap<String, Option<String>> = t
+            .http_routes()
+            .expect("routes")
+            .into_iter()
+            .map(|r| (r.path, r.authorizer))
+            .collect();
+        assert_eq!(auth["/private"].as_deref(), Some("Jwt"));
+        assert_eq!(auth["/public"], None);
+        assert_eq!(auth["/admin"].as_deref(), Some("Admin"));
+        assert_eq!(auth["/implicit"].as_deref(), Some("Implicit"));
+    }
+
+    /// An authorizer the route's API does not declare is refused, as `sam deploy` would.
+    #[test]
+    fn unknown_authorizers_are_errors() {
+        for (from, to) in [
+            ("Auth: {Authorizer: Admin}", "Auth: {Authorizer: Nobody}"),
+            ("DefaultAuthorizer: Jwt", "DefaultAuthorizer: Nobody"),
+            // Admin is the explicit API's, not the implicit one's.
+            (
+                "{Path: /implicit, Method: GET}",
+                "{Path: /implicit, Method: GET, Auth: {Authorizer: Admin}}",
+            ),
+            (
+                "ApiId: !Ref Api, Path: /private",
+                "ApiId: !Ref Fn, Path: /private",
+            ),
+        ] {
+            assert!(SAMPLE_AUTH.contains(from), "{from}");
+            let t = Template::parse(&SAMPLE_AUTH.replace(from, to)).expect("parses");
+            assert!(
+                matches!(t.http_routes(), Err(TemplateError::Shape(_))),
+                "{to} should be refused"
+            );
+        }
+    }
+
+    /// A route is public in template.yaml (no authorizer) exactly when its operation is public in
+    /// api/openapi.yaml (`security: []`, or `[{}]`); otherwise API Gateway answers 401 where the
+    /// contract promises an anonymous answer, or serves anonymously what the contract protects.
+    #[test]
+    fn route_auth_matches_the_contract_security() {
+        let text = std::fs::read_to_string(repo_root().join("api/openapi.yaml")).expect("openapi");
+        let spec: Value = serde_yaml_ng::from_str(&text).expect("openapi parses");
+        let is_public = |security: Option<&Value>| match security {
+            None => true,
+            Some(Value::Sequence(reqs)) => {
+                reqs.is_empty()
+                    || (reqs.len() == 1 && reqs[0].as_mapping().is_some_and(|m| m.is_empty()))
+            }
+            Some(_) => false,
+        };
+        let mut disagreements = Vec::new();
+        for route in Template::load_repo()
+            .expect("template")
+            .http_routes()
+            .expect("routes")
+        {
+            let Some(op) = spec
+                .get("paths")
+                .and_then(|p| p.get(route.path.as_str()))
+                .and_then(|p| p.get(route.method.to_lowercase().as_str()))
+            else {
+                continue; // openapi_documents_every_deployed_route reports it
+            };
+            let security = op.get("security").or_else(|| spec.get("security"));
+            if is_public(security) != route.authorizer.is_none() {
+                disagreements.push(format!(
+                    "{} {}: template.yaml authorizer {} but api/openapi.yaml security {}",
+                    route.method,
+                    route.path,
+                    route.authorizer.as_deref().unwrap_or("NONE (public)"),
+                    security.map_or_else(
+                        || "absent (public)".to_owned(),
+                        |s| serde_json::to_string(s).unwrap_or_else(|_| format!("{s:?}"))
+                    ),
+                ));
+            }
+        }
+        assert!(
+            disagreements.is_empty(),
+            "route auth and the contract disagree:\n{}",
+            disagreements.join("\n")
+        );
     }
 
     #[test]

@@ -1,5 +1,5 @@
-//! The catalog function: health, shops, products, and the public product discovery reads
-//! (trending, "customers also bought").
+//! The catalog function: health, shops, products, and "customers also bought". (`GET /trending` is
+//! served by the feed function, which fills a short list from the search engine.)
 //!
 //! It parses and validates requests, asks the [`CatalogStore`] port, and renders the contract's
 //! JSON. Ownership and uniqueness are enforced by the store's conditional writes, not here. A
@@ -31,7 +31,6 @@ pub enum Op {
     GetProduct,
     UpdateProduct,
     DeleteProduct,
-    Trending,
     Recommendations,
 }
 
@@ -54,7 +53,6 @@ pub const ROUTES: &[(Route, Op)] = &[
         Route::new("DELETE", "/products/{product_id}"),
         Op::DeleteProduct,
     ),
-    (Route::new("GET", "/trending"), Op::Trending),
     (
         Route::new("GET", "/products/{product_id}/recommendations"),
         Op::Recommendations,
@@ -180,11 +178,6 @@ impl<S: CatalogStore, D: Discovery> App<S, D> {
                 self.metric("ProductsDeleted");
                 http::no_content()
             }
-            Op::Trending => {
-                let category = params::category(req.uri().query().unwrap_or(""))?;
-                let list = self.discovery.trending(category.as_deref()).await?;
-                json(StatusCode::OK, &json!({"products": list.products}))
-            }
             Op::Recommendations => {
                 let id = id_param(&params, "product_id", Resource::Product)?;
                 let products = self
@@ -232,57 +225,6 @@ impl<S: CatalogStore, D: Discovery> App<S, D> {
                     &json!({"status": "degraded", "checks": {"dynamodb": "error"}}),
                 )
             }
-        }
-    }
-}
-
-/// Query parameters of `GET /trending`.
-mod params {
-    use bazaar::error::{Error, FieldError};
-    use bazaar::validate::is_slug;
-
-    /// `?category=`: absent or blank → overall; a slug → that category; anything else `422`;
-    /// repeated `400`. Other parameters are ignored.
-    pub fn category(query: &str) -> Result<Option<String>, Error> {
-        let mut found: Option<String> = None;
-        for (k, v) in url::form_urlencoded::parse(query.as_bytes()) {
-            if k == "category" && found.replace(v.into_owned()).is_some() {
-                return Err(Error::InvalidParameter {
-                    name: "category".into(),
-                    reason: "is given more than once".into(),
-                });
-            }
-        }
-        let category = found.map(|c| c.trim().to_owned()).filter(|c| !c.is_empty());
-        if category.as_deref().is_some_and(|c| !is_slug(c)) {
-            return Err(Error::Validation(vec![FieldError::new(
-                "category",
-                "must be a category slug (lowercase words joined by hyphens)",
-            )]));
-        }
-        Ok(category)
-    }
-
-    #[cfg(test)]
-    mod tests {
-        use super::*;
-
-        #[test]
-        fn category_parameter() {
-            assert_eq!(category("").expect("ok"), None);
-            assert_eq!(category("category=").expect("ok"), None);
-            assert_eq!(
-                category("category=home-decor&x=1").expect("ok").as_deref(),
-                Some("home-decor")
-            );
-            assert_eq!(
-                category("category=Home%20Decor").expect_err("bad").status(),
-                422
-            );
-            assert_eq!(
-                category("category=a&category=b").expect_err("dup").status(),
-                400
-            );
         }
     }
 }

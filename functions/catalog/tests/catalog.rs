@@ -747,23 +747,7 @@ async fn dynamodb_round_trips_per_route() {
         // count); again within the hour: the transaction is cancelled, one PutItem refreshes.
         ("GET", product_path.clone(), Some("viewer"), None, 200, 3),
         ("GET", product_path.clone(), Some("viewer"), None, 200, 4),
-        ("GET", "/trending".into(), None, None, 200, 1),
-        (
-            "GET",
-            "/trending?category=jewelry".into(),
-            None,
-            None,
-            200,
-            1,
-        ),
-        (
-            "GET",
-            "/trending?category=Not%20A%20Slug".into(),
-            None,
-            None,
-            422,
-            0,
-        ),
+        // `GET /trending` is the feed function's now (functions/feed/tests: its round trips).
         // Query co-purchases, BatchGetItem products (the product itself rides along).
         (
             "GET",

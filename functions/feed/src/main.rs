@@ -1,5 +1,5 @@
 //! Cold start: configuration, the search engine and the DynamoDB client once; then [`feed::App`]
-//! for every request.
+//! for every request (`GET /feed`, `GET /trending`).
 
 use bazaar::config::Config;
 use bazaar::dynamo::{client, sdk_config};

@@ -5,7 +5,7 @@ use bazaar::auth::mint_local_token;
 use bazaar::config::Config;
 use bazaar::model::{Product, Shop};
 use bazaar::personalize::favorites::{DynamoFavorites, FavoritesStore, Target};
-use bazaar::personalize::feed::DynamoFeedStore;
+use bazaar::personalize::feed::{DynamoFeedStore, PERSONALIZATION_BUDGET};
 use bazaar::personalize::trending::DynamoTrending;
 use bazaar::personalize::views::{DynamoViews, ViewLog};
 use bazaar::ports::CatalogStore;
@@ -44,8 +44,47 @@ struct Reply {
     aws_calls: u32,
 }
 
+/// An engine that must not be asked.
+struct Unasked;
+
+impl SearchIndex for Unasked {
+    async fn prepare(&self) -> Result<(), SearchError> {
+        Ok(())
+    }
+    async fn apply(&self, _: Vec<IndexChange>) -> Result<Vec<Applied>, SearchError> {
+        unreachable!("the engine was asked to index")
+    }
+    async fn search(&self, _: &SearchQuery) -> Result<SearchPage, SearchError> {
+        unreachable!("the engine was asked although the stored list is full")
+    }
+}
+
+/// An engine that answers, but only after the padding budget.
+struct Slow(EmbeddedIndex);
+
+impl SearchIndex for Slow {
+    async fn prepare(&self) -> Result<(), SearchError> {
+        Ok(())
+    }
+    async fn apply(&self, changes: Vec<IndexChange>) -> Result<Vec<Applied>, SearchError> {
+        self.0.apply(changes).await
+    }
+    async fn search(&self, q: &SearchQuery) -> Result<SearchPage, SearchError> {
+        tokio::time::sleep(PERSONALIZATION_BUDGET + std::time::Duration::from_secs(1)).await;
+        self.0.search(q).await
+    }
+}
+
 async fn get<E: SearchIndex>(app: &App<DynamoFeedStore, E>, user: Option<&str>) -> Reply {
-    let mut builder = Request::builder().method("GET").uri("/feed");
+    request(app, "/feed", user).await
+}
+
+async fn request<E: SearchIndex>(
+    app: &App<DynamoFeedStore, E>,
+    path: &str,
+    user: Option<&str>,
+) -> Reply {
+    let mut builder = Request::builder().method("GET").uri(path);
     if let Some(user) = user {
         let token = mint_local_token(SECRET, user, 300, None).expect("token");
         builder = builder.header("authorization", format!("Bearer {token}"));
@@ -331,4 +370,242 @@ async fn views_alone_personalize_and_are_shown_as_recently_viewed() {
     let recent = section_ids(&feed.body, Some("recent"));
     let newest_first: Vec<String> = c.art.iter().rev().map(|p| p.id.clone()).collect();
     assert_eq!(recent, newest_first);
+}
+
+/// The product ids of a `GET /trending` answer, in order.
+fn trending_ids(body: &Value) -> Vec<String> {
+    body["products"]
+        .as_array()
+        .expect("products")
+        .iter()
+        .map(|p| p["id"].as_str().expect("id").to_owned())
+        .collect()
+}
+
+/// What every `GET /trending` answer keeps: each product once, and every product filled from the
+/// engine (after the first `stored`) in stock and of `category` when one was asked for.
+fn assert_trending_list(body: &Value, stored: usize, category: Option<&str>) {
+    let ids = trending_ids(body);
+    let unique: HashSet<&String> = ids.iter().collect();
+    assert_eq!(unique.len(), ids.len(), "each product once: {ids:?}");
+    for p in &body["products"].as_array().expect("products")[stored..] {
+        assert!(p["available"].as_i64().expect("available") > 0, "{p}");
+        assert!(p["shop"]["name"].is_string(), "{p}");
+        if let Some(category) = category {
+            assert_eq!(p["category"], category, "{p}");
+        }
+    }
+}
+
+fn ids_of(products: &[Product]) -> HashSet<String> {
+    products.iter().map(|p| p.id.clone()).collect()
+}
+
+/// Nothing has happened yet: `GET /trending` is not empty, the engine's best-ranked in-stock
+/// listings fill it (of the category asked for), re-read for live stock.
+#[tokio::test]
+async fn a_quiet_marketplaces_trending_is_filled_from_the_engine() {
+    let (c, engine) = catalog("trending-quiet").await;
+    // Since they were indexed, one ring sold out and one print moved to another category.
+    let catalog = bazaar::dynamo::DynamoCatalog::new(c.client.clone(), &c.table);
+    catalog
+        .update_product(
+            "smith",
+            &c.jewelry[0].id,
+            bazaar::validate::ProductChanges {
+                quantity: Some(0),
+                ..Default::default()
+            },
+        )
+        .await
+        .expect("sold out");
+    catalog
+        .update_product(
+            "painter",
+            &c.art[4].id,
+            bazaar::validate::ProductChanges {
+                category: Some("home-decor".into()),
+                ..Default::default()
+            },
+        )
+        .await
+        .expect("moved");
+    let app = App::new(
+        DynamoFeedStore::new(c.client.clone(), &c.table),
+        engine,
+        &config(&c.table),
+    );
+    let sold: HashSet<String> = [
+        c.jewelry[0].id.clone(),
+        c.jewelry.last().expect("the sold-out ring").id.clone(),
+    ]
+    .into();
+
+    // Overall: a full list (24) of the 25 listings still in stock.
+    let all = request(&app, "/trending", None).await;
+    assert_eq!(all.status, 200, "{}", all.body);
+    assert_trending_list(&all.body, 0, None);
+    let ids = trending_ids(&all.body);
+    assert_eq!(ids.len(), 24);
+    assert!(ids.iter().all(|id| !sold.contains(id)), "{ids:?}");
+    assert_eq!(
+        all.aws_calls, 2,
+        "GetItem of the stored list, then BatchGetItem of the listings that fill it"
+    );
+
+    // A category: a full category list (12) of its in-stock listings only.
+    let jewelry = request(&app, "/trending?category=jewelry", None).await;
+    assert_eq!(jewelry.status, 200);
+    assert_trending_list(&jewelry.body, 0, Some("jewelry"));
+    let ids = trending_ids(&jewelry.body);
+    assert_eq!(ids.len(), 12);
+    let rings = ids_of(&c.jewelry);
+    assert!(
+        ids.iter()
+            .all(|id| rings.contains(id) && !sold.contains(id))
+    );
+    assert_eq!(jewelry.aws_calls, 2);
+
+    // Fewer listings than a full list: all of them, the moved print left out.
+    let art = request(&app, "/trending?category=art", None).await;
+    assert_trending_list(&art.body, 0, Some("art"));
+    let mut ids = trending_ids(&art.body);
+    ids.sort();
+    let mut want: Vec<String> = c.art[..4].iter().map(|p| p.id.clone()).collect();
+    want.sort();
+    assert_eq!(ids, want);
+
+    // A category nobody lists in: empty, and nothing read beyond the stored list.
+    let toys = request(&app, "/trending?category=toys", None).await;
+    assert_eq!(toys.status, 200);
+    assert_eq!(toys.body, serde_json::json!({"products": []}));
+    assert_eq!(toys.aws_calls, 1);
+
+    // `?category=` is validated as before, before anything is read.
+    let bad = request(&app, "/trending?category=Not%20A%20Slug", None).await;
+    assert_eq!(bad.status, 422);
+    assert_eq!(bad.body["code"], "validation_failed");
+    assert_eq!(bad.aws_calls, 0);
+    let twice = request(&app, "/trending?category=art&category=jewelry", None).await;
+    assert_eq!(twice.status, 400);
+    assert_eq!(twice.aws_calls, 0);
+    // Blank is overall.
+    let blank = request(&app, "/trending?category=", None).await;
+    assert_eq!(trending_ids(&blank.body).len(), 24);
+}
+
+/// Real trending products come first, as stored, then the engine's listings fill the list, each
+/// product once; when the engine is down or slow, the stored list alone is the answer.
+#[tokio::test]
+async fn trending_products_come_first_and_the_stored_list_survives_the_engine() {
+    let (c, engine) = catalog("trending-padded").await;
+    // Activity makes two prints trending: the first viewed by two users, the second by one.
+    let views = DynamoViews::new(c.client.clone(), &c.table);
+    for user in ["browser", "visitor"] {
+        views.record(user, &c.art[0]).await.expect("view");
+    }
+    views.record("browser", &c.art[1]).await.expect("view");
+    DynamoTrending::new(c.client.clone(), &c.table)
+        .run(chrono::Utc::now())
+        .await
+        .expect("trending");
+    let hot = vec![c.art[0].id.clone(), c.art[1].id.clone()];
+    let app = App::new(
+        DynamoFeedStore::new(c.client.clone(), &c.table),
+        engine.clone(),
+        &config(&c.table),
+    );
+
+    let all = request(&app, "/trending", None).await;
+    assert_eq!(all.status, 200);
+    let ids = trending_ids(&all.body);
+    assert_eq!(ids[..2], hot[..], "the trending products first, best first");
+    assert_eq!(ids.len(), 24);
+    assert_trending_list(&all.body, 2, None);
+    assert_eq!(all.aws_calls, 2);
+
+    // The category's list after activity: its trending products, then its other listings.
+    let art = request(&app, "/trending?category=art", None).await;
+    let ids = trending_ids(&art.body);
+    assert_eq!(ids[..2], hot[..]);
+    assert_trending_list(&art.body, 2, Some("art"));
+    let mut rest = ids[2..].to_vec();
+    rest.sort();
+    let mut others: Vec<String> = c.art[2..].iter().map(|p| p.id.clone()).collect();
+    others.sort();
+    assert_eq!(rest, others);
+
+    // Nothing trending in jewelry: filled from the engine, never with the trending prints.
+    let jewelry = request(&app, "/trending?category=jewelry", None).await;
+    let ids = trending_ids(&jewelry.body);
+    assert_eq!(ids.len(), 12);
+    assert_trending_list(&jewelry.body, 0, Some("jewelry"));
+    assert!(ids.iter().all(|id| ids_of(&c.jewelry).contains(id)));
+
+    // The engine down: the stored lists alone, never an error, and only the GetItem.
+    let down = App::new(
+        DynamoFeedStore::new(c.client.clone(), &c.table),
+        Down,
+        &config(&c.table),
+    );
+    for (path, want) in [
+        ("/trending", hot.clone()),
+        ("/trending?category=art", hot.clone()),
+        ("/trending?category=jewelry", Vec::new()),
+    ] {
+        let r = request(&down, path, None).await;
+        assert_eq!(r.status, 200, "{path}: {}", r.body);
+        assert_eq!(trending_ids(&r.body), want, "{path}");
+        assert_eq!(r.aws_calls, 1, "{path}");
+    }
+
+    // The engine too slow (it would have filled the list): the same.
+    let slow = App::new(
+        DynamoFeedStore::new(c.client.clone(), &c.table),
+        Slow(engine.clone()),
+        &config(&c.table),
+    );
+    let r = request(&slow, "/trending", None).await;
+    assert_eq!(r.status, 200);
+    assert_eq!(trending_ids(&r.body), hot);
+}
+
+/// A full stored list is answered as stored: one `GetItem`, the engine never asked.
+#[tokio::test]
+async fn a_full_trending_list_is_one_get_item() {
+    let (c, _engine) = catalog("trending-full").await;
+    let views = DynamoViews::new(c.client.clone(), &c.table);
+    let in_stock: Vec<&Product> = c
+        .jewelry
+        .iter()
+        .filter(|p| p.quantity > 0)
+        .chain(c.art.iter())
+        .take(24)
+        .collect();
+    for p in &in_stock {
+        views.record("browser", p).await.expect("view");
+    }
+    DynamoTrending::new(c.client.clone(), &c.table)
+        .run(chrono::Utc::now())
+        .await
+        .expect("trending");
+    let app = App::new(
+        DynamoFeedStore::new(c.client.clone(), &c.table),
+        Unasked,
+        &config(&c.table),
+    );
+    let all = request(&app, "/trending", None).await;
+    assert_eq!(all.status, 200);
+    let ids: HashSet<String> = trending_ids(&all.body).into_iter().collect();
+    assert_eq!(
+        ids,
+        in_stock
+            .iter()
+            .map(|p| p.id.clone())
+            .collect::<HashSet<String>>()
+    );
+    assert_eq!(all.aws_calls, 1, "GetItem of the stored list");
+    let jewelry = request(&app, "/trending?category=jewelry", None).await;
+    assert_eq!(trending_ids(&jewelry.body).len(), 12);
+    assert_eq!(jewelry.aws_calls, 1);
 }

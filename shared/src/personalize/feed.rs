@@ -1,4 +1,4 @@
-//! The home feed (`GET /feed`).
+//! The home feed (`GET /feed`) and the trending lists as served (`GET /trending`).
 //!
 //! Anonymous callers and users at cold start get the trending list. Everybody else gets sections
 //! built from their favorites and views through the search engine — "Based on your favorites"
@@ -9,13 +9,21 @@
 //! Personalization is best effort: if reading the signals, the engine or the products fails (or
 //! takes longer than [`PERSONALIZATION_BUDGET`]), the answer is the trending feed, never an error.
 //!
+//! A trending list shorter than it can be (a new or quiet marketplace) is filled, after its real
+//! trending products, with the engine's best-ranked in-stock listings (of the list's category),
+//! re-read for live stock: the feed's trending section up to [`SECTION_SIZE`], `GET /trending` up
+//! to a stored list's length ([`TRENDING_ALL`] overall, [`TRENDING_PER_CATEGORY`] per category).
+//! One piece of code (`FeedBuilder::pad`) does both; it is best effort too: when the engine
+//! fails or is slow, the stored list is answered alone.
+//!
 //! Calls: anonymous 1 `GetItem`; signed-in at cold start 2 `Query` + 1 `GetItem` (parallel); when
 //! fewer than 8 products are trending, + 1 engine search + 1 `BatchGetItem` to fill the section;
 //! personalized 2 `Query` + 1 `GetItem` (parallel), then ≤ 3 engine searches (parallel), then one
-//! `BatchGetItem` round (products and shops; two calls in parallel past 100 keys).
+//! `BatchGetItem` round (products and shops; two calls in parallel past 100 keys). `GET /trending`:
+//! 1 `GetItem`; when the list is short, + 1 engine search + 1 `BatchGetItem`.
 
 use super::trending::{TrendingList, TrendingSource};
-use super::{Profile, SECTION_SIZE, Signal};
+use super::{Profile, SECTION_SIZE, Signal, TRENDING_ALL, TRENDING_PER_CATEGORY};
 use crate::cart_store::batch_get;
 use crate::dynamo::{ProductItem, ShopItem, from_item, key, keys as table_keys};
 use crate::error::Error;
@@ -36,6 +44,9 @@ use std::time::Duration;
 pub const PERSONALIZATION_BUDGET: Duration = Duration::from_millis(1_500);
 /// Engine results asked for per section: room for the ones left out.
 const CANDIDATES_PER_SECTION: u64 = 16;
+/// At most this many engine results are asked for when filling a trending list: with their shops
+/// they stay under 100 keys, one `BatchGetItem` call.
+const MAX_FILL_CANDIDATES: u64 = 48;
 /// Recently viewed products considered.
 const RECENT_CANDIDATES: usize = 12;
 /// Trending products re-read for a personalized feed.
@@ -62,6 +73,26 @@ pub struct Section {
 pub struct Feed {
     pub personalized: bool,
     pub sections: Vec<Section>,
+}
+
+/// The answer of `GET /trending`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct TrendingPage {
+    pub products: Vec<Value>,
+    /// How many of the first `products` are trending by activity; the rest fill the list from
+    /// the engine (a quiet marketplace or category).
+    pub trending: usize,
+}
+
+/// How a trending list was filled from the engine (for logs and metrics).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Padding {
+    /// The stored list was full: the engine was not asked.
+    NotNeeded,
+    /// This many of the engine's listings were added (0: it had nothing more in stock).
+    Filled(usize),
+    /// The engine failed or was too slow: the stored list alone was answered.
+    Failed,
 }
 
 /// How a feed came about (for logs and metrics).
@@ -152,7 +183,8 @@ impl FeedStore for DynamoFeedStore {
     }
 }
 
-/// Builds feeds from a store and a search engine.
+/// Builds feeds, and the trending lists as `GET /trending` serves them, from a store and a search
+/// engine.
 pub struct FeedBuilder<S, E> {
     store: S,
     engine: E,
@@ -175,6 +207,13 @@ fn trending_section(list: &TrendingList, skip: &HashSet<String>) -> Option<Secti
         title: "Trending now".into(),
         products,
     })
+}
+
+/// The `id` of each product object.
+fn ids(products: &[Value]) -> impl Iterator<Item = String> + '_ {
+    products
+        .iter()
+        .filter_map(|p| p.get("id").and_then(Value::as_str).map(str::to_owned))
 }
 
 /// A section being filled: its kind, title and candidate product ids in order.
@@ -270,6 +309,42 @@ impl<S: FeedStore, E: SearchIndex> FeedBuilder<S, E> {
         }
     }
 
+    /// `GET /trending`: the stored list of `category` (overall when `None`), as stored. When it
+    /// holds fewer than a full list ([`TRENDING_ALL`] overall, [`TRENDING_PER_CATEGORY`] per
+    /// category), the engine's best-ranked in-stock listings (of that category) follow the real
+    /// trending products up to a full list, each product once. Only reading the stored list can
+    /// fail: when filling fails or is slow, the stored list is the answer.
+    pub async fn trending(
+        &self,
+        category: Option<&str>,
+        now: DateTime<Utc>,
+    ) -> Result<(TrendingPage, Padding), Error> {
+        let mut products = self.store.trending(category).await?.products;
+        let trending = products.len();
+        let full = if category.is_some() {
+            TRENDING_PER_CATEGORY
+        } else {
+            TRENDING_ALL
+        };
+        let padding = if products.len() < full {
+            let exclude: HashSet<String> = ids(&products).collect();
+            match self
+                .pad(None, category, &exclude, full - products.len(), now)
+                .await
+            {
+                Some(extra) => {
+                    let added = extra.len();
+                    products.extend(extra);
+                    Padding::Filled(added)
+                }
+                None => Padding::Failed,
+            }
+        } else {
+            Padding::NotNeeded
+        };
+        Ok((TrendingPage { products, trending }, padding))
+    }
+
     /// The feed of anonymous and cold-start users: the trending list, minus `skip` (their
     /// favorites). When fewer than a section's worth are trending (a new or quiet marketplace) and
     /// `pad` is set, the engine's best-ranked in-stock listings fill the section ("Popular right
@@ -287,19 +362,14 @@ impl<S: FeedStore, E: SearchIndex> FeedBuilder<S, E> {
         if pad && have < SECTION_SIZE {
             let mut exclude = skip.clone();
             if let Some(s) = &section {
-                exclude.extend(
-                    s.products
-                        .iter()
-                        .filter_map(|p| p.get("id").and_then(Value::as_str).map(str::to_owned)),
-                );
+                exclude.extend(ids(&s.products));
             }
-            let popular = tokio::time::timeout(
-                PERSONALIZATION_BUDGET,
-                self.popular(user, &exclude, SECTION_SIZE - have, now),
-            )
-            .await;
-            match popular {
-                Ok(Ok(extra)) if !extra.is_empty() => match &mut section {
+            let extra = self
+                .pad(user, None, &exclude, SECTION_SIZE - have, now)
+                .await
+                .unwrap_or_default();
+            if !extra.is_empty() {
+                match &mut section {
                     Some(s) => s.products.extend(extra),
                     None => {
                         section = Some(Section {
@@ -308,10 +378,7 @@ impl<S: FeedStore, E: SearchIndex> FeedBuilder<S, E> {
                             products: extra,
                         })
                     }
-                },
-                Ok(Ok(_)) => {}
-                Ok(Err(e)) => tracing::warn!(error = %e, "feed: padding trending failed"),
-                Err(_) => tracing::warn!("feed: padding trending too slow"),
+                }
             }
         }
         Feed {
@@ -320,26 +387,67 @@ impl<S: FeedStore, E: SearchIndex> FeedBuilder<S, E> {
         }
     }
 
+    /// What fills a short trending list: up to `n` of the engine's best-ranked in-stock listings
+    /// (of `category` when given), not in `exclude`, re-read for live stock (see [`Self::popular`]).
+    /// Best effort: `None` when the engine or the read fails or takes longer than
+    /// [`PERSONALIZATION_BUDGET`] (logged), and the caller answers what it has.
+    async fn pad(
+        &self,
+        user: Option<&str>,
+        category: Option<&str>,
+        exclude: &HashSet<String>,
+        n: usize,
+        now: DateTime<Utc>,
+    ) -> Option<Vec<Value>> {
+        let popular = tokio::time::timeout(
+            PERSONALIZATION_BUDGET,
+            self.popular(user, category, exclude, n, now),
+        )
+        .await;
+        match popular {
+            Ok(Ok(extra)) => Some(extra),
+            Ok(Err(e)) => {
+                tracing::warn!(error = %e, category, "padding trending failed; the stored list alone");
+                None
+            }
+            Err(_) => {
+                tracing::warn!(
+                    budget_ms = PERSONALIZATION_BUDGET.as_millis() as u64,
+                    category,
+                    "padding trending too slow; the stored list alone"
+                );
+                None
+            }
+        }
+    }
+
     /// Up to `n` of the engine's best-ranked in-stock listings (no text: ranked by shop rating,
-    /// sales and recency), not in `exclude`, available to `user`.
+    /// sales and recency; of `category` when given), not in `exclude`, available to `user`. One
+    /// engine search, then one `BatchGetItem` of the candidates and their shops: a listing is
+    /// left out when it is sold out or held by other buyers, or moved to another category, since
+    /// it was indexed.
     async fn popular(
         &self,
         user: Option<&str>,
+        category: Option<&str>,
         exclude: &HashSet<String>,
         n: usize,
         now: DateTime<Utc>,
     ) -> Result<Vec<Value>, Error> {
+        // Room for the excluded ones and for those sold out since they were indexed.
+        let page_size =
+            ((exclude.len() + 2 * n) as u64).clamp(CANDIDATES_PER_SECTION, MAX_FILL_CANDIDATES);
         let page = self
             .engine
             .search(&SearchQuery {
                 text: None,
-                category: None,
+                category: category.map(str::to_owned),
                 min_price_cents: None,
                 max_price_cents: None,
                 vintage: None,
                 sort: Sort::Relevance,
                 page: 1,
-                page_size: CANDIDATES_PER_SECTION,
+                page_size,
                 now,
             })
             .await
@@ -365,6 +473,7 @@ impl<S: FeedStore, E: SearchIndex> FeedBuilder<S, E> {
             .await?;
         let at = now.timestamp();
         let mut picked = Vec::new();
+        let mut seen = HashSet::new();
         for hit in &hits {
             if picked.len() == n {
                 break;
@@ -372,6 +481,9 @@ impl<S: FeedStore, E: SearchIndex> FeedBuilder<S, E> {
             let Some(p) = products.get(&hit.doc.id) else {
                 continue;
             };
+            if category.is_some_and(|c| p.category != c) || !seen.insert(p.id.as_str()) {
+                continue;
+            }
             let Some(shop) = shops.get(&p.shop_id) else {
                 continue;
             };

@@ -30,7 +30,6 @@ use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::types::AttributeValue;
 use chrono::{DateTime, Duration, Timelike, Utc};
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
-use trending::{DynamoTrending, TrendingList, TrendingSource};
 use views::{DynamoViews, ViewLog};
 
 /// Cold start (the seeds): fewer than this many favorites...
@@ -73,15 +72,15 @@ pub const ACTIVITY_SHARDS: u32 = 4;
 pub const TRENDING_ALL: usize = 24;
 pub const TRENDING_PER_CATEGORY: usize = 12;
 
-/// What product pages need: recording views, trending lists, "customers also bought".
-pub trait Discovery: ViewLog + TrendingSource + AlsoBought {}
-impl<T: ViewLog + TrendingSource + AlsoBought> Discovery for T {}
+/// What product pages need: recording views, "customers also bought". (The trending lists are
+/// served by the feed function, which fills short ones from the search engine.)
+pub trait Discovery: ViewLog + AlsoBought {}
+impl<T: ViewLog + AlsoBought> Discovery for T {}
 
 /// The DynamoDB [`Discovery`].
 #[derive(Debug, Clone)]
 pub struct DynamoDiscovery {
     views: DynamoViews,
-    trending: DynamoTrending,
     also_bought: DynamoAlsoBought,
 }
 
@@ -89,7 +88,6 @@ impl DynamoDiscovery {
     pub fn new(client: Client, table: &str) -> Self {
         Self {
             views: DynamoViews::new(client.clone(), table),
-            trending: DynamoTrending::new(client.clone(), table),
             also_bought: DynamoAlsoBought::new(client, table),
         }
     }
@@ -98,12 +96,6 @@ impl DynamoDiscovery {
 impl ViewLog for DynamoDiscovery {
     async fn record(&self, user: &str, product: &Product) -> Result<(), Error> {
         self.views.record(user, product).await
-    }
-}
-
-impl TrendingSource for DynamoDiscovery {
-    async fn trending(&self, category: Option<&str>) -> Result<TrendingList, Error> {
-        self.trending.trending(category).await
     }
 }
 

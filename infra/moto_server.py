@@ -16,17 +16,28 @@ And a Query reads only its partition: moto's Query sorts every item of the table
 before filtering by hash key, which made each Query take ~300 ms at 10,000 products — for the base
 table and for an index (whose partition is found by one pass over the items, without the sort).
 
+And SQS receives do not slow down with the queue's length (see `_retained` below).
+
 Usage: moto_server.py HOST PORT
 """
 
 import copy
+import datetime
+import functools
+import json
+import os
 import signal
+import time
 import sys
 import threading
 
+import moto.backends as moto_backends
 import moto.dynamodb.models as dynamodb_models
+import moto.sqs.models as sqs_models
 from moto.dynamodb.models import DynamoDBBackend
-from moto.dynamodb.models.dynamo_type import DynamoType
+from moto.dynamodb.models.dynamo_type import DynamoType, Item, LimitedSizeDict
+from moto.dynamodbstreams.responses import DynamoDBStreamsHandler
+from moto.dynamodb.models.utilities import bytesize
 from moto.dynamodb.models.table import Table
 
 from moto.moto_server.werkzeug_app import (
@@ -38,14 +49,24 @@ from werkzeug.serving import run_simple
 
 
 class Serialized:
-    """WSGI middleware: one request at a time through the wrapped app, body included."""
+    """WSGI middleware: one request at a time through the wrapped app, body included.
+
+    With MOTO_PROFILE=FILE it also counts every action (its `X-Amz-Target`, or the query
+    `Action`) and the time spent in it, written to FILE every 5 seconds: where the emulator's
+    time goes."""
 
     def __init__(self, app):
         self.app = app
         self.lock = threading.Lock()
+        self.profile_file = os.environ.get("MOTO_PROFILE")
+        self.profile: dict = {}
+        self.last_dump = time.monotonic()
 
     def __call__(self, environ, start_response):
         with self.lock:
+            if _CPROFILE is not None:
+                _CPROFILE.enable()
+            started = time.perf_counter()
             result = self.app(environ, start_response)
             try:
                 return [b"".join(result)]
@@ -53,6 +74,31 @@ class Serialized:
                 close = getattr(result, "close", None)
                 if close is not None:
                     close()
+                if _CPROFILE is not None:
+                    _CPROFILE.disable()
+                if self.profile_file:
+                    self._count(environ, time.perf_counter() - started)
+
+    def _count(self, environ, seconds):
+        action = environ.get("HTTP_X_AMZ_TARGET") or environ.get("QUERY_STRING", "")[:40] or environ.get("PATH_INFO", "")
+        count, total = self.profile.get(action, (0, 0.0))
+        self.profile[action] = (count + 1, total + seconds)
+        now = time.monotonic()
+        if now - self.last_dump > 5:
+            self.last_dump = now
+            if _CPROFILE is not None:
+                _CPROFILE.dump_stats(self.profile_file + ".pstats")
+            with open(self.profile_file, "w") as f:
+                for name, (n, t) in sorted(self.profile.items(), key=lambda kv: -kv[1][1]):
+                    f.write(f"{t:9.3f}s {n:8d} {1000 * t / n:8.2f}ms  {name}\n")
+
+
+# MOTO_PROFILE=FILE with MOTO_CPROFILE=1: also a cProfile of the emulator (FILE.pstats).
+_CPROFILE = None
+if os.environ.get("MOTO_PROFILE") and os.environ.get("MOTO_CPROFILE"):
+    import cProfile
+
+    _CPROFILE = cProfile.Profile()
 
 
 class _Touched(threading.local):
@@ -167,6 +213,116 @@ def _query(self, hash_key, *args, **kwargs):
                 del self.all_items
     return _original_query(self, hash_key, *args, **kwargs)
 
+
+# SQS: moto's clock builds two datetimes per reading, and every receive reads it for each message
+# of the queue several times (visibility, delay, and the queue's attributes recomputed per message
+# for its retention period): ~130 ms per ReceiveMessage with 500 messages queued. A plain clock
+# and a direct read of the retention period make it a few milliseconds; the semantics are moto's.
+_sqs_unix_time_millis = sqs_models.unix_time_millis
+_list_of_moto_modules = moto_backends.list_of_moto_modules
+
+
+def _fast_unix_time_millis(dt=None):
+    return time.time() * 1000.0 if dt is None else _sqs_unix_time_millis(dt)
+
+
+def _retained(self, queue_name, message):
+    queue = self.get_queue(queue_name)
+    return int(queue.message_retention_period) + message.sent_timestamp / 1000 > time.time()
+
+
+# DynamoDB: an item is built attribute by attribute, and moto's size guard re-measures the whole
+# item for every attribute it adds (quadratic, most of a BatchWriteItem's time). A new item is
+# measured once; the 405,000-byte guard and its error are moto's own (the slow path raises it).
+_original_item_init = Item.__init__
+
+
+def _item_init(self, hash_key, range_key, attrs):
+    converted = {k: DynamoType(v) for k, v in attrs.items()}
+    if sum(bytesize(k) + v.size() for k, v in converted.items()) > 405000:
+        return _original_item_init(self, hash_key, range_key, attrs)
+    self.hash_key = hash_key
+    self.range_key = range_key
+    self.attrs = LimitedSizeDict()
+    dict.update(self.attrs, converted)
+
+
+Item.__init__ = _item_init
+
+
+# DynamoDB Streams: GetRecords answers through moto's generic response serializer, which walks the
+# API model for every value of every image (~3 ms a record). The records are stored in their wire
+# form already, so they are written out as JSON directly (timestamps as epoch seconds, as the
+# JSON protocol has them).
+def _json_default(value):
+    if isinstance(value, datetime.datetime):
+        if value.tzinfo is None:
+            value = value.replace(tzinfo=datetime.timezone.utc)
+        return value.timestamp()
+    raise TypeError(f"{type(value)} is not JSON")
+
+
+def _get_records(self):
+    limit = self._get_param("Limit")
+    result = self.backend.get_records(self._get_param("ShardIterator"), limit or 1000)
+    return json.dumps(result, default=_json_default), {"Content-Type": "application/x-amz-json-1.0"}
+
+
+DynamoDBStreamsHandler.get_records = _get_records
+
+# moto lists its own package directory on every request to find the service it serves.
+moto_backends.list_of_moto_modules = functools.lru_cache(maxsize=1)(
+    lambda: list(_list_of_moto_modules())
+)
+
+# And every SendMessage reads the queue's attributes (for ContentBasedDeduplication), which counts
+# its visible, in-flight and delayed messages through two clock readings per message: linear in
+# the queue's length with a large constant (~200 ms a SendMessageBatch with 3,000 queued). The
+# counts below read the clock once; the conditions are moto's (`visible`, `delayed`).
+def _now_ms():
+    return time.time() * 1000.0
+
+
+def _visible(q):
+    now = _now_ms()
+    return [m for m in q._messages if now > m.visible_at and not now < m.delayed_until]
+
+
+def _in_flight(q):
+    now = _now_ms()
+    return sum(1 for m in q._messages if not now > m.visible_at)
+
+
+def _delayed(q):
+    now = _now_ms()
+    return sum(1 for m in q._messages if now < m.delayed_until)
+
+
+def _delete_message(self, receipt_handle):
+    """moto's Queue.delete_message in one pass instead of three."""
+    if receipt_handle in self.deleted_messages:
+        return
+    keep = []
+    found = False
+    for message in self._messages:
+        if message.receipt_handle == receipt_handle or receipt_handle in message._old_receipt_handles:
+            found = True
+            self.pending_messages.discard(message)
+            self.deleted_messages.update(message.all_receipt_handles)
+        else:
+            keep.append(message)
+    if not found:
+        raise sqs_models.ReceiptHandleIsInvalid()
+    self._messages = keep
+
+
+sqs_models.Queue.delete_message = _delete_message
+sqs_models.Queue.messages = property(_visible)
+sqs_models.Queue.approximate_number_of_messages = property(lambda q: len(_visible(q)))
+sqs_models.Queue.approximate_number_of_messages_not_visible = property(_in_flight)
+sqs_models.Queue.approximate_number_of_messages_delayed = property(_delayed)
+sqs_models.unix_time_millis = _fast_unix_time_millis
+sqs_models.SQSBackend.is_message_valid_based_on_retention_period = _retained
 
 Table.query = _query
 dynamodb_models.copy = _CheapCopy()

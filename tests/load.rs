@@ -1,7 +1,7 @@
 //! A small load generator for the local stack (`make load`, with `make dev` running).
 //!
 //! ```text
-//! load [add-to-cart|get-product|checkout|feed|feed-anonymous|import] [--clients N] [--requests N] [--products N] [--lines N] [--rps N]
+//! load [add-to-cart|get-product|checkout|feed|feed-anonymous|import|pipeline|ready] [--clients N] [--requests N] [--products N] [--lines N] [--rps N]
 //! ```
 //! `add-to-cart`: every request is a new buyer adding one unit of one of `--products` listings
 //! (stock 10,000 each) created for the run — the hot path of the cart. `get-product`: anonymous
@@ -69,6 +69,12 @@ async fn main() {
         .unwrap_or_else(|| "add-to-cart".into());
     if scenario == "import" {
         return import(&args).await;
+    }
+    if scenario == "pipeline" {
+        return pipeline(&args).await;
+    }
+    if scenario == "ready" {
+        return ready().await;
     }
     let clients = arg(&args, "--clients", 10);
     let requests = arg(&args, "--requests", 500);
@@ -706,6 +712,281 @@ async fn search_until_seen(
         tokio::time::sleep(IMPORT_POLL_PAUSE).await;
     }
     out
+}
+
+/// Polls `check` every 50 ms until it holds or `limit` passes: how long it took.
+async fn time_until<F, Fut>(limit: Duration, mut check: F) -> Option<Duration>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    let started = Instant::now();
+    while started.elapsed() < limit {
+        if check().await {
+            return Some(started.elapsed());
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    None
+}
+
+/// `n` anonymous-free add-to-cart requests over `clients` connections, each by a new buyer of one
+/// of `ids`: the latencies, sorted.
+async fn add_to_cart_sample(ids: &[String], n: usize, clients: usize) -> Vec<Duration> {
+    let next = Arc::new(AtomicUsize::new(0));
+    let ids = Arc::new(ids.to_vec());
+    let tasks = (0..clients).map(|_| {
+        let (next, ids) = (next.clone(), ids.clone());
+        tokio::spawn(async move {
+            let mut samples = Vec::new();
+            loop {
+                let i = next.fetch_add(1, Ordering::Relaxed);
+                if i >= n {
+                    return samples;
+                }
+                let t = Instant::now();
+                let r = Client::as_user(&unique("ready-buyer"))
+                    .post("/cart/items", json!({"product_id": ids[i % ids.len()]}))
+                    .await;
+                assert_eq!(r.status, 200, "add-to-cart: {}", r.body);
+                samples.push(t.elapsed());
+            }
+        })
+    });
+    let mut all: Vec<Duration> = futures::future::join_all(tasks)
+        .await
+        .into_iter()
+        .flat_map(|r| r.expect("client task"))
+        .collect();
+    all.sort();
+    all
+}
+
+/// The `ready` scenario: a new user's first minute, run right after `make dev` says ready. A seller
+/// lists a product (→ searchable), edits it (→ reflected), a buyer checks out a two-shop cart (→
+/// both sellers notified), and add-to-cart latency now and again after a minute of quiet, in one
+/// run (their ratio shows whether start-up work is still going on).
+async fn ready() {
+    let started = Instant::now();
+    let sample = |label: &str, d: Option<Duration>| {
+        println!(
+            "ready: {label}: {}",
+            d.map_or("NOT within 30 s".to_owned(), |d| format!(
+                "{:.2} s",
+                d.as_secs_f64()
+            ))
+        );
+        d
+    };
+    let shop = |owner: &Client, name: String| {
+        let owner = owner.clone();
+        async move {
+            let r = owner.post("/shops", json!({"name": name})).await;
+            assert_eq!(r.status, 201, "{}", r.body);
+            r.body["id"].as_str().expect("id").to_owned()
+        }
+    };
+    let list = |owner: &Client, shop: String, title: String| {
+        let owner = owner.clone();
+        async move {
+            let r = owner
+                .post(
+                    &format!("/shops/{shop}/products"),
+                    json!({"title": title, "price_cents": 2500, "category": "home-decor", "quantity": 100}),
+                )
+                .await;
+            assert_eq!(r.status, 201, "{}", r.body);
+            r.body["id"].as_str().expect("id").to_owned()
+        }
+    };
+    let (a, b) = (
+        Client::as_user(&unique("ready-seller-a")),
+        Client::as_user(&unique("ready-seller-b")),
+    );
+    let shop_a = shop(&a, unique("Ready A")).await;
+    let shop_b = shop(&b, unique("Ready B")).await;
+    let word = marker_word(&unique("ready"));
+    let x = list(&a, shop_a.clone(), format!("Walnut bowl {word}")).await;
+    let searcher = Client::anonymous();
+    let found = |q: String, id: String| {
+        let searcher = searcher.clone();
+        move || {
+            let (searcher, q, id) = (searcher.clone(), q.clone(), id.clone());
+            async move {
+                let r = searcher.get(&format!("/search?q={q}")).await;
+                ids_of(&r.body["products"]).contains(&id)
+            }
+        }
+    };
+    let searchable = sample(
+        "new listing searchable after",
+        time_until(Duration::from_secs(30), found(word.clone(), x.clone())).await,
+    );
+    let edited = marker_word(&unique("edit"));
+    let r = a
+        .patch(
+            &format!("/products/{x}"),
+            json!({"title": format!("Walnut bowl {edited}")}),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let reflected = sample(
+        "edit reflected in search after",
+        time_until(Duration::from_secs(30), found(edited, x.clone())).await,
+    );
+    let y = list(&b, shop_b, format!("Linen napkins {word}")).await;
+    let buyer = Client::as_user(&unique("ready-buyer"));
+    for id in [&x, &y] {
+        let r = buyer.post("/cart/items", json!({"product_id": id})).await;
+        assert_eq!(r.status, 200, "{}", r.body);
+    }
+    let key = unique("ready");
+    let body = json!({"shipping_address": {"name": "Ready", "line1": "1 Main St", "city": "Austin",
+                      "postal_code": "78701", "country": "US"}, "payment_method": "pm_card_visa"});
+    let r = buyer
+        .post_with("/checkout", &[("idempotency-key", &key)], body)
+        .await;
+    assert_eq!(r.status, 201, "checkout: {}", r.body);
+    let notified = sample(
+        "both sellers notified after",
+        time_until(Duration::from_secs(30), || {
+            let (a, b) = (a.clone(), b.clone());
+            async move {
+                let count =
+                    |r: bazaar_e2e::Reply| r.body["notifications"].as_array().map_or(0, Vec::len);
+                count(a.get("/notifications").await) > 0 && count(b.get("/notifications").await) > 0
+            }
+        })
+        .await,
+    );
+    let ids: Vec<String> = {
+        let mut v = Vec::new();
+        for i in 0..20 {
+            v.push(list(&a, shop_a.clone(), format!("Ready stock {i}")).await);
+        }
+        v
+    };
+    let now = add_to_cart_sample(&ids, 200, 4).await;
+    let at = started.elapsed();
+    println!("ready: waiting 60 s for a quiet stack…");
+    tokio::time::sleep(Duration::from_secs(60)).await;
+    let quiet = add_to_cart_sample(&ids, 200, 4).await;
+    let (p95_now, p95_quiet) = (percentile(&now, 95.0), percentile(&quiet, 95.0));
+    println!(
+        "ready: add-to-cart (4 clients, 200 requests) in the first {:.0} s after ready: p50 {:.1} ms, p95 {:.1} ms; a minute later: p50 {:.1} ms, p95 {:.1} ms; ratio of p95s {:.2}",
+        at.as_secs_f64(),
+        percentile(&now, 50.0),
+        p95_now,
+        percentile(&quiet, 50.0),
+        p95_quiet,
+        p95_now / p95_quiet.max(1e-9)
+    );
+    assert!(
+        searchable.is_some() && reflected.is_some() && notified.is_some(),
+        "a journey did not complete within 30 s"
+    );
+}
+
+fn ids_of(list: &serde_json::Value) -> Vec<String> {
+    list.as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|p| p["id"].as_str().map(str::to_owned))
+        .collect()
+}
+
+/// The `pipeline` scenario: the event pipeline fed faster than it drains. `--requests` new
+/// listings (default 5,000) are written straight into the table of the running `make dev` stack
+/// (`BAZAAR_STACK`, default bazaar-dev; `AWS_ENDPOINT_URL`, default its moto) with
+/// `BatchWriteItem`, much faster than the API takes them; each becomes a stream record → relay →
+/// product events queue → indexer. Reports how fast they were written and how fast the pipeline
+/// made them searchable (`GET /search` total of the run's marker word).
+async fn pipeline(args: &[String]) {
+    for (k, v) in [
+        ("AWS_ENDPOINT_URL", "http://127.0.0.1:4566"),
+        ("AWS_REGION", "us-east-1"),
+        ("AWS_ACCESS_KEY_ID", "test"),
+        ("AWS_SECRET_ACCESS_KEY", "test"),
+    ] {
+        if std::env::var(k).is_err() {
+            // SAFETY: set before the SDK reads them, while this task is the only one running.
+            unsafe { std::env::set_var(k, v) };
+        }
+    }
+    let n = arg_opt(args, "--requests").unwrap_or(5_000);
+    let stack = std::env::var("BAZAAR_STACK").unwrap_or_else(|_| "bazaar-dev".into());
+    let table = bazaar_infra::local::LocalNames::new(stack).resource("Table");
+    let sdk = aws_config_for_load().await;
+    let client = aws_sdk_dynamodb::Client::new(&sdk);
+    let marker = marker_word(&unique("burst"));
+    let searcher = Client::anonymous();
+    let path = format!("/search?q={marker}&page_size=1");
+    let total = |r: &bazaar_e2e::Reply| r.body["total"].as_u64().unwrap_or(0) as usize;
+    let started = Instant::now();
+    let written = bazaar_infra::seed::burst(
+        &client,
+        &table,
+        bazaar_infra::seed::SeedOptions::default(),
+        n,
+        &marker,
+    )
+    .await
+    .expect("writing the burst into the table");
+    let write_time = started.elapsed();
+    let mut searches = 0usize;
+    let (mut first_seen, mut last_total) = (None, 0usize);
+    let deadline = Instant::now() + Duration::from_secs(300);
+    while last_total < written.len() && Instant::now() < deadline {
+        let r = searcher.get(&path).await;
+        searches += 1;
+        last_total = total(&r);
+        if last_total > 0 && first_seen.is_none() {
+            first_seen = Some(started.elapsed());
+        }
+        if last_total < written.len() {
+            // Every 250 ms: each search costs the stack CPU that the pipeline shares.
+            tokio::time::sleep(Duration::from_millis(250)).await;
+        }
+    }
+    let all = started.elapsed();
+    let rate = |count: usize, d: Duration| count as f64 / d.as_secs_f64().max(1e-9);
+    println!(
+        "pipeline: {} listings written into {table} in {:.2} s ({:.0}/s)",
+        written.len(),
+        write_time.as_secs_f64(),
+        rate(written.len(), write_time)
+    );
+    println!(
+        "  searchable: {last_total} of {} after {:.2} s (first after {:.2} s; {searches} searches)",
+        written.len(),
+        all.as_secs_f64(),
+        first_seen.map_or(f64::NAN, |d| d.as_secs_f64())
+    );
+    println!(
+        "  pipeline throughput (first write → all searchable): {:.0} events/s; last write → all searchable: {:.2} s",
+        rate(last_total, all),
+        (all.saturating_sub(write_time)).as_secs_f64()
+    );
+    println!(
+        "\n| `make load SCENARIO=pipeline REQUESTS={n}` | |\n|---|---|\n| Listings written (BatchWriteItem) | {} in {:.2} s ({:.0}/s) |\n| All searchable after | {:.2} s |\n| Pipeline throughput | {:.0} events/s |\n| Last write → all searchable | {:.2} s |",
+        written.len(),
+        write_time.as_secs_f64(),
+        rate(written.len(), write_time),
+        all.as_secs_f64(),
+        rate(last_total, all),
+        (all.saturating_sub(write_time)).as_secs_f64()
+    );
+    assert_eq!(
+        last_total,
+        written.len(),
+        "not every listing became searchable within 300 s"
+    );
+}
+
+async fn aws_config_for_load() -> aws_config::SdkConfig {
+    aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .load()
+        .await
 }
 
 /// The `import` scenario (see the top of this file).

@@ -427,6 +427,10 @@ struct Ctx {
 /// waiting receive would hold every other AWS call of the stack for its duration.
 const IDLE_POLL: Duration = Duration::from_millis(100);
 
+/// The bodies one SQS batch may carry: Lambda's synchronous payload limit, less room for the
+/// records' envelopes.
+const PAYLOAD_BYTES: usize = 5 * 1024 * 1024;
+
 /// Messages of one SQS batch.
 type Messages = Vec<aws_sdk_sqs::types::Message>;
 
@@ -436,6 +440,7 @@ type Messages = Vec<aws_sdk_sqs::types::Message>;
 async fn gather(ctx: &Ctx, url: &str, batch_size: usize, window: Duration) -> Messages {
     use aws_sdk_sqs::types::MessageSystemAttributeName;
     let mut batch: Messages = Vec::new();
+    let mut bytes = 0usize;
     let mut deadline = None;
     loop {
         let want = (batch_size - batch.len()).min(10) as i32;
@@ -461,10 +466,17 @@ async fn gather(ctx: &Ctx, url: &str, batch_size: usize, window: Duration) -> Me
             deadline = Some(now + window);
         }
         let empty = got.is_empty();
+        bytes += got
+            .iter()
+            .map(|m| m.body().map_or(0, str::len))
+            .sum::<usize>();
         batch.extend(got);
+        // Lambda closes a batch at its 6 MB invocation payload too (bodies plus the envelope).
+        let full =
+            batch.len() >= batch_size || bytes >= PAYLOAD_BYTES - 10 * 1024 * batch.len().min(100);
         match deadline {
             None => return batch,
-            Some(d) if batch.len() >= batch_size || now >= d => return batch,
+            Some(d) if full || now >= d => return batch,
             Some(d) if empty => tokio::time::sleep((d - now).min(Duration::from_millis(50))).await,
             Some(_) => {}
         }
@@ -594,15 +606,15 @@ async fn sqs_batch(
                 .ok()
         })
         .collect();
-    for chunk in done.chunks(10) {
-        if let Err(e) = ctx
-            .sqs
+    let deletes = done.chunks(10).map(|chunk| {
+        ctx.sqs
             .delete_message_batch()
             .queue_url(url)
             .set_entries(Some(chunk.to_vec()))
             .send()
-            .await
-        {
+    });
+    for result in futures::future::join_all(deletes).await {
+        if let Err(e) = result {
             eprintln!("pump: deleting from {url}: {e}");
         }
     }

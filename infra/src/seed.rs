@@ -162,6 +162,44 @@ async fn write_batch(client: &Client, table: &str, items: Vec<Item>) -> Result<(
     Ok(())
 }
 
+/// `n` new in-stock listings of the demo catalog's shops (`opts` names the catalog), each title
+/// ending in `marker`, written straight into the table (25 per `BatchWriteItem`, 8 at once): a
+/// burst of writes faster than the API takes them, for measuring the event pipeline (`make load
+/// SCENARIO=pipeline`). Unlike [`seed`] the table's stream is on, so every listing becomes a
+/// `product.created` event. Returns the listings' ids.
+pub async fn burst(
+    client: &Client,
+    table: &str,
+    opts: SeedOptions,
+    n: usize,
+    marker: &str,
+) -> Result<Vec<String>, InfraError> {
+    // The seeded catalog itself (its shops are in the table), its listings under new ids.
+    let catalog = seed_data::generate(opts.shops, opts.products.max(n), opts.seed);
+    let (_, mut products) = domain_catalog(&catalog, Utc::now());
+    products.truncate(n);
+    let now = Utc::now();
+    let mut items = Vec::with_capacity(products.len());
+    for p in &mut products {
+        p.id = uuid::Uuid::now_v7().to_string();
+        p.title = format!("{} {marker}", p.title.chars().take(150).collect::<String>());
+        p.quantity = p.quantity.max(1);
+        p.created_at = now;
+        p.updated_at = now;
+        items.push(product_item(p).map_err(|e| InfraError::Shape(e.to_string()))?);
+    }
+    let mut batches = Vec::new();
+    while !items.is_empty() {
+        let rest = items.split_off(items.len().min(25));
+        batches.push(std::mem::replace(&mut items, rest));
+    }
+    stream::iter(batches.into_iter().map(|b| write_batch(client, table, b)))
+        .buffer_unordered(8)
+        .try_collect::<Vec<()>>()
+        .await?;
+    Ok(products.into_iter().map(|p| p.id).collect())
+}
+
 /// Seeds the table unless it already holds this catalog.
 pub async fn seed(
     client: &Client,

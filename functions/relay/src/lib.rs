@@ -17,6 +17,7 @@ use bazaar::checkout::OrderRecord;
 use bazaar::dynamo::ProductItem;
 use bazaar::events::{OrderCreated, ProductChanged};
 use bazaar::model::Product;
+use futures::StreamExt;
 use serde::{Deserialize, Serialize};
 
 /// The parts of a DynamoDB stream event the relay reads.
@@ -112,6 +113,9 @@ pub fn product_event(record: &StreamRecord) -> Result<Option<ProductChanged>, St
     Ok(ProductChanged::between(old.as_ref(), new.as_ref()))
 }
 
+/// `SendMessageBatch` calls in flight at once per invocation.
+pub const CONCURRENT_SENDS: usize = 4;
+
 /// The queues events go to.
 #[derive(Debug, Clone)]
 pub struct Queues {
@@ -162,10 +166,9 @@ impl Relay {
             .collect())
     }
 
-    /// Publishes the batch's events in stream order (runs of up to 10 for the same queue per
-    /// `SendMessageBatch`) and reports the records that could not be published. After the first
-    /// failure, later records are reported too, so that Lambda resumes from the first failure in
-    /// stream order.
+    /// Publishes the batch's events (runs of up to 10 for the same queue per `SendMessageBatch`,
+    /// a few at once) and reports the records that could not be published. From the first failure
+    /// in stream order, later records are reported too, so that Lambda resumes from there.
     pub async fn handle(&self, event: StreamEvent) -> BatchResponse {
         let mut pending: Vec<Outgoing> = Vec::new();
         let mut response = BatchResponse::default();
@@ -178,7 +181,11 @@ impl Relay {
                 }
             }
         }
-        let mut failed_from: Option<usize> = None;
+        // Runs of up to 10 events for the same queue, one `SendMessageBatch` each, sent
+        // [`CONCURRENT_SENDS`] at a time; the first failure in stream order decides what is
+        // reported (runs after it that went out are sent again on the retry: consumers ignore
+        // repeated event ids).
+        let mut runs: Vec<(usize, usize)> = Vec::new();
         let mut start = 0;
         while start < pending.len() {
             let queue = pending[start].queue;
@@ -187,6 +194,10 @@ impl Relay {
                 .take(10)
                 .take_while(|o| o.queue == queue)
                 .count();
+            runs.push((start, run));
+            start += run;
+        }
+        let sends = runs.iter().map(|&(start, run)| {
             let chunk = &pending[start..start + run];
             let entries: Vec<SendMessageBatchRequestEntry> = chunk
                 .iter()
@@ -199,30 +210,36 @@ impl Relay {
                         .ok()
                 })
                 .collect();
-            let result = self
-                .sqs
-                .send_message_batch()
-                .queue_url(queue)
-                .set_entries(Some(entries))
-                .send()
-                .await;
-            let first_failed = match result {
-                Ok(out) => out
-                    .failed()
-                    .iter()
-                    .filter_map(|f| f.id().strip_prefix('m')?.parse::<usize>().ok())
-                    .min(),
-                Err(err) => {
-                    tracing::error!(error = %aws_sdk_sqs::error::DisplayErrorContext(err), %queue, "publishing events failed");
-                    Some(0)
-                }
-            };
-            if let Some(i) = first_failed {
-                failed_from = Some(start + i);
-                break;
+            let queue = chunk[0].queue;
+            async move {
+                let result = self
+                    .sqs
+                    .send_message_batch()
+                    .queue_url(queue)
+                    .set_entries(Some(entries))
+                    .send()
+                    .await;
+                let first_failed = match result {
+                    Ok(out) => out
+                        .failed()
+                        .iter()
+                        .filter_map(|f| f.id().strip_prefix('m')?.parse::<usize>().ok())
+                        .min(),
+                    Err(err) => {
+                        tracing::error!(error = %aws_sdk_sqs::error::DisplayErrorContext(err), %queue, "publishing events failed");
+                        Some(0)
+                    }
+                };
+                first_failed.map(|i| start + i)
             }
-            start += run;
-        }
+        });
+        let failed_from: Option<usize> = futures::stream::iter(sends)
+            .buffered(CONCURRENT_SENDS)
+            .collect::<Vec<Option<usize>>>()
+            .await
+            .into_iter()
+            .flatten()
+            .min();
         if let Some(from) = failed_from {
             // A record whose first message went out and whose second did not is reported (and
             // both are sent again: consumers ignore repeated event ids).

@@ -40,4 +40,4 @@ start serve-short "$LOCAL_DIR/serve-$SHORT_PORT.log" "$(local_tool_path)" serve 
 wait_ready "$BAZAAR_SHORT_HOLD_API_URL" 120 "${STARTED_PIDS[-1]}" || die "the short-hold API did not become ready"
 step "short-hold API ready: $BAZAAR_SHORT_HOLD_API_URL"
 
-cargo test --workspace "$@"
+cargo test --workspace --no-fail-fast "$@"

@@ -84,7 +84,11 @@ async fn seeded_catalog_is_readable() {
     let catalog = bazaar_infra::seed_data::generate(opts.shops, opts.products, opts.seed);
     let (shops, products) = bazaar_infra::seed::domain_catalog(&catalog, chrono::Utc::now());
     let client = Client::anonymous();
-    for product in products.iter().step_by((products.len() / 25).max(1)) {
+    // The sample events of events/ (sent by `sample_events_invoke`, at the same time) edit the
+    // first shop and its products of this very catalog: those are left out here.
+    let edited = bazaar_infra::events::SampleIds::from_default_seed().shop_id;
+    let untouched: Vec<_> = products.iter().filter(|p| p.shop_id != edited).collect();
+    for product in untouched.iter().step_by((untouched.len() / 25).max(1)) {
         let r = client.get(&format!("/products/{}", product.id)).await;
         assert_eq!(
             r.status, 200,

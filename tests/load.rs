@@ -714,23 +714,7 @@ async fn search_until_seen(
     out
 }
 
-/// Polls `check` every 50 ms until it holds or `limit` passes: how long it took.
-async fn time_until<F, Fut>(limit: Duration, mut check: F) -> Option<Duration>
-where
-    F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = bool>,
-{
-    let started = Instant::now();
-    while started.elapsed() < limit {
-        if check().await {
-            return Some(started.elapsed());
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    None
-}
-
-/// `n` anonymous-free add-to-cart requests over `clients` connections, each by a new buyer of one
+/// `n` add-to-cart requests over `clients` connections, each by a new buyer of one
 /// of `ids`: the latencies, sorted.
 async fn add_to_cart_sample(ids: &[String], n: usize, clients: usize) -> Vec<Duration> {
     let next = Arc::new(AtomicUsize::new(0));
@@ -820,7 +804,7 @@ async fn ready() {
     };
     let searchable = sample(
         "new listing searchable after",
-        time_until(Duration::from_secs(30), found(word.clone(), x.clone())).await,
+        bazaar_e2e::eventually(Duration::from_secs(30), found(word.clone(), x.clone())).await,
     );
     let edited = marker_word(&unique("edit"));
     let r = a
@@ -832,7 +816,7 @@ async fn ready() {
     assert_eq!(r.status, 200, "{}", r.body);
     let reflected = sample(
         "edit reflected in search after",
-        time_until(Duration::from_secs(30), found(edited, x.clone())).await,
+        bazaar_e2e::eventually(Duration::from_secs(30), found(edited, x.clone())).await,
     );
     let y = list(&b, shop_b, format!("Linen napkins {word}")).await;
     let buyer = Client::as_user(&unique("ready-buyer"));
@@ -849,7 +833,7 @@ async fn ready() {
     assert_eq!(r.status, 201, "checkout: {}", r.body);
     let notified = sample(
         "both sellers notified after",
-        time_until(Duration::from_secs(30), || {
+        bazaar_e2e::eventually(Duration::from_secs(30), || {
             let (a, b) = (a.clone(), b.clone());
             async move {
                 let count =

@@ -178,7 +178,20 @@ async fn cold_start_and_anonymous_feeds_are_trending_then_three_favorites_person
             .status,
         204
     );
-    let r = fan.get("/feed").await;
+    // Each function instance's view of the search index refreshes within about half a second of
+    // a commit (as an OpenSearch refresh does): the feed may see the new listings a moment after
+    // `GET /search` did.
+    let has_category = |r: &bazaar_e2e::Reply| {
+        r.body["sections"]
+            .as_array()
+            .is_some_and(|s| s.iter().any(|s| s["kind"] == "category"))
+    };
+    let mut r = fan.get("/feed").await;
+    let deadline = std::time::Instant::now() + Duration::from_secs(5);
+    while !has_category(&r) && std::time::Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        r = fan.get("/feed").await;
+    }
     assert_eq!(r.status, 200);
     assert_eq!(r.body["personalized"], true, "{}", r.body);
     let sections = r.body["sections"].as_array().expect("sections");

@@ -478,7 +478,10 @@ async fn a_quiet_marketplaces_trending_is_filled_from_the_engine() {
     // A category nobody lists in: empty, and nothing read beyond the stored list.
     let toys = request(&app, "/trending?category=toys", None).await;
     assert_eq!(toys.status, 200);
-    assert_eq!(toys.body, serde_json::json!({"products": []}));
+    assert_eq!(
+        toys.body,
+        serde_json::json!({"products": [], "trending": 0})
+    );
     assert_eq!(toys.aws_calls, 1);
 
     // `?category=` is validated as before, before anything is read.

@@ -36,7 +36,9 @@ import moto.dynamodb.models as dynamodb_models
 import moto.sqs.models as sqs_models
 from moto.dynamodb.models import DynamoDBBackend
 from moto.dynamodb.models.dynamo_type import DynamoType, Item, LimitedSizeDict
+from moto.core.responses import ActionResult
 from moto.dynamodbstreams.responses import DynamoDBStreamsHandler
+from moto.sqs.responses import SQSResponse
 from moto.dynamodb.models.utilities import bytesize
 from moto.dynamodb.models.table import Table
 
@@ -270,6 +272,26 @@ def _get_records(self):
 
 DynamoDBStreamsHandler.get_records = _get_records
 
+# SQS ReceiveMessage answers the same way (JSON protocol only, and only when no message carries
+# message attributes, whose binary values the serializer encodes): its bodies made it the
+# serializer's most expensive answer.
+_original_receive_message = SQSResponse.receive_message
+
+
+def _receive_message(self):
+    result = _original_receive_message(self)
+    messages = result.result.get("Messages", []) if isinstance(result, ActionResult) else None
+    if (
+        messages is None
+        or not self.headers.get("X-Amz-Target")
+        or any("MessageAttributes" in m for m in messages)
+    ):
+        return result
+    return json.dumps(result.result), {"Content-Type": "application/x-amz-json-1.0"}
+
+
+SQSResponse.receive_message = _receive_message
+
 # moto lists its own package directory on every request to find the service it serves.
 moto_backends.list_of_moto_modules = functools.lru_cache(maxsize=1)(
     lambda: list(_list_of_moto_modules())
@@ -317,6 +339,11 @@ def _delete_message(self, receipt_handle):
 
 
 sqs_models.Queue.delete_message = _delete_message
+# Reading a queue's attributes converts every attribute name with a regular expression, once per
+# message sent: the conversions are remembered.
+sqs_models.camelcase_to_underscores = functools.lru_cache(maxsize=256)(
+    sqs_models.camelcase_to_underscores
+)
 sqs_models.Queue.messages = property(_visible)
 sqs_models.Queue.approximate_number_of_messages = property(lambda q: len(_visible(q)))
 sqs_models.Queue.approximate_number_of_messages_not_visible = property(_in_flight)

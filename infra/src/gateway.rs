@@ -496,14 +496,9 @@ impl Gateway {
         if req.method() != Method::POST {
             return gateway_answer(StatusCode::METHOD_NOT_ALLOWED, "POST only");
         }
-        let body = match Limited::new(req.into_body(), MAX_PAYLOAD_BYTES)
-            .collect()
-            .await
-        {
-            Ok(b) => b.to_bytes(),
-            Err(_) => {
-                return gateway_answer(StatusCode::PAYLOAD_TOO_LARGE, "Request Entity Too Large");
-            }
+        let body = match request_body(req).await {
+            Ok(b) => b,
+            Err(too_large) => return too_large,
         };
         let Some(outcome) = self.invoke(function, body).await else {
             return gateway_answer(
@@ -610,14 +605,9 @@ impl Gateway {
                 })
                 .or_insert(value);
         }
-        let body = match Limited::new(req.into_body(), MAX_PAYLOAD_BYTES)
-            .collect()
-            .await
-        {
-            Ok(b) => b.to_bytes(),
-            Err(_) => {
-                return gateway_answer(StatusCode::PAYLOAD_TOO_LARGE, "Request Entity Too Large");
-            }
+        let body = match request_body(req).await {
+            Ok(b) => b,
+            Err(too_large) => return too_large,
         };
         let mut query_params: BTreeMap<String, String> = BTreeMap::new();
         for (k, v) in url::form_urlencoded::parse(query.as_bytes()) {
@@ -698,6 +688,15 @@ impl Gateway {
             None => gateway_answer(StatusCode::INTERNAL_SERVER_ERROR, "Internal Server Error"),
         }
     }
+}
+
+/// A request's body, or API Gateway's 413 answer past Lambda's payload limit.
+async fn request_body(req: Request<Incoming>) -> Result<Bytes, Response<Full<Bytes>>> {
+    Limited::new(req.into_body(), MAX_PAYLOAD_BYTES)
+        .collect()
+        .await
+        .map(|b| b.to_bytes())
+        .map_err(|_| gateway_answer(StatusCode::PAYLOAD_TOO_LARGE, "Request Entity Too Large"))
 }
 
 /// A payload-format-2.0 function answer as an HTTP response.

@@ -427,9 +427,10 @@ struct Ctx {
 /// waiting receive would hold every other AWS call of the stack for its duration.
 const IDLE_POLL: Duration = Duration::from_millis(100);
 
-/// The bodies one SQS batch may carry: Lambda's synchronous payload limit, less room for the
-/// records' envelopes.
+/// The bodies one SQS batch may carry: Lambda's 6 MB synchronous payload limit, less room for
+/// the records' envelopes; and the largest SQS message.
 const PAYLOAD_BYTES: usize = 5 * 1024 * 1024;
+const MAX_MESSAGE_BYTES: usize = 256 * 1024;
 
 /// Messages of one SQS batch.
 type Messages = Vec<aws_sdk_sqs::types::Message>;
@@ -471,9 +472,9 @@ async fn gather(ctx: &Ctx, url: &str, batch_size: usize, window: Duration) -> Me
             .map(|m| m.body().map_or(0, str::len))
             .sum::<usize>();
         batch.extend(got);
-        // Lambda closes a batch at its 6 MB invocation payload too (bodies plus the envelope).
-        let full =
-            batch.len() >= batch_size || bytes >= PAYLOAD_BYTES - 10 * 1024 * batch.len().min(100);
+        // Lambda closes a batch at its 6 MB invocation payload too: no further receive (up to 10
+        // messages of at most 256 KB) once it might not fit.
+        let full = batch.len() >= batch_size || bytes + 10 * MAX_MESSAGE_BYTES > PAYLOAD_BYTES;
         match deadline {
             None => return batch,
             Some(d) if full || now >= d => return batch,

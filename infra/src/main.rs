@@ -7,7 +7,6 @@
 //! bazaar-local provision [--import]     create the template's tables and queues in the emulator
 //!                                       (--import: streams off until `streams`, for a bulk seed)
 //! bazaar-local streams                  turn on the streams the template declares
-//! bazaar-local pump [API_URL]            play Lambda's SQS / DynamoDB-stream event sources locally
 //! bazaar-local serve PORT ENV_FILE [--no-pump]  the local API Gateway + Lambda service (+ pump)
 //! bazaar-local seed                     load the demo catalog (SEED_SHOPS, SEED_PRODUCTS, SEED)
 //! bazaar-local reindex                  rebuild the search index from the table (SEARCH_BACKEND,
@@ -135,27 +134,6 @@ async fn run(args: &[String]) -> Result<(), BoxError> {
                 eprintln!("ses identity {sender} verified");
             }
         }
-        Some("pump") => {
-            let api = args
-                .get(1)
-                .cloned()
-                .unwrap_or_else(|| "http://127.0.0.1:9000".to_owned());
-            let endpoint = std::env::var("AWS_ENDPOINT_URL")
-                .unwrap_or_else(|_| local::DEFAULT_ENDPOINT.to_owned());
-            let sdk = bazaar::dynamo::sdk_config().await;
-            let status = std::sync::Arc::new(bazaar_infra::pump::PumpStatus::default());
-            let concurrency = env_or("LAMBDA_CONCURRENCY", 4)?;
-            bazaar_infra::pump::run(
-                &sdk,
-                &template,
-                &names(),
-                &endpoint,
-                &api,
-                concurrency,
-                status,
-            )
-            .await?;
-        }
         Some("serve") => {
             // serve PORT ENV_FILE [--no-pump]: the local API and Lambda service (see serve.rs).
             let port: u16 = args
@@ -272,7 +250,7 @@ async fn run(args: &[String]) -> Result<(), BoxError> {
         }
         _ => {
             return Err(
-                "usage: bazaar-local events | functions | env | provision [--import] | streams | serve PORT ENV_FILE [--no-pump] | pump [API_URL] | seed [--index] | reindex | token USER [TTL]"
+                "usage: bazaar-local events | functions | env | provision [--import] | streams | serve PORT ENV_FILE [--no-pump] | seed [--index] | reindex | token USER [TTL]"
                     .into(),
             );
         }

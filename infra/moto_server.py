@@ -301,22 +301,18 @@ moto_backends.list_of_moto_modules = functools.lru_cache(maxsize=1)(
 # its visible, in-flight and delayed messages through two clock readings per message: linear in
 # the queue's length with a large constant (~200 ms a SendMessageBatch with 3,000 queued). The
 # counts below read the clock once; the conditions are moto's (`visible`, `delayed`).
-def _now_ms():
-    return time.time() * 1000.0
-
-
 def _visible(q):
-    now = _now_ms()
+    now = _fast_unix_time_millis()
     return [m for m in q._messages if now > m.visible_at and not now < m.delayed_until]
 
 
 def _in_flight(q):
-    now = _now_ms()
+    now = _fast_unix_time_millis()
     return sum(1 for m in q._messages if not now > m.visible_at)
 
 
 def _delayed(q):
-    now = _now_ms()
+    now = _fast_unix_time_millis()
     return sum(1 for m in q._messages if now < m.delayed_until)
 
 

@@ -37,42 +37,50 @@ pub enum StartingPosition {
     Latest,
 }
 
-/// One event source of the template, with every setting the template gives it.
+/// An SQS event-source mapping of the template, with every setting it gives.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SqsSource {
+    pub function: String,
+    pub queue_url: String,
+    pub queue_arn: String,
+    /// Messages per invocation at most (`BatchSize`, 1..=10,000).
+    pub batch_size: usize,
+    /// How long to gather a batch after its first message (`MaximumBatchingWindowInSeconds`).
+    pub window: Duration,
+    /// Batches in flight at once (`ScalingConfig.MaximumConcurrency`; unset: the local cap).
+    pub concurrency: usize,
+    /// `FunctionResponseTypes: [ReportBatchItemFailures]`.
+    pub report_failures: bool,
+    pub patterns: Vec<Value>,
+}
+
+/// A DynamoDB-stream event-source mapping of the template, with every setting it gives.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StreamSource {
+    pub function: String,
+    pub table: String,
+    pub batch_size: usize,
+    pub window: Duration,
+    pub starting: StartingPosition,
+    /// Batches of one shard in flight at once, records of one item key in order
+    /// (`ParallelizationFactor`, 1..=10).
+    pub parallelization: usize,
+    /// `MaximumRetryAttempts` (`None`: -1, retry until the record expires).
+    pub max_retries: Option<u32>,
+    /// `BisectBatchOnFunctionError`: a failing batch is split in two and each half retried.
+    pub bisect: bool,
+    /// `DestinationConfig.OnFailure` (a queue URL): where a batch that exhausted its retries is
+    /// described.
+    pub on_failure: Option<String>,
+    pub report_failures: bool,
+    pub patterns: Vec<Value>,
+}
+
+/// One event source of the template.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Source {
-    Sqs {
-        function: String,
-        queue_url: String,
-        queue_arn: String,
-        /// Messages per invocation at most (`BatchSize`, 1..=10,000).
-        batch_size: usize,
-        /// How long to gather a batch after its first message (`MaximumBatchingWindowInSeconds`).
-        window: Duration,
-        /// Batches in flight at once (`ScalingConfig.MaximumConcurrency`; unset: the local cap).
-        concurrency: usize,
-        /// `FunctionResponseTypes: [ReportBatchItemFailures]`.
-        report_failures: bool,
-        patterns: Vec<Value>,
-    },
-    Stream {
-        function: String,
-        table: String,
-        batch_size: usize,
-        window: Duration,
-        starting: StartingPosition,
-        /// Batches of one shard in flight at once, records of one item key in order
-        /// (`ParallelizationFactor`, 1..=10).
-        parallelization: usize,
-        /// `MaximumRetryAttempts` (`None`: -1, retry until the record expires).
-        max_retries: Option<u32>,
-        /// `BisectBatchOnFunctionError`: a failing batch is split in two and each half retried.
-        bisect: bool,
-        /// `DestinationConfig.OnFailure` (a queue URL): where a batch that exhausted its
-        /// retries is described.
-        on_failure: Option<String>,
-        report_failures: bool,
-        patterns: Vec<Value>,
-    },
+    Sqs(SqsSource),
+    Stream(StreamSource),
     Schedule {
         function: String,
         every: Duration,
@@ -239,7 +247,7 @@ pub fn sources(
                             })?,
                     };
                     let name = names.resource(&queue);
-                    out.push(Source::Sqs {
+                    out.push(Source::Sqs(SqsSource {
                         function: function.binary.clone(),
                         queue_url: queue_url(endpoint, &name),
                         queue_arn: queue_arn(region, &name),
@@ -248,7 +256,7 @@ pub fn sources(
                         concurrency,
                         report_failures,
                         patterns,
-                    });
+                    }));
                 }
                 "DynamoDB" => {
                     let (table, _) = get("Stream").and_then(getatt_target).ok_or_else(|| {
@@ -282,7 +290,7 @@ pub fn sources(
                         }
                     };
                     let retries = number("MaximumRetryAttempts", -1, -1, 10_000)?;
-                    out.push(Source::Stream {
+                    out.push(Source::Stream(StreamSource {
                         function: function.binary.clone(),
                         table: names.resource(&table),
                         batch_size: number("BatchSize", 100, 1, 10_000)? as usize,
@@ -296,7 +304,7 @@ pub fn sources(
                         on_failure,
                         report_failures,
                         patterns,
-                    });
+                    }));
                 }
                 _ => {
                     let field = if kind == "Schedule" {
@@ -486,25 +494,15 @@ async fn gather(ctx: &Ctx, url: &str, batch_size: usize, window: Duration) -> Me
 
 /// One SQS event-source mapping: a poller gathering batches, up to `concurrency` of them in
 /// flight at once.
-#[allow(clippy::too_many_arguments)]
-async fn pump_sqs(
-    ctx: Ctx,
-    function: String,
-    url: String,
-    arn: String,
-    batch_size: usize,
-    window: Duration,
-    concurrency: usize,
-    report_failures: bool,
-    patterns: Vec<Value>,
-) {
+async fn pump_sqs(ctx: Ctx, source: SqsSource) {
+    let source = Arc::new(source);
     let idle = ctx.status.poller();
-    let permits = Arc::new(tokio::sync::Semaphore::new(concurrency.max(1)));
+    let permits = Arc::new(tokio::sync::Semaphore::new(source.concurrency.max(1)));
     loop {
         let Ok(permit) = permits.clone().acquire_owned().await else {
             return;
         };
-        let messages = gather(&ctx, &url, batch_size, window).await;
+        let messages = gather(&ctx, &source.queue_url, source.batch_size, source.window).await;
         if messages.is_empty() {
             idle.store(true, Ordering::SeqCst);
             drop(permit);
@@ -513,24 +511,9 @@ async fn pump_sqs(
         }
         idle.store(false, Ordering::SeqCst);
         ctx.status.busy.fetch_add(1, Ordering::SeqCst);
-        let (ctx, function, url, arn, patterns) = (
-            ctx.clone(),
-            function.clone(),
-            url.clone(),
-            arn.clone(),
-            patterns.clone(),
-        );
+        let (ctx, source) = (ctx.clone(), source.clone());
         tokio::spawn(async move {
-            sqs_batch(
-                &ctx,
-                &function,
-                &url,
-                &arn,
-                messages,
-                report_failures,
-                &patterns,
-            )
-            .await;
+            sqs_batch(&ctx, &source, messages).await;
             ctx.status.busy.fetch_sub(1, Ordering::SeqCst);
             drop(permit);
         });
@@ -539,15 +522,15 @@ async fn pump_sqs(
 
 /// Invokes the function with one SQS batch, deletes what succeeded (and what the filter dropped,
 /// as Lambda does), and makes the failed messages visible again after a second.
-async fn sqs_batch(
-    ctx: &Ctx,
-    function: &str,
-    url: &str,
-    arn: &str,
-    messages: Messages,
-    report_failures: bool,
-    patterns: &[Value],
-) {
+async fn sqs_batch(ctx: &Ctx, source: &SqsSource, messages: Messages) {
+    let SqsSource {
+        function,
+        queue_url: url,
+        queue_arn: arn,
+        report_failures,
+        patterns,
+        ..
+    } = source;
     use aws_sdk_sqs::types::DeleteMessageBatchRequestEntry;
     let records: Vec<Value> = messages
         .iter()
@@ -585,7 +568,7 @@ async fn sqs_batch(
         )
         .await
         {
-            Ok(answer) if report_failures => failed_ids(&answer),
+            Ok(answer) if *report_failures => failed_ids(&answer),
             Ok(_) => Vec::new(),
             Err(e) => {
                 eprintln!("pump: {e}");
@@ -658,16 +641,10 @@ async fn pump_schedule(ctx: Ctx, function: String, every: Duration, retries: u32
     }
 }
 
-/// How one stream mapping handles its records (the template's settings).
-#[derive(Clone)]
+/// A stream mapping at work: its settings and the stream it reads.
 struct StreamMapping {
-    function: String,
+    source: StreamSource,
     stream_arn: String,
-    batch_size: usize,
-    max_retries: Option<u32>,
-    bisect: bool,
-    on_failure: Option<String>,
-    report_failures: bool,
 }
 
 /// The partition (item key) of a stream record: records of one key stay in order.
@@ -687,7 +664,7 @@ fn sequence(record: &Value) -> &str {
 impl StreamMapping {
     /// Delivers `records` (one lane, in order) in batches, as Lambda does for one shard.
     async fn deliver(&self, ctx: &Ctx, records: Vec<Value>) {
-        for chunk in records.chunks(self.batch_size.max(1)) {
+        for chunk in records.chunks(self.source.batch_size.max(1)) {
             self.batch(ctx, chunk.to_vec(), 0).await;
         }
     }
@@ -706,12 +683,12 @@ impl StreamMapping {
                 let answer = invoke(
                     &ctx.http,
                     &ctx.api,
-                    &self.function,
+                    &self.source.function,
                     &json!({ "Records": pending }),
                 )
                 .await;
                 let first_failed = match answer {
-                    Ok(answer) if self.report_failures => {
+                    Ok(answer) if self.source.report_failures => {
                         let failed = failed_ids(&answer);
                         pending
                             .iter()
@@ -720,7 +697,7 @@ impl StreamMapping {
                     Ok(_) => None,
                     Err(e) => {
                         eprintln!("pump: {e}");
-                        if self.bisect && pending.len() > 1 {
+                        if self.source.bisect && pending.len() > 1 {
                             let second = pending.split_off(pending.len() / 2);
                             self.batch(ctx, pending, attempt + 1).await;
                             self.batch(ctx, second, attempt + 1).await;
@@ -731,7 +708,7 @@ impl StreamMapping {
                 };
                 let Some(first) = first_failed else { return };
                 attempt += 1;
-                if self.max_retries.is_some_and(|max| attempt > max) {
+                if self.source.max_retries.is_some_and(|max| attempt > max) {
                     let failed = pending.split_off(first);
                     self.give_up(ctx, &failed).await;
                     return;
@@ -746,14 +723,16 @@ impl StreamMapping {
     async fn give_up(&self, ctx: &Ctx, records: &[Value]) {
         eprintln!(
             "pump: {} kept failing on {} stream records; skipped",
-            self.function,
+            self.source.function,
             records.len()
         );
-        let Some(url) = &self.on_failure else { return };
+        let Some(url) = &self.source.on_failure else {
+            return;
+        };
         let body = json!({
             "requestContext": {
                 "condition": "RetryAttemptsExhausted",
-                "functionArn": format!("arn:aws:lambda:{}:123456789012:function:{}", ctx.region, self.function),
+                "functionArn": format!("arn:aws:lambda:{}:123456789012:function:{}", ctx.region, self.source.function),
             },
             "DDBStreamBatchInfo": {
                 "shardId": "local",
@@ -776,23 +755,10 @@ impl StreamMapping {
     }
 }
 
-#[allow(clippy::too_many_arguments)]
-async fn pump_stream(
-    ctx: Ctx,
-    function: String,
-    table: String,
-    batch_size: usize,
-    window: Duration,
-    starting: StartingPosition,
-    parallelization: usize,
-    max_retries: Option<u32>,
-    bisect: bool,
-    on_failure: Option<String>,
-    report_failures: bool,
-    patterns: Vec<Value>,
-) {
+async fn pump_stream(ctx: Ctx, source: StreamSource) {
     use aws_sdk_dynamodbstreams::types::ShardIteratorType;
     let idle = ctx.status.poller();
+    let table = source.table.clone();
     let stream_arn = loop {
         match ctx.dynamo.describe_table().table_name(&table).send().await {
             Ok(out) => match out.table.and_then(|t| t.latest_stream_arn) {
@@ -809,14 +775,16 @@ async fn pump_stream(
             }
         }
     };
+    let (batch_size, window, starting, parallelization) = (
+        source.batch_size,
+        source.window,
+        source.starting,
+        source.parallelization,
+    );
+    let patterns = source.patterns.clone();
     let mapping = StreamMapping {
-        function,
+        source,
         stream_arn: stream_arn.clone(),
-        batch_size,
-        max_retries,
-        bisect,
-        on_failure,
-        report_failures,
     };
     let mut iterators: std::collections::BTreeMap<String, Option<String>> = Default::default();
     // The mapping's starting position applies to the shards open when it starts; shards that
@@ -994,52 +962,8 @@ pub async fn run(
     for source in sources {
         eprintln!("pump: {source:?}");
         tasks.push(match source {
-            Source::Sqs {
-                function,
-                queue_url,
-                queue_arn,
-                batch_size,
-                window,
-                concurrency,
-                report_failures,
-                patterns,
-            } => tokio::spawn(pump_sqs(
-                ctx.clone(),
-                function,
-                queue_url,
-                queue_arn,
-                batch_size,
-                window,
-                concurrency,
-                report_failures,
-                patterns,
-            )),
-            Source::Stream {
-                function,
-                table,
-                batch_size,
-                window,
-                starting,
-                parallelization,
-                max_retries,
-                bisect,
-                on_failure,
-                report_failures,
-                patterns,
-            } => tokio::spawn(pump_stream(
-                ctx.clone(),
-                function,
-                table,
-                batch_size,
-                window,
-                starting,
-                parallelization,
-                max_retries,
-                bisect,
-                on_failure,
-                report_failures,
-                patterns,
-            )),
+            Source::Sqs(source) => tokio::spawn(pump_sqs(ctx.clone(), source)),
+            Source::Stream(source) => tokio::spawn(pump_stream(ctx.clone(), source)),
             Source::Schedule {
                 function,
                 every,
@@ -1079,9 +1003,9 @@ mod tests {
         let t = Template::load_repo().expect("template");
         let names = LocalNames::new("x");
         let s = sources(&t, &names, "http://h:1", "us-east-1", 4).expect("sources");
-        assert!(s.iter().any(|s| matches!(s, Source::Sqs { function, queue_url, report_failures: true, .. } if function == "notifier" && queue_url == "http://h:1/123456789012/x-OrderEventsQueue")));
-        assert!(s.iter().any(|s| matches!(s, Source::Stream { function, table, patterns, starting: StartingPosition::TrimHorizon, bisect: true, on_failure: Some(dlq), .. } if function == "relay" && table == "x-Table" && patterns.len() == 3 && dlq.ends_with("x-StreamRelayDLQ"))));
-        assert!(s.iter().any(|s| matches!(s, Source::Sqs { function, queue_url, .. } if function == "recommender" && queue_url.ends_with("x-PurchaseEventsQueue"))));
+        assert!(s.iter().any(|s| matches!(s, Source::Sqs(SqsSource { function, queue_url, report_failures: true, .. }) if function == "notifier" && queue_url == "http://h:1/123456789012/x-OrderEventsQueue")));
+        assert!(s.iter().any(|s| matches!(s, Source::Stream(StreamSource { function, table, patterns, starting: StartingPosition::TrimHorizon, bisect: true, on_failure: Some(dlq), .. }) if function == "relay" && table == "x-Table" && patterns.len() == 3 && dlq.ends_with("x-StreamRelayDLQ"))));
+        assert!(s.iter().any(|s| matches!(s, Source::Sqs(SqsSource { function, queue_url, .. }) if function == "recommender" && queue_url.ends_with("x-PurchaseEventsQueue"))));
         assert!(s.iter().any(|s| matches!(s, Source::Schedule { function, every, retries: 2 } if function == "trending" && *every == Duration::from_secs(900))));
     }
 
@@ -1112,19 +1036,19 @@ mod tests {
                 };
                 let kind = event.get("Type").and_then(|t| t.as_str()).unwrap_or("");
                 let found = s.iter().find(|s| match s {
-                    Source::Sqs { function: f, .. }
-                    | Source::Stream { function: f, .. }
+                    Source::Sqs(SqsSource { function: f, .. })
+                    | Source::Stream(StreamSource { function: f, .. })
                     | Source::Schedule { function: f, .. } => f == &function.binary,
                 });
                 match (kind, found) {
                     (
                         "SQS",
-                        Some(Source::Sqs {
+                        Some(Source::Sqs(SqsSource {
                             batch_size,
                             window,
                             concurrency,
                             ..
-                        }),
+                        })),
                     ) => {
                         assert_eq!(
                             Some(*batch_size),
@@ -1145,13 +1069,13 @@ mod tests {
                     }
                     (
                         "DynamoDB",
-                        Some(Source::Stream {
+                        Some(Source::Stream(StreamSource {
                             batch_size,
                             window,
                             parallelization,
                             max_retries,
                             ..
-                        }),
+                        })),
                     ) => {
                         assert_eq!(Some(*batch_size), int("BatchSize").or(Some(100)));
                         assert_eq!(
@@ -1198,7 +1122,7 @@ Resources:
         };
         let ok = parse("            BatchSize: 200\n            MaximumBatchingWindowInSeconds: 2\n            ScalingConfig: {MaximumConcurrency: 3}").expect("honoured");
         assert!(
-            matches!(&ok[0], Source::Sqs { batch_size: 200, concurrency: 3, window, .. } if *window == Duration::from_secs(2))
+            matches!(&ok[0], Source::Sqs(SqsSource { batch_size: 200, concurrency: 3, window, .. }) if *window == Duration::from_secs(2))
         );
         assert!(
             parse("            SomethingNew: 1").is_err(),

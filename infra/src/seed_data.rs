@@ -8,11 +8,15 @@
 //! to shop. That variety is what makes the catalog useful for exercising
 //! search, synonyms and stemming.
 //!
-//! The generator uses only `std` and a built-in SplitMix64 generator with
-//! integer-only arithmetic, so the same seed yields byte-identical output on
-//! every platform and Rust version.
+//! The words, phrases and templates it draws from are data, in
+//! `infra/seed/vocabulary.toml` (compiled in, parsed and checked on first
+//! use); the assembling is code, here. The generator uses a built-in
+//! SplitMix64 generator with integer-only arithmetic, so the same seed yields
+//! byte-identical output on every platform and Rust version.
 
+use serde::Deserialize;
 use std::collections::HashSet;
+use std::sync::LazyLock;
 
 /// Slugs of every product category the generator uses, in a fixed order.
 ///
@@ -177,6 +181,11 @@ impl SplitMix64 {
         items[self.below(items.len())]
     }
 
+    /// Uniformly chosen string, drawn exactly like [`Self::pick`]; `items` must not be empty.
+    fn pick_str<'a>(&mut self, items: &'a [String]) -> &'a str {
+        &items[self.below(items.len())]
+    }
+
     /// Index chosen with probability proportional to `weight(item)`.
     fn weighted_index<T>(&mut self, items: &[T], weight: impl Fn(&T) -> usize) -> usize {
         let total: usize = items.iter().map(&weight).sum();
@@ -211,37 +220,22 @@ impl SplitMix64 {
 }
 
 // ---------------------------------------------------------------------------
-// Vocabulary: synonym groups shared by every category
+// Vocabulary (infra/seed/vocabulary.toml)
 // ---------------------------------------------------------------------------
 
-const HANDMADE: &[&str] = &[
-    "handmade",
-    "handcrafted",
-    "artisan",
-    "homemade",
-    "hand-made",
-];
-const VINTAGE: &[&str] = &[
-    "vintage",
-    "antique",
-    "retro",
-    "old",
-    "classic",
-    "secondhand",
-];
-const WALLET_NOUNS: &[&str] = &["wallet", "billfold", "purse", "cardholder", "pocketbook"];
-const NECKLACE_NOUNS: &[&str] = &["necklace", "pendant", "chain", "choker", "lariat"];
-const EARRING_NOUNS: &[&str] = &["earrings", "studs", "drops", "hoops", "dangles"];
-const RING_NOUNS: &[&str] = &["ring", "band", "signet", "wedding band"];
-const LEATHER: &[&str] = &[
-    "leather",
-    "genuine leather",
-    "real leather",
-    "cowhide",
-    "full grain",
-];
-const SILVER: &[&str] = &["silver", "sterling", "925", "sterling silver"];
-const GOLD: &[&str] = &["gold", "14k", "18k", "gold filled", "gold plated"];
+/// The words, phrases and templates the generator draws from, compiled in.
+const VOCABULARY_TOML: &str = include_str!("../seed/vocabulary.toml");
+
+/// [`VOCABULARY_TOML`], parsed and checked on first use. The file is ours and compiled in (and
+/// the unit tests load it), so a broken one is a bug: it panics here, saying what is wrong.
+static VOCABULARY: LazyLock<Vocabulary> = LazyLock::new(|| {
+    Vocabulary::parse(VOCABULARY_TOML)
+        .unwrap_or_else(|problem| panic!("infra/seed/vocabulary.toml: {problem}"))
+});
+
+fn vocab() -> &'static Vocabulary {
+    &VOCABULARY
+}
 
 /// Synonym-group ids used to look up a shop's preferred word.
 const G_HANDMADE: usize = 0;
@@ -251,177 +245,151 @@ const G_SILVER: usize = 3;
 const G_GOLD: usize = 4;
 const G_NOUN_BASE: usize = 5;
 
-const SEPARATORS: &[&str] = &[" - ", " | ", ", ", " – ", " ~ ", " / ", " - ", " | "];
+/// Index of the always-vintage category.
+const VINTAGE_CATEGORY: usize = 11;
 
-const VINTAGE_STYLES: &[&str] = &[
-    "mid-century",
-    "mid-century modern",
-    "Art Deco",
-    "boho",
-    "retro",
-    "Victorian",
-    "farmhouse",
-    "mod",
-    "space age",
-    "cottage",
-    "Hollywood Regency",
-    "primitive",
+/// Placeholders product titles and descriptions may use (see [`ProductSlots`]).
+const PRODUCT_SLOTS: &[&str] = &[
+    "maker",
+    "vintage",
+    "era",
+    "period",
+    "year",
+    "material",
+    "noun",
+    "noun2",
+    "variant",
+    "color",
+    "adj",
+    "style",
+    "detail",
+    "occasion",
+    "a_occasion",
+    "made",
+    "town",
+    "sep",
+    "this",
+    "a",
 ];
 
+/// Placeholders shop descriptions may use (see [`ShopSlots`]).
+const SHOP_SLOTS: &[&str] = &["name", "town", "focus", "first", "year", "made", "period"];
+
+/// Material entries that stand for the shop's word from a synonym group (see [`Voice::material`]).
+const MATERIAL_PLACEHOLDERS: &[&str] = &["{leather}", "{silver}", "{gold}"];
+
+/// Everything in the vocabulary file. The order of every list is significant: the generator
+/// picks by position, so reordering changes the catalog.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Vocabulary {
+    /// Title separators; a shop keeps to one.
+    separators: Vec<String>,
+    towns: Vec<String>,
+    /// Shop owners.
+    first_names: Vec<String>,
+    synonyms: Synonyms,
+    eras: Vec<EraDef>,
+    titles: Titles,
+    descriptions: Descriptions,
+    shop_descriptions: ShopDescriptions,
+    shop_names: ShopNames,
+    /// In the order of [`CATEGORIES`].
+    categories: Vec<Category>,
+}
+
+/// Synonym groups shared by every category; a shop has a favourite word in each.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Synonyms {
+    handmade: Vec<String>,
+    vintage: Vec<String>,
+    leather: Vec<String>,
+    silver: Vec<String>,
+    gold: Vec<String>,
+}
+
 /// A decade vintage pieces can come from.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
 struct EraDef {
     decade: i64,
     /// Ways sellers name the era in titles ("1970s", "mid-century").
-    words: &'static [&'static str],
+    words: Vec<String>,
     /// Phrase used after "from" or "in" ("the 1970s").
-    period: &'static str,
+    period: String,
     /// Styles that plausibly go with the era.
-    styles: &'static [&'static str],
+    styles: Vec<String>,
     weight: usize,
 }
 
-const ERAS: &[EraDef] = &[
-    EraDef {
-        decade: 1880,
-        words: &["Victorian", "1880s"],
-        period: "the Victorian era",
-        styles: &["Victorian", "ornate", "primitive", "farmhouse"],
-        weight: 2,
-    },
-    EraDef {
-        decade: 1890,
-        words: &["Victorian", "1890s", "turn of the century"],
-        period: "the 1890s",
-        styles: &["Victorian", "ornate", "primitive", "farmhouse"],
-        weight: 3,
-    },
-    EraDef {
-        decade: 1900,
-        words: &["Edwardian", "1900s"],
-        period: "the Edwardian era",
-        styles: &["Edwardian", "Arts and Crafts", "Art Nouveau", "farmhouse"],
-        weight: 3,
-    },
-    EraDef {
-        decade: 1910,
-        words: &["1910s", "Edwardian"],
-        period: "the 1910s",
-        styles: &["Edwardian", "Arts and Crafts", "Art Nouveau", "primitive"],
-        weight: 3,
-    },
-    EraDef {
-        decade: 1920,
-        words: &["1920s", "Art Deco", "20s"],
-        period: "the 1920s",
-        styles: &["Art Deco", "flapper", "cottage", "farmhouse"],
-        weight: 5,
-    },
-    EraDef {
-        decade: 1930,
-        words: &["1930s", "Art Deco", "30s"],
-        period: "the 1930s",
-        styles: &["Art Deco", "Hollywood Regency", "cottage", "farmhouse"],
-        weight: 5,
-    },
-    EraDef {
-        decade: 1940,
-        words: &["1940s", "40s", "wartime"],
-        period: "the 1940s",
-        styles: &["Hollywood Regency", "farmhouse", "cottage", "retro"],
-        weight: 6,
-    },
-    EraDef {
-        decade: 1950,
-        words: &["1950s", "mid-century", "50s"],
-        period: "the 1950s",
-        styles: &["mid-century", "mid-century modern", "atomic", "retro"],
-        weight: 12,
-    },
-    EraDef {
-        decade: 1960,
-        words: &["1960s", "mid-century", "60s", "1960s"],
-        period: "the 1960s",
-        styles: &["mid-century", "mid-century modern", "mod", "space age"],
-        weight: 13,
-    },
-    EraDef {
-        decade: 1970,
-        words: &["1970s", "70s", "1970s", "seventies"],
-        period: "the 1970s",
-        styles: &["boho", "retro", "space age", "mid-century"],
-        weight: 14,
-    },
-    EraDef {
-        decade: 1980,
-        words: &["1980s", "80s", "1980s"],
-        period: "the 1980s",
-        styles: &["Memphis", "postmodern", "retro", "country"],
-        weight: 10,
-    },
-    EraDef {
-        decade: 1990,
-        words: &["1990s", "90s"],
-        period: "the 1990s",
-        styles: &["grunge", "minimalist", "retro", "Y2K"],
-        weight: 6,
-    },
-];
+/// Product title templates.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Titles {
+    handmade: Vec<String>,
+    vintage: Vec<String>,
+}
 
-const TOWNS: &[&str] = &[
-    "Asheville, North Carolina",
-    "Portland, Maine",
-    "Bend, Oregon",
-    "Taos, New Mexico",
-    "Duluth, Minnesota",
-    "Burlington, Vermont",
-    "Marfa, Texas",
-    "Savannah, Georgia",
-    "Bozeman, Montana",
-    "Hudson, New York",
-    "Bisbee, Arizona",
-    "Traverse City, Michigan",
-    "Ojai, California",
-    "Madison, Wisconsin",
-    "Eureka Springs, Arkansas",
-    "Bath, England",
-    "Galway, Ireland",
-    "Hobart, Tasmania",
-    "Kingston, Ontario",
-    "Nelson, New Zealand",
-    "the Blue Ridge Mountains",
-    "coastal Maine",
-    "the Pacific Northwest",
-    "the Scottish Highlands",
-];
+/// Product description sentences (templates).
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Descriptions {
+    handmade_openings: Vec<String>,
+    vintage_openings: Vec<String>,
+    condition_notes: Vec<String>,
+    provenance_notes: Vec<String>,
+    vintage_shipping: Vec<String>,
+    occasion_sentences: Vec<String>,
+    shipping_notes: Vec<String>,
+}
 
-const FIRST_NAMES: &[&str] = &[
-    "Hazel", "Mabel", "June", "Ada", "Iris", "Nell", "Otis", "Walt", "Ruth", "Clara", "Milo",
-    "Theo", "Elsie", "Rosa", "Ivy", "Jonah", "Beatrix", "Frankie", "Lou", "Agnes", "Silas",
-    "Maggie", "Wendell", "Opal", "Gus", "Pearl", "Arlo", "Dot",
-];
+/// Shop description sentences (templates): one intro, then maybe a middle and an end.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ShopDescriptions {
+    intros: Vec<String>,
+    vintage_intros: Vec<String>,
+    middles: Vec<String>,
+    vintage_middles: Vec<String>,
+    ends: Vec<String>,
+}
 
-// ---------------------------------------------------------------------------
-// Vocabulary: categories and kinds of item
-// ---------------------------------------------------------------------------
+/// Words shop names are built from.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ShopNames {
+    nature_words: Vec<String>,
+    landforms: Vec<String>,
+    adjectives: Vec<String>,
+    animals: Vec<String>,
+    suffixes: Vec<String>,
+    streets: Vec<String>,
+    /// Appended, in order, to a name already taken ("Studio"); after these, numbers.
+    tiebreakers: Vec<String>,
+}
 
 /// One kind of item within a category, e.g. "wallet" or "mug".
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
 struct Kind {
     /// Synonymous nouns; a shop keeps using its favourite one.
-    nouns: &'static [&'static str],
+    nouns: Vec<String>,
     /// Counting phrase for plural nouns ("pair of"), empty for singular.
-    measure: &'static str,
+    #[serde(default)]
+    measure: String,
     /// Adjectival "how it was made" words ("hand-stitched").
-    made: &'static [&'static str],
+    made: Vec<String>,
     /// Sub-types for titles ("slim bifold", "stacking").
-    variants: &'static [&'static str],
+    variants: Vec<String>,
     /// Materials; `{leather}`, `{silver}` and `{gold}` expand to synonyms.
-    materials: &'static [&'static str],
+    materials: Vec<String>,
     /// Noun phrases used after "with".
-    details: &'static [&'static str],
+    details: Vec<String>,
     /// Complete sentences about size and fit.
-    dims: &'static [&'static str],
+    dims: Vec<String>,
     /// Tag candidates.
-    tags: &'static [&'static str],
+    tags: Vec<String>,
     /// Typical price range in whole dollars.
     price: (i64, i64),
     /// Relative frequency within its category.
@@ -429,3596 +397,359 @@ struct Kind {
     /// Whether a vintage example of this kind is plausible.
     vintage_ok: bool,
     /// Extra kind-specific title templates (handmade items only).
-    signature_titles: &'static [&'static str],
+    #[serde(default)]
+    signature_titles: Vec<String>,
 }
 
 /// A category with its kinds and its descriptive vocabulary.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
 struct Category {
-    slug: &'static str,
+    slug: String,
     /// Relative frequency as a shop's main category.
     weight: usize,
-    kinds: &'static [Kind],
-    adjectives: &'static [&'static str],
-    colors: &'static [&'static str],
-    styles: &'static [&'static str],
-    occasions: &'static [&'static str],
+    kinds: Vec<Kind>,
+    adjectives: Vec<String>,
+    colors: Vec<String>,
+    styles: Vec<String>,
+    occasions: Vec<String>,
     /// "How it was made" words for the shop's own description.
-    made: &'static [&'static str],
+    made: Vec<String>,
     /// Sentences about technique and materials.
-    notes: &'static [&'static str],
+    notes: Vec<String>,
     /// Sentences about care.
-    care: &'static [&'static str],
-    tags: &'static [&'static str],
+    care: Vec<String>,
+    tags: Vec<String>,
     /// Phrases describing what a shop in this category makes.
-    focus: &'static [&'static str],
+    focus: Vec<String>,
     /// Trade words for shop names ("Leatherworks").
-    trades: &'static [&'static str],
+    trades: Vec<String>,
     /// Nouns for "The Copper Kiln"-style shop names.
-    things: &'static [&'static str],
+    things: Vec<String>,
     /// Slugs of categories a shop in this category also tends to sell.
-    related: &'static [&'static str],
+    related: Vec<String>,
     /// Heavy or fragile goods cost more to ship.
     heavy: bool,
 }
 
-const NO_TITLES: &[&str] = &[];
+impl Vocabulary {
+    /// Parses the vocabulary file, substitutes its shared entries and checks it.
+    fn parse(text: &str) -> Result<Self, String> {
+        let mut table: toml::Table = toml::from_str(text).map_err(|e| e.to_string())?;
+        substitute_shared(&mut table)?;
+        let vocabulary: Self = table.try_into().map_err(|e| e.to_string())?;
+        vocabulary.check()?;
+        Ok(vocabulary)
+    }
 
-const WALLET: Kind = Kind {
-    nouns: WALLET_NOUNS,
-    measure: "",
-    made: &["hand-stitched", "hand-cut", "hand-sewn"],
-    variants: &[
-        "slim bifold",
-        "minimalist",
-        "front pocket",
-        "trifold",
-        "card sleeve",
-        "long",
-        "zip around",
-        "passport",
-        "coin",
-        "money clip",
-    ],
-    materials: &[
-        "{leather}",
-        "{leather}",
-        "{leather}",
-        "{leather}",
-        "{leather}",
-        "waxed canvas",
-        "cork",
-    ],
-    details: &[
-        "six card slots",
-        "a coin pocket",
-        "hand-stitched edges",
-        "a brass snap",
-        "an ID window",
-        "a personalized monogram",
-        "a cash strap",
-        "a hidden pocket",
-    ],
-    dims: &[
-        "Measures 4.5 x 3.5 inches when folded.",
-        "Holds 6 to 8 cards plus folded bills.",
-        "Slim enough for a front pocket at under 1 cm thick.",
-        "Opens flat to fit US bills without folding.",
-    ],
-    tags: &[
-        "wallet",
-        "leather wallet",
-        "mens wallet",
-        "bifold wallet",
-        "card holder",
-        "minimalist wallet",
-        "billfold",
-        "gift for him",
-        "slim wallet",
-        "personalized wallet",
-        "anniversary gift",
-        "womens wallet",
-        "leather goods",
-    ],
-    price: (25, 180),
-    weight: 55,
-    vintage_ok: true,
-    signature_titles: &[
-        "handcrafted leather billfold{sep}{variant} in {color}",
-        "handcrafted leather billfold with {detail}",
-        "{adj} handcrafted leather billfold, {occasion}",
-        "{color} handcrafted leather billfold{sep}{variant} {noun}",
-    ],
-};
+    /// Checks what the generator relies on: the categories are [`CATEGORIES`], every list it
+    /// picks from is non-empty, every weighted choice can succeed, every placeholder is known,
+    /// and braces appear only in templates.
+    fn check(&self) -> Result<(), String> {
+        let mut c = Checker::default();
+        let slugs: Vec<&str> = self
+            .categories
+            .iter()
+            .map(|category| category.slug.as_str())
+            .collect();
+        c.require(slugs == CATEGORIES, || {
+            format!("the categories are {slugs:?}, not CATEGORIES {CATEGORIES:?}")
+        });
+        c.require(
+            CATEGORIES.get(VINTAGE_CATEGORY) == Some(&"vintage-finds"),
+            || "category VINTAGE_CATEGORY is not vintage-finds".to_owned(),
+        );
 
-const JEWELRY_KINDS: &[Kind] = &[
-    Kind {
-        nouns: NECKLACE_NOUNS,
-        measure: "",
-        made: &["hand-forged", "hand-stamped", "hand-hammered", "hand-cast"],
-        variants: &[
-            "layering",
-            "dainty",
-            "bar",
-            "birthstone",
-            "initial",
-            "coin",
-            "paperclip",
-            "herringbone",
-            "charm",
-            "station",
-        ],
-        materials: &[
-            "{silver}",
-            "{gold}",
-            "{silver}",
-            "{gold}",
-            "brass",
-            "rose gold",
-        ],
-        details: &[
-            "moonstone pendant",
-            "freshwater pearl",
-            "raw amethyst point",
-            "labradorite drop",
-            "tiny star charm",
-            "hand-stamped initial",
-            "opal accent",
-            "turquoise stone",
-            "garnet birthstone",
-            "crescent moon charm",
-        ],
-        dims: &[
-            "The chain is 18 inches long with a 2 inch extender.",
-            "The pendant measures about 12 mm across.",
-            "Available in 16, 18 and 20 inch lengths.",
-            "Lobster clasp closure; the whole piece weighs just 3 grams.",
-        ],
-        tags: &[
-            "necklace",
-            "pendant necklace",
-            "layering necklace",
-            "dainty necklace",
-            "choker",
-            "gift for her",
-            "minimalist jewelry",
-            "everyday necklace",
-        ],
-        price: (18, 240),
-        weight: 30,
-        vintage_ok: true,
-        signature_titles: NO_TITLES,
-    },
-    Kind {
-        nouns: EARRING_NOUNS,
-        measure: "pair of",
-        made: &["hand-forged", "hand-hammered", "hand-cast", "hand-shaped"],
-        variants: &[
-            "huggie",
-            "threader",
-            "statement",
-            "tiny",
-            "geometric",
-            "leaf",
-            "crescent",
-            "teardrop",
-            "mismatched",
-            "chandelier",
-        ],
-        materials: &[
-            "{silver}",
-            "{gold}",
-            "{silver}",
-            "{gold}",
-            "brass",
-            "rose gold",
-        ],
-        details: &[
-            "garnet stones",
-            "hammered texture",
-            "pearl drops",
-            "lever backs",
-            "tiny crystals",
-            "hypoallergenic ear wires",
-            "opal inlay",
-            "turquoise beads",
-        ],
-        dims: &[
-            "Each earring measures about 1 inch from top to bottom.",
-            "Hoops are 15 mm in diameter.",
-            "Studs are 6 mm across with sterling posts.",
-            "Very lightweight, about 2 grams per pair.",
-        ],
-        tags: &[
-            "earrings",
-            "stud earrings",
-            "hoop earrings",
-            "dangle earrings",
-            "drop earrings",
-            "gift for her",
-            "minimalist earrings",
-            "bridesmaid gift",
-        ],
-        price: (14, 160),
-        weight: 30,
-        vintage_ok: true,
-        signature_titles: NO_TITLES,
-    },
-    Kind {
-        nouns: RING_NOUNS,
-        measure: "",
-        made: &["hand-forged", "hand-cast", "hand-hammered", "hand-engraved"],
-        variants: &[
-            "stacking",
-            "hammered",
-            "minimalist",
-            "chunky",
-            "twisted",
-            "engraved",
-            "pinky",
-            "thumb",
-            "promise",
-            "statement",
-        ],
-        materials: &[
-            "{silver}",
-            "{gold}",
-            "{silver}",
-            "{gold}",
-            "rose gold",
-            "brass",
-        ],
-        details: &[
-            "a raw emerald",
-            "a tiny diamond",
-            "a bezel-set moonstone",
-            "a hand-engraved crest",
-            "a brushed finish",
-            "a rose-cut garnet",
-            "an oval opal",
-        ],
-        dims: &[
-            "The band is 2 mm wide.",
-            "Made to order in US sizes 4 to 13, including half sizes.",
-            "The face measures 10 x 12 mm.",
-            "Comfort-fit interior for all-day wear.",
-        ],
-        tags: &[
-            "ring",
-            "stacking ring",
-            "signet ring",
-            "wedding band",
-            "promise ring",
-            "gift for her",
-            "gift for him",
-            "minimalist ring",
-        ],
-        price: (22, 650),
-        weight: 26,
-        vintage_ok: true,
-        signature_titles: NO_TITLES,
-    },
-    Kind {
-        nouns: &["bracelet", "bangle", "cuff", "anklet"],
-        measure: "",
-        made: &[
-            "hand-forged",
-            "hand-hammered",
-            "hand-beaded",
-            "hand-braided",
-        ],
-        variants: &[
-            "beaded",
-            "charm",
-            "chain",
-            "hammered",
-            "stacking",
-            "adjustable",
-            "braided",
-            "tennis",
-        ],
-        materials: &[
-            "{silver}",
-            "{gold}",
-            "brass",
-            "copper",
-            "{leather}",
-            "gemstone bead",
-        ],
-        details: &[
-            "a toggle clasp",
-            "tiny freshwater pearls",
-            "a personalized name tag",
-            "lava stone beads",
-            "an adjustable slider",
-        ],
-        dims: &[
-            "Fits wrists 6 to 7.5 inches.",
-            "The cuff is 1 cm wide and gently adjustable.",
-            "Choose your size at checkout.",
-        ],
-        tags: &[
-            "bracelet",
-            "bangle",
-            "cuff bracelet",
-            "charm bracelet",
-            "anklet",
-            "beaded bracelet",
-            "gift for her",
-            "friendship bracelet",
-        ],
-        price: (16, 180),
-        weight: 18,
-        vintage_ok: true,
-        signature_titles: NO_TITLES,
-    },
-    Kind {
-        nouns: &["brooch", "pin", "lapel pin"],
-        measure: "",
-        made: &["hand-cast", "hand-enameled", "hand-cut"],
-        variants: &["enamel", "floral", "bee", "bird", "star", "beetle", "cameo"],
-        materials: &["brass", "{silver}", "enamel", "{gold}", "copper"],
-        details: &[
-            "a glass cabochon",
-            "a locking pin back",
-            "tiny seed pearls",
-            "enamel details",
-        ],
-        dims: &[
-            "Measures about 3 cm across.",
-            "Secure locking clasp on the back.",
-        ],
-        tags: &["brooch", "pin", "lapel pin", "enamel pin", "gift for her"],
-        price: (12, 90),
-        weight: 10,
-        vintage_ok: true,
-        signature_titles: NO_TITLES,
-    },
-];
+        c.words("separators", &self.separators);
+        c.words("towns", &self.towns);
+        c.words("first_names", &self.first_names);
+        let s = &self.synonyms;
+        for (name, list) in [
+            ("handmade", &s.handmade),
+            ("vintage", &s.vintage),
+            ("leather", &s.leather),
+            ("silver", &s.silver),
+            ("gold", &s.gold),
+        ] {
+            c.words(&format!("synonyms.{name}"), list);
+        }
+        c.require(!self.eras.is_empty(), || "no eras".to_owned());
+        c.require(self.eras.iter().any(|e| e.weight > 0), || {
+            "every era has weight 0".to_owned()
+        });
+        for era in &self.eras {
+            c.words(&format!("era {}: words", era.decade), &era.words);
+            c.words(&format!("era {}: styles", era.decade), &era.styles);
+            c.require(!era.period.contains(['{', '}']), || {
+                format!("era {}: a brace in the period", era.decade)
+            });
+        }
 
-const BAG_KINDS: &[Kind] = &[
-    WALLET,
-    Kind {
-        nouns: &["tote", "tote bag", "shopper", "market bag", "carryall"],
-        measure: "",
-        made: &["hand-sewn", "hand-stitched", "hand-cut"],
-        variants: &[
-            "oversized",
-            "zippered",
-            "reversible",
-            "everyday",
-            "beach",
-            "book",
-            "farmers market",
-            "convertible",
-        ],
-        materials: &[
-            "{leather}",
-            "canvas",
-            "waxed canvas",
-            "linen",
-            "jute",
-            "cotton",
-            "upcycled denim",
-        ],
-        details: &[
-            "an inside pocket",
-            "leather handles",
-            "a magnetic snap",
-            "a zip top",
-            "a wide gusset",
-            "a key leash",
-        ],
-        dims: &[
-            "Measures 15 x 16 inches with a 5 inch gusset.",
-            "Handles have a 10 inch drop and fit over the shoulder.",
-            "Fits a 15 inch laptop.",
-        ],
-        tags: &[
-            "tote bag",
-            "market bag",
-            "canvas tote",
-            "leather tote",
-            "shopping bag",
-            "beach bag",
-            "book bag",
-            "reusable bag",
-        ],
-        price: (28, 260),
-        weight: 20,
-        vintage_ok: false,
-        signature_titles: NO_TITLES,
-    },
-    Kind {
-        nouns: &[
-            "crossbody bag",
-            "shoulder bag",
-            "satchel",
-            "messenger bag",
-            "handbag",
-        ],
-        measure: "",
-        made: &["hand-stitched", "hand-cut", "hand-sewn"],
-        variants: &[
-            "small",
-            "saddle",
-            "camera",
-            "bucket",
-            "half moon",
-            "sling",
-            "structured",
-            "mini",
-        ],
-        materials: &[
-            "{leather}",
-            "{leather}",
-            "waxed canvas",
-            "suede",
-            "vegan leather",
-        ],
-        details: &[
-            "an adjustable strap",
-            "brass hardware",
-            "a front flap",
-            "two inner pockets",
-            "a detachable strap",
-        ],
-        dims: &[
-            "Measures 9 x 7 x 3 inches.",
-            "The strap adjusts from 40 to 52 inches.",
-            "Big enough for a phone, keys and a small wallet.",
-        ],
-        tags: &[
-            "crossbody bag",
-            "shoulder bag",
-            "leather bag",
-            "satchel",
-            "purse",
-            "handbag",
-            "messenger bag",
-            "gift for her",
-        ],
-        price: (45, 420),
-        weight: 22,
-        vintage_ok: true,
-        signature_titles: NO_TITLES,
-    },
-    Kind {
-        nouns: &["clutch", "evening bag", "wristlet", "pouch"],
-        measure: "",
-        made: &["hand-sewn", "hand-beaded", "hand-stitched"],
-        variants: &[
-            "beaded", "envelope", "frame", "woven", "zip", "bridal", "makeup", "pleated",
-        ],
-        materials: &["{leather}", "velvet", "linen", "straw", "silk", "suede"],
-        details: &[
-            "a wrist strap",
-            "a gold clasp",
-            "a chain strap",
-            "a satin lining",
-        ],
-        dims: &[
-            "Measures 10 x 6 inches.",
-            "Fits a phone, cards and lipstick.",
-        ],
-        tags: &[
-            "clutch",
-            "evening bag",
-            "wristlet",
-            "pouch",
-            "bridal clutch",
-            "makeup bag",
-            "wedding",
-        ],
-        price: (20, 140),
-        weight: 12,
-        vintage_ok: true,
-        signature_titles: NO_TITLES,
-    },
-    Kind {
-        nouns: &["backpack", "rucksack", "daypack"],
-        measure: "",
-        made: &["hand-sewn", "hand-stitched"],
-        variants: &[
-            "rolltop",
-            "drawstring",
-            "laptop",
-            "mini",
-            "hiking",
-            "convertible",
-        ],
-        materials: &["waxed canvas", "{leather}", "canvas", "cordura", "denim"],
-        details: &[
-            "padded straps",
-            "a laptop sleeve",
-            "leather trim",
-            "a water bottle pocket",
-        ],
-        dims: &[
-            "Holds about 20 liters.",
-            "Fits a 16 inch laptop.",
-            "Measures 17 x 12 x 6 inches.",
-        ],
-        tags: &[
-            "backpack",
-            "rucksack",
-            "waxed canvas",
-            "laptop bag",
-            "travel bag",
-            "daypack",
-        ],
-        price: (60, 380),
-        weight: 8,
-        vintage_ok: false,
-        signature_titles: NO_TITLES,
-    },
-];
+        let d = &self.descriptions;
+        for (name, list) in [
+            ("titles.handmade", &self.titles.handmade),
+            ("titles.vintage", &self.titles.vintage),
+            ("descriptions.handmade_openings", &d.handmade_openings),
+            ("descriptions.vintage_openings", &d.vintage_openings),
+            ("descriptions.condition_notes", &d.condition_notes),
+            ("descriptions.provenance_notes", &d.provenance_notes),
+            ("descriptions.vintage_shipping", &d.vintage_shipping),
+            ("descriptions.occasion_sentences", &d.occasion_sentences),
+            ("descriptions.shipping_notes", &d.shipping_notes),
+        ] {
+            c.templates(name, list, PRODUCT_SLOTS);
+        }
+        let sd = &self.shop_descriptions;
+        for (name, list) in [
+            ("intros", &sd.intros),
+            ("vintage_intros", &sd.vintage_intros),
+            ("middles", &sd.middles),
+            ("vintage_middles", &sd.vintage_middles),
+            ("ends", &sd.ends),
+        ] {
+            c.templates(&format!("shop_descriptions.{name}"), list, SHOP_SLOTS);
+        }
+        let n = &self.shop_names;
+        for (name, list) in [
+            ("nature_words", &n.nature_words),
+            ("landforms", &n.landforms),
+            ("adjectives", &n.adjectives),
+            ("animals", &n.animals),
+            ("suffixes", &n.suffixes),
+            ("streets", &n.streets),
+        ] {
+            c.words(&format!("shop_names.{name}"), list);
+        }
+        // Tiebreakers may be empty: numbers follow them anyway.
+        c.braceless("shop_names.tiebreakers", &n.tiebreakers);
 
-const HOME_KINDS: &[Kind] = &[
-    Kind {
-        nouns: &["throw pillow", "cushion cover", "pillow cover", "cushion"],
-        measure: "",
-        made: &[
-            "hand-sewn",
-            "block-printed",
-            "hand-embroidered",
-            "hand-woven",
-        ],
-        variants: &[
-            "lumbar",
-            "square",
-            "embroidered",
-            "tufted",
-            "block printed",
-            "striped",
-            "fringed",
-            "patchwork",
-        ],
-        materials: &[
-            "linen", "cotton", "wool", "velvet", "mudcloth", "hemp", "kilim",
-        ],
-        details: &[
-            "a hidden zipper",
-            "tassel corners",
-            "hand embroidery",
-            "a feather insert",
-        ],
-        dims: &[
-            "Fits a 20 x 20 inch insert.",
-            "Lumbar size is 14 x 24 inches.",
-            "Insert sold separately.",
-        ],
-        tags: &[
-            "throw pillow",
-            "pillow cover",
-            "cushion cover",
-            "lumbar pillow",
-            "boho decor",
-            "home decor",
-            "living room decor",
-        ],
-        price: (22, 95),
-        weight: 22,
-        vintage_ok: false,
-        signature_titles: NO_TITLES,
-    },
-    Kind {
-        nouns: &["wall hanging", "tapestry", "weaving", "macrame hanging"],
-        measure: "",
-        made: &["hand-woven", "hand-knotted", "hand-dyed"],
-        variants: &[
-            "large",
-            "small",
-            "fringed",
-            "rainbow",
-            "woven",
-            "modern",
-            "textured",
-            "statement",
-        ],
-        materials: &[
-            "wool",
-            "cotton cord",
-            "merino wool",
-            "jute",
-            "recycled cotton",
-            "silk",
-        ],
-        details: &[
-            "a driftwood rod",
-            "a brass dowel",
-            "long fringe",
-            "hand-dyed fibers",
-        ],
-        dims: &[
-            "Measures 24 x 36 inches including fringe.",
-            "Hangs from a 30 inch wooden dowel.",
-            "Arrives ready to hang.",
-        ],
-        tags: &[
-            "wall hanging",
-            "macrame",
-            "tapestry",
-            "woven wall art",
-            "boho wall decor",
-            "fiber art",
-            "nursery decor",
-        ],
-        price: (30, 320),
-        weight: 18,
-        vintage_ok: true,
-        signature_titles: NO_TITLES,
-    },
-    Kind {
-        nouns: &["planter", "plant hanger", "plant pot", "hanging planter"],
-        measure: "",
-        made: &["hand-cast", "hand-knotted", "hand-finished"],
-        variants: &[
-            "hanging",
-            "self-watering",
-            "small",
-            "geometric",
-            "footed",
-            "wall",
-        ],
-        materials: &[
-            "concrete",
-            "macrame cord",
-            "terracotta",
-            "cotton rope",
-            "jesmonite",
-        ],
-        details: &[
-            "a drainage hole",
-            "a matching saucer",
-            "wooden beads",
-            "a brass ring",
-        ],
-        dims: &[
-            "Fits a 6 inch pot.",
-            "The hanger is 40 inches long.",
-            "Measures 5 inches tall and 5 inches wide.",
-        ],
-        tags: &[
-            "planter",
-            "plant hanger",
-            "macrame",
-            "plant pot",
-            "plant lover gift",
-            "indoor planter",
-        ],
-        price: (15, 85),
-        weight: 15,
-        vintage_ok: false,
-        signature_titles: NO_TITLES,
-    },
-    Kind {
-        nouns: &["throw blanket", "quilt", "blanket", "afghan"],
-        measure: "",
-        made: &["hand-knitted", "hand-crocheted", "hand-quilted"],
-        variants: &[
-            "chunky knit",
-            "patchwork",
-            "baby",
-            "granny square",
-            "waffle",
-            "crochet",
-            "weighted",
-            "picnic",
-        ],
-        materials: &[
-            "merino wool",
-            "cotton",
-            "chunky yarn",
-            "linen",
-            "wool",
-            "alpaca",
-        ],
-        details: &[
-            "a scalloped edge",
-            "tassels",
-            "a pom pom trim",
-            "a quilted border",
-        ],
-        dims: &[
-            "Measures 50 x 60 inches.",
-            "Baby size is 30 x 36 inches.",
-            "Knitted or crocheted by hand, one row at a time.",
-            "Weighs about 2 kg.",
-        ],
-        tags: &[
-            "throw blanket",
-            "quilt",
-            "knitted blanket",
-            "crochet blanket",
-            "baby blanket",
-            "chunky knit",
-            "cozy gift",
-            "afghan",
-        ],
-        price: (60, 600),
-        weight: 12,
-        vintage_ok: true,
-        signature_titles: NO_TITLES,
-    },
-    Kind {
-        nouns: &["wreath", "door wreath", "garland"],
-        measure: "",
-        made: &["hand-tied", "hand-wrapped", "hand-arranged"],
-        variants: &[
-            "dried flower",
-            "eucalyptus",
-            "seasonal",
-            "lavender",
-            "boxwood",
-            "autumn",
-        ],
-        materials: &[
-            "dried flowers",
-            "preserved eucalyptus",
-            "grapevine",
-            "wool felt",
-            "pampas grass",
-        ],
-        details: &[
-            "a linen bow",
-            "dried lavender",
-            "cotton bolls",
-            "a jute hanger",
-        ],
-        dims: &["Measures 18 inches across.", "The garland is 6 feet long."],
-        tags: &[
-            "wreath",
-            "door wreath",
-            "dried flowers",
-            "farmhouse decor",
-            "front door decor",
-            "garland",
-        ],
-        price: (35, 120),
-        weight: 10,
-        vintage_ok: false,
-        signature_titles: NO_TITLES,
-    },
-    Kind {
-        nouns: &["mirror", "wall mirror", "round mirror"],
-        measure: "",
-        made: &["hand-woven", "hand-finished", "hand-wrapped"],
-        variants: &["rattan", "sunburst", "arched", "round", "framed"],
-        materials: &["rattan", "reclaimed wood", "brass", "seagrass"],
-        details: &["a beveled edge", "a leather hanging strap"],
-        dims: &[
-            "Measures 24 inches in diameter.",
-            "Ready to hang on a single nail.",
-        ],
-        tags: &[
-            "mirror",
-            "wall mirror",
-            "boho mirror",
-            "rattan mirror",
-            "home decor",
-        ],
-        price: (45, 320),
-        weight: 8,
-        vintage_ok: true,
-        signature_titles: NO_TITLES,
-    },
-];
+        c.require(self.categories.iter().any(|k| k.weight > 0), || {
+            "every category has weight 0".to_owned()
+        });
+        for category in &self.categories {
+            category.check(&mut c);
+        }
+        c.finish()
+    }
+}
 
-const CLOTHING_KINDS: &[Kind] = &[
-    Kind {
-        nouns: &["sweater", "jumper", "cardigan", "pullover"],
-        measure: "",
-        made: &["hand-knitted", "hand-knit", "knitted"],
-        variants: &[
-            "cable knit",
-            "fisherman",
-            "cropped",
-            "oversized",
-            "fair isle",
-            "turtleneck",
-            "raglan",
-            "chunky knit",
-        ],
-        materials: &[
-            "merino wool",
-            "alpaca",
-            "chunky wool",
-            "cotton yarn",
-            "mohair",
-            "cashmere blend",
-        ],
-        details: &[
-            "wooden buttons",
-            "ribbed cuffs",
-            "a shawl collar",
-            "pockets",
-        ],
-        dims: &[
-            "Available in sizes XS to XL; see the size chart in the photos.",
-            "The model is 5 ft 7 and wears a size S.",
-            "Relaxed fit; size down for a closer fit.",
-            "Knitting one takes me about a week, start to finish.",
-        ],
-        tags: &[
-            "sweater",
-            "cardigan",
-            "hand knit sweater",
-            "wool sweater",
-            "knitted",
-            "knitwear",
-            "chunky sweater",
-            "gift for her",
-        ],
-        price: (65, 420),
-        weight: 18,
-        vintage_ok: true,
-        signature_titles: NO_TITLES,
-    },
-    Kind {
-        nouns: &["beanie", "hat", "toque", "slouchy hat", "bobble hat"],
-        measure: "",
-        made: &["hand-knitted", "hand-knit", "knitted"],
-        variants: &[
-            "ribbed",
-            "cable knit",
-            "pom pom",
-            "fisherman",
-            "slouchy",
-            "watch cap",
-            "chunky",
-        ],
-        materials: &["merino wool", "alpaca", "wool", "cotton", "mohair"],
-        details: &["a faux fur pom pom", "a folded brim", "a leather tag"],
-        dims: &[
-            "One size fits most adults.",
-            "Stretches to fit heads 21 to 23 inches around.",
-        ],
-        tags: &[
-            "beanie",
-            "knit hat",
-            "winter hat",
-            "pom pom hat",
-            "wool hat",
-            "knitted hat",
-            "gift for him",
-            "gift for her",
-        ],
-        price: (22, 70),
-        weight: 18,
-        vintage_ok: false,
-        signature_titles: NO_TITLES,
-    },
-    Kind {
-        nouns: &["scarf", "cowl", "wrap", "shawl"],
-        measure: "",
-        made: &["hand-knitted", "hand-woven", "knitted"],
-        variants: &[
-            "infinity",
-            "chunky",
-            "lightweight",
-            "fringed",
-            "blanket",
-            "triangle",
-            "lace",
-        ],
-        materials: &["merino wool", "alpaca", "linen", "silk", "cotton", "mohair"],
-        details: &["fringe ends", "a hand-dyed gradient", "a lace edge"],
-        dims: &["Measures 70 x 10 inches.", "The cowl is 26 inches around."],
-        tags: &[
-            "scarf",
-            "cowl",
-            "knit scarf",
-            "shawl",
-            "wrap",
-            "winter accessories",
-            "gift for her",
-        ],
-        price: (25, 140),
-        weight: 15,
-        vintage_ok: true,
-        signature_titles: NO_TITLES,
-    },
-    Kind {
-        nouns: &[
-            "dress",
-            "sundress",
-            "smock dress",
-            "wrap dress",
-            "shift dress",
-        ],
-        measure: "",
-        made: &["hand-sewn", "hand-dyed", "hand-smocked"],
-        variants: &[
-            "midi",
-            "maxi",
-            "tiered",
-            "button front",
-            "sleeveless",
-            "puff sleeve",
-            "a-line",
-        ],
-        materials: &["linen", "cotton", "organic cotton", "rayon", "double gauze"],
-        details: &[
-            "pockets",
-            "a tie waist",
-            "a smocked bodice",
-            "coconut shell buttons",
-        ],
-        dims: &[
-            "Made to your measurements.",
-            "Length is 45 inches from the shoulder.",
-        ],
-        tags: &[
-            "dress",
-            "linen dress",
-            "summer dress",
-            "sundress",
-            "midi dress",
-            "cottagecore",
-            "sustainable fashion",
-        ],
-        price: (55, 260),
-        weight: 15,
-        vintage_ok: true,
-        signature_titles: NO_TITLES,
-    },
-    Kind {
-        nouns: &["t-shirt", "tee", "shirt", "sweatshirt"],
-        measure: "",
-        made: &["hand-printed", "screen-printed", "hand-dyed"],
-        variants: &[
-            "screen printed",
-            "graphic",
-            "oversized",
-            "pocket",
-            "crewneck",
-            "hand-dyed",
-            "embroidered",
-        ],
-        materials: &["organic cotton", "cotton", "hemp blend", "recycled cotton"],
-        details: &[
-            "a mushroom print",
-            "a botanical illustration",
-            "a tiny embroidered heart",
-            "a mountain print",
-        ],
-        dims: &["Unisex sizing, S to 3XL.", "Printed with water-based inks."],
-        tags: &[
-            "t-shirt",
-            "graphic tee",
-            "screen print",
-            "unisex shirt",
-            "sweatshirt",
-            "gift for him",
-        ],
-        price: (18, 55),
-        weight: 15,
-        vintage_ok: false,
-        signature_titles: NO_TITLES,
-    },
-    Kind {
-        nouns: &["socks", "slipper socks", "boot socks", "house socks"],
-        measure: "pair of",
-        made: &["hand-knitted", "hand-knit", "knitted"],
-        variants: &["hand-knit", "cozy", "hiking", "striped", "cabin", "ribbed"],
-        materials: &["merino wool", "wool", "alpaca", "cotton"],
-        details: &["reinforced heels", "a stripe pattern", "a folded cuff"],
-        dims: &[
-            "Fits women's shoe sizes 6 to 10.",
-            "Knee length.",
-            "Knitted in the round on tiny needles, so there are no bulky seams.",
-        ],
-        tags: &[
-            "socks",
-            "wool socks",
-            "hand knit socks",
-            "cozy socks",
-            "slipper socks",
-            "gift for her",
-        ],
-        price: (14, 48),
-        weight: 8,
-        vintage_ok: false,
-        signature_titles: NO_TITLES,
-    },
-    Kind {
-        nouns: &["jacket", "chore coat", "coat", "work jacket"],
-        measure: "",
-        made: &["hand-sewn", "hand-embroidered", "hand-quilted"],
-        variants: &[
-            "cropped",
-            "oversized",
-            "quilted",
-            "patchwork",
-            "embroidered",
-            "trucker",
-        ],
-        materials: &["denim", "wool", "waxed cotton", "corduroy", "{leather}"],
-        details: &[
-            "brass buttons",
-            "patch pockets",
-            "a flannel lining",
-            "an embroidered back",
-        ],
-        dims: &[
-            "Chest measures 22 inches pit to pit.",
-            "Length is 26 inches from the shoulder.",
-        ],
-        tags: &[
-            "jacket",
-            "denim jacket",
-            "chore coat",
-            "quilted jacket",
-            "outerwear",
-            "leather jacket",
-        ],
-        price: (45, 380),
-        weight: 10,
-        vintage_ok: true,
-        signature_titles: NO_TITLES,
-    },
-];
+impl Category {
+    fn check(&self, c: &mut Checker) {
+        let slug = &self.slug;
+        for (name, list) in [
+            ("adjectives", &self.adjectives),
+            ("colors", &self.colors),
+            ("styles", &self.styles),
+            ("occasions", &self.occasions),
+            ("made", &self.made),
+            ("tags", &self.tags),
+            ("focus", &self.focus),
+            ("trades", &self.trades),
+            ("things", &self.things),
+            ("related", &self.related),
+        ] {
+            c.words(&format!("category {slug}: {name}"), list);
+        }
+        c.templates(
+            &format!("category {slug}: notes"),
+            &self.notes,
+            PRODUCT_SLOTS,
+        );
+        c.templates(&format!("category {slug}: care"), &self.care, PRODUCT_SLOTS);
+        for related in &self.related {
+            c.require(CATEGORIES.contains(&related.as_str()), || {
+                format!("category {slug}: unknown related category {related:?}")
+            });
+        }
+        c.require(self.kinds.iter().any(|k| k.weight > 0), || {
+            format!("category {slug}: no kinds, or every kind has weight 0")
+        });
+        c.require(
+            self.kinds.iter().any(|k| k.vintage_ok && k.weight > 0),
+            || format!("category {slug}: no vintage_ok kind with a weight above 0"),
+        );
+        for kind in &self.kinds {
+            let what = format!(
+                "category {slug}, kind {}",
+                kind.nouns.first().map_or("(no nouns)", String::as_str)
+            );
+            for (name, list) in [
+                ("nouns", &kind.nouns),
+                ("made", &kind.made),
+                ("variants", &kind.variants),
+                ("details", &kind.details),
+                ("tags", &kind.tags),
+            ] {
+                c.words(&format!("{what}: {name}"), list);
+            }
+            c.require(!kind.measure.contains(['{', '}']), || {
+                format!("{what}: a brace in the measure")
+            });
+            c.require(!kind.materials.is_empty(), || {
+                format!("{what}: empty materials")
+            });
+            for material in &kind.materials {
+                c.require(
+                    !material.contains(['{', '}'])
+                        || MATERIAL_PLACEHOLDERS.contains(&material.as_str()),
+                    || format!("{what}: unknown material placeholder {material:?}"),
+                );
+            }
+            c.templates(&format!("{what}: dims"), &kind.dims, PRODUCT_SLOTS);
+            // Optional, so only the placeholders are checked.
+            for template in &kind.signature_titles {
+                c.placeholders(
+                    &format!("{what}: signature_titles"),
+                    template,
+                    PRODUCT_SLOTS,
+                );
+            }
+            let (low, high) = kind.price;
+            c.require(low >= 1 && low <= high, || {
+                format!("{what}: price range {low}..={high}")
+            });
+        }
+    }
+}
 
-const ART_KINDS: &[Kind] = &[
-    Kind {
-        nouns: &["art print", "print", "giclee print", "poster"],
-        measure: "",
-        made: &["hand-signed", "hand-painted", "hand-illustrated"],
-        variants: &[
-            "botanical",
-            "8x10",
-            "A4",
-            "large",
-            "landscape",
-            "mushroom",
-            "bird",
-            "ocean",
-        ],
-        materials: &[
-            "archival paper",
-            "cotton rag paper",
-            "watercolor paper",
-            "matte paper",
-        ],
-        details: &[
-            "a white border",
-            "gold foil accents",
-            "a signed edition number",
-        ],
-        dims: &[
-            "Available in 5x7, 8x10 and 11x14 inches.",
-            "Printed to order at A4 size.",
-            "Ships flat with a backing board.",
-        ],
-        tags: &[
-            "art print",
-            "wall art",
-            "botanical print",
-            "giclee print",
-            "poster",
-            "home decor",
-            "gallery wall",
-        ],
-        price: (15, 90),
-        weight: 30,
-        vintage_ok: true,
-        signature_titles: NO_TITLES,
-    },
-    Kind {
-        nouns: &[
-            "original painting",
-            "painting",
-            "original artwork",
-            "artwork",
-        ],
-        measure: "",
-        made: &["hand-painted", "painted"],
-        variants: &[
-            "small",
-            "large",
-            "abstract",
-            "landscape",
-            "still life",
-            "seascape",
-            "portrait",
-            "miniature",
-        ],
-        materials: &[
-            "canvas",
-            "linen panel",
-            "watercolor paper",
-            "wood panel",
-            "cradled birch",
-        ],
-        details: &[
-            "a floating frame",
-            "palette knife texture",
-            "gold leaf details",
-        ],
-        dims: &[
-            "Painted on a 12 x 16 inch canvas.",
-            "Measures 24 x 36 inches, unframed.",
-            "The sides are painted, so it is ready to hang without a frame.",
-        ],
-        tags: &[
-            "original painting",
-            "oil painting",
-            "watercolor",
-            "abstract art",
-            "landscape painting",
-            "wall art",
-            "original art",
-        ],
-        price: (60, 2400),
-        weight: 20,
-        vintage_ok: true,
-        signature_titles: NO_TITLES,
-    },
-    Kind {
-        nouns: &["ink drawing", "illustration", "sketch", "drawing"],
-        measure: "",
-        made: &["hand-drawn", "hand-inked"],
-        variants: &[
-            "pet portrait",
-            "custom",
-            "line",
-            "botanical",
-            "house portrait",
-            "small",
-        ],
-        materials: &["ink", "pencil", "graphite", "pen and ink", "colored pencil"],
-        details: &["a hand-lettered name", "a watercolor wash"],
-        dims: &["Drawn on 8 x 10 inch bristol board."],
-        tags: &[
-            "pet portrait",
-            "custom drawing",
-            "illustration",
-            "ink drawing",
-            "sketch",
-            "house portrait",
-        ],
-        price: (35, 300),
-        weight: 15,
-        vintage_ok: false,
-        signature_titles: NO_TITLES,
-    },
-    Kind {
-        nouns: &["linocut", "block print", "relief print", "woodcut"],
-        measure: "",
-        made: &["hand-carved", "hand-pulled", "hand-printed"],
-        variants: &[
-            "limited edition",
-            "two color",
-            "reduction",
-            "small",
-            "botanical",
-            "moth",
-        ],
-        materials: &[
-            "japanese paper",
-            "cotton paper",
-            "mulberry paper",
-            "rice paper",
-        ],
-        details: &["a hand-signed edition number", "a deckled edge"],
-        dims: &[
-            "Image size 6 x 8 inches on 9 x 12 inch paper.",
-            "Edition of 30.",
-        ],
-        tags: &[
-            "linocut",
-            "block print",
-            "printmaking",
-            "relief print",
-            "original print",
-            "wall art",
-        ],
-        price: (25, 140),
-        weight: 15,
-        vintage_ok: false,
-        signature_titles: NO_TITLES,
-    },
-    Kind {
-        nouns: &["photograph", "photo print", "fine art photograph"],
-        measure: "",
-        made: &["hand-printed", "hand-signed"],
-        variants: &[
-            "black and white",
-            "film",
-            "landscape",
-            "coastal",
-            "framed",
-            "large",
-        ],
-        materials: &["archival paper", "metallic paper", "canvas", "lustre paper"],
-        details: &["a white mat", "a signed certificate"],
-        dims: &["Available from 8x10 up to 24x36 inches."],
-        tags: &[
-            "photography",
-            "photo print",
-            "wall art",
-            "black and white",
-            "landscape",
-            "film photography",
-        ],
-        price: (20, 250),
-        weight: 10,
-        vintage_ok: true,
-        signature_titles: NO_TITLES,
-    },
-];
+/// Collects the problems [`Vocabulary::check`] finds.
+#[derive(Default)]
+struct Checker {
+    problems: Vec<String>,
+}
 
-const CERAMIC_MATERIALS: &[&str] = &[
-    "stoneware",
-    "porcelain",
-    "speckled clay",
-    "earthenware",
-    "ceramic",
-    "terracotta",
-    "raku",
-];
+impl Checker {
+    fn require(&mut self, ok: bool, problem: impl FnOnce() -> String) {
+        if !ok {
+            self.problems.push(problem());
+        }
+    }
 
-const CERAMICS_KINDS: &[Kind] = &[
-    Kind {
-        nouns: &["mug", "coffee mug", "tea cup", "cup"],
-        measure: "",
-        made: &["wheel-thrown", "hand-thrown", "hand-glazed"],
-        variants: &[
-            "large",
-            "12 oz",
-            "handleless",
-            "speckled",
-            "stacking",
-            "espresso",
-            "latte",
-            "tall",
-        ],
-        materials: CERAMIC_MATERIALS,
-        details: &[
-            "a thumb rest",
-            "a drippy glaze",
-            "carved texture",
-            "a wax resist pattern",
-        ],
-        dims: &[
-            "Holds about 12 oz.",
-            "Stands 4 inches tall.",
-            "Each one holds 10 to 14 oz.",
-        ],
-        tags: &[
-            "mug",
-            "coffee mug",
-            "ceramic mug",
-            "pottery mug",
-            "handmade mug",
-            "tea cup",
-            "stoneware",
-            "coffee lover gift",
-        ],
-        price: (24, 68),
-        weight: 30,
-        vintage_ok: false,
-        signature_titles: NO_TITLES,
-    },
-    Kind {
-        nouns: &["vase", "bud vase", "flower vase", "vessel"],
-        measure: "",
-        made: &["wheel-thrown", "hand-built", "hand-glazed", "hand-carved"],
-        variants: &[
-            "tall", "small", "bottle", "round", "ribbed", "textured", "moon", "amphora",
-        ],
-        materials: CERAMIC_MATERIALS,
-        details: &[
-            "a crackle glaze",
-            "a matte finish",
-            "a carved pattern",
-            "a watertight interior",
-        ],
-        dims: &[
-            "Stands 8 inches tall.",
-            "The opening is 1 inch wide, perfect for a few stems.",
-            "Watertight and ready for fresh flowers.",
-        ],
-        tags: &[
-            "vase",
-            "bud vase",
-            "ceramic vase",
-            "pottery vase",
-            "flower vase",
-            "home decor",
-        ],
-        price: (28, 240),
-        weight: 22,
-        vintage_ok: true,
-        signature_titles: NO_TITLES,
-    },
-    Kind {
-        nouns: &["bowl", "serving bowl", "ramen bowl", "dish"],
-        measure: "",
-        made: &["wheel-thrown", "hand-thrown", "hand-glazed"],
-        variants: &[
-            "nesting", "large", "footed", "shallow", "noodle", "cereal", "salad",
-        ],
-        materials: CERAMIC_MATERIALS,
-        details: &["a speckled glaze", "a carved rim", "a raw clay foot"],
-        dims: &[
-            "Measures 6 inches across and 3 inches deep.",
-            "The serving size is 10 inches wide.",
-        ],
-        tags: &[
-            "bowl",
-            "ceramic bowl",
-            "serving bowl",
-            "pottery",
-            "ramen bowl",
-            "kitchen",
-        ],
-        price: (22, 180),
-        weight: 20,
-        vintage_ok: true,
-        signature_titles: NO_TITLES,
-    },
-    Kind {
-        nouns: &["plate", "dinner plate", "platter", "side plate"],
-        measure: "",
-        made: &["hand-built", "wheel-thrown", "hand-painted"],
-        variants: &["dinner", "dessert", "rimmed", "large serving", "salad"],
-        materials: CERAMIC_MATERIALS,
-        details: &["a glossy rim", "a hand-painted border", "a satin glaze"],
-        dims: &[
-            "Measures 10.5 inches across.",
-            "The platter is 14 inches long.",
-        ],
-        tags: &[
-            "plate",
-            "dinner plate",
-            "platter",
-            "ceramic plate",
-            "dinnerware",
-            "tableware",
-        ],
-        price: (28, 160),
-        weight: 12,
-        vintage_ok: true,
-        signature_titles: NO_TITLES,
-    },
-    Kind {
-        nouns: &["trinket dish", "ring dish", "jewelry dish", "catchall"],
-        measure: "",
-        made: &["hand-built", "hand-pinched", "hand-painted"],
-        variants: &["tiny", "heart", "scalloped", "gold rimmed", "leaf", "shell"],
-        materials: CERAMIC_MATERIALS,
-        details: &["a gold luster rim", "hand-painted dots"],
-        dims: &["Measures 4 inches across."],
-        tags: &[
-            "ring dish",
-            "trinket dish",
-            "jewelry dish",
-            "catchall",
-            "gift for her",
-        ],
-        price: (12, 38),
-        weight: 14,
-        vintage_ok: false,
-        signature_titles: NO_TITLES,
-    },
-];
+    /// A list of plain words the generator picks from: not empty, no braces.
+    fn words(&mut self, what: &str, list: &[String]) {
+        self.require(!list.is_empty(), || format!("{what}: empty list"));
+        self.braceless(what, list);
+    }
 
-const CANDLE_KINDS: &[Kind] = &[
-    Kind {
-        nouns: &["candle", "scented candle", "jar candle", "container candle"],
-        measure: "",
-        made: &["hand-poured", "small-batch"],
-        variants: &[
-            "8 oz",
-            "travel",
-            "large",
-            "three wick",
-            "amber jar",
-            "tin",
-            "ceramic",
-        ],
-        materials: &[
-            "soy wax",
-            "coconut wax",
-            "beeswax",
-            "coconut soy wax",
-            "rapeseed wax",
-        ],
-        details: &[
-            "notes of cedar and smoke",
-            "lavender and sage",
-            "a crackling wooden wick",
-            "fig and black pepper",
-            "sea salt and driftwood",
-            "vanilla bean",
-            "pine and fir",
-            "tobacco and bourbon",
-            "orange blossom",
-        ],
-        dims: &[
-            "The 8 oz jar gives about 45 hours of burn time.",
-            "The travel tin holds 4 oz.",
-            "The jar is reusable once the wax is gone.",
-            "All our candles are hand-poured in small batches.",
-        ],
-        tags: &[
-            "candle",
-            "soy candle",
-            "scented candle",
-            "candles",
-            "wooden wick",
-            "gift for her",
-            "housewarming gift",
-            "home fragrance",
-        ],
-        price: (12, 48),
-        weight: 40,
-        vintage_ok: false,
-        signature_titles: NO_TITLES,
-    },
-    Kind {
-        nouns: &["pillar candle", "block candle", "church candle"],
-        measure: "",
-        made: &["hand-poured", "hand-carved"],
-        variants: &["unscented", "rustic", "tall", "carved", "twisted"],
-        materials: &["beeswax", "soy wax", "palm-free wax", "paraffin-free wax"],
-        details: &["a cotton wick", "a honeycomb texture", "pressed flowers"],
-        dims: &["Measures 3 x 6 inches, about 60 hours of burn time."],
-        tags: &[
-            "pillar candle",
-            "beeswax candle",
-            "unscented candle",
-            "candles",
-            "table decor",
-        ],
-        price: (10, 45),
-        weight: 15,
-        vintage_ok: false,
-        signature_titles: NO_TITLES,
-    },
-    Kind {
-        nouns: &["taper candles", "tapers", "dinner candles"],
-        measure: "set of",
-        made: &["hand-dipped", "hand-rolled"],
-        variants: &["hand-dipped", "twisted", "colored", "10 inch", "unscented"],
-        materials: &["beeswax", "soy wax", "paraffin-free wax"],
-        details: &["drip-free wicks", "a gentle honey scent"],
-        dims: &[
-            "Each taper is 10 inches tall and 7/8 inch wide.",
-            "Sold as a pair.",
-        ],
-        tags: &[
-            "taper candles",
-            "beeswax candles",
-            "dinner candles",
-            "candlesticks",
-            "table decor",
-        ],
-        price: (10, 36),
-        weight: 15,
-        vintage_ok: false,
-        signature_titles: NO_TITLES,
-    },
-    Kind {
-        nouns: &["wax melts", "wax tarts", "melts"],
-        measure: "pack of",
-        made: &["hand-poured", "small-batch"],
-        variants: &["clamshell", "shaped", "snap bar", "heart"],
-        materials: &["soy wax", "coconut wax", "rapeseed wax"],
-        details: &["a strong scent throw", "dried botanicals"],
-        dims: &["Each pack has 6 cubes, about 80 g."],
-        tags: &["wax melts", "wax tarts", "soy wax melts", "home fragrance"],
-        price: (6, 18),
-        weight: 12,
-        vintage_ok: false,
-        signature_titles: NO_TITLES,
-    },
-    Kind {
-        nouns: &[
-            "candle holder",
-            "candlestick",
-            "candlestick holder",
-            "tealight holder",
-        ],
-        measure: "",
-        made: &["hand-turned", "hand-thrown", "hand-finished"],
-        variants: &["tall", "taper", "footed", "pillar", "chunky", "twisted"],
-        materials: &["brass", "ceramic", "turned wood", "stoneware", "glass"],
-        details: &["a drip tray", "a hand-painted base"],
-        dims: &[
-            "Fits standard 7/8 inch taper candles.",
-            "Stands 5 inches tall.",
-        ],
-        tags: &[
-            "candle holder",
-            "candlestick",
-            "tealight holder",
-            "brass candle holder",
-            "candles",
-        ],
-        price: (15, 90),
-        weight: 12,
-        vintage_ok: true,
-        signature_titles: NO_TITLES,
-    },
-];
+    fn braceless(&mut self, what: &str, list: &[String]) {
+        for word in list {
+            self.require(!word.contains(['{', '}']), || {
+                format!("{what}: a brace in {word:?}")
+            });
+        }
+    }
 
-const TOY_KINDS: &[Kind] = &[
-    Kind {
-        nouns: &["stuffed animal", "plush toy", "soft toy", "amigurumi"],
-        measure: "",
-        made: &["hand-crocheted", "hand-knitted", "hand-sewn"],
-        variants: &[
-            "bunny", "bear", "whale", "fox", "octopus", "elephant", "dinosaur", "cat",
-        ],
-        materials: &[
-            "cotton yarn",
-            "organic cotton",
-            "wool felt",
-            "minky fabric",
-            "merino wool",
-        ],
-        details: &[
-            "safety eyes",
-            "embroidered eyes",
-            "a tiny scarf",
-            "a knitted sweater",
-        ],
-        dims: &[
-            "Stands about 10 inches tall.",
-            "Safe for babies: the eyes are embroidered, not glued.",
-        ],
-        tags: &[
-            "stuffed animal",
-            "plush",
-            "crochet toy",
-            "amigurumi",
-            "baby gift",
-            "soft toy",
-            "nursery decor",
-        ],
-        price: (20, 75),
-        weight: 25,
-        vintage_ok: true,
-        signature_titles: NO_TITLES,
-    },
-    Kind {
-        nouns: &[
-            "wooden toy",
-            "pull toy",
-            "stacking toy",
-            "toy car",
-            "rattle",
-        ],
-        measure: "",
-        made: &["hand-carved", "hand-painted", "hand-turned"],
-        variants: &[
-            "rainbow",
-            "montessori",
-            "baby",
-            "push along",
-            "animal",
-            "stacking",
-        ],
-        materials: &["maple", "beech", "walnut", "cherry", "birch"],
-        details: &["non-toxic paint", "a beeswax finish", "rounded edges"],
-        dims: &["Measures 6 inches long.", "Suitable for ages 1 and up."],
-        tags: &[
-            "wooden toy",
-            "montessori",
-            "baby toy",
-            "stacking toy",
-            "toddler gift",
-            "waldorf toy",
-            "eco friendly toy",
-        ],
-        price: (18, 90),
-        weight: 25,
-        vintage_ok: false,
-        signature_titles: NO_TITLES,
-    },
-    Kind {
-        nouns: &["puzzle", "jigsaw puzzle", "wooden puzzle"],
-        measure: "",
-        made: &["hand-cut", "hand-painted"],
-        variants: &["500 piece", "1000 piece", "animal", "shape", "name", "map"],
-        materials: &["birch plywood", "maple", "recycled cardboard"],
-        details: &["whimsy pieces", "a keepsake box", "a personalized name"],
-        dims: &["The finished size is 18 x 24 inches."],
-        tags: &[
-            "puzzle",
-            "jigsaw puzzle",
-            "wooden puzzle",
-            "name puzzle",
-            "family game night",
-        ],
-        price: (18, 60),
-        weight: 18,
-        vintage_ok: false,
-        signature_titles: NO_TITLES,
-    },
-    Kind {
-        nouns: &[
-            "board game",
-            "chess set",
-            "game board",
-            "backgammon set",
-            "checkers set",
-        ],
-        measure: "",
-        made: &["hand-carved", "hand-finished", "hand-painted"],
-        variants: &[
-            "travel",
-            "magnetic",
-            "folding",
-            "inlaid",
-            "hand-painted",
-            "tabletop",
-        ],
-        materials: &["walnut", "maple", "cherry", "{leather}", "marble"],
-        details: &["a storage drawer", "hand-carved pieces", "felted bottoms"],
-        dims: &[
-            "The board is 14 inches square.",
-            "Folds in half for travel.",
-        ],
-        tags: &[
-            "chess set",
-            "board game",
-            "game night",
-            "backgammon",
-            "wooden game",
-            "gift for him",
-        ],
-        price: (35, 420),
-        weight: 12,
-        vintage_ok: true,
-        signature_titles: NO_TITLES,
-    },
-    Kind {
-        nouns: &["doll", "rag doll", "waldorf doll", "cloth doll"],
-        measure: "",
-        made: &["hand-sewn", "hand-stitched", "hand-embroidered"],
-        variants: &["heirloom", "tiny", "pocket", "cotton", "custom"],
-        materials: &["cotton", "wool felt", "linen", "mohair"],
-        details: &["yarn hair", "a removable dress", "a little apron"],
-        dims: &["Measures 12 inches tall."],
-        tags: &[
-            "doll",
-            "rag doll",
-            "waldorf doll",
-            "heirloom toy",
-            "cloth doll",
-            "baby gift",
-        ],
-        price: (35, 180),
-        weight: 12,
-        vintage_ok: true,
-        signature_titles: NO_TITLES,
-    },
-];
+    /// A list of templates the generator picks from: not empty, only known placeholders.
+    fn templates(&mut self, what: &str, list: &[String], slots: &[&str]) {
+        self.require(!list.is_empty(), || format!("{what}: empty list"));
+        for template in list {
+            self.placeholders(what, template, slots);
+        }
+    }
 
-const PAPER_KINDS: &[Kind] = &[
-    Kind {
-        nouns: &[
-            "greeting card",
-            "card",
-            "birthday card",
-            "thank you card",
-            "note card",
-        ],
-        measure: "",
-        made: &["letterpress-printed", "hand-lettered", "hand-illustrated"],
-        variants: &[
-            "letterpress",
-            "illustrated",
-            "funny",
-            "botanical",
-            "pop up",
-            "hand-lettered",
-            "watercolor",
-        ],
-        materials: &[
-            "recycled cardstock",
-            "cotton paper",
-            "kraft paper",
-            "heavyweight paper",
-        ],
-        details: &["a kraft envelope", "gold foil", "hand-painted details"],
-        dims: &["A2 size, 4.25 x 5.5 inches.", "Blank inside."],
-        tags: &[
-            "greeting card",
-            "birthday card",
-            "thank you card",
-            "card",
-            "stationery",
-            "letterpress",
-            "cards",
-        ],
-        price: (4, 9),
-        weight: 30,
-        vintage_ok: false,
-        signature_titles: NO_TITLES,
-    },
-    Kind {
-        nouns: &["journal", "notebook", "sketchbook", "diary"],
-        measure: "",
-        made: &["hand-bound", "hand-stitched"],
-        variants: &[
-            "A5",
-            "pocket",
-            "dot grid",
-            "lined",
-            "travel",
-            "coptic bound",
-            "refillable",
-        ],
-        materials: &[
-            "{leather}",
-            "linen cloth",
-            "recycled paper",
-            "marbled paper",
-            "kraft",
-        ],
-        details: &[
-            "a wrap closure",
-            "120 gsm pages",
-            "a ribbon bookmark",
-            "deckled edges",
-        ],
-        dims: &["A5 size with 192 pages.", "Pocket size, 3.5 x 5.5 inches."],
-        tags: &[
-            "journal",
-            "notebook",
-            "sketchbook",
-            "leather journal",
-            "diary",
-            "bullet journal",
-            "gift for writers",
-        ],
-        price: (14, 75),
-        weight: 25,
-        vintage_ok: false,
-        signature_titles: NO_TITLES,
-    },
-    Kind {
-        nouns: &[
-            "stationery set",
-            "notecard set",
-            "writing set",
-            "letter set",
-        ],
-        measure: "",
-        made: &["hand-lettered", "letterpress-printed", "hand-illustrated"],
-        variants: &[
-            "floral",
-            "botanical",
-            "personalized",
-            "monogram",
-            "watercolor",
-        ],
-        materials: &[
-            "cotton paper",
-            "recycled paper",
-            "handmade paper",
-            "laid paper",
-        ],
-        details: &["matching envelopes", "a wax seal"],
-        dims: &["Includes 10 sheets and 10 envelopes."],
-        tags: &[
-            "stationery",
-            "notecards",
-            "writing set",
-            "letter writing",
-            "personalized",
-            "pen pal",
-        ],
-        price: (12, 48),
-        weight: 15,
-        vintage_ok: false,
-        signature_titles: NO_TITLES,
-    },
-    Kind {
-        nouns: &["planner", "weekly planner", "calendar", "wall calendar"],
-        measure: "",
-        made: &["hand-illustrated", "hand-bound"],
-        variants: &["undated", "2025", "monthly", "desk", "illustrated"],
-        materials: &["recycled paper", "cardstock", "linen cover"],
-        details: &["tabbed months", "a habit tracker", "spiral binding"],
-        dims: &["Measures 6 x 8 inches."],
-        tags: &[
-            "planner",
-            "calendar",
-            "weekly planner",
-            "wall calendar",
-            "organizer",
-        ],
-        price: (18, 48),
-        weight: 12,
-        vintage_ok: false,
-        signature_titles: NO_TITLES,
-    },
-    Kind {
-        nouns: &[
-            "sticker sheet",
-            "sticker",
-            "sticker pack",
-            "die cut sticker",
-        ],
-        measure: "",
-        made: &["hand-illustrated", "hand-drawn"],
-        variants: &["waterproof", "holographic", "mushroom", "cat", "planner"],
-        materials: &["vinyl", "matte paper", "holographic vinyl"],
-        details: &["a matte finish", "kiss cut edges"],
-        dims: &["Each sticker is about 3 inches wide."],
-        tags: &[
-            "stickers",
-            "sticker",
-            "vinyl sticker",
-            "laptop sticker",
-            "planner stickers",
-            "water bottle",
-        ],
-        price: (3, 14),
-        weight: 15,
-        vintage_ok: false,
-        signature_titles: NO_TITLES,
-    },
-    Kind {
-        nouns: &[
-            "wedding invitation",
-            "invitation suite",
-            "save the date",
-            "invitation",
-        ],
-        measure: "",
-        made: &["hand-lettered", "letterpress-printed", "hand-calligraphed"],
-        variants: &[
-            "letterpress",
-            "watercolor",
-            "minimalist",
-            "floral",
-            "printable",
-        ],
-        materials: &["cotton paper", "handmade paper", "vellum", "cardstock"],
-        details: &["wax seals", "envelope liners", "a vellum wrap"],
-        dims: &[
-            "Priced per set of 25.",
-            "Printed at 5 x 7 inches with matching RSVP cards.",
-        ],
-        tags: &[
-            "wedding invitation",
-            "save the date",
-            "invitations",
-            "wedding",
-            "stationery",
-        ],
-        price: (45, 250),
-        weight: 8,
-        vintage_ok: false,
-        signature_titles: NO_TITLES,
-    },
-    Kind {
-        nouns: &["postcard", "postcard set", "ephemera lot"],
-        measure: "",
-        made: &["hand-illustrated", "hand-painted"],
-        variants: &["travel", "souvenir", "illustrated", "linen", "real photo"],
-        materials: &["cardstock", "paper", "linen finish card"],
-        details: &["a handwritten message", "original stamps"],
-        dims: &["Standard 3.5 x 5.5 inches."],
-        tags: &["postcard", "ephemera", "travel", "collectible", "paper"],
-        price: (4, 30),
-        weight: 6,
-        vintage_ok: true,
-        signature_titles: NO_TITLES,
-    },
-];
+    /// Every `{key}` in `template` is one of `slots`, and every brace belongs to one.
+    fn placeholders(&mut self, what: &str, template: &str, slots: &[&str]) {
+        let mut rest = template;
+        while let Some(start) = rest.find(['{', '}']) {
+            let after = &rest[start + 1..];
+            let key = match (rest.as_bytes()[start], after.find('}')) {
+                (b'{', Some(end)) if !after[..end].contains('{') => &after[..end],
+                _ => {
+                    self.problems
+                        .push(format!("{what}: unbalanced braces in {template:?}"));
+                    return;
+                }
+            };
+            self.require(slots.contains(&key), || {
+                format!("{what}: unknown placeholder {{{key}}} in {template:?}")
+            });
+            rest = &after[key.len() + 1..];
+        }
+    }
 
-const WOOD_KINDS: &[Kind] = &[
-    Kind {
-        nouns: &[
-            "cutting board",
-            "chopping board",
-            "charcuterie board",
-            "serving board",
-            "butcher block",
-        ],
-        measure: "",
-        made: &["hand-shaped", "hand-finished", "hand-cut"],
-        variants: &[
-            "end grain",
-            "edge grain",
-            "large",
-            "handled",
-            "engraved",
-            "paddle",
-        ],
-        materials: &[
-            "walnut",
-            "maple",
-            "cherry",
-            "white oak",
-            "olive wood",
-            "acacia",
-        ],
-        details: &[
-            "juice grooves",
-            "rubber feet",
-            "a personalized engraving",
-            "a leather hanging strap",
-        ],
-        dims: &[
-            "Measures 16 x 11 x 1.25 inches.",
-            "The paddle board is 20 inches long including the handle.",
-        ],
-        tags: &[
-            "cutting board",
-            "charcuterie board",
-            "butcher block",
-            "wood cutting board",
-            "wedding gift",
-            "housewarming gift",
-            "kitchen",
-        ],
-        price: (35, 180),
-        weight: 30,
-        vintage_ok: false,
-        signature_titles: NO_TITLES,
-    },
-    Kind {
-        nouns: &["wooden spoon", "spoon", "spatula", "utensil set", "scoop"],
-        measure: "",
-        made: &["hand-carved", "hand-whittled"],
-        variants: &["cooking", "serving", "coffee", "eating", "sourdough"],
-        materials: &["cherry", "walnut", "birch", "olive wood", "maple"],
-        details: &["a faceted handle", "a smooth bowl"],
-        dims: &["About 12 inches long."],
-        tags: &[
-            "wooden spoon",
-            "spoon carving",
-            "kitchen utensils",
-            "cooking spoon",
-            "spatula",
-        ],
-        price: (14, 65),
-        weight: 20,
-        vintage_ok: false,
-        signature_titles: NO_TITLES,
-    },
-    Kind {
-        nouns: &[
-            "keepsake box",
-            "wooden box",
-            "jewelry box",
-            "trinket box",
-            "recipe box",
-        ],
-        measure: "",
-        made: &["hand-cut", "hand-finished", "hand-joined"],
-        variants: &["hinged", "small", "inlaid", "engraved", "dovetailed"],
-        materials: &["walnut", "maple", "cherry", "mahogany", "oak"],
-        details: &["a felt lined interior", "brass hinges", "a sliding lid"],
-        dims: &["Measures 8 x 5 x 3 inches."],
-        tags: &[
-            "keepsake box",
-            "wooden box",
-            "jewelry box",
-            "anniversary gift",
-            "memory box",
-        ],
-        price: (28, 220),
-        weight: 15,
-        vintage_ok: true,
-        signature_titles: NO_TITLES,
-    },
-    Kind {
-        nouns: &["floating shelf", "wall shelf", "shelf", "plant shelf"],
-        measure: "",
-        made: &["hand-finished", "hand-planed"],
-        variants: &["live edge", "corner", "ladder", "rustic", "minimal"],
-        materials: &["white oak", "walnut", "reclaimed barn wood", "pine", "ash"],
-        details: &["hidden brackets", "a rounded front edge"],
-        dims: &[
-            "It is 24 inches wide and 8 inches deep.",
-            "Holds up to 40 pounds.",
-        ],
-        tags: &[
-            "floating shelf",
-            "wall shelf",
-            "live edge",
-            "rustic shelf",
-            "home decor",
-        ],
-        price: (45, 260),
-        weight: 12,
-        vintage_ok: false,
-        signature_titles: NO_TITLES,
-    },
-    Kind {
-        nouns: &["side table", "stool", "bench", "coffee table", "end table"],
-        measure: "",
-        made: &["hand-built", "hand-finished", "hand-joined"],
-        variants: &[
-            "live edge",
-            "three legged",
-            "shaker",
-            "mid-century",
-            "entryway",
-        ],
-        materials: &["white oak", "walnut", "reclaimed wood", "cherry", "ash"],
-        details: &["tapered legs", "a hand-rubbed oil finish", "wedged tenons"],
-        dims: &[
-            "Stands 18 inches tall.",
-            "The top measures 36 x 20 inches.",
-            "Ships in two pieces with simple assembly.",
-        ],
-        tags: &[
-            "side table",
-            "furniture",
-            "wood stool",
-            "bench",
-            "coffee table",
-            "live edge",
-        ],
-        price: (120, 2400),
-        weight: 8,
-        vintage_ok: true,
-        signature_titles: NO_TITLES,
-    },
-    Kind {
-        nouns: &["wooden bowl", "turned bowl", "salad bowl", "fruit bowl"],
-        measure: "",
-        made: &["hand-turned", "hand-carved"],
-        variants: &["large", "live edge", "natural edge", "nesting"],
-        materials: &["maple", "walnut", "cherry", "spalted maple", "ash"],
-        details: &["a food-safe finish", "natural bark edges"],
-        dims: &["Measures 10 inches across."],
-        tags: &[
-            "wooden bowl",
-            "salad bowl",
-            "wood turning",
-            "fruit bowl",
-            "kitchen decor",
-        ],
-        price: (40, 320),
-        weight: 15,
-        vintage_ok: false,
-        signature_titles: NO_TITLES,
-    },
-];
+    fn finish(self) -> Result<(), String> {
+        if self.problems.is_empty() {
+            Ok(())
+        } else {
+            Err(self.problems.join("; "))
+        }
+    }
+}
 
-const ACCESSORY_KINDS: &[Kind] = &[
-    WALLET,
-    Kind {
-        nouns: &["keychain", "key fob", "key ring", "lanyard"],
-        measure: "",
-        made: &["hand-stitched", "hand-stamped", "hand-cut"],
-        variants: &["personalized", "mini", "loop", "clip", "monogram"],
-        materials: &["{leather}", "{leather}", "brass", "cotton webbing"],
-        details: &["a brass clip", "a stamped initial"],
-        dims: &["About 4 inches long."],
-        tags: &[
-            "keychain",
-            "key fob",
-            "leather keychain",
-            "personalized gift",
-            "key ring",
-        ],
-        price: (8, 35),
-        weight: 18,
-        vintage_ok: false,
-        signature_titles: NO_TITLES,
-    },
-    Kind {
-        nouns: &["belt", "dress belt", "waist belt"],
-        measure: "",
-        made: &["hand-tooled", "hand-stitched", "hand-cut"],
-        variants: &["western", "braided", "1.5 inch", "reversible", "tooled"],
-        materials: &["{leather}", "{leather}", "canvas"],
-        details: &["a solid brass buckle", "a hand-tooled pattern"],
-        dims: &["Made to your waist size.", "It is 1.25 inches wide."],
-        tags: &[
-            "belt",
-            "leather belt",
-            "mens belt",
-            "western belt",
-            "gift for him",
-        ],
-        price: (35, 140),
-        weight: 15,
-        vintage_ok: true,
-        signature_titles: NO_TITLES,
-    },
-    Kind {
-        nouns: &[
-            "scrunchie",
-            "hair clip",
-            "headband",
-            "hair bow",
-            "claw clip",
-        ],
-        measure: "",
-        made: &["hand-sewn", "hand-tied"],
-        variants: &["oversized", "mini", "floral", "tortoise", "pleated", "bow"],
-        materials: &["silk", "velvet", "linen", "cotton", "acetate"],
-        details: &["a pearl accent", "an elastic band"],
-        dims: &["Sold individually."],
-        tags: &[
-            "scrunchie",
-            "hair clip",
-            "headband",
-            "hair accessories",
-            "hair bow",
-            "gift for her",
-        ],
-        price: (6, 28),
-        weight: 14,
-        vintage_ok: false,
-        signature_titles: NO_TITLES,
-    },
-    Kind {
-        nouns: &["watch strap", "watch band", "apple watch band"],
-        measure: "",
-        made: &["hand-stitched", "hand-cut"],
-        variants: &["quick release", "20 mm", "22 mm", "stitched", "nato"],
-        materials: &["{leather}", "canvas", "suede", "horween leather"],
-        details: &["quick release pins", "a brass buckle"],
-        dims: &["Fits 20 mm and 22 mm lugs."],
-        tags: &[
-            "watch strap",
-            "watch band",
-            "leather strap",
-            "apple watch",
-            "gift for him",
-        ],
-        price: (25, 90),
-        weight: 10,
-        vintage_ok: false,
-        signature_titles: NO_TITLES,
-    },
-    Kind {
-        nouns: &["bow tie", "necktie", "tie", "pocket square"],
-        measure: "",
-        made: &["hand-sewn", "hand-rolled"],
-        variants: &["skinny", "self-tie", "floral", "paisley", "knit"],
-        materials: &["silk", "wool", "linen", "cotton"],
-        details: &["a hand-rolled edge"],
-        dims: &["It is 2.5 inches wide."],
-        tags: &["bow tie", "necktie", "groomsmen gift", "wedding", "tie"],
-        price: (25, 75),
-        weight: 10,
-        vintage_ok: true,
-        signature_titles: NO_TITLES,
-    },
-];
+/// Replaces the file's references to shared entries by copies of them, then drops the shared
+/// tables: a category's `occasions = "home"` names an `[occasions]` list, a kind's
+/// `materials = "ceramic"` a `[materials]` list, and a kind written as `shared = "wallet"` is
+/// `[shared_kinds.wallet]`.
+fn substitute_shared(file: &mut toml::Table) -> Result<(), String> {
+    let mut shared = |name: &str| match file.remove(name) {
+        Some(toml::Value::Table(table)) => Ok(table),
+        Some(_) => Err(format!("`{name}` is not a table")),
+        None => Ok(toml::Table::new()),
+    };
+    let occasions = shared("occasions")?;
+    let materials = shared("materials")?;
+    let kinds = shared("shared_kinds")?;
+    let Some(toml::Value::Array(categories)) = file.get_mut("categories") else {
+        return Err("no [[categories]]".to_owned());
+    };
+    for category in categories {
+        let toml::Value::Table(category) = category else {
+            return Err("a category is not a table".to_owned());
+        };
+        let slug = match category.get("slug") {
+            Some(toml::Value::String(slug)) => slug.clone(),
+            _ => "(no slug)".to_owned(),
+        };
+        substitute(category, "occasions", &occasions, "occasions list")
+            .map_err(|e| format!("category {slug}: {e}"))?;
+        let Some(toml::Value::Array(category_kinds)) = category.get_mut("kinds") else {
+            return Err(format!("category {slug}: no [[categories.kinds]]"));
+        };
+        for kind in category_kinds {
+            let toml::Value::Table(kind) = kind else {
+                return Err(format!("category {slug}: a kind is not a table"));
+            };
+            if let Some(name) = kind.get("shared") {
+                let definition = match (name, kind.len()) {
+                    (toml::Value::String(name), 1) => lookup(&kinds, name, "shared kind"),
+                    _ => Err("`shared` must be a kind's only field, a name".to_owned()),
+                };
+                *kind = match definition.map_err(|e| format!("category {slug}: {e}"))? {
+                    toml::Value::Table(definition) => definition.clone(),
+                    _ => {
+                        return Err(format!(
+                            "category {slug}: shared kind {name} is not a table"
+                        ));
+                    }
+                };
+            }
+            substitute(kind, "materials", &materials, "materials list")
+                .map_err(|e| format!("category {slug}: {e}"))?;
+        }
+    }
+    Ok(())
+}
 
-const VINTAGE_KINDS: &[Kind] = &[
-    Kind {
-        nouns: &["typewriter", "portable typewriter"],
-        measure: "",
-        made: &["serviced", "cleaned"],
-        variants: &["portable", "manual", "working", "serviced"],
-        materials: &["steel", "enamel", "metal"],
-        details: &["a new ribbon", "the original case"],
-        dims: &["Comes with the original carrying case."],
-        tags: &[
-            "typewriter",
-            "vintage typewriter",
-            "retro decor",
-            "writer gift",
-            "collectible",
-        ],
-        price: (80, 650),
-        weight: 6,
-        vintage_ok: true,
-        signature_titles: NO_TITLES,
-    },
-    Kind {
-        nouns: &["camera", "film camera", "rangefinder", "SLR camera"],
-        measure: "",
-        made: &["serviced", "tested"],
-        variants: &["35mm", "medium format", "point and shoot", "folding"],
-        materials: &["chrome", "metal", "leatherette"],
-        details: &[
-            "a working light meter",
-            "the original lens cap",
-            "a leather case",
-        ],
-        dims: &["The shutter fires at all speeds."],
-        tags: &[
-            "film camera",
-            "35mm camera",
-            "vintage camera",
-            "photography",
-            "analog",
-        ],
-        price: (45, 480),
-        weight: 8,
-        vintage_ok: true,
-        signature_titles: NO_TITLES,
-    },
-    Kind {
-        nouns: &["record", "vinyl record", "LP", "album"],
-        measure: "",
-        made: &["cleaned", "play-tested"],
-        variants: &["first pressing", "jazz", "soul", "rock", "original"],
-        materials: &["vinyl"],
-        details: &["the original sleeve", "the inner sleeve"],
-        dims: &["The vinyl plays through with light surface noise."],
-        tags: &["vinyl record", "vinyl", "record", "lp", "music"],
-        price: (8, 60),
-        weight: 10,
-        vintage_ok: true,
-        signature_titles: NO_TITLES,
-    },
-    Kind {
-        nouns: &["lamp", "table lamp", "desk lamp", "floor lamp"],
-        measure: "",
-        made: &["rewired", "restored"],
-        variants: &["mushroom", "tension", "swing arm", "ginger jar", "ceramic"],
-        materials: &["brass", "ceramic", "chrome", "teak", "glass"],
-        details: &["a linen shade", "new wiring", "a dimmer switch"],
-        dims: &[
-            "Stands 22 inches tall.",
-            "Rewired and tested, ready to plug in.",
-        ],
-        tags: &[
-            "lamp",
-            "table lamp",
-            "desk lamp",
-            "mid century lamp",
-            "lighting",
-            "retro lamp",
-        ],
-        price: (40, 380),
-        weight: 10,
-        vintage_ok: true,
-        signature_titles: NO_TITLES,
-    },
-    Kind {
-        nouns: &["suitcase", "trunk", "steamer trunk", "luggage"],
-        measure: "",
-        made: &["cleaned", "restored"],
-        variants: &["hard shell", "train case", "traveling", "weekend"],
-        materials: &["{leather}", "wood", "tweed", "canvas"],
-        details: &["brass latches", "the original key", "a floral lining"],
-        dims: &["Measures 24 x 15 x 8 inches."],
-        tags: &["suitcase", "trunk", "luggage", "travel decor", "storage"],
-        price: (45, 420),
-        weight: 7,
-        vintage_ok: true,
-        signature_titles: NO_TITLES,
-    },
-    Kind {
-        nouns: &["tin", "biscuit tin", "advertising tin", "canister"],
-        measure: "",
-        made: &["cleaned"],
-        variants: &["tea", "biscuit", "tobacco", "advertising"],
-        materials: &["tin", "metal", "enamel"],
-        details: &["the original lid", "lithographed graphics"],
-        dims: &["Measures 7 inches across."],
-        tags: &[
-            "tin",
-            "advertising",
-            "kitchen decor",
-            "collectible",
-            "storage tin",
-        ],
-        price: (12, 60),
-        weight: 10,
-        vintage_ok: true,
-        signature_titles: NO_TITLES,
-    },
-    Kind {
-        nouns: &[
-            "glasses",
-            "tumblers",
-            "coupe glasses",
-            "highball glasses",
-            "wine glasses",
-        ],
-        measure: "set of",
-        made: &["hand-washed", "cleaned"],
-        variants: &["etched", "gold rimmed", "smoked", "cut crystal", "atomic"],
-        materials: &[
-            "glass",
-            "crystal",
-            "pressed glass",
-            "depression glass",
-            "milk glass",
-        ],
-        details: &["gold rims", "an etched leaf pattern"],
-        dims: &["A set of 4; each holds 8 oz."],
-        tags: &[
-            "glassware",
-            "barware",
-            "coupe glasses",
-            "cocktail glasses",
-            "depression glass",
-            "tumblers",
-        ],
-        price: (20, 160),
-        weight: 12,
-        vintage_ok: true,
-        signature_titles: NO_TITLES,
-    },
-    Kind {
-        nouns: &["mirror", "wall mirror", "vanity mirror", "hand mirror"],
-        measure: "",
-        made: &["restored", "cleaned"],
-        variants: &["ornate", "round", "gilt", "sunburst"],
-        materials: &["brass", "gilt wood", "wood", "bronze"],
-        details: &["the original glass", "beveled edges"],
-        dims: &["Measures 18 x 24 inches."],
-        tags: &[
-            "mirror",
-            "wall mirror",
-            "vintage mirror",
-            "ornate mirror",
-            "home decor",
-        ],
-        price: (45, 380),
-        weight: 8,
-        vintage_ok: true,
-        signature_titles: NO_TITLES,
-    },
-    Kind {
-        nouns: &[
-            "casserole dish",
-            "mixing bowl",
-            "canister set",
-            "dutch oven",
-        ],
-        measure: "",
-        made: &["cleaned"],
-        variants: &["nesting", "lidded", "speckled", "floral"],
-        materials: &["pyrex", "enamel", "cast iron", "milk glass"],
-        details: &["the original lid", "a floral pattern"],
-        dims: &["Holds 2.5 quarts."],
-        tags: &[
-            "pyrex",
-            "kitchenware",
-            "enamelware",
-            "cast iron",
-            "retro kitchen",
-        ],
-        price: (18, 160),
-        weight: 10,
-        vintage_ok: true,
-        signature_titles: NO_TITLES,
-    },
-    Kind {
-        nouns: &["globe", "world globe", "desk globe"],
-        measure: "",
-        made: &["cleaned", "restored"],
-        variants: &["tin", "lighted", "desk", "raised relief"],
-        materials: &["tin", "metal", "paper"],
-        details: &["a brass meridian", "a wooden stand"],
-        dims: &["A 12 inch globe on a 16 inch stand."],
-        tags: &["globe", "world globe", "map", "office decor", "collectible"],
-        price: (60, 300),
-        weight: 5,
-        vintage_ok: true,
-        signature_titles: NO_TITLES,
-    },
-];
+/// If `table[key]` is a string, replaces it with the entry of `shared` it names.
+fn substitute(
+    table: &mut toml::Table,
+    key: &str,
+    shared: &toml::Table,
+    what: &str,
+) -> Result<(), String> {
+    if let Some(toml::Value::String(name)) = table.get(key) {
+        let entry = lookup(shared, name, what)?.clone();
+        table.insert(key.to_owned(), entry);
+    }
+    Ok(())
+}
 
-const OCC_HER: &[&str] = &[
-    "gift for her",
-    "birthday gift",
-    "anniversary gift",
-    "mother's day gift",
-    "bridesmaid gift",
-    "christmas gift",
-    "graduation gift",
-    "gift for mom",
-];
-const OCC_BOTH: &[&str] = &[
-    "gift for him",
-    "gift for her",
-    "groomsmen gift",
-    "father's day gift",
-    "anniversary gift",
-    "birthday gift",
-    "christmas gift",
-    "gift for dad",
-    "graduation gift",
-];
-const OCC_HOME: &[&str] = &[
-    "housewarming gift",
-    "wedding gift",
-    "christmas gift",
-    "hostess gift",
-    "gift for mom",
-    "birthday gift",
-    "new home gift",
-];
-const OCC_KIDS: &[&str] = &[
-    "baby shower gift",
-    "first birthday gift",
-    "christmas gift",
-    "new baby gift",
-    "gift for kids",
-    "birthday gift",
-];
-
-/// All categories, in the same order as [`CATEGORIES`].
-const CATEGORY_DEFS: &[Category] = &[
-    Category {
-        slug: "jewelry",
-        weight: 14,
-        kinds: JEWELRY_KINDS,
-        adjectives: &[
-            "dainty",
-            "delicate",
-            "minimalist",
-            "bold",
-            "hammered",
-            "tiny",
-            "elegant",
-            "everyday",
-            "chunky",
-            "organic",
-        ],
-        colors: &[
-            "moss green",
-            "blush pink",
-            "ocean blue",
-            "emerald green",
-            "midnight black",
-            "pearl white",
-            "turquoise",
-            "champagne",
-            "lavender",
-            "forest green",
-        ],
-        styles: &[
-            "boho",
-            "minimalist",
-            "Art Deco",
-            "celestial",
-            "cottagecore",
-            "modern",
-            "bridal",
-            "everyday",
-        ],
-        occasions: OCC_HER,
-        made: &["hand-forged", "hand-stamped", "hand-hammered", "hand-cast"],
-        notes: &[
-            "Each piece is cut, soldered and polished by hand at my bench.",
-            "I use recycled metals and ethically sourced stones.",
-            "Small marks from the hammer and file are part of the charm.",
-            "Every order is made fresh at my bench, never mass produced.",
-        ],
-        care: &[
-            "Store it in the included pouch to slow tarnishing.",
-            "Remove before swimming or showering.",
-            "Polish gently with a soft cloth to restore the shine.",
-            "Silver and brass darken over time; a quick polish brings back the shine.",
-        ],
-        tags: &[
-            "jewelry",
-            "handmade jewelry",
-            "gift for her",
-            "minimalist jewelry",
-            "dainty jewelry",
-            "sterling silver",
-            "gold jewelry",
-        ],
-        focus: &[
-            "dainty sterling silver jewelry",
-            "everyday gold jewelry",
-            "hammered metal jewelry",
-            "gemstone rings and necklaces",
-            "modern heirloom jewelry",
-        ],
-        trades: &[
-            "Jewelry",
-            "Metalsmith",
-            "Silverworks",
-            "Adornments",
-            "Jewelry Studio",
-            "Metalworks",
-        ],
-        things: &["Anvil", "Locket", "Forge", "Gemstone", "Charm"],
-        related: &["accessories", "vintage-finds", "clothing"],
-        heavy: false,
-    },
-    Category {
-        slug: "bags-and-purses",
-        weight: 9,
-        kinds: BAG_KINDS,
-        adjectives: &[
-            "slim",
-            "rugged",
-            "minimalist",
-            "classic",
-            "sturdy",
-            "compact",
-            "roomy",
-            "soft",
-            "structured",
-            "everyday",
-        ],
-        colors: &[
-            "cognac",
-            "tan",
-            "black",
-            "chestnut",
-            "oxblood",
-            "olive",
-            "navy",
-            "natural",
-            "whiskey",
-            "dark brown",
-            "saddle brown",
-            "burgundy",
-        ],
-        styles: &[
-            "western",
-            "minimalist",
-            "heritage",
-            "boho",
-            "classic",
-            "modern",
-            "rugged",
-            "workwear",
-        ],
-        occasions: OCC_BOTH,
-        made: &["hand-stitched", "hand-sewn", "hand-cut", "hand-finished"],
-        notes: &[
-            "Every seam is stitched with heavy waxed thread using a traditional saddle stitch.",
-            "All hardware is solid brass and built to last.",
-            "Edges and seams are finished by hand.",
-            "Hand stitching takes longer, but it outlasts machine stitching by years.",
-        ],
-        care: &[
-            "Condition leather pieces every few months with a natural balm.",
-            "Wipe clean with a damp cloth; avoid soaking.",
-            "Store it stuffed with paper to keep its shape.",
-            "Leather softens and darkens with use; canvas fades gently.",
-        ],
-        tags: &[
-            "leather goods",
-            "handmade bag",
-            "leather bag",
-            "purse",
-            "everyday carry",
-            "gift for him",
-            "gift for her",
-        ],
-        focus: &[
-            "hand-stitched leather goods",
-            "leather wallets and bags",
-            "waxed canvas bags",
-            "everyday carry leather goods",
-            "heirloom leather accessories",
-        ],
-        trades: &[
-            "Leatherworks",
-            "Leather Co.",
-            "Bags",
-            "Saddlery",
-            "Leather Goods",
-            "Leathercraft",
-        ],
-        things: &["Satchel", "Awl", "Saddle", "Tannery", "Buckle"],
-        related: &["accessories", "clothing", "jewelry"],
-        heavy: false,
-    },
-    Category {
-        slug: "home-decor",
-        weight: 10,
-        kinds: HOME_KINDS,
-        adjectives: &[
-            "cozy",
-            "rustic",
-            "modern",
-            "chunky",
-            "textured",
-            "woven",
-            "oversized",
-            "simple",
-            "farmhouse",
-            "soft",
-        ],
-        colors: &[
-            "sage green",
-            "terracotta",
-            "oatmeal",
-            "ivory",
-            "rust",
-            "mustard",
-            "charcoal",
-            "dusty rose",
-            "navy",
-            "cream",
-            "natural",
-            "forest green",
-        ],
-        styles: &[
-            "boho",
-            "Scandinavian",
-            "farmhouse",
-            "coastal",
-            "japandi",
-            "cottagecore",
-            "modern",
-            "rustic",
-        ],
-        occasions: OCC_HOME,
-        made: &["hand-woven", "hand-knitted", "hand-knotted", "hand-sewn"],
-        notes: &[
-            "Every piece is made by hand from natural fibers and materials.",
-            "I work in small batches to keep waste low.",
-            "Colors and textures vary a little from piece to piece.",
-            "Designed to add warmth and texture to any room.",
-        ],
-        care: &[
-            "Spot clean or hand wash cold and lay flat to dry.",
-            "Shake out gently to refresh.",
-            "Keep out of direct sunlight to prevent fading.",
-            "The cover is removable; the insert is not included.",
-        ],
-        tags: &[
-            "home decor",
-            "boho decor",
-            "living room",
-            "farmhouse decor",
-            "housewarming gift",
-            "cozy home",
-        ],
-        focus: &[
-            "woven wall hangings and cozy textiles",
-            "slow-made home goods",
-            "macrame and fiber art",
-            "knitted blankets and pillows",
-            "plant hangers and planters",
-        ],
-        trades: &[
-            "Home",
-            "Home Goods",
-            "Interiors",
-            "Living",
-            "Homestead",
-            "House",
-        ],
-        things: &["Hearth", "Nest", "Loom", "Porch", "Parlor"],
-        related: &["ceramics-and-pottery", "candles", "woodworking", "art"],
-        heavy: true,
-    },
-    Category {
-        slug: "clothing",
-        weight: 9,
-        kinds: CLOTHING_KINDS,
-        adjectives: &[
-            "cozy",
-            "chunky",
-            "oversized",
-            "soft",
-            "lightweight",
-            "relaxed",
-            "warm",
-            "cropped",
-            "slouchy",
-            "classic",
-        ],
-        colors: &[
-            "oatmeal",
-            "heather grey",
-            "charcoal",
-            "mustard",
-            "forest green",
-            "cream",
-            "navy",
-            "rust",
-            "lavender",
-            "black",
-            "burgundy",
-            "sky blue",
-        ],
-        styles: &[
-            "Nordic",
-            "cottagecore",
-            "boho",
-            "minimalist",
-            "fisherman",
-            "preppy",
-            "streetwear",
-            "workwear",
-        ],
-        occasions: OCC_BOTH,
-        made: &["hand-knitted", "hand-sewn", "hand-dyed", "knitted"],
-        notes: &[
-            "Made in small batches from natural fibers.",
-            "The yarn and fabric come from small family mills.",
-            "Each garment is finished by hand, down to the last button.",
-            "Designed to be worn, washed and loved for years.",
-        ],
-        care: &[
-            "Hand wash cold and lay flat to dry.",
-            "Do not tumble dry.",
-            "Wool is naturally odor resistant, so it rarely needs washing.",
-            "Machine wash cold on a gentle cycle.",
-        ],
-        tags: &[
-            "knitwear",
-            "hand knit",
-            "slow fashion",
-            "womens clothing",
-            "unisex",
-            "winter wear",
-            "knitted",
-        ],
-        focus: &[
-            "hand-knitted sweaters and hats",
-            "slow fashion in natural fibers",
-            "linen clothing",
-            "cozy knitwear",
-            "screen printed tees",
-        ],
-        trades: &[
-            "Knitwear",
-            "Threads",
-            "Apparel",
-            "Stitchery",
-            "Clothing Co.",
-            "Knits",
-        ],
-        things: &["Thimble", "Spindle", "Needle", "Skein", "Loom"],
-        related: &["accessories", "jewelry", "bags-and-purses"],
-        heavy: false,
-    },
-    Category {
-        slug: "art",
-        weight: 8,
-        kinds: ART_KINDS,
-        adjectives: &[
-            "original",
-            "abstract",
-            "botanical",
-            "moody",
-            "bright",
-            "minimalist",
-            "whimsical",
-            "serene",
-            "bold",
-            "coastal",
-        ],
-        colors: &[
-            "blue",
-            "green",
-            "ochre",
-            "pastel",
-            "black and white",
-            "earth tones",
-            "teal",
-            "warm pink",
-            "muted tones",
-            "gold leaf",
-        ],
-        styles: &[
-            "abstract",
-            "botanical",
-            "landscape",
-            "coastal",
-            "mid-century modern",
-            "Japanese",
-            "folk art",
-            "impressionist",
-        ],
-        occasions: OCC_HOME,
-        made: &["hand-painted", "hand-printed", "hand-drawn", "hand-pulled"],
-        notes: &[
-            "Every piece is made by hand in my home studio.",
-            "Colors may look slightly different on screen than on paper.",
-            "Each piece is signed by the artist.",
-            "Painting and printmaking are how I make sense of the landscape around me.",
-        ],
-        care: &[
-            "Printed on acid-free archival paper with pigment inks.",
-            "The frame is not included.",
-            "Signed on the back by the artist.",
-            "Keep out of direct sunlight to preserve the colors.",
-        ],
-        tags: &[
-            "wall art",
-            "art print",
-            "original art",
-            "home decor",
-            "gallery wall",
-            "artwork",
-        ],
-        focus: &[
-            "original paintings and prints",
-            "botanical art prints",
-            "hand-pulled linocuts",
-            "coastal landscape paintings",
-            "custom pet portraits",
-        ],
-        trades: &[
-            "Art Studio",
-            "Prints",
-            "Gallery",
-            "Studio",
-            "Art House",
-            "Press",
-        ],
-        things: &["Easel", "Palette", "Brush", "Canvas", "Sketchbook"],
-        related: &["paper-goods", "home-decor", "ceramics-and-pottery"],
-        heavy: false,
-    },
-    Category {
-        slug: "ceramics-and-pottery",
-        weight: 9,
-        kinds: CERAMICS_KINDS,
-        adjectives: &[
-            "speckled",
-            "rustic",
-            "minimalist",
-            "large",
-            "small",
-            "organic",
-            "textured",
-            "modern",
-            "sturdy",
-            "glossy",
-        ],
-        colors: &[
-            "speckled white",
-            "celadon",
-            "sage green",
-            "cobalt blue",
-            "matte black",
-            "oatmeal",
-            "rust",
-            "sea foam",
-            "honey",
-            "charcoal",
-            "sky blue",
-            "mustard",
-        ],
-        styles: &[
-            "japandi",
-            "rustic",
-            "modern",
-            "wabi-sabi",
-            "farmhouse",
-            "Scandinavian",
-            "coastal",
-            "minimalist",
-        ],
-        occasions: OCC_HOME,
-        made: &[
-            "wheel-thrown",
-            "hand-built",
-            "hand-thrown",
-            "hand-glazed",
-            "hand-painted",
-        ],
-        notes: &[
-            "Made, trimmed and glazed by hand in my home studio.",
-            "Fired to cone 6, so it is sturdy enough for everyday use.",
-            "Glazes pool and break differently on every piece, so yours will vary a little from the photos.",
-            "Glazing is done by dipping, which leaves a raw clay foot.",
-        ],
-        care: &[
-            "Dishwasher and microwave safe.",
-            "Hand washing will keep the glaze looking its best.",
-            "Food safe and lead free.",
-            "Not suitable for the oven or stovetop.",
-        ],
-        tags: &[
-            "pottery",
-            "ceramics",
-            "stoneware",
-            "handmade pottery",
-            "kitchen",
-            "wheel thrown",
-        ],
-        focus: &[
-            "wheel-thrown stoneware",
-            "functional pottery for everyday use",
-            "speckled mugs and bowls",
-            "hand-built ceramics",
-            "small-batch porcelain",
-        ],
-        trades: &[
-            "Ceramics",
-            "Pottery",
-            "Clayworks",
-            "Kiln",
-            "Pottery Studio",
-            "Clay Co.",
-        ],
-        things: &["Kiln", "Wheel", "Glaze", "Pot", "Clay"],
-        related: &["home-decor", "candles", "art"],
-        heavy: true,
-    },
-    Category {
-        slug: "candles",
-        weight: 7,
-        kinds: CANDLE_KINDS,
-        adjectives: &[
-            "cozy",
-            "clean-burning",
-            "small-batch",
-            "natural",
-            "long-burning",
-            "rustic",
-            "minimalist",
-            "large",
-            "travel-size",
-            "luxe",
-        ],
-        colors: &[
-            "amber",
-            "ivory",
-            "sage green",
-            "charcoal",
-            "blush",
-            "cream",
-            "terracotta",
-            "smoke grey",
-            "natural",
-            "black",
-        ],
-        styles: &[
-            "apothecary",
-            "farmhouse",
-            "minimalist",
-            "cottagecore",
-            "boho",
-            "hygge",
-            "modern",
-            "rustic",
-        ],
-        occasions: OCC_HOME,
-        made: &["hand-poured", "hand-dipped", "hand-rolled"],
-        notes: &[
-            "Everything is made in small batches in my kitchen studio.",
-            "Our candles are hand-poured in small batches and cured for two weeks.",
-            "We only use phthalate-free fragrance oils and natural waxes.",
-            "Candle making started as a hobby in my kitchen.",
-        ],
-        care: &[
-            "Trim the wick to 1/4 inch before each burn.",
-            "Let the wax melt to the edges on the first burn to avoid tunneling.",
-            "Never leave a burning candle unattended.",
-            "Burn for no more than 4 hours at a time.",
-        ],
-        tags: &[
-            "candles",
-            "candle",
-            "soy wax",
-            "home fragrance",
-            "housewarming gift",
-            "hygge",
-            "aromatherapy",
-        ],
-        focus: &[
-            "hand-poured soy candles",
-            "beeswax candles",
-            "small-batch home fragrance",
-            "scented candles and wax melts",
-            "clean-burning candles",
-        ],
-        trades: &[
-            "Candle Co.",
-            "Candleworks",
-            "Wick & Wax",
-            "Apothecary",
-            "Candles",
-            "Chandlery",
-        ],
-        things: &["Wick", "Flame", "Lantern", "Ember", "Match"],
-        related: &["home-decor", "ceramics-and-pottery", "paper-goods"],
-        heavy: false,
-    },
-    Category {
-        slug: "toys-and-games",
-        weight: 6,
-        kinds: TOY_KINDS,
-        adjectives: &[
-            "heirloom",
-            "eco-friendly",
-            "soft",
-            "colorful",
-            "cuddly",
-            "classic",
-            "tiny",
-            "gentle",
-            "sturdy",
-            "playful",
-        ],
-        colors: &[
-            "rainbow",
-            "natural",
-            "pastel",
-            "red",
-            "blue",
-            "mint",
-            "yellow",
-            "grey",
-            "pink",
-            "multicolor",
-        ],
-        styles: &[
-            "Montessori",
-            "Waldorf",
-            "woodland",
-            "folk",
-            "Scandinavian",
-            "heirloom",
-        ],
-        occasions: OCC_KIDS,
-        made: &[
-            "hand-crocheted",
-            "hand-carved",
-            "hand-sewn",
-            "hand-knitted",
-            "hand-painted",
-        ],
-        notes: &[
-            "Every toy is made by hand in my home studio.",
-            "Only child-safe, non-toxic finishes are used.",
-            "Made to be played with, passed down and played with again.",
-            "Each one is a little different, which is part of the charm.",
-        ],
-        care: &[
-            "Finished with a child-safe beeswax and oil polish.",
-            "Surface wash only.",
-            "Not suitable for children under 3 because of small parts.",
-            "Tested to meet toy safety standards.",
-        ],
-        tags: &[
-            "toys",
-            "kids gift",
-            "baby gift",
-            "heirloom toy",
-            "eco friendly",
-            "nursery",
-        ],
-        focus: &[
-            "heirloom wooden toys",
-            "crocheted stuffed animals",
-            "Montessori toys",
-            "family board games",
-            "cloth dolls",
-        ],
-        trades: &[
-            "Toy Co.",
-            "Toys",
-            "Playthings",
-            "Toy Workshop",
-            "Games",
-            "Toymakers",
-        ],
-        things: &["Kite", "Spinning Top", "Marble", "Rocking Horse", "Puzzle"],
-        related: &["woodworking", "paper-goods", "clothing"],
-        heavy: false,
-    },
-    Category {
-        slug: "paper-goods",
-        weight: 6,
-        kinds: PAPER_KINDS,
-        adjectives: &[
-            "hand-bound",
-            "letterpress",
-            "recycled",
-            "minimalist",
-            "floral",
-            "botanical",
-            "dotted",
-            "pocket-size",
-            "whimsical",
-            "illustrated",
-        ],
-        colors: &[
-            "kraft",
-            "ivory",
-            "sage",
-            "blush",
-            "navy",
-            "black",
-            "white",
-            "gold foil",
-            "watercolor",
-            "terracotta",
-        ],
-        styles: &[
-            "botanical",
-            "minimalist",
-            "boho",
-            "modern",
-            "rustic",
-            "whimsical",
-            "classic",
-            "calligraphy",
-        ],
-        occasions: OCC_HER,
-        made: &[
-            "hand-bound",
-            "letterpress-printed",
-            "hand-lettered",
-            "hand-illustrated",
-        ],
-        notes: &[
-            "Designed and printed in our small studio.",
-            "Printing is done one sheet at a time, so small variations are part of the charm.",
-            "We use recycled and tree-free papers wherever we can.",
-            "Designed and illustrated in-house from original watercolor paintings.",
-        ],
-        care: &[
-            "Printed on 100% recycled stock.",
-            "Keep away from damp to keep the paper crisp.",
-            "Packed flat in a rigid mailer so it arrives without bends.",
-            "Plastic-free packaging, always.",
-        ],
-        tags: &[
-            "stationery",
-            "paper goods",
-            "snail mail",
-            "letterpress",
-            "journaling",
-            "cards",
-        ],
-        focus: &[
-            "letterpress cards and stationery",
-            "hand-bound journals",
-            "illustrated stickers and prints",
-            "wedding stationery",
-            "planners and paper goods",
-        ],
-        trades: &[
-            "Paper Co.",
-            "Press",
-            "Stationery",
-            "Paperie",
-            "Letterpress",
-            "Bindery",
-        ],
-        things: &["Quill", "Inkwell", "Envelope", "Bindery", "Postbox"],
-        related: &["art", "toys-and-games", "home-decor"],
-        heavy: false,
-    },
-    Category {
-        slug: "woodworking",
-        weight: 7,
-        kinds: WOOD_KINDS,
-        adjectives: &[
-            "rustic",
-            "heirloom",
-            "live edge",
-            "modern",
-            "sturdy",
-            "oiled",
-            "minimalist",
-            "large",
-            "hand-carved",
-            "solid",
-        ],
-        colors: &[
-            "natural",
-            "dark walnut",
-            "honey",
-            "ebonized black",
-            "light oak",
-            "charred black",
-            "whitewashed",
-            "two-tone",
-            "amber",
-            "chestnut",
-        ],
-        styles: &[
-            "farmhouse",
-            "Shaker",
-            "modern",
-            "Scandinavian",
-            "rustic",
-            "craftsman",
-            "Japanese",
-            "mid-century modern",
-        ],
-        occasions: OCC_HOME,
-        made: &["hand-carved", "hand-turned", "hand-shaped", "hand-finished"],
-        notes: &[
-            "Cut, shaped and sanded by hand from solid hardwood.",
-            "Tool marks are left on purpose; sanding them away would hide the character of the wood.",
-            "The wood comes from local storm-fallen trees.",
-            "Finished with several coats of oil and wax.",
-        ],
-        care: &[
-            "Wipe clean with a damp cloth and dry right away.",
-            "Re-oil every few months with a food-safe oil or board butter.",
-            "Finished with a food-safe blend of beeswax and oil.",
-            "Keep it out of the dishwasher and away from standing water.",
-        ],
-        tags: &[
-            "woodworking",
-            "wood",
-            "wooden",
-            "kitchen",
-            "rustic decor",
-            "housewarming gift",
-        ],
-        focus: &[
-            "cutting boards and kitchen woodenware",
-            "hand-carved spoons",
-            "small-batch furniture",
-            "heirloom wooden boxes",
-            "live edge shelves",
-        ],
-        trades: &[
-            "Woodworks",
-            "Woodshop",
-            "Timber Co.",
-            "Joinery",
-            "Wood Co.",
-            "Woodcraft",
-        ],
-        things: &["Lathe", "Plane", "Chisel", "Workbench", "Sawhorse"],
-        related: &["home-decor", "toys-and-games", "accessories"],
-        heavy: true,
-    },
-    Category {
-        slug: "accessories",
-        weight: 7,
-        kinds: ACCESSORY_KINDS,
-        adjectives: &[
-            "classic",
-            "minimalist",
-            "rugged",
-            "everyday",
-            "slim",
-            "handy",
-            "cute",
-            "bold",
-            "durable",
-            "simple",
-        ],
-        colors: &[
-            "cognac",
-            "black",
-            "tan",
-            "navy",
-            "olive",
-            "burgundy",
-            "mustard",
-            "plaid",
-            "floral",
-            "natural",
-            "dark brown",
-            "forest green",
-        ],
-        styles: &[
-            "western",
-            "preppy",
-            "minimalist",
-            "boho",
-            "classic",
-            "workwear",
-            "heritage",
-            "modern",
-        ],
-        occasions: OCC_BOTH,
-        made: &["hand-stitched", "hand-sewn", "hand-finished"],
-        notes: &[
-            "Hand-stitched and finished in my small workshop.",
-            "Made in small batches with solid brass hardware.",
-            "Cut and sewn from deadstock fabric to reduce waste.",
-            "Stitching is done by hand with waxed linen thread.",
-        ],
-        care: &[
-            "Wipe clean with a damp cloth.",
-            "Condition leather pieces a few times a year.",
-            "Spot clean only.",
-            "Comes in a cotton gift bag.",
-        ],
-        tags: &[
-            "accessories",
-            "everyday carry",
-            "gift for him",
-            "gift for her",
-            "leather goods",
-            "stocking stuffer",
-        ],
-        focus: &[
-            "leather accessories",
-            "everyday carry goods",
-            "hair accessories",
-            "wallets, belts and key fobs",
-            "dapper neckwear",
-        ],
-        trades: &[
-            "Goods",
-            "Supply Co.",
-            "Accessories",
-            "Outfitters",
-            "Mercantile",
-            "Dry Goods",
-        ],
-        things: &["Button", "Buckle", "Pocket", "Satchel", "Keyring"],
-        related: &["bags-and-purses", "jewelry", "clothing"],
-        heavy: false,
-    },
-    Category {
-        slug: "vintage-finds",
-        weight: 9,
-        kinds: VINTAGE_KINDS,
-        adjectives: &[
-            "rare",
-            "charming",
-            "quirky",
-            "beautiful",
-            "sturdy",
-            "unusual",
-            "working",
-            "decorative",
-            "collectible",
-            "lovely",
-        ],
-        colors: &[
-            "green",
-            "avocado green",
-            "harvest gold",
-            "burnt orange",
-            "brown",
-            "cream",
-            "red",
-            "turquoise",
-            "amber",
-            "brass",
-            "pink",
-            "teal",
-        ],
-        styles: VINTAGE_STYLES,
-        occasions: OCC_HOME,
-        made: &["restored", "cleaned"],
-        notes: &[
-            "Cleaned and tested before listing.",
-            "We photograph every piece in natural light.",
-        ],
-        care: &[
-            "Please review all photos, as they are part of the description.",
-            "Measurements are approximate.",
-            "Cleaned gently; we do not restore or repaint.",
-            "Sold as is.",
-        ],
-        tags: &[
-            "vintage",
-            "antique",
-            "retro",
-            "collectible",
-            "vintage decor",
-            "mid century",
-            "estate find",
-        ],
-        focus: &[
-            "mid-century home goods",
-            "retro kitchenware and curiosities",
-            "antique treasures and oddities",
-            "secondhand cameras, records and lamps",
-            "vintage barware and glass",
-        ],
-        trades: &[
-            "Vintage",
-            "Antiques",
-            "Finds",
-            "Vintage Co.",
-            "Curiosities",
-            "Salvage",
-        ],
-        things: &["Attic", "Trunk", "Curio", "Cabinet", "Flea"],
-        related: &[
-            "home-decor",
-            "jewelry",
-            "clothing",
-            "ceramics-and-pottery",
-            "art",
-        ],
-        heavy: true,
-    },
-];
-
-/// Index of the always-vintage category.
-const VINTAGE_CATEGORY: usize = 11;
-
-// ---------------------------------------------------------------------------
-// Title and description templates
-// ---------------------------------------------------------------------------
-
-const HANDMADE_TITLES: &[&str] = &[
-    "{maker} {material} {noun}{sep}{variant} in {color}",
-    "{material} {noun} with {detail}",
-    "{adj} {color} {noun}, {maker} {material}",
-    "{maker} {noun}{sep}{material}{sep}{occasion}",
-    "{noun}{sep}{maker} {material} {variant}",
-    "{style} {material} {noun}, {occasion}",
-    "{color} {material} {noun}",
-    "{maker} {adj} {noun} with {detail}",
-    "{variant} {noun} in {color} {material}{sep}{maker}",
-    "{adj} {maker} {noun}{sep}{style}{sep}{color}",
-    "{maker} {variant} {noun}, {material}, {occasion}",
-    "{maker} {noun}, {material} {noun2}, {variant} {noun}, {occasion}",
-    "{made} {material} {noun}{sep}{adj}, {style}, {color}",
-    "{noun} in {color}{sep}{made} {material}",
-    "personalized {maker} {noun}{sep}{variant} {noun2} in {material}{sep}{occasion}",
-];
-
-const VINTAGE_TITLES: &[&str] = &[
-    "{era} {vintage} {material} {noun}, {style} {color}",
-    "{vintage} {noun}{sep}{era} {material}",
-    "{vintage} {era} {color} {noun}",
-    "{vintage} {material} {noun}, circa {year}",
-    "{vintage} {adj} {material} {noun} ({era})",
-    "{era} {material} {noun} with {detail}{sep}{vintage}",
-    "{vintage} {color} {material} {noun}{sep}{style} {noun2}",
-    "{style} {vintage} {noun}, {era}, {material}",
-    "{vintage} {variant} {noun}{sep}{era}",
-    "{era} {noun} in {color}, {vintage} {material}",
-];
-
-const HANDMADE_OPENINGS: &[&str] = &[
-    "{this} {adj} {noun} is {made} in my studio in {town} from {material}.",
-    "{maker} {noun} in {color}, {made} one at a time.",
-    "Meet our {style} {noun}: {made} from {material} and finished by hand.",
-    "{this} {noun} is made to order, so no two are exactly alike.",
-    "{a} {maker} {noun} with {detail}, made in small batches.",
-    "I started making these at my kitchen table, and {this} {noun} is still {made} the same way.",
-    "{a} {adj} {maker} {noun}, made to be used and loved every day.",
-    "{a} {adj} {noun} in {material}, {made} by me in {town}.",
-];
-
-const VINTAGE_OPENINGS: &[&str] = &[
-    "{a} genuine {era} {noun} in {color}, {vintage} and full of character.",
-    "{vintage} {material} {noun} dating to around {year}.",
-    "Found at an estate sale near {town}, {this} {era} {noun} is a real survivor.",
-    "Beautiful {vintage} {noun} from {period}, {material} with {detail}.",
-    "{this} {vintage} {noun} was made in {period} and has been cleaned and checked.",
-    "{a} {style} {noun} in {material}, a true {vintage} piece from {period}.",
-];
-
-const CONDITION_NOTES: &[&str] = &[
-    "In very good vintage condition with light wear consistent with age.",
-    "Good condition overall; there is a small chip on the base, shown in the last photo.",
-    "Some patina and surface scratches, as expected for its age.",
-    "Excellent condition, no cracks or repairs.",
-    "Shows honest wear and a lovely patina.",
-    "Sold as found; please review all photos, as they are part of the description.",
-    "Secondhand and well loved, with minor fading.",
-];
-
-const PROVENANCE_NOTES: &[&str] = &[
-    "Sourced from an estate sale in {town}.",
-    "It came from a family collection we bought last spring.",
-    "We clean and photograph every piece ourselves.",
-    "One of a kind; once it is gone, it is gone.",
-    "Picked at a flea market outside {town}.",
-];
-
-const VINTAGE_SHIPPING: &[&str] = &[
-    "Carefully wrapped in recycled paper and double boxed.",
-    "Ships within 2 business days, fully insured.",
-    "Packed with plenty of padding; local pickup is available in {town}.",
-];
-
-const OCCASION_SENTENCES: &[&str] = &[
-    "Makes a lovely {occasion}.",
-    "A thoughtful {occasion} that will last for years.",
-    "Perfect as {a_occasion}.",
-    "Looking for {a_occasion}? This is a favorite.",
-];
-
-const SHIPPING_NOTES: &[&str] = &[
-    "Ready to ship in 1-2 business days.",
-    "Made to order; please allow 1-2 weeks before it ships.",
-    "Ships in a recycled gift box with a handwritten note.",
-    "Ships from {town} in plastic-free packaging.",
-    "Combined shipping is available on multiple items.",
-    "Need it by a certain date? Send me a message before you order.",
-    "Gift wrapping is available at checkout.",
-];
-
-const SHOP_INTROS: &[&str] = &[
-    "{name} is a one-person studio in {town}, making {focus}.",
-    "We are a small family workshop in {town}, making {focus} since {year}.",
-    "Hi, I'm {first}! I make {focus} from my home studio in {town}.",
-    "{name} started in {year} as a weekend hobby and is now a full-time home for {focus}.",
-    "{focus}, made slowly and carefully in {town}.",
-];
-
-const VINTAGE_SHOP_INTROS: &[&str] = &[
-    "{name} is a little vintage shop in {town} full of {focus}.",
-    "Hand-picked finds from {period} and beyond, sourced from estate sales and flea markets around {town}.",
-    "Curated vintage and antique goods, cleaned, photographed and packed by {first} in {town}.",
-    "{first} has been hunting for {focus} around {town} since {year}.",
-];
-
-const SHOP_MIDDLES: &[&str] = &[
-    "Everything is {made} in small batches.",
-    "Every piece is made to order, so please allow a few days before it ships.",
-    "Custom orders and personalization are always welcome.",
-    "We use recycled packaging and plastic-free shipping materials.",
-    "Most of our materials come from small, local suppliers.",
-];
-
-const VINTAGE_SHOP_MIDDLES: &[&str] = &[
-    "Every item is cleaned, checked and photographed in natural light.",
-    "Condition notes are honest; please look closely at the photos.",
-    "New finds are listed every Friday.",
-];
-
-const SHOP_ENDS: &[&str] = &[
-    "Thanks for supporting small makers!",
-    "Orders ship within 3 business days from {town}.",
-    "New pieces are listed every month.",
-    "We ship worldwide.",
-    "Questions? Send a message any time.",
-];
-
-// ---------------------------------------------------------------------------
-// Shop names
-// ---------------------------------------------------------------------------
-
-const NATURE_WORDS: &[&str] = &[
-    "Juniper", "Ash", "Moss", "Fern", "Willow", "Birch", "Hazel", "Clover", "Sage", "Thistle",
-    "Bramble", "Cedar", "Alder", "Rowan", "Linden", "Marigold", "Wren", "Sparrow", "Heron",
-    "Otter", "Meadow", "Pine", "Oak", "Ember", "River", "Harbor", "Stone", "Copper", "Saffron",
-    "Indigo", "Poppy", "Laurel", "Acorn", "Maple", "Elm", "Tansy", "Yarrow", "Bluebell",
-    "Hawthorn", "Larch", "Quince", "Sorrel",
-];
-const LANDFORMS: &[&str] = &[
-    "Hollow", "Ridge", "Creek", "Hill", "Field", "Grove", "Glen", "Brook", "Lane", "Bay", "Point",
-    "Valley", "Wood", "Row", "Harbor", "Knoll", "Bend", "Orchard",
-];
-const NAME_ADJECTIVES: &[&str] = &[
-    "Copper",
-    "Brass",
-    "Little",
-    "Crooked",
-    "Wandering",
-    "Golden",
-    "Rusty",
-    "Quiet",
-    "Hidden",
-    "Velvet",
-    "Painted",
-    "Humble",
-    "Honest",
-    "Wild",
-    "Silver",
-    "Salty",
-    "Sleepy",
-    "Clever",
-    "Blue",
-    "Merry",
-    "Northern",
-    "Tin",
-];
-const ANIMALS: &[&str] = &[
-    "Fox", "Hare", "Wren", "Magpie", "Otter", "Heron", "Badger", "Owl", "Moth", "Crow", "Bear",
-    "Finch", "Stag", "Bee", "Raven", "Swallow",
-];
-const NAME_SUFFIXES: &[&str] = &[
-    "wood", "line", "stead", "field", "well", "croft", "brook", "ford",
-];
-const STREETS: &[&str] = &[
-    "Mill", "Church", "Orchard", "Water", "Bridge", "Market", "Union", "Front", "King", "Chapel",
-    "Cannery", "Depot",
-];
-const NAME_TIEBREAKERS: &[&str] = &[
-    "Studio",
-    "Workshop",
-    "& Co.",
-    "North",
-    "West",
-    "Collective",
-    "Atelier",
-    "House",
-    "Makers",
-    "Supply",
-];
+fn lookup<'a>(shared: &'a toml::Table, name: &str, what: &str) -> Result<&'a toml::Value, String> {
+    shared.get(name).ok_or_else(|| {
+        let known: Vec<&String> = shared.keys().collect();
+        format!("unknown {what} {name:?} (known: {known:?})")
+    })
+}
 
 // ---------------------------------------------------------------------------
 // Shop planning
@@ -4047,6 +778,7 @@ struct Voice {
 
 impl Voice {
     fn new(rng: &mut SplitMix64) -> Self {
+        let titles = &vocab().titles;
         let mut prefs = [0_u8; 32];
         for chunk in prefs.chunks_mut(8) {
             chunk.copy_from_slice(&rng.next_u64().to_le_bytes());
@@ -4065,15 +797,15 @@ impl Voice {
             prefs,
             loyalty: 550 + rng.below(400),
             casing,
-            sep: rng.pick(SEPARATORS),
+            sep: rng.pick_str(&vocab().separators),
             favorite_titles: [
-                rng.below(HANDMADE_TITLES.len()),
-                rng.below(HANDMADE_TITLES.len()),
-                rng.below(HANDMADE_TITLES.len()),
+                rng.below(titles.handmade.len()),
+                rng.below(titles.handmade.len()),
+                rng.below(titles.handmade.len()),
             ],
             favorite_vintage_titles: [
-                rng.below(VINTAGE_TITLES.len()),
-                rng.below(VINTAGE_TITLES.len()),
+                rng.below(titles.vintage.len()),
+                rng.below(titles.vintage.len()),
             ],
             tag_range,
             max_sentences: 2 + rng.below(3),
@@ -4081,26 +813,22 @@ impl Voice {
     }
 
     /// Picks from a synonym group, usually the shop's favourite word.
-    fn choose(
-        &self,
-        rng: &mut SplitMix64,
-        group: usize,
-        items: &'static [&'static str],
-    ) -> &'static str {
+    fn choose(&self, rng: &mut SplitMix64, group: usize, items: &'static [String]) -> &'static str {
         if rng.chance(self.loyalty) {
             let pref = usize::from(self.prefs[group % self.prefs.len()]);
-            items[pref % items.len()]
+            &items[pref % items.len()]
         } else {
-            rng.pick(items)
+            rng.pick_str(items)
         }
     }
 
     /// Expands `{leather}`, `{silver}` and `{gold}` into the shop's word.
     fn material(&self, rng: &mut SplitMix64, raw: &'static str) -> &'static str {
+        let synonyms = &vocab().synonyms;
         match raw {
-            "{leather}" => self.choose(rng, G_LEATHER, LEATHER),
-            "{silver}" => self.choose(rng, G_SILVER, SILVER),
-            "{gold}" => self.choose(rng, G_GOLD, GOLD),
+            "{leather}" => self.choose(rng, G_LEATHER, &synonyms.leather),
+            "{silver}" => self.choose(rng, G_SILVER, &synonyms.silver),
+            "{gold}" => self.choose(rng, G_GOLD, &synonyms.gold),
             other => other,
         }
     }
@@ -4118,19 +846,20 @@ struct ShopPlan {
 }
 
 fn category_index(slug: &str) -> Option<usize> {
-    CATEGORY_DEFS.iter().position(|c| c.slug == slug)
+    vocab().categories.iter().position(|c| c.slug == slug)
 }
 
 fn plan_shop(rng: &mut SplitMix64) -> ShopPlan {
-    let primary = rng.weighted_index(CATEGORY_DEFS, |c| c.weight);
-    let related = CATEGORY_DEFS[primary].related;
+    let categories = &vocab().categories;
+    let primary = rng.weighted_index(categories, |c| c.weight);
+    let related = &categories[primary].related;
     let mut secondary = [primary; 2];
     for slot in &mut secondary {
-        *slot = category_index(rng.pick(related)).unwrap_or(primary);
+        *slot = category_index(rng.pick_str(related)).unwrap_or(primary);
     }
     if rng.chance(150) {
         // A few shops sell a little of everything.
-        secondary[1] = rng.below(CATEGORY_DEFS.len());
+        secondary[1] = rng.below(categories.len());
     }
     let vintage_rate = if primary == VINTAGE_CATEGORY {
         850
@@ -4152,40 +881,45 @@ fn plan_shop(rng: &mut SplitMix64) -> ShopPlan {
         secondary,
         vintage_rate,
         voice: Voice::new(rng),
-        town: rng.pick(TOWNS),
+        town: rng.pick_str(&vocab().towns),
         weight,
     }
 }
 
 fn shop_name(rng: &mut SplitMix64, category: &Category, owner: &str) -> String {
-    let trade = rng.pick(category.trades);
+    let words = &vocab().shop_names;
+    let trade = rng.pick_str(&category.trades);
     match rng.below(8) {
         0 | 1 => {
-            let first = rng.pick(NATURE_WORDS);
-            let mut second = rng.pick(NATURE_WORDS);
+            let first = rng.pick_str(&words.nature_words);
+            let mut second = rng.pick_str(&words.nature_words);
             if second == first {
-                second = rng.pick(LANDFORMS);
+                second = rng.pick_str(&words.landforms);
             }
             format!("{first} & {second} {trade}")
         }
         2 => format!(
             "The {} {}",
-            rng.pick(NAME_ADJECTIVES),
-            rng.pick(category.things)
+            rng.pick_str(&words.adjectives),
+            rng.pick_str(&category.things)
         ),
-        3 => format!("{} {} {trade}", rng.pick(NATURE_WORDS), rng.pick(LANDFORMS)),
+        3 => format!(
+            "{} {} {trade}",
+            rng.pick_str(&words.nature_words),
+            rng.pick_str(&words.landforms)
+        ),
         4 => format!("{owner}'s {trade}"),
         5 => {
-            let stem = rng.pick(NATURE_WORDS);
-            let suffix = rng.pick(NAME_SUFFIXES);
+            let stem = rng.pick_str(&words.nature_words);
+            let suffix = rng.pick_str(&words.suffixes);
             format!("{stem}{suffix} {trade}")
         }
         6 => format!(
             "{} {} {trade}",
-            rng.pick(NAME_ADJECTIVES),
-            rng.pick(ANIMALS)
+            rng.pick_str(&words.adjectives),
+            rng.pick_str(&words.animals)
         ),
-        _ => format!("{} Street {trade}", rng.pick(STREETS)),
+        _ => format!("{} Street {trade}", rng.pick_str(&words.streets)),
     }
 }
 
@@ -4203,11 +937,12 @@ fn unique_shop_name(
         candidate = shop_name(rng, category, owner);
     }
     let base = candidate.clone();
+    let tiebreakers = &vocab().shop_names.tiebreakers;
     let mut attempt = 0_usize;
     while used.contains(&candidate.to_lowercase()) {
-        candidate = match NAME_TIEBREAKERS.get(attempt) {
+        candidate = match tiebreakers.get(attempt) {
             Some(word) => format!("{base} {word}"),
-            None => format!("{base} {}", attempt + 2 - NAME_TIEBREAKERS.len()),
+            None => format!("{base} {}", attempt + 2 - tiebreakers.len()),
         };
         attempt += 1;
     }
@@ -4222,32 +957,34 @@ fn build_shop(
     plan: &ShopPlan,
     used_names: &mut HashSet<String>,
 ) -> SeedShop {
-    let category = &CATEGORY_DEFS[plan.primary];
-    let owner = rng.pick(FIRST_NAMES);
+    let vocab = vocab();
+    let category = &vocab.categories[plan.primary];
+    let owner = rng.pick_str(&vocab.first_names);
     let name = unique_shop_name(rng, category, owner, used_names);
     let is_vintage_shop = plan.primary == VINTAGE_CATEGORY;
     let era = pick_era(rng);
     let slots = ShopSlots {
         name: &name,
         town: plan.town,
-        focus: rng.pick(category.focus),
+        focus: rng.pick_str(&category.focus),
         first: owner,
         year: (2005 + rng.below(20)).to_string(),
-        made: rng.pick(category.made),
-        period: era.def.period,
+        made: rng.pick_str(&category.made),
+        period: &era.def.period,
     };
+    let texts = &vocab.shop_descriptions;
     let (intros, middles) = if is_vintage_shop {
-        (VINTAGE_SHOP_INTROS, VINTAGE_SHOP_MIDDLES)
+        (&texts.vintage_intros, &texts.vintage_middles)
     } else {
-        (SHOP_INTROS, SHOP_MIDDLES)
+        (&texts.intros, &texts.middles)
     };
     let sentence_count = 1 + rng.below(3);
-    let mut sentences = vec![render(rng.pick(intros), |k| slots.get(k))];
+    let mut sentences = vec![render(rng.pick_str(intros), |k| slots.get(k))];
     if sentence_count >= 2 {
-        sentences.push(render(rng.pick(middles), |k| slots.get(k)));
+        sentences.push(render(rng.pick_str(middles), |k| slots.get(k)));
     }
     if sentence_count >= 3 {
-        sentences.push(render(rng.pick(SHOP_ENDS), |k| slots.get(k)));
+        sentences.push(render(rng.pick_str(&texts.ends), |k| slots.get(k)));
     }
     let description = clamp_chars(&join_sentences(&sentences), 5000);
 
@@ -4339,10 +1076,11 @@ struct Era {
 }
 
 fn pick_era(rng: &mut SplitMix64) -> Era {
-    let def = &ERAS[rng.weighted_index(ERAS, |e| e.weight)];
+    let eras = &vocab().eras;
+    let def = &eras[rng.weighted_index(eras, |e| e.weight)];
     Era {
         def,
-        word: rng.pick(def.words),
+        word: rng.pick_str(&def.words),
         year: def.decade + rng.range(0, 9),
     }
 }
@@ -4461,43 +1199,44 @@ fn build_product(
     plan: &ShopPlan,
     next_image: &mut usize,
 ) -> SeedProduct {
+    let vocab = vocab();
     let voice = &plan.voice;
     let category_idx = choose_category(rng, plan);
-    let category = &CATEGORY_DEFS[category_idx];
+    let category = &vocab.categories[category_idx];
     let is_vintage = category_idx == VINTAGE_CATEGORY || rng.chance(plan.vintage_rate);
     let kind_idx = if is_vintage {
-        rng.weighted_index(category.kinds, |k| if k.vintage_ok { k.weight } else { 0 })
+        rng.weighted_index(&category.kinds, |k| if k.vintage_ok { k.weight } else { 0 })
     } else {
-        rng.weighted_index(category.kinds, |k| k.weight)
+        rng.weighted_index(&category.kinds, |k| k.weight)
     };
     let kind = &category.kinds[kind_idx];
     let noun_group = G_NOUN_BASE + category_idx * 7 + kind_idx;
 
-    let noun = voice.choose(rng, noun_group, kind.nouns);
+    let noun = voice.choose(rng, noun_group, &kind.nouns);
     let noun2 = if kind.nouns.len() > 1 {
         // Any synonym other than `noun`.
-        let pos = kind.nouns.iter().position(|n| *n == noun).unwrap_or(0);
-        kind.nouns[(pos + 1 + rng.below(kind.nouns.len() - 1)) % kind.nouns.len()]
+        let pos = kind.nouns.iter().position(|n| n == noun).unwrap_or(0);
+        &kind.nouns[(pos + 1 + rng.below(kind.nouns.len() - 1)) % kind.nouns.len()]
     } else {
         noun
     };
     // A few handmade listings use the kind's signature wording, which names
     // the material itself ("handcrafted leather billfold").
     let signature = (!is_vintage && !kind.signature_titles.is_empty() && rng.chance(150))
-        .then(|| rng.pick(kind.signature_titles));
-    let raw_material = rng.pick(kind.materials);
+        .then(|| rng.pick_str(&kind.signature_titles));
+    let raw_material = rng.pick_str(&kind.materials);
     let material = if signature.is_some() {
         "leather"
     } else {
         voice.material(rng, raw_material)
     };
     let era = pick_era(rng);
-    let mut vintage = voice.choose(rng, G_VINTAGE, VINTAGE);
+    let mut vintage = voice.choose(rng, G_VINTAGE, &vocab.synonyms.vintage);
     if vintage == "antique" && era.def.decade >= 1950 && rng.chance(750) {
         // Most sellers keep "antique" for genuinely old pieces.
         vintage = "vintage";
     }
-    let occasion = rng.pick(category.occasions);
+    let occasion = rng.pick_str(&category.occasions);
     let (this, a) = if kind.measure.is_empty() {
         ("this".to_owned(), "a".to_owned())
     } else {
@@ -4507,26 +1246,26 @@ fn build_product(
         )
     };
     let slots = ProductSlots {
-        maker: voice.choose(rng, G_HANDMADE, HANDMADE),
+        maker: voice.choose(rng, G_HANDMADE, &vocab.synonyms.handmade),
         vintage,
         era: era.word,
-        period: era.def.period,
+        period: &era.def.period,
         year: era.year.to_string(),
         material,
         noun,
         noun2,
-        variant: rng.pick(kind.variants),
-        color: rng.pick(category.colors),
-        adj: rng.pick(category.adjectives),
+        variant: rng.pick_str(&kind.variants),
+        color: rng.pick_str(&category.colors),
+        adj: rng.pick_str(&category.adjectives),
         style: if is_vintage {
-            rng.pick(era.def.styles)
+            rng.pick_str(&era.def.styles)
         } else {
-            rng.pick(category.styles)
+            rng.pick_str(&category.styles)
         },
-        detail: rng.pick(kind.details),
+        detail: rng.pick_str(&kind.details),
         occasion,
         a_occasion: format!("a {occasion}"),
-        made: rng.pick(kind.made),
+        made: rng.pick_str(&kind.made),
         town: plan.town,
         sep: voice.sep,
         this,
@@ -4547,7 +1286,7 @@ fn build_product(
         description,
         price_cents,
         quantity,
-        category: category.slug.to_owned(),
+        category: category.slug.clone(),
         tags,
         is_vintage,
         images,
@@ -4563,18 +1302,19 @@ fn product_title(
     slots: &ProductSlots,
     is_vintage: bool,
 ) -> String {
+    let titles = &vocab().titles;
     let template = if let Some(template) = signature {
         template
     } else if is_vintage {
         if rng.chance(600) {
-            VINTAGE_TITLES[rng.pick(&voice.favorite_vintage_titles)]
+            &titles.vintage[rng.pick(&voice.favorite_vintage_titles)]
         } else {
-            rng.pick(VINTAGE_TITLES)
+            rng.pick_str(&titles.vintage)
         }
     } else if rng.chance(600) {
-        HANDMADE_TITLES[rng.pick(&voice.favorite_titles)]
+        &titles.handmade[rng.pick(&voice.favorite_titles)]
     } else {
-        rng.pick(HANDMADE_TITLES)
+        rng.pick_str(&titles.handmade)
     };
     let raw = fix_articles(&collapse_repeats(&render(template, |k| slots.get(k))));
     let cased = match voice.casing {
@@ -4593,26 +1333,27 @@ fn product_description(
     slots: &ProductSlots,
     is_vintage: bool,
 ) -> String {
-    let (opening, pools): (&str, [&[&str]; 5]) = if is_vintage {
+    let texts = &vocab().descriptions;
+    let (opening, pools): (&str, [&[String]; 5]) = if is_vintage {
         (
-            rng.pick(VINTAGE_OPENINGS),
+            rng.pick_str(&texts.vintage_openings),
             [
-                CONDITION_NOTES,
-                PROVENANCE_NOTES,
-                kind.dims,
-                category.care,
-                VINTAGE_SHIPPING,
+                &texts.condition_notes,
+                &texts.provenance_notes,
+                &kind.dims,
+                &category.care,
+                &texts.vintage_shipping,
             ],
         )
     } else {
         (
-            rng.pick(HANDMADE_OPENINGS),
+            rng.pick_str(&texts.handmade_openings),
             [
-                category.notes,
-                kind.dims,
-                category.care,
-                OCCASION_SENTENCES,
-                SHIPPING_NOTES,
+                &category.notes,
+                &kind.dims,
+                &category.care,
+                &texts.occasion_sentences,
+                &texts.shipping_notes,
             ],
         )
     };
@@ -4625,7 +1366,7 @@ fn product_description(
     let mut sentences = Vec::with_capacity(count);
     sentences.push(render(opening, |k| slots.get(k)));
     for pool in chosen {
-        sentences.push(render(rng.pick(pools[pool]), |k| slots.get(k)));
+        sentences.push(render(rng.pick_str(pools[pool]), |k| slots.get(k)));
     }
     clamp_chars(&join_sentences(&sentences), 5000)
 }
@@ -4642,9 +1383,9 @@ fn product_tags(
     if target == 0 {
         return Vec::new();
     }
-    let mut kind_tags: Vec<&str> = kind.tags.to_vec();
+    let mut kind_tags: Vec<&str> = kind.tags.iter().map(String::as_str).collect();
     rng.shuffle(&mut kind_tags);
-    let mut category_tags: Vec<&str> = category.tags.to_vec();
+    let mut category_tags: Vec<&str> = category.tags.iter().map(String::as_str).collect();
     rng.shuffle(&mut category_tags);
 
     let material_noun = format!("{} {}", slots.material, slots.noun);
@@ -4941,55 +1682,57 @@ mod tests {
 
     #[test]
     fn categories_match_definitions_and_are_slugs() {
-        let defs: Vec<&str> = CATEGORY_DEFS.iter().map(|c| c.slug).collect();
+        let categories = &vocab().categories;
+        let defs: Vec<&str> = categories.iter().map(|c| c.slug.as_str()).collect();
         assert_eq!(defs, CATEGORIES);
-        assert_eq!(CATEGORY_DEFS[VINTAGE_CATEGORY].slug, "vintage-finds");
+        assert_eq!(categories[VINTAGE_CATEGORY].slug, "vintage-finds");
         for slug in CATEGORIES {
             assert!(is_slug(slug), "bad slug {slug}");
         }
-        for category in CATEGORY_DEFS {
+        for category in categories {
             assert!(
                 category.kinds.iter().any(|k| k.vintage_ok),
                 "{}",
                 category.slug
             );
-            for related in category.related {
+            for related in &category.related {
                 assert!(
                     category_index(related).is_some(),
                     "unknown related {related}"
                 );
             }
             for list in [
-                category.adjectives,
-                category.colors,
-                category.styles,
-                category.occasions,
-                category.made,
-                category.notes,
-                category.care,
-                category.tags,
-                category.focus,
-                category.trades,
-                category.things,
+                &category.adjectives,
+                &category.colors,
+                &category.styles,
+                &category.occasions,
+                &category.made,
+                &category.notes,
+                &category.care,
+                &category.tags,
+                &category.focus,
+                &category.trades,
+                &category.things,
             ] {
                 assert!(!list.is_empty(), "empty list in {}", category.slug);
             }
-            for kind in category.kinds {
+            for kind in &category.kinds {
                 for list in [
-                    kind.nouns,
-                    kind.made,
-                    kind.variants,
-                    kind.materials,
-                    kind.details,
-                    kind.dims,
-                    kind.tags,
+                    &kind.nouns,
+                    &kind.made,
+                    &kind.variants,
+                    &kind.materials,
+                    &kind.details,
+                    &kind.dims,
+                    &kind.tags,
                 ] {
                     assert!(!list.is_empty(), "empty kind list in {}", category.slug);
                 }
                 assert!(kind.price.0 >= 1 && kind.price.0 <= kind.price.1);
             }
         }
-        assert!(VINTAGE_KINDS.iter().all(|k| k.vintage_ok));
+        let vintage_kinds = &categories[VINTAGE_CATEGORY].kinds;
+        assert!(vintage_kinds.iter().all(|k| k.vintage_ok));
     }
 
     #[test]
@@ -5260,6 +2003,154 @@ mod tests {
         assert!(under_100 * 100 >= n * 60, "only {under_100} under $100");
         assert!(n - under_100 >= n / 20, "too few items over $100");
         assert!(catalog.products.iter().any(|p| p.price_cents > 100_000));
+    }
+
+    /// FNV-1a (64-bit) over the `Debug` rendering of a catalog: every field of every shop and
+    /// product, in order.
+    fn fingerprint(catalog: &Catalog) -> u64 {
+        struct Fnv(u64);
+        impl std::fmt::Write for Fnv {
+            fn write_str(&mut self, s: &str) -> std::fmt::Result {
+                for byte in s.bytes() {
+                    self.0 ^= u64::from(byte);
+                    self.0 = self.0.wrapping_mul(0x0000_0100_0000_01B3);
+                }
+                Ok(())
+            }
+        }
+        let mut hasher = Fnv(0xCBF2_9CE4_8422_2325);
+        std::fmt::Write::write_fmt(&mut hasher, format_args!("{catalog:?}"))
+            .expect("hashing cannot fail");
+        hasher.0
+    }
+
+    /// Pins the demo catalog. These hashes were recorded from the generator as it was before
+    /// its vocabulary moved out of this file into infra/seed/vocabulary.toml, and the move kept
+    /// them. The catalog is what `make dev` seeds, what the sample events and the e2e tests point
+    /// at, and what the search benchmark indexes, so it should change only on purpose: an edit
+    /// to the vocabulary file (even reordering a list) or to the generator fails here, and a
+    /// deliberate one updates these constants in the same commit.
+    #[test]
+    fn the_vocabulary_file_yields_the_same_catalog_as_before() {
+        let defaults = crate::seed::SeedOptions::default();
+        assert_eq!(
+            (defaults.shops, defaults.products, defaults.seed),
+            (100, 10_000, 42),
+            "the default seed moved; pin its catalog below"
+        );
+        for (shops, products, seed, expected) in [
+            // The default seed (SeedOptions::default(), `make dev`).
+            (100, 10_000, 42, 0xfcf0_2f51_4927_1f03_u64),
+            (200, 10_000, 42, 0x6e7b_35c8_9b12_c058),
+            (50, 1_000, 7, 0x4a2b_0cc7_dca6_b225),
+            // Many shops and no products: shop names and their tiebreakers.
+            (3_000, 0, 1, 0xb743_fcfd_0b19_e12f),
+        ] {
+            let actual = fingerprint(&generate(shops, products, seed));
+            assert_eq!(
+                actual, expected,
+                "generate({shops}, {products}, {seed}) changed: {actual:#018x}"
+            );
+        }
+    }
+
+    #[test]
+    fn the_vocabulary_file_parses_and_holds_what_the_generator_relies_on() {
+        // Vocabulary::parse runs Vocabulary::check; its error lists every problem.
+        let vocabulary = Vocabulary::parse(VOCABULARY_TOML).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(vocabulary.categories.len(), CATEGORIES.len());
+        // The shared entries were substituted: the wallet is sold in two categories.
+        let wallets = vocabulary
+            .categories
+            .iter()
+            .flat_map(|c| &c.kinds)
+            .filter(|k| k.nouns.first().is_some_and(|n| n == "wallet"))
+            .count();
+        assert_eq!(wallets, 2);
+        assert!(
+            vocabulary
+                .categories
+                .iter()
+                .all(|c| !c.occasions.is_empty())
+        );
+    }
+
+    #[test]
+    fn a_broken_vocabulary_is_refused_with_the_reason() {
+        // Each edit hits a data line (`replacen` changes the first match), not the comments.
+        let broken = |from: &str, to: &str| {
+            assert!(VOCABULARY_TOML.contains(from), "{from}");
+            match Vocabulary::parse(&VOCABULARY_TOML.replacen(from, to, 1)) {
+                Ok(_) => panic!("accepted {to}"),
+                Err(e) => e,
+            }
+        };
+        let e = broken("slug = \"jewelry\"", "slug = \"jewellery\"");
+        assert!(e.contains("not CATEGORIES"), "{e}");
+        let e = broken("\noccasions = \"her\"", "\noccasions = \"hers\"");
+        assert!(e.contains("unknown occasions list \"hers\""), "{e}");
+        let e = broken("\nshared = \"wallet\"", "\nshared = \"purse\"");
+        assert!(e.contains("unknown shared kind \"purse\""), "{e}");
+        let e = broken("\nmaterials = \"ceramic\"", "\nmaterials = \"clay\"");
+        assert!(e.contains("unknown materials list \"clay\""), "{e}");
+        let e = broken("towns = [", "towns = [] \nunused = [");
+        assert!(e.contains("unknown field `unused`"), "{e}");
+        let towns_start = VOCABULARY_TOML.find("towns = [").expect("towns");
+        let towns_end = towns_start + VOCABULARY_TOML[towns_start..].find(']').expect("]");
+        let e = broken(&VOCABULARY_TOML[towns_start..=towns_end], "towns = []");
+        assert!(e.contains("towns: empty list"), "{e}");
+        let e = broken("{maker} {material} {noun}", "{maker} {materal} {noun}");
+        assert!(e.contains("unknown placeholder {materal}"), "{e}");
+        let e = broken(
+            "\"{leather}\", \"waxed canvas\"",
+            "\"{lether}\", \"waxed canvas\"",
+        );
+        assert!(e.contains("unknown material placeholder"), "{e}");
+        let e = broken("price = [25, 180]", "price = [180, 25]");
+        assert!(e.contains("price range 180..=25"), "{e}");
+        let e = broken("separators = [", "separators = [\"{sep}\", ");
+        assert!(e.contains("a brace in"), "{e}");
+    }
+
+    #[test]
+    fn placeholder_lists_match_the_slots() {
+        let product = ProductSlots {
+            maker: "",
+            vintage: "",
+            era: "",
+            period: "",
+            year: String::new(),
+            material: "",
+            noun: "",
+            noun2: "",
+            variant: "",
+            color: "",
+            adj: "",
+            style: "",
+            detail: "",
+            occasion: "",
+            a_occasion: String::new(),
+            made: "",
+            town: "",
+            sep: "",
+            this: String::new(),
+            a: String::new(),
+        };
+        for key in PRODUCT_SLOTS {
+            assert!(product.get(key).is_some(), "{key}");
+        }
+        let shop = ShopSlots {
+            name: "",
+            town: "",
+            focus: "",
+            first: "",
+            year: String::new(),
+            made: "",
+            period: "",
+        };
+        for key in SHOP_SLOTS {
+            assert!(shop.get(key).is_some(), "{key}");
+        }
     }
 
     #[test]

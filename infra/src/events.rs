@@ -7,7 +7,8 @@
 use crate::seed::{SeedOptions, domain_catalog};
 use crate::seed_data;
 use crate::template::{HttpRoute, Template};
-use bazaar::auth::{DEFAULT_LOCAL_SECRET, mint_local_token};
+use bazaar_lambda::auth::DEFAULT_LOCAL_SECRET;
+use bazaar_lambda::auth::mint_local_token;
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
 
@@ -33,9 +34,9 @@ impl SampleIds {
             .filter(|p| p.shop_id == shop.id && p.quantity > 0);
         let product = own.next().map(|p| p.id.clone()).unwrap_or_default();
         let deletable = own.next_back().map(|p| p.id.clone()).unwrap_or_default();
-        let checkout = bazaar::checkout::checkout_id("event-buyer", EVENT_IDEMPOTENCY_KEY);
+        let checkout = bazaar_domain::checkout::checkout_id("event-buyer", EVENT_IDEMPOTENCY_KEY);
         SampleIds {
-            order_id: bazaar::checkout::order_id(&checkout, &shop.id),
+            order_id: bazaar_domain::checkout::order_id(&checkout, &shop.id),
             shop_id: shop.id.clone(),
             owner_id: shop.owner_id.clone(),
             product_id: product,

@@ -37,15 +37,15 @@ fn names() -> LocalNames {
 }
 
 async fn dynamo() -> aws_sdk_dynamodb::Client {
-    bazaar::dynamo::client(&bazaar::dynamo::sdk_config().await)
+    bazaar_aws::table::client(&bazaar_aws::table::sdk_config().await)
 }
 
 /// The search engine the local tools write: the embedded index of `make dev` by default;
 /// SEARCH_BACKEND=opensearch (with OPENSEARCH_URL, signed with the caller's AWS credentials) a domain.
-async fn engine() -> Result<bazaar::search::Engine, BoxError> {
+async fn engine() -> Result<bazaar_search::Engine, BoxError> {
     let config = match std::env::var("SEARCH_BACKEND").as_deref() {
-        Ok("opensearch") => bazaar::search::EngineConfig::from_env()?,
-        _ => bazaar::search::EngineConfig::Embedded {
+        Ok("opensearch") => bazaar_search::EngineConfig::from_env()?,
+        _ => bazaar_search::EngineConfig::Embedded {
             dir: std::env::var("INDEX_DIR")
                 .ok()
                 .filter(|d| !d.trim().is_empty())
@@ -53,15 +53,15 @@ async fn engine() -> Result<bazaar::search::Engine, BoxError> {
                 .unwrap_or_else(|| repo_root().join(".local").join("search-index")),
         },
     };
-    let sdk = bazaar::dynamo::sdk_config().await;
-    Ok(bazaar::search::Engine::open(&config, &sdk).await?)
+    let sdk = bazaar_aws::table::sdk_config().await;
+    Ok(bazaar_search::Engine::open(&config, &sdk).await?)
 }
 
 /// Rebuilds the search index from `table`.
 async fn reindex(table: &str) -> Result<(), BoxError> {
     let engine = engine().await?;
-    let sdk = bazaar::dynamo::sdk_config().await;
-    let source = bazaar::search::source::TableSource::new(bazaar::dynamo::client(&sdk), table);
+    let sdk = bazaar_aws::table::sdk_config().await;
+    let source = bazaar_aws::source::TableSource::new(bazaar_aws::table::client(&sdk), table);
     let report = bazaar_infra::reindex::reindex(&engine, &source).await?;
     eprintln!(
         "reindexed {table} into the {} engine: {} products read in {:.1}s, {} indexed, {} already current, in {:.1}s",
@@ -101,8 +101,8 @@ async fn run(args: &[String]) -> Result<(), BoxError> {
             }
         }
         Some("provision") => {
-            let sdk = bazaar::dynamo::sdk_config().await;
-            let client = bazaar::dynamo::client(&sdk);
+            let sdk = bazaar_aws::table::sdk_config().await;
+            let client = bazaar_aws::table::client(&sdk);
             let import = args.iter().any(|a| a == "--import");
             for (id, name) in local::provision(&client, &template, &names(), import).await? {
                 eprintln!("table {id} -> {name}");
@@ -199,12 +199,12 @@ async fn run(args: &[String]) -> Result<(), BoxError> {
                     );
                     if index {
                         let started = std::time::Instant::now();
-                        let shops: std::collections::HashMap<&str, &bazaar::model::Shop> =
+                        let shops: std::collections::HashMap<&str, &bazaar_domain::catalog::Shop> =
                             shops.iter().map(|s| (s.id.as_str(), s)).collect();
-                        let docs: Vec<bazaar::search::SearchDoc> = products
+                        let docs: Vec<bazaar_domain::search::SearchDoc> = products
                             .iter()
                             .filter_map(|p| {
-                                Some(bazaar::search::SearchDoc::new(
+                                Some(bazaar_domain::search::SearchDoc::new(
                                     p,
                                     shops.get(p.shop_id.as_str())?,
                                 ))
@@ -242,10 +242,10 @@ async fn run(args: &[String]) -> Result<(), BoxError> {
             let secret = std::env::var("LOCAL_JWT_SECRET")
                 .ok()
                 .filter(|s| !s.is_empty())
-                .unwrap_or_else(|| bazaar::auth::DEFAULT_LOCAL_SECRET.to_owned());
+                .unwrap_or_else(|| bazaar_lambda::auth::DEFAULT_LOCAL_SECRET.to_owned());
             println!(
                 "{}",
-                bazaar::auth::mint_local_token(&secret, user, ttl, Some(user))?
+                bazaar_lambda::auth::mint_local_token(&secret, user, ttl, Some(user))?
             );
         }
         _ => {

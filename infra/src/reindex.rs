@@ -2,8 +2,11 @@
 //! index, or the local stack after seeding. Every product is written with its version, so running
 //! it against a live index is safe: documents the indexer already has at a newer version stay.
 
-use bazaar::search::source::TableSource;
-use bazaar::search::{Applied, IndexChange, SearchDoc, SearchIndex};
+use bazaar_aws::source::TableSource;
+use bazaar_domain::ports::SearchIndex;
+use bazaar_domain::search::Applied;
+use bazaar_domain::search::IndexChange;
+use bazaar_domain::search::SearchDoc;
 use std::time::{Duration, Instant};
 
 /// Documents per bulk request.

@@ -72,7 +72,7 @@ pub fn gateway_config(
         .get("LOCAL_JWT_SECRET")
         .cloned()
         .filter(|s| !s.is_empty())
-        .unwrap_or_else(|| bazaar::auth::DEFAULT_LOCAL_SECRET.to_owned());
+        .unwrap_or_else(|| bazaar_lambda::auth::DEFAULT_LOCAL_SECRET.to_owned());
     Ok(GatewayConfig {
         routes: template.http_routes()?,
         functions,
@@ -95,7 +95,7 @@ pub async fn serve(
         crate::pump::sources(template, names, endpoint, "us-east-1", opts.concurrency)?;
         let status = Arc::new(PumpStatus::default());
         gateway = gateway.with_pump(status.clone());
-        let sdk = bazaar::dynamo::sdk_config().await;
+        let sdk = bazaar_aws::table::sdk_config().await;
         let api = format!("http://127.0.0.1:{}", opts.port);
         let (template, names, endpoint) = (template.clone(), names.clone(), endpoint.to_owned());
         let concurrency = opts.concurrency;

@@ -26,7 +26,7 @@ pub async fn emulator_config() -> aws_config::SdkConfig {
 
 /// A DynamoDB client for the emulator (counting its calls, like the functions' clients).
 pub async fn dynamo() -> Client {
-    bazaar::dynamo::client(&emulator_config().await)
+    bazaar_aws::table::client(&emulator_config().await)
 }
 
 /// A new, empty table with the template's `Table` schema, unique to the calling test.
@@ -46,7 +46,7 @@ pub async fn fresh_table(test: &str) -> (Client, String) {
 }
 
 /// Asserts that a function's route table serves exactly the routes template.yaml sends to it.
-pub fn assert_routes_match<T>(function: &str, table: &[(bazaar::http::Route, T)]) {
+pub fn assert_routes_match<T>(function: &str, table: &[(bazaar_lambda::http::Route, T)]) {
     let template = Template::load_repo().expect("template.yaml parses");
     let mut from_template: Vec<(String, String)> = template
         .http_routes()
@@ -84,10 +84,14 @@ pub async fn list_products(
     owner: &str,
     shop_name: &str,
     products: &[Listing<'_>],
-) -> (bazaar::model::Shop, Vec<bazaar::model::Product>) {
-    use bazaar::ports::CatalogStore;
-    use bazaar::validate::{NewProduct, NewShop};
-    let catalog = bazaar::dynamo::DynamoCatalog::new(client.clone(), table);
+) -> (
+    bazaar_domain::catalog::Shop,
+    Vec<bazaar_domain::catalog::Product>,
+) {
+    use bazaar_domain::ports::CatalogStore;
+    use bazaar_domain::validate::NewProduct;
+    use bazaar_domain::validate::NewShop;
+    let catalog = bazaar_aws::catalog::DynamoCatalog::new(client.clone(), table);
     let shop = catalog
         .create_shop(
             owner,
@@ -95,7 +99,7 @@ pub async fn list_products(
             NewShop {
                 name: shop_name.to_owned(),
                 description: String::new(),
-                shipping: bazaar::model::Shipping::default(),
+                shipping: bazaar_domain::catalog::Shipping::default(),
             },
         )
         .await

@@ -1,15 +1,21 @@
 //! The add-to-cart function: `POST /cart/items` adds units to the buyer's line and holds them
-//! for `HOLD_SECONDS`. The holding rules live in `bazaar::cart`; the atomic write in
-//! `bazaar::cart_store`.
+//! for `HOLD_SECONDS`. The holding rules live in `bazaar_domain::cart`; the atomic write in
+//! `bazaar_aws::cart`.
 
-use bazaar::auth::AuthMode;
-use bazaar::cart_store::Target;
-use bazaar::config::Config;
-use bazaar::error::{Error, Resource};
-use bazaar::http::{self, Route, is_plausible_id, json, json_body, match_route};
-use bazaar::ports::CartStore;
-use bazaar::telemetry::Metrics;
-use bazaar::validate::CartItemAdd;
+use bazaar_domain::cart::LineChange;
+use bazaar_domain::error::Error;
+use bazaar_domain::error::Resource;
+use bazaar_domain::metrics::Metrics;
+use bazaar_domain::ports::CartStore;
+use bazaar_domain::validate::CartItemAdd;
+use bazaar_lambda::auth::AuthMode;
+use bazaar_lambda::env::Config;
+use bazaar_lambda::http;
+use bazaar_lambda::http::Route;
+use bazaar_lambda::http::is_plausible_id;
+use bazaar_lambda::http::json;
+use bazaar_lambda::http::json_body;
+use bazaar_lambda::http::match_route;
 use lambda_http::http::StatusCode;
 use lambda_http::{Body, Request, Response};
 
@@ -50,7 +56,7 @@ impl<S: CartStore> App<S> {
             .write_line(
                 &buyer.user_id,
                 &product_id,
-                Target::Add(quantity),
+                LineChange::Add(quantity),
                 self.hold_seconds,
             )
             .await;

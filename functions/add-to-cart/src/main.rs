@@ -1,14 +1,14 @@
 //! Cold start: configuration, logging and the DynamoDB client once; then [`add_to_cart::App`].
 
 use add_to_cart::App;
-use bazaar::cart_store::DynamoCart;
-use bazaar::config::Config;
-use bazaar::dynamo::sdk_config;
+use bazaar_aws::cart::DynamoCart;
+use bazaar_aws::table::sdk_config;
+use bazaar_lambda::env::Config;
 use lambda_http::{Error, run, service_fn};
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
-    bazaar::telemetry::init_tracing();
+    bazaar_lambda::telemetry::init_tracing();
     let config = Config::from_env("add-to-cart")?;
     let store = DynamoCart::from_sdk_config(&sdk_config().await, &config.table_name);
     let app = App::new(store, &config);

@@ -1,12 +1,12 @@
 //! Integration tests of the cart: the real add-to-cart, cart and catalog handlers against DynamoDB
 //! in the emulator, each test on its own table.
 
-use bazaar::auth::mint_local_token;
-use bazaar::cart_store::DynamoCart;
-use bazaar::config::Config;
-use bazaar::dynamo::DynamoCatalog;
-use bazaar::personalize::DynamoDiscovery;
-use bazaar::telemetry::counting_aws_calls;
+use bazaar_aws::calls::counting_aws_calls;
+use bazaar_aws::cart::DynamoCart;
+use bazaar_aws::catalog::DynamoCatalog;
+use bazaar_aws::personalize::DynamoDiscovery;
+use bazaar_lambda::auth::mint_local_token;
+use bazaar_lambda::env::Config;
 use lambda_http::Body;
 use lambda_http::http::Request;
 use serde_json::{Value, json};

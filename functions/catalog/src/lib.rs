@@ -6,16 +6,28 @@
 //! signed-in `GET /products/{id}` records a view (for the feed and trending) while the product's
 //! shop is read, so it adds no latency; a failed view write is logged, never answered.
 
-use bazaar::auth::AuthMode;
-use bazaar::config::Config;
-use bazaar::error::{Error, Resource};
-use bazaar::http::{self, Params, Route, is_plausible_id, json, json_body, match_route};
-use bazaar::model::{Product, Shop};
-use bazaar::personalize::views::ViewLog;
-use bazaar::personalize::{Discovery, DynamoDiscovery};
-use bazaar::ports::CatalogStore;
-use bazaar::telemetry::Metrics;
-use bazaar::validate::{ProductCreate, ProductPatch, ShopCreate, ShopPatch};
+use bazaar_aws::personalize::DynamoDiscovery;
+use bazaar_domain::catalog::Product;
+use bazaar_domain::catalog::Shop;
+use bazaar_domain::error::Error;
+use bazaar_domain::error::Resource;
+use bazaar_domain::metrics::Metrics;
+use bazaar_domain::ports::CatalogStore;
+use bazaar_domain::ports::Discovery;
+use bazaar_domain::ports::ViewLog;
+use bazaar_domain::validate::ProductCreate;
+use bazaar_domain::validate::ProductPatch;
+use bazaar_domain::validate::ShopCreate;
+use bazaar_domain::validate::ShopPatch;
+use bazaar_lambda::auth::AuthMode;
+use bazaar_lambda::env::Config;
+use bazaar_lambda::http;
+use bazaar_lambda::http::Params;
+use bazaar_lambda::http::Route;
+use bazaar_lambda::http::is_plausible_id;
+use bazaar_lambda::http::json;
+use bazaar_lambda::http::json_body;
+use bazaar_lambda::http::match_route;
 use lambda_http::http::StatusCode;
 use lambda_http::{Body, Request, Response};
 use serde_json::json;

@@ -1,15 +1,17 @@
 //! Cold start: configuration, logging and the DynamoDB client are built once, then every
 //! invocation is served by [`catalog::App`].
 
-use bazaar::config::Config;
-use bazaar::dynamo::{DynamoCatalog, client, sdk_config};
-use bazaar::personalize::DynamoDiscovery;
+use bazaar_aws::catalog::DynamoCatalog;
+use bazaar_aws::personalize::DynamoDiscovery;
+use bazaar_aws::table::client;
+use bazaar_aws::table::sdk_config;
+use bazaar_lambda::env::Config;
 use catalog::App;
 use lambda_http::{Error, run, service_fn};
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
-    bazaar::telemetry::init_tracing();
+    bazaar_lambda::telemetry::init_tracing();
     let config = Config::from_env("catalog")?;
     let client = client(&sdk_config().await);
     let store = DynamoCatalog::new(client.clone(), &config.table_name);

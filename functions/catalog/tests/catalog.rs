@@ -1,11 +1,11 @@
 //! Integration tests of the catalog function: the real handler against DynamoDB in the emulator,
 //! over the real AWS wire protocol. Each test has its own table (see `bazaar_infra::testing`).
 
-use bazaar::auth::mint_local_token;
-use bazaar::config::Config;
-use bazaar::dynamo::DynamoCatalog;
-use bazaar::personalize::DynamoDiscovery;
-use bazaar::telemetry::counting_aws_calls;
+use bazaar_aws::calls::counting_aws_calls;
+use bazaar_aws::catalog::DynamoCatalog;
+use bazaar_aws::personalize::DynamoDiscovery;
+use bazaar_lambda::auth::mint_local_token;
+use bazaar_lambda::env::Config;
 use catalog::{App, ROUTES};
 use lambda_http::http::Request;
 use lambda_http::{Body, http};
@@ -825,7 +825,7 @@ async fn dynamodb_round_trips_per_route() {
         assert_eq!(r.aws_calls, calls, "{method} {path}");
     }
     // The signed-in read above was recorded as a view, with what the feed needs.
-    let views = bazaar::personalize::views::DynamoViews::new(h.client.clone(), &h.table)
+    let views = bazaar_aws::personalize::views::DynamoViews::new(h.client.clone(), &h.table)
         .recent("viewer")
         .await
         .expect("views");

@@ -1,15 +1,22 @@
 //! The checkout function: `POST /checkout` turns the buyer's cart into one order per shop, paid
-//! once, exactly once per `Idempotency-Key` (see `bazaar::checkout` and `bazaar::idempotency`).
+//! once, exactly once per `Idempotency-Key` (see `bazaar_domain::checkout` and `bazaar_lambda::idempotent`).
 
-use bazaar::auth::AuthMode;
-use bazaar::checkout::{CheckoutHooks, CheckoutRequest, DynamoCheckout};
-use bazaar::config::Config;
-use bazaar::error::Error;
-use bazaar::http::{self, Route, json, match_route, request_id};
-use bazaar::idempotency::{self, IdempotencyStore};
-use bazaar::payment::PaymentGateway;
-use bazaar::telemetry::Metrics;
-use bazaar::validate::parse_json;
+use bazaar_aws::checkout::DynamoCheckout;
+use bazaar_domain::checkout::CheckoutHooks;
+use bazaar_domain::checkout::CheckoutRequest;
+use bazaar_domain::error::Error;
+use bazaar_domain::metrics::Metrics;
+use bazaar_domain::ports::IdempotencyStore;
+use bazaar_domain::ports::PaymentGateway;
+use bazaar_domain::validate::parse_json;
+use bazaar_lambda::auth::AuthMode;
+use bazaar_lambda::env::Config;
+use bazaar_lambda::http;
+use bazaar_lambda::http::Route;
+use bazaar_lambda::http::json;
+use bazaar_lambda::http::match_route;
+use bazaar_lambda::http::request_id;
+use bazaar_lambda::idempotent;
 use lambda_http::http::StatusCode;
 use lambda_http::{Body, Request, RequestExt, Response};
 use std::time::Instant;
@@ -99,9 +106,9 @@ impl<P: PaymentGateway, I: IdempotencyStore> App<P, I> {
         let started = Instant::now();
         match_route(ROUTES, req.method().as_str(), req.uri().path())?;
         let buyer = self.auth.require(&req)?;
-        let key = idempotency::validate_key(req.headers().get("idempotency-key"))?;
+        let key = idempotent::validate_key(req.headers().get("idempotency-key"))?;
         let body: serde_json::Value = parse_json(req.body().as_ref())?;
-        let hash = idempotency::payload_hash(&body);
+        let hash = idempotent::payload_hash(&body);
         let (address, method) = parse_json::<CheckoutRequest>(req.body().as_ref())?.validate()?;
         let deadline = in_progress_until(
             req.lambda_context_ref()
@@ -113,7 +120,7 @@ impl<P: PaymentGateway, I: IdempotencyStore> App<P, I> {
             key: &key,
         };
         let request_id = request_id(&req);
-        let response = idempotency::run(
+        let response = idempotent::run(
             &self.idempotency,
             &buyer.user_id,
             &key,

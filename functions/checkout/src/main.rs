@@ -1,17 +1,18 @@
 //! Cold start: configuration, logging, the DynamoDB client and the payment gateway once; then
 //! [`checkout::App`].
 
-use bazaar::checkout::DynamoCheckout;
-use bazaar::config::Config;
-use bazaar::dynamo::{client, sdk_config};
-use bazaar::idempotency::DynamoIdempotency;
-use bazaar::payment::TestGateway;
+use bazaar_aws::checkout::DynamoCheckout;
+use bazaar_aws::idempotency::DynamoIdempotency;
+use bazaar_aws::payments::TestGateway;
+use bazaar_aws::table::client;
+use bazaar_aws::table::sdk_config;
+use bazaar_lambda::env::Config;
 use checkout::{App, Faults};
 use lambda_http::{Error, run, service_fn};
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
-    bazaar::telemetry::init_tracing();
+    bazaar_lambda::telemetry::init_tracing();
     let config = Config::from_env("checkout")?;
     let dynamo = client(&sdk_config().await);
     let table = &config.table_name;

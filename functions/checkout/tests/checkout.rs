@@ -2,16 +2,20 @@
 //! and checkout handlers, the built-in test payment gateway, each test on its own table.
 
 use aws_sdk_dynamodb::types::AttributeValue;
-use bazaar::auth::mint_local_token;
-use bazaar::cart_store::DynamoCart;
-use bazaar::checkout::{CheckoutHooks, DynamoCheckout, ShippingAddress};
-use bazaar::config::Config;
-use bazaar::dynamo::DynamoCatalog;
-use bazaar::idempotency::{DynamoIdempotency, IdempotencyStore, payload_hash};
-use bazaar::orders::DynamoOrders;
-use bazaar::payment::TestGateway;
-use bazaar::personalize::DynamoDiscovery;
-use bazaar::telemetry::counting_aws_calls;
+use bazaar_aws::calls::counting_aws_calls;
+use bazaar_aws::cart::DynamoCart;
+use bazaar_aws::catalog::DynamoCatalog;
+use bazaar_aws::checkout::DynamoCheckout;
+use bazaar_aws::idempotency::DynamoIdempotency;
+use bazaar_aws::orders::DynamoOrders;
+use bazaar_aws::payments::TestGateway;
+use bazaar_aws::personalize::DynamoDiscovery;
+use bazaar_domain::checkout::CheckoutHooks;
+use bazaar_domain::checkout::ShippingAddress;
+use bazaar_domain::ports::IdempotencyStore;
+use bazaar_lambda::auth::mint_local_token;
+use bazaar_lambda::env::Config;
+use bazaar_lambda::idempotent::payload_hash;
 use checkout::Faults;
 use futures::FutureExt;
 use lambda_http::Body;
@@ -470,7 +474,10 @@ async fn a_crash_after_commit_then_a_retry() {
         .claim("buyer", "crash-key", &payload_hash(&body), deadline)
         .await
         .expect("claim");
-    assert!(matches!(claim, bazaar::idempotency::Claim::Fresh { .. }));
+    assert!(matches!(
+        claim,
+        bazaar_domain::idempotency::Claim::Fresh { .. }
+    ));
     let store = DynamoCheckout::new(s.client.clone(), &s.table);
     let gateway = TestGateway::new(s.client.clone(), &s.table);
     let addr: ShippingAddress = serde_json::from_value(address()).expect("address");
@@ -485,7 +492,7 @@ async fn a_crash_after_commit_then_a_retry() {
     .catch_unwind()
     .await;
     assert!(crashed.is_err(), "the attempt crashed");
-    let checkout_id = bazaar::checkout::checkout_id("buyer", "crash-key");
+    let checkout_id = bazaar_domain::checkout::checkout_id("buyer", "crash-key");
     assert_eq!(
         s.payment(&checkout_id).await,
         Some(("authorized".into(), 0)),
@@ -505,7 +512,7 @@ async fn a_crash_after_commit_then_a_retry() {
     assert_eq!(r.body["checkout_id"], checkout_id.as_str());
     assert_eq!(
         r.body["orders"][0]["order_id"],
-        bazaar::checkout::order_id(&checkout_id, &shop).as_str()
+        bazaar_domain::checkout::order_id(&checkout_id, &shop).as_str()
     );
     assert_eq!(
         s.count_entities("order").await,
@@ -535,7 +542,7 @@ async fn a_declined_card_writes_nothing_and_keeps_the_holds() {
     assert_eq!(s.count_entities("cart_line").await, 1);
     assert_eq!(s.count_entities("hold").await, 1, "the hold is intact");
     assert_eq!(s.product_json(&item).await["quantity"], 1);
-    let checkout_id = bazaar::checkout::checkout_id("buyer", "declined-1");
+    let checkout_id = bazaar_domain::checkout::checkout_id("buyer", "declined-1");
     assert_eq!(s.payment(&checkout_id).await, None);
     // The same key replays the decline; a new key with a good card succeeds.
     let again = s
@@ -577,7 +584,7 @@ async fn an_item_sold_after_the_hold_lapsed() {
         "nothing of the slow cart was sold"
     );
     assert_eq!(
-        s.payment(&bazaar::checkout::checkout_id("slow", "slow-1"))
+        s.payment(&bazaar_domain::checkout::checkout_id("slow", "slow-1"))
             .await,
         None,
         "nothing charged"
@@ -601,9 +608,14 @@ async fn a_race_lost_at_commit_voids_the_authorization() {
             if self.struck.swap(true, std::sync::atomic::Ordering::SeqCst) {
                 return;
             }
-            use bazaar::ports::CartStore;
+            use bazaar_domain::ports::CartStore;
             DynamoCart::new(self.stack.client.clone(), &self.stack.table)
-                .write_line("thief", &self.lamp, bazaar::cart_store::Target::Add(1), 60)
+                .write_line(
+                    "thief",
+                    &self.lamp,
+                    bazaar_domain::cart::LineChange::Add(1),
+                    60,
+                )
                 .await
                 .expect("the thief holds the lamp");
         }
@@ -627,7 +639,7 @@ async fn a_race_lost_at_commit_voids_the_authorization() {
         .expect_err("lost the race");
     let problem = err.problem();
     assert_eq!((problem.status, problem.code), (409, "items_unavailable"));
-    let checkout_id = bazaar::checkout::checkout_id("buyer", "race-1");
+    let checkout_id = bazaar_domain::checkout::checkout_id("buyer", "race-1");
     assert_eq!(s.payment(&checkout_id).await, Some(("voided".into(), 0)));
     assert_eq!(s.count_entities("order").await, 0);
     assert_eq!(s.product_json(&lamp).await["quantity"], 1);

@@ -4,20 +4,27 @@
 //! shop is `404`. The store counts every favorite on its product or shop and in the trending
 //! activity in the same transaction.
 
-use bazaar::auth::AuthMode;
-use bazaar::config::Config;
-use bazaar::error::{Error, Resource};
-use bazaar::http::{self, Params, Route, is_plausible_id, json, match_route};
-use bazaar::personalize::favorites::{FavoritesStore, Target};
-use bazaar::telemetry::Metrics;
+use bazaar_domain::error::Error;
+use bazaar_domain::error::Resource;
+use bazaar_domain::metrics::Metrics;
+use bazaar_domain::personalize::favorites::FavoriteKind;
+use bazaar_domain::ports::FavoritesStore;
+use bazaar_lambda::auth::AuthMode;
+use bazaar_lambda::env::Config;
+use bazaar_lambda::http;
+use bazaar_lambda::http::Params;
+use bazaar_lambda::http::Route;
+use bazaar_lambda::http::is_plausible_id;
+use bazaar_lambda::http::json;
+use bazaar_lambda::http::match_route;
 use lambda_http::http::StatusCode;
 use lambda_http::{Body, Request, Response};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Op {
     List,
-    Add(Target),
-    Remove(Target),
+    Add(FavoriteKind),
+    Remove(FavoriteKind),
 }
 
 /// The routes of this function (template.yaml must agree; a test checks).
@@ -25,19 +32,19 @@ pub const ROUTES: &[(Route, Op)] = &[
     (Route::new("GET", "/favorites"), Op::List),
     (
         Route::new("PUT", "/favorites/products/{product_id}"),
-        Op::Add(Target::Product),
+        Op::Add(FavoriteKind::Product),
     ),
     (
         Route::new("DELETE", "/favorites/products/{product_id}"),
-        Op::Remove(Target::Product),
+        Op::Remove(FavoriteKind::Product),
     ),
     (
         Route::new("PUT", "/favorites/shops/{shop_id}"),
-        Op::Add(Target::Shop),
+        Op::Add(FavoriteKind::Shop),
     ),
     (
         Route::new("DELETE", "/favorites/shops/{shop_id}"),
-        Op::Remove(Target::Shop),
+        Op::Remove(FavoriteKind::Shop),
     ),
 ];
 
@@ -47,10 +54,10 @@ pub struct App<S> {
     service: String,
 }
 
-fn target_id(params: &Params, target: Target) -> Result<String, Error> {
+fn target_id(params: &Params, target: FavoriteKind) -> Result<String, Error> {
     let (name, resource) = match target {
-        Target::Product => ("product_id", Resource::Product),
-        Target::Shop => ("shop_id", Resource::Shop),
+        FavoriteKind::Product => ("product_id", Resource::Product),
+        FavoriteKind::Shop => ("shop_id", Resource::Shop),
     };
     let id = params.get(name)?;
     if is_plausible_id(id) {

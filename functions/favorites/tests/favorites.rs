@@ -2,13 +2,13 @@
 
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::types::AttributeValue;
-use bazaar::auth::mint_local_token;
-use bazaar::config::Config;
-use bazaar::personalize::FAVORITES_MAX;
-use bazaar::personalize::favorites::DynamoFavorites;
-use bazaar::ports::CatalogStore;
-use bazaar::telemetry::counting_aws_calls;
+use bazaar_aws::calls::counting_aws_calls;
+use bazaar_aws::personalize::favorites::DynamoFavorites;
+use bazaar_domain::personalize::FAVORITES_MAX;
+use bazaar_domain::ports::CatalogStore;
 use bazaar_infra::testing::{Listing, fresh_table, list_products};
+use bazaar_lambda::auth::mint_local_token;
+use bazaar_lambda::env::Config;
 use favorites::{App, ROUTES};
 use lambda_http::Body;
 use lambda_http::http::Request;
@@ -292,7 +292,7 @@ async fn unknown_targets_are_404_and_deleted_products_can_still_be_unfavorited()
             .status,
         204
     );
-    bazaar::dynamo::DynamoCatalog::new(h.client.clone(), &h.table)
+    bazaar_aws::catalog::DynamoCatalog::new(h.client.clone(), &h.table)
         .delete_product("seller", p)
         .await
         .expect("deleted");

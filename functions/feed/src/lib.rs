@@ -1,5 +1,5 @@
 //! The feed function: `GET /feed` and `GET /trending`, the two reads that serve trending lists and
-//! fill a short one from the search engine (see [`bazaar::personalize::feed`]).
+//! fill a short one from the search engine (see [`bazaar_domain::services::feed`]).
 //!
 //! `GET /feed` is public: an anonymous caller (or one whose token does not verify) gets the
 //! trending feed; a signed-in caller gets personalized sections once they have signals.
@@ -9,13 +9,19 @@
 //! than a full list, the engine's best-ranked in-stock listings follow the real trending products.
 //! Filling never turns into an error: the stored list alone is answered.
 
-use bazaar::auth::AuthMode;
-use bazaar::config::Config;
-use bazaar::error::Error;
-use bazaar::http::{self, Route, json, match_route};
-use bazaar::personalize::feed::{FeedBuilder, FeedStore, Outcome, Padding};
-use bazaar::search::SearchIndex;
-use bazaar::telemetry::Metrics;
+use bazaar_domain::error::Error;
+use bazaar_domain::metrics::Metrics;
+use bazaar_domain::ports::FeedStore;
+use bazaar_domain::ports::SearchIndex;
+use bazaar_domain::services::feed::FeedBuilder;
+use bazaar_domain::services::feed::FeedOutcome;
+use bazaar_domain::services::feed::Padding;
+use bazaar_lambda::auth::AuthMode;
+use bazaar_lambda::env::Config;
+use bazaar_lambda::http;
+use bazaar_lambda::http::Route;
+use bazaar_lambda::http::json;
+use bazaar_lambda::http::match_route;
 use lambda_http::http::StatusCode;
 use lambda_http::{Body, Request, Response};
 use std::time::Instant;
@@ -72,9 +78,9 @@ impl<S: FeedStore, E: SearchIndex> App<S, E> {
             .millis("FeedLatency", started.elapsed().as_secs_f64() * 1000.0)
             .count(
                 "FeedPersonalized",
-                u64::from(outcome == Outcome::Personalized),
+                u64::from(outcome == FeedOutcome::Personalized),
             )
-            .count("FeedDegraded", u64::from(outcome == Outcome::Degraded))
+            .count("FeedDegraded", u64::from(outcome == FeedOutcome::Degraded))
             .count("FeedSections", feed.sections.len() as u64)
             .property("outcome", format!("{outcome:?}").to_lowercase())
             .emit();
@@ -114,8 +120,9 @@ impl<S: FeedStore, E: SearchIndex> App<S, E> {
 
 /// Query parameters of `GET /trending`.
 mod params {
-    use bazaar::error::{Error, FieldError};
-    use bazaar::validate::is_slug;
+    use bazaar_domain::error::Error;
+    use bazaar_domain::error::FieldError;
+    use bazaar_domain::validate::is_slug;
 
     /// `?category=`: absent or blank → overall; a slug → that category; anything else `422`;
     /// repeated `400`. Other parameters are ignored.

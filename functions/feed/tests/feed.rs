@@ -1,20 +1,29 @@
 //! Integration tests of the feed function: the real handler, DynamoDB in the emulator and the
 //! embedded search engine (in memory) holding the same catalog.
 
-use bazaar::auth::mint_local_token;
-use bazaar::config::Config;
-use bazaar::model::{Product, Shop};
-use bazaar::personalize::favorites::{DynamoFavorites, FavoritesStore, Target};
-use bazaar::personalize::feed::{DynamoFeedStore, PERSONALIZATION_BUDGET};
-use bazaar::personalize::trending::DynamoTrending;
-use bazaar::personalize::views::{DynamoViews, ViewLog};
-use bazaar::ports::CatalogStore;
-use bazaar::search::embedded::EmbeddedIndex;
-use bazaar::search::{
-    Applied, IndexChange, SearchDoc, SearchError, SearchIndex, SearchPage, SearchQuery,
-};
-use bazaar::telemetry::counting_aws_calls;
+use bazaar_aws::calls::counting_aws_calls;
+use bazaar_aws::personalize::favorites::DynamoFavorites;
+use bazaar_aws::personalize::feed::DynamoFeedStore;
+use bazaar_aws::personalize::trending::DynamoTrending;
+use bazaar_aws::personalize::views::DynamoViews;
+use bazaar_domain::catalog::Product;
+use bazaar_domain::catalog::Shop;
+use bazaar_domain::personalize::favorites::FavoriteKind;
+use bazaar_domain::ports::CatalogStore;
+use bazaar_domain::ports::FavoritesStore;
+use bazaar_domain::ports::SearchIndex;
+use bazaar_domain::ports::ViewLog;
+use bazaar_domain::search::Applied;
+use bazaar_domain::search::IndexChange;
+use bazaar_domain::search::SearchDoc;
+use bazaar_domain::search::SearchError;
+use bazaar_domain::search::SearchPage;
+use bazaar_domain::search::SearchQuery;
+use bazaar_domain::services::feed::PERSONALIZATION_BUDGET;
 use bazaar_infra::testing::{Listing, fresh_table, list_products};
+use bazaar_lambda::auth::mint_local_token;
+use bazaar_lambda::env::Config;
+use bazaar_search::embedded::EmbeddedIndex;
 use feed::{App, ROUTES};
 use lambda_http::Body;
 use lambda_http::http::Request;
@@ -248,7 +257,7 @@ async fn anonymous_and_cold_start_feeds_are_trending_then_favorites_personalize_
     let favorites = DynamoFavorites::new(c.client.clone(), &c.table);
     for p in &c.jewelry[..2] {
         favorites
-            .add("alice", Target::Product, &p.id)
+            .add("alice", FavoriteKind::Product, &p.id)
             .await
             .expect("favorite");
     }
@@ -268,15 +277,15 @@ async fn anonymous_and_cold_start_feeds_are_trending_then_favorites_personalize_
 
     // A third favorite of the same category: personalized, suggesting other in-stock jewelry.
     favorites
-        .add("alice", Target::Product, &c.jewelry[2].id)
+        .add("alice", FavoriteKind::Product, &c.jewelry[2].id)
         .await
         .expect("favorite");
     // One ring is repriced far above alice's range; the index has not caught up yet.
-    bazaar::dynamo::DynamoCatalog::new(c.client.clone(), &c.table)
+    bazaar_aws::catalog::DynamoCatalog::new(c.client.clone(), &c.table)
         .update_product(
             "smith",
             &c.jewelry[3].id,
-            bazaar::validate::ProductChanges {
+            bazaar_domain::validate::ProductChanges {
                 price_cents: Some(80_000),
                 ..Default::default()
             },
@@ -407,12 +416,12 @@ fn ids_of(products: &[Product]) -> HashSet<String> {
 async fn a_quiet_marketplaces_trending_is_filled_from_the_engine() {
     let (c, engine) = catalog("trending-quiet").await;
     // Since they were indexed, one ring sold out and one print moved to another category.
-    let catalog = bazaar::dynamo::DynamoCatalog::new(c.client.clone(), &c.table);
+    let catalog = bazaar_aws::catalog::DynamoCatalog::new(c.client.clone(), &c.table);
     catalog
         .update_product(
             "smith",
             &c.jewelry[0].id,
-            bazaar::validate::ProductChanges {
+            bazaar_domain::validate::ProductChanges {
                 quantity: Some(0),
                 ..Default::default()
             },
@@ -423,7 +432,7 @@ async fn a_quiet_marketplaces_trending_is_filled_from_the_engine() {
         .update_product(
             "painter",
             &c.art[4].id,
-            bazaar::validate::ProductChanges {
+            bazaar_domain::validate::ProductChanges {
                 category: Some("home-decor".into()),
                 ..Default::default()
             },

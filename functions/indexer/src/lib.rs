@@ -9,10 +9,14 @@
 //! DLQ (alarmed) — nothing is dropped silently.
 
 use aws_lambda_events::event::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent};
-use bazaar::events::{ProductChange, ProductChanged};
-use bazaar::personalize::trending::DynamoTrending;
-use bazaar::search::source::TableSource;
-use bazaar::search::{Applied, IndexChange, SearchDoc, SearchIndex};
+use bazaar_aws::personalize::trending::DynamoTrending;
+use bazaar_aws::source::TableSource;
+use bazaar_domain::events::ProductChange;
+use bazaar_domain::events::ProductChanged;
+use bazaar_domain::ports::SearchIndex;
+use bazaar_domain::search::Applied;
+use bazaar_domain::search::IndexChange;
+use bazaar_domain::search::SearchDoc;
 use std::collections::HashSet;
 
 pub struct Indexer<S> {
@@ -137,7 +141,7 @@ impl<S: SearchIndex> Indexer<S> {
             let ids: HashSet<&str> = gone.iter().map(String::as_str).collect();
             if let Err(err) = trending.evict(&ids).await {
                 tracing::warn!(error = %err, "taking sold-out products out of the trending lists failed");
-                bazaar::telemetry::Metrics::new("indexer")
+                bazaar_domain::metrics::Metrics::new("indexer")
                     .count("TrendingEvictionFailures", 1)
                     .emit();
             }
@@ -146,7 +150,7 @@ impl<S: SearchIndex> Indexer<S> {
     }
 
     fn respond(&self, failed: Vec<String>, indexed: u64, stale: u64) -> SqsBatchResponse {
-        bazaar::telemetry::Metrics::new("indexer")
+        bazaar_domain::metrics::Metrics::new("indexer")
             .count("ProductsIndexed", indexed)
             .count("StaleProductEvents", stale)
             .count("IndexFailures", failed.len() as u64)

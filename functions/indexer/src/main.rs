@@ -2,23 +2,25 @@
 //! SQS batch.
 
 use aws_lambda_events::event::sqs::SqsEvent;
-use bazaar::personalize::trending::DynamoTrending;
-use bazaar::search::source::TableSource;
-use bazaar::search::{Engine, EngineConfig, SearchIndex};
+use bazaar_aws::personalize::trending::DynamoTrending;
+use bazaar_aws::source::TableSource;
+use bazaar_domain::ports::SearchIndex;
+use bazaar_search::Engine;
+use bazaar_search::EngineConfig;
 use indexer::Indexer;
 use lambda_runtime::{Error, LambdaEvent, run, service_fn};
 use tracing::Instrument;
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
-    bazaar::telemetry::init_tracing();
+    bazaar_lambda::telemetry::init_tracing();
     let table =
         std::env::var("TABLE_NAME").map_err(|_| "environment variable TABLE_NAME is required")?;
-    let sdk = bazaar::dynamo::sdk_config().await;
+    let sdk = bazaar_aws::table::sdk_config().await;
     let engine = Engine::open(&EngineConfig::from_env()?, &sdk).await?;
     // Creates the index (settings, mappings) on a new domain; a no-op afterwards.
     engine.prepare().await?;
-    let client = bazaar::dynamo::client(&sdk);
+    let client = bazaar_aws::table::client(&sdk);
     let indexer = Indexer::new(engine, TableSource::new(client.clone(), &table))
         .evicting_from(DynamoTrending::new(client, table));
     let indexer = &indexer;

@@ -3,14 +3,19 @@
 //! the emulator (a table per test).
 
 use aws_lambda_events::event::sqs::{SqsEvent, SqsMessage};
-use bazaar::dynamo::DynamoCatalog;
-use bazaar::events::{ProductChanged, ProductSnapshot};
-use bazaar::model::{Product, Shipping};
-use bazaar::ports::CatalogStore;
-use bazaar::search::embedded::EmbeddedIndex;
-use bazaar::search::source::TableSource;
-use bazaar::search::{SearchIndex, SearchPage, SearchQuery};
-use bazaar::validate::{NewProduct, NewShop};
+use bazaar_aws::catalog::DynamoCatalog;
+use bazaar_aws::source::TableSource;
+use bazaar_domain::catalog::Product;
+use bazaar_domain::catalog::Shipping;
+use bazaar_domain::events::ProductChanged;
+use bazaar_domain::events::ProductSnapshot;
+use bazaar_domain::ports::CatalogStore;
+use bazaar_domain::ports::SearchIndex;
+use bazaar_domain::search::SearchPage;
+use bazaar_domain::search::SearchQuery;
+use bazaar_domain::validate::NewProduct;
+use bazaar_domain::validate::NewShop;
+use bazaar_search::embedded::EmbeddedIndex;
 use indexer::Indexer;
 
 async fn setup(test: &str) -> (Indexer<EmbeddedIndex>, Product) {
@@ -177,8 +182,10 @@ async fn unreadable_messages_and_unknown_shops_fail_alone() {
 /// invalidate trending"), without waiting for the next run of the trending job.
 #[tokio::test]
 async fn a_sold_out_product_leaves_the_trending_lists() {
-    use bazaar::personalize::trending::{DynamoTrending, TrendingSource};
-    use bazaar::personalize::views::{DynamoViews, ViewLog};
+    use bazaar_aws::personalize::trending::DynamoTrending;
+    use bazaar_aws::personalize::views::DynamoViews;
+    use bazaar_domain::ports::TrendingSource;
+    use bazaar_domain::ports::ViewLog;
     use bazaar_infra::testing::{Listing, fresh_table, list_products};
 
     let (client, table) = fresh_table("indexer-trending").await;
@@ -203,7 +210,7 @@ async fn a_sold_out_product_leaves_the_trending_lists() {
     }
     let trending = DynamoTrending::new(client.clone(), &table);
     trending.run(chrono::Utc::now()).await.expect("run");
-    let ids = |list: bazaar::personalize::trending::TrendingList| -> Vec<String> {
+    let ids = |list: bazaar_domain::personalize::trending::TrendingList| -> Vec<String> {
         list.ids().map(str::to_owned).collect()
     };
     assert_eq!(

@@ -8,7 +8,7 @@
 
 use aws_lambda_events::event::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent};
 use aws_sdk_dynamodb::types::AttributeValue;
-use bazaar::events::OrderCreated;
+use bazaar_domain::events::OrderCreated;
 
 /// E-mail through SES v2 from a verified sender.
 #[derive(Debug, Clone)]
@@ -112,7 +112,7 @@ impl Notifier {
             .send()
             .await;
         let (outcome, pending) =
-            match bazaar::dynamo::conditional(result).map_err(|e| e.to_string())? {
+            match bazaar_aws::table::conditional(result).map_err(|e| e.to_string())? {
                 Ok(_) => (Outcome::Written, to.is_some()),
                 Err(old) => {
                     let pending = old
@@ -162,7 +162,7 @@ impl Notifier {
                 }
             }
         }
-        bazaar::telemetry::Metrics::new("notifier")
+        bazaar_domain::metrics::Metrics::new("notifier")
             .count("NotificationsWritten", written)
             .count("NotificationFailures", failures.len() as u64)
             .emit();

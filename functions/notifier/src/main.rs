@@ -7,11 +7,11 @@ use tracing::Instrument;
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
-    bazaar::telemetry::init_tracing();
+    bazaar_lambda::telemetry::init_tracing();
     let table =
         std::env::var("TABLE_NAME").map_err(|_| "environment variable TABLE_NAME is required")?;
-    let sdk = bazaar::dynamo::sdk_config().await;
-    let dynamo = bazaar::dynamo::client(&sdk);
+    let sdk = bazaar_aws::table::sdk_config().await;
+    let dynamo = bazaar_aws::table::client(&sdk);
     // E-mail only when a verified sender is configured.
     let mailer = std::env::var("NOTIFY_SENDER")
         .ok()

@@ -5,9 +5,10 @@
 //! item failures: SQS retries them and, after `maxReceiveCount`, moves them to the DLQ.
 
 use aws_lambda_events::event::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent};
-use bazaar::events::OrderCreated;
-use bazaar::personalize::also_bought::{AlsoBought, Recorded};
-use bazaar::telemetry::Metrics;
+use bazaar_domain::events::OrderCreated;
+use bazaar_domain::metrics::Metrics;
+use bazaar_domain::personalize::also_bought::Recorded;
+use bazaar_domain::ports::AlsoBought;
 
 pub struct Recommender<S> {
     store: S,

@@ -2,10 +2,13 @@
 //! counts in DynamoDB (emulator), read back as "customers also bought".
 
 use aws_lambda_events::event::sqs::{SqsEvent, SqsMessage};
-use bazaar::events::{ORDER_CREATED, OrderCreated, PurchasedItem};
-use bazaar::personalize::also_bought::{AlsoBought, DynamoAlsoBought};
-use bazaar::ports::CatalogStore;
-use bazaar::validate::ProductChanges;
+use bazaar_aws::personalize::also_bought::DynamoAlsoBought;
+use bazaar_domain::events::ORDER_CREATED;
+use bazaar_domain::events::OrderCreated;
+use bazaar_domain::events::PurchasedItem;
+use bazaar_domain::ports::AlsoBought;
+use bazaar_domain::ports::CatalogStore;
+use bazaar_domain::validate::ProductChanges;
 use bazaar_infra::testing::{Listing, fresh_table, list_products};
 use chrono::{Duration, Utc};
 use recommender::Recommender;
@@ -59,7 +62,7 @@ fn batch(bodies: &[String]) -> SqsEvent {
     event
 }
 
-fn ids(products: &[bazaar::model::ProductView]) -> Vec<&str> {
+fn ids(products: &[bazaar_domain::catalog::ProductView]) -> Vec<&str> {
     products.iter().map(|p| p.id.as_str()).collect()
 }
 
@@ -149,7 +152,7 @@ async fn co_purchases_are_counted_once_per_event_across_shops() {
     assert_eq!(recs.len(), 3);
 
     // Sold out → left out; unknown product → 404; a product nobody bought with → empty.
-    bazaar::dynamo::DynamoCatalog::new(client.clone(), &table)
+    bazaar_aws::catalog::DynamoCatalog::new(client.clone(), &table)
         .update_product(
             "seller-a",
             z,

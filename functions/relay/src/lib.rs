@@ -13,10 +13,11 @@
 //! publishes the same event id again, and consumers ignore it.
 
 use aws_sdk_sqs::types::SendMessageBatchRequestEntry;
-use bazaar::checkout::OrderRecord;
-use bazaar::dynamo::ProductItem;
-use bazaar::events::{OrderCreated, ProductChanged};
-use bazaar::model::Product;
+use bazaar_aws::records::ProductItem;
+use bazaar_domain::catalog::Product;
+use bazaar_domain::checkout::Order;
+use bazaar_domain::events::OrderCreated;
+use bazaar_domain::events::ProductChanged;
 use futures::StreamExt;
 use serde::{Deserialize, Serialize};
 
@@ -72,7 +73,7 @@ pub fn order_event(record: &StreamRecord) -> Result<Option<OrderCreated>, String
     if !is_order {
         return Ok(None);
     }
-    let order: OrderRecord = serde_dynamo::from_item(image.clone()).map_err(|e| e.to_string())?;
+    let order: Order = serde_dynamo::from_item(image.clone()).map_err(|e| e.to_string())?;
     Ok(Some(OrderCreated::from_order(&order)))
 }
 
@@ -266,7 +267,7 @@ impl Relay {
             .filter(|o| o.queue == self.queues.product_events)
             .count();
         if !published.is_empty() {
-            bazaar::telemetry::Metrics::new("relay")
+            bazaar_domain::metrics::Metrics::new("relay")
                 .count("OrderEventsPublished", orders as u64)
                 .count("ProductEventsPublished", products as u64)
                 .emit();
@@ -335,7 +336,7 @@ mod tests {
 
     #[test]
     fn product_writes_become_versioned_events_and_holds_do_not() {
-        use bazaar::events::ProductChange;
+        use bazaar_domain::events::ProductChange;
         let created = product_event(&product_record(
             "INSERT",
             None,
@@ -409,7 +410,7 @@ mod tests {
         assert_eq!(e.basket, vec!["p".to_owned()]);
         assert_eq!(
             e.items,
-            vec![bazaar::events::PurchasedItem {
+            vec![bazaar_domain::events::PurchasedItem {
                 product_id: "p".into(),
                 quantity: 2
             }]

@@ -6,7 +6,7 @@ use tracing::Instrument;
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
-    bazaar::telemetry::init_tracing();
+    bazaar_lambda::telemetry::init_tracing();
     let var = |name: &str| {
         std::env::var(name).map_err(|_| format!("environment variable {name} is required"))
     };
@@ -15,7 +15,7 @@ async fn main() -> Result<(), Error> {
         product_events: var("PRODUCT_EVENTS_QUEUE_URL")?,
         purchase_events: var("PURCHASE_EVENTS_QUEUE_URL")?,
     };
-    let sdk = bazaar::dynamo::sdk_config().await;
+    let sdk = bazaar_aws::table::sdk_config().await;
     let relay = Relay::new(aws_sdk_sqs::Client::new(&sdk), queues);
     let relay = &relay;
     run(service_fn(move |event: LambdaEvent<StreamEvent>| {

@@ -3,12 +3,21 @@
 //! the circuit is open answers from DynamoDB's category listing with `degraded: true` — search
 //! degrades, it does not fail.
 
-use bazaar::error::Error;
-use bazaar::http::{self, Route, json, match_route};
-use bazaar::search::breaker::{BreakerConfig, CircuitBreaker, Rejected};
-use bazaar::search::fallback::CategoryListing;
-use bazaar::search::{Facets, SearchIndex, SearchPage, SearchQuery, params};
-use bazaar::telemetry::Metrics;
+use bazaar_domain::error::Error;
+use bazaar_domain::metrics::Metrics;
+use bazaar_domain::ports::CategoryListing;
+use bazaar_domain::ports::SearchIndex;
+use bazaar_domain::search::Facets;
+use bazaar_domain::search::SearchPage;
+use bazaar_domain::search::SearchQuery;
+use bazaar_domain::search::params;
+use bazaar_lambda::http;
+use bazaar_lambda::http::Route;
+use bazaar_lambda::http::json;
+use bazaar_lambda::http::match_route;
+use bazaar_search::breaker::BreakerConfig;
+use bazaar_search::breaker::CircuitBreaker;
+use bazaar_search::breaker::Rejected;
 use lambda_http::http::StatusCode;
 use lambda_http::{Body, Request, Response};
 use serde::Serialize;

@@ -1,17 +1,19 @@
 //! Cold start: configuration, the search engine, the DynamoDB fallback listing and the circuit
 //! breaker once; then [`search::App`] for every request.
 
-use bazaar::config::Config;
-use bazaar::dynamo::{client, sdk_config};
-use bazaar::search::breaker::BreakerConfig;
-use bazaar::search::fallback::DynamoListing;
-use bazaar::search::{Engine, EngineConfig};
+use bazaar_aws::listing::DynamoListing;
+use bazaar_aws::table::client;
+use bazaar_aws::table::sdk_config;
+use bazaar_lambda::env::Config;
+use bazaar_search::Engine;
+use bazaar_search::EngineConfig;
+use bazaar_search::breaker::BreakerConfig;
 use lambda_http::{Error, run, service_fn};
 use search::App;
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
-    bazaar::telemetry::init_tracing();
+    bazaar_lambda::telemetry::init_tracing();
     let config = Config::from_env("search")?;
     let sdk = sdk_config().await;
     let engine = Engine::open(&EngineConfig::from_env()?, &sdk).await?;

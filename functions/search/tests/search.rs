@@ -2,15 +2,19 @@
 //! the OpenSearch adapter pointed at a local HTTP endpoint playing a cluster that goes down and
 //! comes back, with the DynamoDB fallback listing in the emulator (a table per test).
 
-use bazaar::dynamo::DynamoCatalog;
-use bazaar::model::Shipping;
-use bazaar::ports::CatalogStore;
-use bazaar::search::breaker::BreakerConfig;
-use bazaar::search::embedded::EmbeddedIndex;
-use bazaar::search::fallback::{CategoryListing, DynamoListing};
-use bazaar::search::opensearch::OpenSearchIndex;
-use bazaar::search::{IndexChange, SearchDoc, SearchIndex};
-use bazaar::validate::{NewProduct, NewShop};
+use bazaar_aws::catalog::DynamoCatalog;
+use bazaar_aws::listing::DynamoListing;
+use bazaar_domain::catalog::Shipping;
+use bazaar_domain::ports::CatalogStore;
+use bazaar_domain::ports::CategoryListing;
+use bazaar_domain::ports::SearchIndex;
+use bazaar_domain::search::IndexChange;
+use bazaar_domain::search::SearchDoc;
+use bazaar_domain::validate::NewProduct;
+use bazaar_domain::validate::NewShop;
+use bazaar_search::breaker::BreakerConfig;
+use bazaar_search::embedded::EmbeddedIndex;
+use bazaar_search::opensearch::OpenSearchIndex;
 use lambda_http::Body;
 use lambda_http::http::Request;
 use serde_json::{Value, json};

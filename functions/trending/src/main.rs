@@ -1,20 +1,20 @@
 //! Cold start: the DynamoDB client once; then every scheduled invocation recomputes the trending
-//! lists (see [`bazaar::personalize::trending`]). A failed run is an error: EventBridge retries it,
+//! lists (see [`bazaar_domain::personalize::trending`]). A failed run is an error: EventBridge retries it,
 //! and the lists of the previous run stay served meanwhile.
 
-use bazaar::personalize::trending::DynamoTrending;
-use bazaar::telemetry::Metrics;
+use bazaar_aws::personalize::trending::DynamoTrending;
+use bazaar_domain::metrics::Metrics;
 use lambda_runtime::{Error, LambdaEvent, run, service_fn};
 use std::time::Instant;
 use tracing::Instrument;
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
-    bazaar::telemetry::init_tracing();
+    bazaar_lambda::telemetry::init_tracing();
     let table =
         std::env::var("TABLE_NAME").map_err(|_| "environment variable TABLE_NAME is required")?;
-    let sdk = bazaar::dynamo::sdk_config().await;
-    let job = DynamoTrending::new(bazaar::dynamo::client(&sdk), table);
+    let sdk = bazaar_aws::table::sdk_config().await;
+    let job = DynamoTrending::new(bazaar_aws::table::client(&sdk), table);
     let job = &job;
     run(service_fn(move |event: LambdaEvent<serde_json::Value>| {
         let span = tracing::info_span!("invocation", request_id = %event.context.request_id);

@@ -2,14 +2,24 @@
 //! real paths (views, favorites, purchases) → stored lists, overall and per category.
 
 use aws_sdk_dynamodb::types::AttributeValue;
-use bazaar::events::{ORDER_CREATED, OrderCreated, PurchasedItem};
-use bazaar::personalize::also_bought::{AlsoBought, DynamoAlsoBought};
-use bazaar::personalize::favorites::{DynamoFavorites, FavoritesStore, Target};
-use bazaar::personalize::trending::{DynamoTrending, TrendingList, TrendingSource};
-use bazaar::personalize::views::{DynamoViews, ViewLog};
-use bazaar::personalize::{ACTIVITY_SHARDS, TRENDING_WINDOW_HOURS, keys};
-use bazaar::ports::CatalogStore;
-use bazaar::validate::ProductChanges;
+use bazaar_aws::personalize::also_bought::DynamoAlsoBought;
+use bazaar_aws::personalize::favorites::DynamoFavorites;
+use bazaar_aws::personalize::trending::DynamoTrending;
+use bazaar_aws::personalize::views::DynamoViews;
+use bazaar_aws::schema::keys;
+use bazaar_domain::events::ORDER_CREATED;
+use bazaar_domain::events::OrderCreated;
+use bazaar_domain::events::PurchasedItem;
+use bazaar_domain::personalize::ACTIVITY_SHARDS;
+use bazaar_domain::personalize::TRENDING_WINDOW_HOURS;
+use bazaar_domain::personalize::favorites::FavoriteKind;
+use bazaar_domain::personalize::trending::TrendingList;
+use bazaar_domain::ports::AlsoBought;
+use bazaar_domain::ports::CatalogStore;
+use bazaar_domain::ports::FavoritesStore;
+use bazaar_domain::ports::TrendingSource;
+use bazaar_domain::ports::ViewLog;
+use bazaar_domain::validate::ProductChanges;
 use bazaar_infra::testing::{Listing, fresh_table, list_products};
 use chrono::{Duration, Utc};
 
@@ -71,7 +81,7 @@ async fn trending_lists_weigh_and_decay_activity_and_leave_out_sold_out_products
     }
     // B: one favorite (3) and one unit sold (5) = 8.
     DynamoFavorites::new(client.clone(), &table)
-        .add("fan", Target::Product, &b.id)
+        .add("fan", FavoriteKind::Product, &b.id)
         .await
         .expect("favorite");
     DynamoAlsoBought::new(client.clone(), &table)
@@ -111,7 +121,7 @@ async fn trending_lists_weigh_and_decay_activity_and_leave_out_sold_out_products
             .await
             .expect("old activity");
     }
-    let catalog = bazaar::dynamo::DynamoCatalog::new(client.clone(), &table);
+    let catalog = bazaar_aws::catalog::DynamoCatalog::new(client.clone(), &table);
     catalog
         .update_product("seller", &d.id, sold_out())
         .await

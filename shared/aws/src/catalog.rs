@@ -1,0 +1,522 @@
+//! The DynamoDB adapter of the catalog port: shops with their owner and name locks (claimed in the
+//! shop's own transaction), products.
+
+use crate::records::{lock_item, product_item, shop_items};
+use crate::table::{
+    Item, ProductItem, ShopItem, UpdateBuilder, cancellation_codes, conditional, failed, from_item,
+    from_sdk, key, keys, s, to_av, to_item,
+};
+use aws_sdk_dynamodb::Client;
+use aws_sdk_dynamodb::types::{
+    AttributeValue, Delete, Put, ReturnValue, ReturnValuesOnConditionCheckFailure,
+    TransactWriteItem, Update,
+};
+use bazaar_domain::catalog::{Product, Shop, new_id};
+use bazaar_domain::error::Error;
+use bazaar_domain::ports::CatalogStore;
+use bazaar_domain::validate::{NewProduct, NewShop, ProductChanges, ShopChanges};
+use chrono::Utc;
+
+/// The DynamoDB implementation of the catalog port.
+#[derive(Debug, Clone)]
+pub struct DynamoCatalog {
+    client: Client,
+    table: String,
+}
+
+impl DynamoCatalog {
+    pub fn new(client: Client, table: impl Into<String>) -> Self {
+        Self {
+            client,
+            table: table.into(),
+        }
+    }
+
+    /// The adapter over a client built from `sdk` (one per cold start).
+    pub fn from_sdk_config(sdk: &aws_config::SdkConfig, table: impl Into<String>) -> Self {
+        Self::new(crate::table::client(sdk), table)
+    }
+
+    pub fn client(&self) -> &Client {
+        &self.client
+    }
+
+    pub fn table(&self) -> &str {
+        &self.table
+    }
+
+    async fn get_raw(
+        &self,
+        pk_sk: (String, String),
+        consistent: bool,
+    ) -> Result<Option<Item>, Error> {
+        let out = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .set_key(Some(key(pk_sk)))
+            .consistent_read(consistent)
+            .send()
+            .await
+            .map_err(from_sdk)?;
+        Ok(out.item)
+    }
+
+    async fn shop_item(&self, id: &str, consistent: bool) -> Result<Option<ShopItem>, Error> {
+        self.get_raw(keys::shop(id), consistent)
+            .await?
+            .map(from_item::<ShopItem>)
+            .transpose()
+    }
+
+    /// The shop, `404` if missing, `403` unless `caller` owns it.
+    async fn owned_shop(
+        &self,
+        caller: &str,
+        id: &str,
+        consistent: bool,
+    ) -> Result<ShopItem, Error> {
+        let shop = self
+            .shop_item(id, consistent)
+            .await?
+            .ok_or_else(|| Error::not_found(bazaar_domain::error::Resource::Shop, id))?;
+        if shop.owner_id != caller {
+            return Err(Error::Forbidden(
+                "Only the shop's owner may change it.".into(),
+            ));
+        }
+        Ok(shop)
+    }
+
+    /// After a failed `owner_id = :caller` condition: `404` if the item is gone, else `403`.
+    /// Uses the item DynamoDB returned with the failure when it did, else reads it.
+    async fn ownership_failure(
+        &self,
+        resource: bazaar_domain::error::Resource,
+        id: &str,
+        pk_sk: (String, String),
+        returned: Option<&Item>,
+    ) -> Error {
+        let exists = match returned {
+            Some(item) => !item.is_empty(),
+            None => match self.get_raw(pk_sk, true).await {
+                Ok(item) => item.is_some(),
+                Err(e) => return e,
+            },
+        };
+        if exists {
+            Error::Forbidden("Only the shop's owner may change its listings.".into())
+        } else {
+            Error::not_found(resource, id)
+        }
+    }
+
+    async fn product_with_shop(&self, item: Item) -> Result<(Product, Shop), Error> {
+        let product = from_item::<ProductItem>(item)?.into_product();
+        let shop = self
+            .shop_item(&product.shop_id, false)
+            .await?
+            .ok_or_else(|| {
+                Error::internal(format!(
+                    "product {} points at missing shop {}",
+                    product.id, product.shop_id
+                ))
+            })?;
+        Ok((product, shop.into_shop()))
+    }
+
+    async fn rename_shop(&self, current: ShopItem, changes: ShopChanges) -> Result<(), Error> {
+        let now = Utc::now();
+        let new_name = changes.name.clone().unwrap_or_else(|| current.name.clone());
+        let new_key = keys::normalize_name(&new_name);
+        let mut update = UpdateBuilder::default();
+        update.set("name", s(&new_name));
+        update.set("name_key", s(&new_key));
+        update.set("updated_at", to_av(&now)?);
+        if let Some(d) = &changes.description {
+            update.set("description", s(d));
+        }
+        if let Some(shipping) = &changes.shipping {
+            update.set("shipping", to_av(shipping)?);
+        }
+        update.name("#owner", "owner_id");
+        update.name("#namekey", "name_key");
+        update.value(":caller", s(&current.owner_id));
+        update.value(":oldkey", s(&current.name_key));
+        let update_shop = Update::builder()
+            .table_name(&self.table)
+            .set_key(Some(key(keys::shop(&current.id))))
+            .update_expression(update.expression(&[]))
+            .condition_expression("#owner = :caller AND #namekey = :oldkey")
+            .set_expression_attribute_names(Some(update.names))
+            .set_expression_attribute_values(Some(update.values))
+            .build()
+            .map_err(Error::internal)?;
+        let release_old = Delete::builder()
+            .table_name(&self.table)
+            .set_key(Some(key(keys::shop_name(&current.name_key))))
+            .condition_expression("shop_id = :id")
+            .expression_attribute_values(":id", s(&current.id))
+            .build()
+            .map_err(Error::internal)?;
+        let claim_new = Put::builder()
+            .table_name(&self.table)
+            .set_item(Some(to_item(&lock_item(
+                keys::shop_name(&new_key),
+                "shop_name",
+                &current.id,
+            ))?))
+            .condition_expression("attribute_not_exists(pk)")
+            .build()
+            .map_err(Error::internal)?;
+        let result = self
+            .client
+            .transact_write_items()
+            .transact_items(TransactWriteItem::builder().update(update_shop).build())
+            .transact_items(TransactWriteItem::builder().delete(release_old).build())
+            .transact_items(TransactWriteItem::builder().put(claim_new).build())
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(()),
+            Err(err) => match cancellation_codes(&err) {
+                Some(codes) if failed(&codes, 2) => Err(Error::conflict(
+                    "name_taken",
+                    format!("A shop named \"{new_name}\" already exists."),
+                )),
+                Some(codes) if failed(&codes, 0) || failed(&codes, 1) => Err(Error::conflict(
+                    "concurrent_update",
+                    "The shop was changed by another request at the same time; retry.",
+                )),
+                _ => Err(from_sdk(err)),
+            },
+        }
+    }
+}
+
+impl CatalogStore for DynamoCatalog {
+    async fn health(&self) -> Result<(), Error> {
+        self.get_raw(keys::health(), false).await.map(|_| ())
+    }
+
+    async fn create_shop(
+        &self,
+        owner: &str,
+        owner_email: Option<&str>,
+        new: NewShop,
+    ) -> Result<Shop, Error> {
+        let now = Utc::now();
+        let shop = Shop {
+            id: new_id(),
+            owner_id: owner.to_owned(),
+            owner_email: owner_email.map(str::to_owned),
+            name: new.name,
+            description: new.description,
+            shipping: new.shipping,
+            rating_sum: 0,
+            review_count: 0,
+            sales_count: 0,
+            created_at: now,
+            updated_at: now,
+        };
+        let put = |item: Item| {
+            Put::builder()
+                .table_name(&self.table)
+                .set_item(Some(item))
+                .condition_expression("attribute_not_exists(pk)")
+                .build()
+                .map_err(Error::internal)
+        };
+        let [owner_lock, name_lock, shop_item] = shop_items(&shop)?;
+        let (owner_lock, name_lock, shop_put) =
+            (put(owner_lock)?, put(name_lock)?, put(shop_item)?);
+        let result = self
+            .client
+            .transact_write_items()
+            .transact_items(TransactWriteItem::builder().put(owner_lock).build())
+            .transact_items(TransactWriteItem::builder().put(name_lock).build())
+            .transact_items(TransactWriteItem::builder().put(shop_put).build())
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(shop),
+            Err(err) => match cancellation_codes(&err) {
+                Some(codes) if failed(&codes, 0) => Err(Error::conflict(
+                    "shop_exists",
+                    "You already own a shop; each account may own one.",
+                )),
+                Some(codes) if failed(&codes, 1) => Err(Error::conflict(
+                    "name_taken",
+                    format!("A shop named \"{}\" already exists.", shop.name),
+                )),
+                _ => Err(from_sdk(err)),
+            },
+        }
+    }
+
+    async fn get_shop(&self, id: &str) -> Result<Option<Shop>, Error> {
+        Ok(self.shop_item(id, false).await?.map(ShopItem::into_shop))
+    }
+
+    async fn update_shop(
+        &self,
+        caller: &str,
+        id: &str,
+        changes: ShopChanges,
+    ) -> Result<Shop, Error> {
+        let renames = changes.name.as_deref().map(keys::normalize_name);
+        if renames.is_some() {
+            let current = self.owned_shop(caller, id, true).await?;
+            if renames.as_deref() != Some(current.name_key.as_str()) {
+                self.rename_shop(current, changes).await?;
+                return self
+                    .shop_item(id, true)
+                    .await?
+                    .map(ShopItem::into_shop)
+                    .ok_or_else(|| Error::not_found(bazaar_domain::error::Resource::Shop, id));
+            }
+        }
+        // No lock changes: one conditional update that returns the new shop.
+        let mut update = UpdateBuilder::default();
+        if let Some(name) = &changes.name {
+            update.set("name", s(name));
+        }
+        if let Some(d) = &changes.description {
+            update.set("description", s(d));
+        }
+        if let Some(shipping) = &changes.shipping {
+            update.set("shipping", to_av(shipping)?);
+        }
+        update.set("updated_at", to_av(&Utc::now())?);
+        update.name("#owner", "owner_id");
+        update.value(":caller", s(caller));
+        let result = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(key(keys::shop(id))))
+            .update_expression(update.expression(&[]))
+            .condition_expression("attribute_exists(pk) AND #owner = :caller")
+            .set_expression_attribute_names(Some(update.names))
+            .set_expression_attribute_values(Some(update.values))
+            .return_values(ReturnValue::AllNew)
+            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
+            .send()
+            .await;
+        match conditional(result)? {
+            Ok(out) => Ok(from_item::<ShopItem>(out.attributes.unwrap_or_default())?.into_shop()),
+            Err(returned) => Err(
+                match self
+                    .ownership_failure(
+                        bazaar_domain::error::Resource::Shop,
+                        id,
+                        keys::shop(id),
+                        returned.as_ref(),
+                    )
+                    .await
+                {
+                    Error::Forbidden(_) => {
+                        Error::Forbidden("Only the shop's owner may change it.".into())
+                    }
+                    other => other,
+                },
+            ),
+        }
+    }
+
+    async fn create_product(
+        &self,
+        caller: &str,
+        shop_id: &str,
+        new: NewProduct,
+    ) -> Result<(Product, Shop), Error> {
+        let shop = self.owned_shop(caller, shop_id, false).await?;
+        let now = Utc::now();
+        let product = Product {
+            id: new_id(),
+            shop_id: shop.id.clone(),
+            owner_id: shop.owner_id.clone(),
+            title: new.title,
+            description: new.description,
+            price_cents: new.price_cents,
+            quantity: new.quantity,
+            category: new.category,
+            tags: new.tags,
+            is_vintage: new.is_vintage,
+            images: new.images,
+            created_at: now,
+            updated_at: now,
+            version: 1,
+            holds: Default::default(),
+        };
+        self.client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(product_item(&product)?))
+            .condition_expression("attribute_not_exists(pk)")
+            .send()
+            .await
+            .map_err(from_sdk)?;
+        Ok((product, shop.into_shop()))
+    }
+
+    async fn get_listing(&self, id: &str) -> Result<Option<Product>, Error> {
+        self.get_raw(keys::product(id), false)
+            .await?
+            .map(|item| Ok(from_item::<ProductItem>(item)?.into_product()))
+            .transpose()
+    }
+
+    async fn get_product(&self, id: &str) -> Result<Option<(Product, Shop)>, Error> {
+        match self.get_raw(keys::product(id), false).await? {
+            None => Ok(None),
+            Some(item) => self.product_with_shop(item).await.map(Some),
+        }
+    }
+
+    async fn update_product(
+        &self,
+        caller: &str,
+        id: &str,
+        changes: ProductChanges,
+    ) -> Result<(Product, Shop), Error> {
+        let now = Utc::now();
+        let mut update = UpdateBuilder::default();
+        if let Some(v) = &changes.title {
+            update.set("title", s(v));
+        }
+        if let Some(v) = &changes.description {
+            update.set("description", s(v));
+        }
+        if let Some(v) = changes.price_cents {
+            update.set("price_cents", to_av(&v)?);
+        }
+        if let Some(v) = changes.quantity {
+            update.set("quantity", to_av(&v)?);
+        }
+        if let Some(v) = &changes.category {
+            update.set("category", s(v));
+            update.set("gsi1pk", s(&keys::category(v)));
+        }
+        if let Some(v) = &changes.tags {
+            update.set("tags", to_av(v)?);
+        }
+        if let Some(v) = changes.is_vintage {
+            update.set("is_vintage", AttributeValue::Bool(v));
+        }
+        if let Some(v) = &changes.images {
+            update.set("images", to_av(v)?);
+        }
+        update.set("updated_at", to_av(&now)?);
+        update.name("#owner", "owner_id");
+        update.name("#version", "version");
+        update.value(":caller", s(caller));
+        update.value(":one", AttributeValue::N("1".into()));
+        let result = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(key(keys::product(id))))
+            .update_expression(update.expression(&["#version = #version + :one"]))
+            .condition_expression("attribute_exists(pk) AND #owner = :caller")
+            .set_expression_attribute_names(Some(update.names))
+            .set_expression_attribute_values(Some(update.values))
+            .return_values(ReturnValue::AllNew)
+            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
+            .send()
+            .await;
+        match conditional(result)? {
+            Ok(out) => {
+                self.product_with_shop(out.attributes.unwrap_or_default())
+                    .await
+            }
+            Err(returned) => Err(self
+                .ownership_failure(
+                    bazaar_domain::error::Resource::Product,
+                    id,
+                    keys::product(id),
+                    returned.as_ref(),
+                )
+                .await),
+        }
+    }
+
+    async fn delete_product(&self, caller: &str, id: &str) -> Result<Product, Error> {
+        let result = self
+            .client
+            .delete_item()
+            .table_name(&self.table)
+            .set_key(Some(key(keys::product(id))))
+            .condition_expression("attribute_exists(pk) AND #owner = :caller")
+            .expression_attribute_names("#owner", "owner_id")
+            .expression_attribute_values(":caller", s(caller))
+            .return_values(ReturnValue::AllOld)
+            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
+            .send()
+            .await;
+        match conditional(result)? {
+            Ok(out) => {
+                Ok(from_item::<ProductItem>(out.attributes.unwrap_or_default())?.into_product())
+            }
+            Err(returned) => Err(self
+                .ownership_failure(
+                    bazaar_domain::error::Resource::Product,
+                    id,
+                    keys::product(id),
+                    returned.as_ref(),
+                )
+                .await),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_normalize_for_uniqueness() {
+        assert_eq!(
+            keys::normalize_name("  The Copper   Kiln "),
+            "the copper kiln"
+        );
+        assert_eq!(keys::normalize_name("THE COPPER KILN"), "the copper kiln");
+        assert_ne!(
+            keys::normalize_name("Copper Kiln"),
+            keys::normalize_name("CopperKiln")
+        );
+    }
+
+    #[test]
+    fn product_items_round_trip() {
+        let now = Utc::now();
+        let p = Product {
+            id: "p1".into(),
+            shop_id: "s1".into(),
+            owner_id: "o1".into(),
+            title: "Leather billfold".into(),
+            description: String::new(),
+            price_cents: 4500,
+            quantity: 1,
+            category: "bags-and-purses".into(),
+            tags: vec![],
+            is_vintage: false,
+            images: vec![],
+            created_at: now,
+            updated_at: now,
+            version: 1,
+            holds: Default::default(),
+        };
+        let item = to_item(&ProductItem::from_product(&p)).expect("to item");
+        assert_eq!(item["pk"], AttributeValue::S("PRODUCT#p1".into()));
+        assert_eq!(
+            item["gsi1pk"],
+            AttributeValue::S("CATEGORY#bags-and-purses".into())
+        );
+        assert_eq!(item["price_cents"], AttributeValue::N("4500".into()));
+        let back = from_item::<ProductItem>(item)
+            .expect("from item")
+            .into_product();
+        assert_eq!(back, p);
+    }
+}

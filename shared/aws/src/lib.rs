@@ -1,0 +1,17 @@
+//! Every AWS call Bazaar makes. The single-table schema lives only here ([`schema`]); each module
+//! adapts one port of `bazaar_domain::ports` to DynamoDB (or SQS, SES), translating and never
+//! deciding: the rules are the domain's.
+
+pub mod calls;
+pub mod cart;
+pub mod catalog;
+pub mod checkout;
+pub mod idempotency;
+pub mod listing;
+pub mod orders;
+pub mod payments;
+pub mod personalize;
+pub mod records;
+pub mod schema;
+pub mod source;
+pub mod table;

@@ -1,0 +1,239 @@
+//! The stored forms of the catalog's entities: each wraps the domain type with its keys.
+
+use crate::schema::keys;
+use crate::table::{Item, to_item};
+use aws_sdk_dynamodb::types::AttributeValue;
+use bazaar_domain::cart::HoldEntry;
+use bazaar_domain::catalog::{Product, Shipping, Shop};
+use bazaar_domain::checkout::Order;
+use bazaar_domain::error::Error;
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+/// The stored form of a shop.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ShopItem {
+    pub pk: String,
+    pub sk: String,
+    pub entity: String,
+    pub id: String,
+    pub owner_id: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub owner_email: Option<String>,
+    pub name: String,
+    /// The key of the shop's name lock (see [`keys::normalize_name`]).
+    pub name_key: String,
+    pub description: String,
+    pub shipping: Shipping,
+    #[serde(default)]
+    pub rating_sum: i64,
+    #[serde(default)]
+    pub review_count: i64,
+    #[serde(default)]
+    pub sales_count: i64,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl ShopItem {
+    pub fn from_shop(shop: &Shop) -> Self {
+        let (pk, sk) = keys::shop(&shop.id);
+        ShopItem {
+            pk,
+            sk,
+            entity: "shop".into(),
+            id: shop.id.clone(),
+            owner_id: shop.owner_id.clone(),
+            owner_email: shop.owner_email.clone(),
+            name: shop.name.clone(),
+            name_key: keys::normalize_name(&shop.name),
+            description: shop.description.clone(),
+            shipping: shop.shipping,
+            rating_sum: shop.rating_sum,
+            review_count: shop.review_count,
+            sales_count: shop.sales_count,
+            created_at: shop.created_at,
+            updated_at: shop.updated_at,
+        }
+    }
+
+    pub fn into_shop(self) -> Shop {
+        Shop {
+            id: self.id,
+            owner_id: self.owner_id,
+            owner_email: self.owner_email,
+            name: self.name,
+            description: self.description,
+            shipping: self.shipping,
+            rating_sum: self.rating_sum,
+            review_count: self.review_count,
+            sales_count: self.sales_count,
+            created_at: self.created_at,
+            updated_at: self.updated_at,
+        }
+    }
+}
+
+/// The stored form of a product.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ProductItem {
+    pub pk: String,
+    pub sk: String,
+    pub entity: String,
+    pub gsi1pk: String,
+    pub gsi1sk: String,
+    pub id: String,
+    pub shop_id: String,
+    pub owner_id: String,
+    pub title: String,
+    pub description: String,
+    pub price_cents: i64,
+    pub quantity: i64,
+    pub category: String,
+    pub tags: Vec<String>,
+    pub is_vintage: bool,
+    pub images: Vec<String>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub version: i64,
+    /// Mirror of the product's hold items (slot → holder, expiry); see `crate::cart`.
+    #[serde(default)]
+    pub holds: BTreeMap<String, HoldEntry>,
+}
+
+pub(crate) fn category_index(
+    category: &str,
+    created_at: &DateTime<Utc>,
+    id: &str,
+) -> (String, String) {
+    (
+        keys::category(category),
+        format!("{}#{id}", created_at.to_rfc3339()),
+    )
+}
+
+impl ProductItem {
+    pub fn from_product(p: &Product) -> Self {
+        let (pk, sk) = keys::product(&p.id);
+        let (gsi1pk, gsi1sk) = category_index(&p.category, &p.created_at, &p.id);
+        ProductItem {
+            pk,
+            sk,
+            entity: "product".into(),
+            gsi1pk,
+            gsi1sk,
+            id: p.id.clone(),
+            shop_id: p.shop_id.clone(),
+            owner_id: p.owner_id.clone(),
+            title: p.title.clone(),
+            description: p.description.clone(),
+            price_cents: p.price_cents,
+            quantity: p.quantity,
+            category: p.category.clone(),
+            tags: p.tags.clone(),
+            is_vintage: p.is_vintage,
+            images: p.images.clone(),
+            created_at: p.created_at,
+            updated_at: p.updated_at,
+            version: p.version,
+            holds: p
+                .holds
+                .iter()
+                .map(|(slot, h)| (slot.to_string(), h.clone()))
+                .collect(),
+        }
+    }
+
+    pub fn into_product(self) -> Product {
+        Product {
+            id: self.id,
+            shop_id: self.shop_id,
+            owner_id: self.owner_id,
+            title: self.title,
+            description: self.description,
+            price_cents: self.price_cents,
+            quantity: self.quantity,
+            category: self.category,
+            tags: self.tags,
+            is_vintage: self.is_vintage,
+            images: self.images,
+            created_at: self.created_at,
+            updated_at: self.updated_at,
+            version: self.version,
+            holds: self
+                .holds
+                .into_iter()
+                .filter_map(|(slot, h)| Some((slot.parse().ok()?, h)))
+                .collect(),
+        }
+    }
+}
+
+/// Owner and name locks, stored as tiny items that point at their shop.
+#[derive(Debug, Serialize, Deserialize)]
+pub(crate) struct LockItem {
+    pk: String,
+    sk: String,
+    entity: String,
+    shop_id: String,
+}
+
+pub(crate) fn lock_item(pk_sk: (String, String), entity: &str, shop_id: &str) -> LockItem {
+    LockItem {
+        pk: pk_sk.0,
+        sk: pk_sk.1,
+        entity: entity.to_owned(),
+        shop_id: shop_id.to_owned(),
+    }
+}
+
+/// The three items a shop is made of, in the order `create_shop` claims them: the owner lock,
+/// the name lock and the shop itself. Seeding writes the same items.
+pub fn shop_items(shop: &Shop) -> Result<[Item; 3], Error> {
+    let item = ShopItem::from_shop(shop);
+    Ok([
+        to_item(&lock_item(
+            keys::owner(&shop.owner_id),
+            "shop_owner",
+            &shop.id,
+        ))?,
+        to_item(&lock_item(
+            keys::shop_name(&item.name_key),
+            "shop_name",
+            &shop.id,
+        ))?,
+        to_item(&item)?,
+    ])
+}
+
+/// The stored item of a product.
+pub fn product_item(product: &Product) -> Result<Item, Error> {
+    to_item(&ProductItem::from_product(product))
+}
+
+/// The stored item of an order: the order with its keys — GSI1 the buyer's orders and GSI2 the
+/// shop's, both newest first (`<created_at ms>#<order id>`).
+pub fn order_item(order: &Order) -> Result<Item, Error> {
+    let mut item = to_item(order)?;
+    let (pk, sk) = keys::order(&order.order_id);
+    let stamp = format!(
+        "{}#{}",
+        order
+            .created_at
+            .to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+        order.order_id
+    );
+    for (name, value) in [
+        ("pk", pk),
+        ("sk", sk),
+        ("entity", "order".to_owned()),
+        ("gsi1pk", keys::buyer_orders(&order.buyer_id)),
+        ("gsi1sk", stamp.clone()),
+        ("gsi2pk", keys::shop_orders(&order.shop_id)),
+        ("gsi2sk", stamp),
+    ] {
+        item.insert(name.to_owned(), AttributeValue::S(value));
+    }
+    Ok(item)
+}

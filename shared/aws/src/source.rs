@@ -1,0 +1,103 @@
+//! The table as the source of search documents: the shops a batch of products needs (for their
+//! names and ranking signals) and a full read of the catalog for rebuilding an index.
+
+use crate::table::batch_get;
+use crate::table::{Item, ProductItem, ShopItem, from_item, from_sdk, key, keys};
+use aws_sdk_dynamodb::Client;
+use aws_sdk_dynamodb::types::AttributeValue;
+use bazaar_domain::catalog::Shop;
+use bazaar_domain::error::Error;
+use bazaar_domain::search::SearchDoc;
+use std::collections::{BTreeSet, HashMap};
+
+/// Parallel scan segments of a rebuild.
+const SCAN_SEGMENTS: i32 = 4;
+
+#[derive(Clone)]
+pub struct TableSource {
+    client: Client,
+    table: String,
+}
+
+impl TableSource {
+    pub fn new(client: Client, table: impl Into<String>) -> Self {
+        TableSource {
+            client,
+            table: table.into(),
+        }
+    }
+
+    /// The shops with these ids (unknown ids are left out): one BatchGetItem per 100.
+    pub async fn shops<'a>(
+        &self,
+        ids: impl IntoIterator<Item = &'a str>,
+    ) -> Result<HashMap<String, Shop>, Error> {
+        let keys: Vec<Item> = ids
+            .into_iter()
+            .collect::<BTreeSet<_>>()
+            .into_iter()
+            .map(|id| key(keys::shop(id)))
+            .collect();
+        if keys.is_empty() {
+            return Ok(HashMap::new());
+        }
+        batch_get(&self.client, &self.table, keys)
+            .await?
+            .into_iter()
+            .map(|item| {
+                let shop = from_item::<ShopItem>(item)?.into_shop();
+                Ok((shop.id.clone(), shop))
+            })
+            .collect()
+    }
+
+    /// Every product in the table as a search document (a parallel scan, then its shops), for
+    /// rebuilding an index. Sold-out products are included: the engine needs their versions.
+    pub async fn all_documents(&self) -> Result<Vec<SearchDoc>, Error> {
+        let scans = (0..SCAN_SEGMENTS).map(|segment| self.scan_products(segment));
+        let mut products = Vec::new();
+        for result in futures::future::join_all(scans).await {
+            products.extend(result?);
+        }
+        let shops = self
+            .shops(
+                products
+                    .iter()
+                    .map(|p: &bazaar_domain::catalog::Product| p.shop_id.as_str()),
+            )
+            .await?;
+        Ok(products
+            .iter()
+            .filter_map(|p| Some(SearchDoc::new(p, shops.get(&p.shop_id)?)))
+            .collect())
+    }
+
+    async fn scan_products(
+        &self,
+        segment: i32,
+    ) -> Result<Vec<bazaar_domain::catalog::Product>, Error> {
+        let mut products = Vec::new();
+        let mut start: Option<Item> = None;
+        loop {
+            let out = self
+                .client
+                .scan()
+                .table_name(&self.table)
+                .segment(segment)
+                .total_segments(SCAN_SEGMENTS)
+                .filter_expression("entity = :product")
+                .expression_attribute_values(":product", AttributeValue::S("product".into()))
+                .set_exclusive_start_key(start.take())
+                .send()
+                .await
+                .map_err(from_sdk)?;
+            for item in out.items.unwrap_or_default() {
+                products.push(from_item::<ProductItem>(item)?.into_product());
+            }
+            start = out.last_evaluated_key.filter(|k| !k.is_empty());
+            if start.is_none() {
+                return Ok(products);
+            }
+        }
+    }
+}

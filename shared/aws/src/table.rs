@@ -1,0 +1,234 @@
+//! The one table, as every adapter reaches it: the SDK configuration and client (built once per
+//! cold start), item mapping through `serde_dynamo`, conditional writes and cancelled
+//! transactions, batch reads. The keys are in [`crate::schema`], the stored forms in
+//! [`crate::records`].
+
+use aws_sdk_dynamodb::Client;
+use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
+use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
+use aws_sdk_dynamodb::types::{AttributeValue, KeysAndAttributes};
+use bazaar_domain::error::Error;
+use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
+
+pub use crate::records::{ProductItem, ShopItem};
+pub use crate::schema::keys;
+
+pub type Item = HashMap<String, AttributeValue>;
+
+/// Builds the AWS SDK configuration once per cold start. `AWS_ENDPOINT_URL` (moto, LocalStack) and
+/// the usual credential and region variables are honoured by the SDK itself.
+pub async fn sdk_config() -> aws_config::SdkConfig {
+    aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await
+}
+
+/// A DynamoDB client built from `sdk` whose round trips are counted per request
+/// (see [`crate::calls::counting_aws_calls`]).
+pub fn client(sdk: &aws_config::SdkConfig) -> Client {
+    let config = aws_sdk_dynamodb::config::Builder::from(sdk)
+        .interceptor(crate::calls::CountAwsCalls)
+        .build();
+    Client::from_conf(config)
+}
+
+/// Maps an SDK failure: throttling and transport trouble are `503` (retryable), the rest `500`.
+pub fn from_sdk<E, R>(err: SdkError<E, R>) -> Error
+where
+    E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+    R: std::fmt::Debug + Send + Sync + 'static,
+{
+    let transient = matches!(
+        err,
+        SdkError::TimeoutError(_) | SdkError::DispatchFailure(_)
+    ) || matches!(
+        err.code(),
+        Some(
+            "ThrottlingException"
+                | "ProvisionedThroughputExceededException"
+                | "RequestLimitExceeded"
+                | "InternalServerError"
+                | "ServiceUnavailable"
+        )
+    );
+    if transient {
+        Error::Unavailable(Box::new(err))
+    } else {
+        Error::Internal(Box::new(err))
+    }
+}
+
+/// Write errors that can be a failed condition (`PutItem`, `UpdateItem`, `DeleteItem`).
+pub trait ConditionFailure {
+    /// `Some(old item, if DynamoDB returned it)` when the write's condition failed.
+    fn condition_failed(&self) -> Option<Option<&Item>>;
+}
+
+macro_rules! condition_failure {
+    ($($error:path),*) => {$(
+        impl ConditionFailure for $error {
+            fn condition_failed(&self) -> Option<Option<&Item>> {
+                match self {
+                    Self::ConditionalCheckFailedException(c) => Some(c.item()),
+                    _ => None,
+                }
+            }
+        }
+    )*};
+}
+
+condition_failure!(
+    aws_sdk_dynamodb::operation::put_item::PutItemError,
+    aws_sdk_dynamodb::operation::update_item::UpdateItemError,
+    aws_sdk_dynamodb::operation::delete_item::DeleteItemError
+);
+
+/// Splits a conditional write's result: `Ok(Ok(output))` when it was written, `Ok(Err(old))` when
+/// its condition failed (with the old item when `ReturnValuesOnConditionCheckFailure=ALL_OLD`
+/// returned it), `Err` for every other failure.
+pub fn conditional<O, E>(
+    result: Result<O, SdkError<E, aws_sdk_dynamodb::config::http::HttpResponse>>,
+) -> Result<Result<O, Option<Item>>, Error>
+where
+    E: ConditionFailure + ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+{
+    match result {
+        Ok(output) => Ok(Ok(output)),
+        Err(SdkError::ServiceError(e)) if e.err().condition_failed().is_some() => {
+            Ok(Err(e.err().condition_failed().flatten().cloned()))
+        }
+        Err(err) => Err(from_sdk(err)),
+    }
+}
+
+pub(crate) fn key(pk_sk: (String, String)) -> Item {
+    HashMap::from([
+        (keys::PK.to_owned(), AttributeValue::S(pk_sk.0)),
+        (keys::SK.to_owned(), AttributeValue::S(pk_sk.1)),
+    ])
+}
+
+pub(crate) fn s(v: &str) -> AttributeValue {
+    AttributeValue::S(v.to_owned())
+}
+
+pub(crate) fn to_item<T: Serialize>(value: &T) -> Result<Item, Error> {
+    serde_dynamo::to_item(value).map_err(Error::internal)
+}
+
+pub(crate) fn from_item<'a, T: Deserialize<'a>>(item: Item) -> Result<T, Error> {
+    serde_dynamo::from_item(item).map_err(Error::internal)
+}
+
+pub(crate) fn to_av<T: Serialize>(value: &T) -> Result<AttributeValue, Error> {
+    serde_dynamo::to_attribute_value(value).map_err(Error::internal)
+}
+
+/// Accumulates `SET` clauses with placeholder names and values.
+#[derive(Default)]
+pub(crate) struct UpdateBuilder {
+    pub(crate) sets: Vec<String>,
+    pub(crate) names: HashMap<String, String>,
+    pub(crate) values: HashMap<String, AttributeValue>,
+}
+
+impl UpdateBuilder {
+    pub(crate) fn set(&mut self, attr: &str, value: AttributeValue) {
+        let n = self.sets.len();
+        self.names.insert(format!("#u{n}"), attr.to_owned());
+        self.values.insert(format!(":u{n}"), value);
+        self.sets.push(format!("#u{n} = :u{n}"));
+    }
+
+    pub(crate) fn value(&mut self, placeholder: &str, value: AttributeValue) {
+        self.values.insert(placeholder.to_owned(), value);
+    }
+
+    pub(crate) fn name(&mut self, placeholder: &str, attr: &str) {
+        self.names.insert(placeholder.to_owned(), attr.to_owned());
+    }
+
+    pub(crate) fn expression(&self, extra: &[&str]) -> String {
+        let mut clauses: Vec<&str> = self.sets.iter().map(String::as_str).collect();
+        clauses.extend_from_slice(extra);
+        format!("SET {}", clauses.join(", "))
+    }
+}
+
+/// The reasons of a cancelled transaction, one per action (`"None"` for actions that passed).
+pub(crate) fn cancellation_codes(
+    err: &SdkError<TransactWriteItemsError, aws_sdk_dynamodb::config::http::HttpResponse>,
+) -> Option<Vec<String>> {
+    match err {
+        SdkError::ServiceError(e) => match e.err() {
+            TransactWriteItemsError::TransactionCanceledException(t) => Some(
+                t.cancellation_reasons()
+                    .iter()
+                    .map(|r| r.code().unwrap_or("None").to_owned())
+                    .collect(),
+            ),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
+pub(crate) fn failed(codes: &[String], index: usize) -> bool {
+    codes
+        .get(index)
+        .is_some_and(|c| c == "ConditionalCheckFailed")
+}
+
+/// Consistent `BatchGetItem` of `keys` (≤ 100 per call, the calls in parallel), retrying
+/// unprocessed keys.
+pub async fn batch_get(client: &Client, table: &str, keys: Vec<Item>) -> Result<Vec<Item>, Error> {
+    let mut found = Vec::new();
+    let calls: Vec<_> = keys
+        .chunks(100)
+        .map(|chunk| batch_get_chunk(client, table, chunk.to_vec()))
+        .collect();
+    for result in futures::future::join_all(calls).await {
+        found.extend(result?);
+    }
+    Ok(found)
+}
+
+async fn batch_get_chunk(
+    client: &Client,
+    table: &str,
+    keys: Vec<Item>,
+) -> Result<Vec<Item>, Error> {
+    let mut found = Vec::new();
+    let mut pending = Some(
+        KeysAndAttributes::builder()
+            .set_keys(Some(keys))
+            .consistent_read(true)
+            .build()
+            .map_err(Error::internal)?,
+    );
+    let mut attempt = 0u32;
+    while let Some(request) = pending.take() {
+        if request.keys().is_empty() {
+            break;
+        }
+        if attempt > 0 {
+            tokio::time::sleep(std::time::Duration::from_millis(20 << attempt.min(5))).await;
+        }
+        attempt += 1;
+        if attempt > 8 {
+            return Err(Error::Unavailable(
+                "BatchGetItem kept returning unprocessed keys".into(),
+            ));
+        }
+        let out = client
+            .batch_get_item()
+            .request_items(table, request)
+            .send()
+            .await
+            .map_err(from_sdk)?;
+        if let Some(mut responses) = out.responses {
+            found.extend(responses.remove(table).unwrap_or_default());
+        }
+        pending = out.unprocessed_keys.and_then(|mut m| m.remove(table));
+    }
+    Ok(found)
+}

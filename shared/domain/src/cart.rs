@@ -1,0 +1,572 @@
+//! Carts and inventory holds: the pure rules (no I/O).
+//!
+//! Every unit of a product's stock is a *slot* `0..quantity`. A buyer's cart line of `q` units holds
+//! `q` slots. A hold is an item `PRODUCT#<id>` / `HOLD#<slot>` with `holder`, `expires_at` and a TTL;
+//! it is taken with a conditional write whose condition compares `expires_at` with the current time,
+//! so an expired hold is simply free again — no sweeper. A quantity-1 item has exactly one slot,
+//! hence one hold item. The product item carries a mirror of its holds (`holds`: slot → holder,
+//! expiry), written in the same transaction as the hold items, so that availability is one read.
+//!
+//! This module decides *which* slots a request takes, keeps or releases (a [`Plan`]), computes
+//! availability, and renders carts. The DynamoDB adapter turns a plan into one transaction whose
+//! conditions make it safe against every concurrent request.
+
+use crate::catalog::{Shipping, rfc3339};
+use crate::error::Error;
+use chrono::{DateTime, TimeZone, Utc};
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+use std::collections::BTreeMap;
+
+/// The most units one cart line may hold (each unit is one transaction action).
+pub const MAX_LINE_QUANTITY: i64 = 40;
+
+/// One entry of a product's hold mirror.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HoldEntry {
+    /// The buyer holding the slot.
+    #[serde(rename = "h")]
+    pub holder: String,
+    /// Unix seconds after which the hold no longer counts.
+    #[serde(rename = "x")]
+    pub expires_at: i64,
+}
+
+impl HoldEntry {
+    pub fn is_live(&self, now: i64) -> bool {
+        self.expires_at > now
+    }
+}
+
+/// A product's holds by slot.
+pub type Holds = BTreeMap<u32, HoldEntry>;
+
+/// Units held right now by buyers other than `me` (all buyers when `me` is `None`).
+pub fn held_by_others(holds: &Holds, me: Option<&str>, now: i64) -> i64 {
+    holds
+        .values()
+        .filter(|h| h.is_live(now) && Some(h.holder.as_str()) != me)
+        .count() as i64
+}
+
+/// What `me` (or anyone, for `None`) could hold now: stock minus other buyers' live holds.
+pub fn available_to(quantity: i64, holds: &Holds, me: Option<&str>, now: i64) -> i64 {
+    (quantity - held_by_others(holds, me, now)).max(0)
+}
+
+/// When the first unit held by someone else frees up, if any is held.
+pub fn others_hold_until(holds: &Holds, me: Option<&str>, now: i64) -> Option<i64> {
+    holds
+        .values()
+        .filter(|h| h.is_live(now) && Some(h.holder.as_str()) != me)
+        .map(|h| h.expires_at)
+        .min()
+}
+
+/// The earliest expiry of `me`'s live holds, and how many units that covers.
+pub fn my_hold(holds: &Holds, me: &str, now: i64) -> (usize, Option<i64>) {
+    let live: Vec<i64> = holds
+        .values()
+        .filter(|h| h.holder == me && h.is_live(now))
+        .map(|h| h.expires_at)
+        .collect();
+    (live.len(), live.iter().copied().min())
+}
+
+/// Why a plan cannot be made: the units are not there.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Unavailable {
+    pub available: i64,
+    pub held_until: Option<i64>,
+}
+
+/// The slot changes of one cart write.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Plan {
+    /// Slots `me` holds already and keeps (their expiry is refreshed).
+    pub keep: Vec<u32>,
+    /// Free slots `me` takes.
+    pub take: Vec<u32>,
+    /// Slots `me` holds and gives up.
+    pub release: Vec<u32>,
+    /// Expired mirror entries of other buyers to drop, with the expiry seen (a guard).
+    pub prune: Vec<(u32, i64)>,
+}
+
+impl Plan {
+    /// Slots `me` will hold after the write.
+    pub fn held(&self) -> impl Iterator<Item = u32> + '_ {
+        self.keep.iter().chain(self.take.iter()).copied()
+    }
+
+    /// DynamoDB actions this plan costs on hold items.
+    pub fn hold_actions(&self) -> usize {
+        self.keep.len() + self.take.len() + self.release.len()
+    }
+}
+
+/// The most expired entries one write prunes from a mirror (bounds the expression size).
+const PRUNE_MAX: usize = 16;
+
+/// Plans for `me` to hold exactly `want` units of a product with `quantity` in stock.
+/// `pick` chooses an index below its argument (random in production, to spread buyers racing for
+/// the same product over different free slots; deterministic in tests).
+pub fn plan(
+    quantity: i64,
+    holds: &Holds,
+    me: &str,
+    want: i64,
+    now: i64,
+    pick: &mut dyn FnMut(usize) -> usize,
+) -> Result<Plan, Unavailable> {
+    let available = available_to(quantity, holds, Some(me), now);
+    if want > available {
+        return Err(Unavailable {
+            available,
+            held_until: others_hold_until(holds, Some(me), now),
+        });
+    }
+    let in_range = |slot: u32| i64::from(slot) < quantity;
+    let want = usize::try_from(want.max(0)).unwrap_or(0);
+    // My slots, the live ones in range first: those are kept in preference.
+    let mut mine: Vec<u32> = holds
+        .iter()
+        .filter(|(_, h)| h.holder == me)
+        .map(|(s, _)| *s)
+        .collect();
+    mine.sort_by_key(|s| (!in_range(*s), !holds[s].is_live(now), *s));
+    let keepable = mine.iter().take_while(|s| in_range(**s)).count();
+    let keep_n = keepable.min(want);
+    let mut out = Plan {
+        keep: mine[..keep_n].to_vec(),
+        release: mine[keep_n..].to_vec(),
+        ..Plan::default()
+    };
+    let mut free: Vec<u32> = (0..u32::try_from(quantity.max(0)).unwrap_or(0))
+        .filter(|s| match holds.get(s) {
+            None => true,
+            Some(h) => h.holder != me && !h.is_live(now),
+        })
+        .collect();
+    for _ in keep_n..want {
+        if free.is_empty() {
+            // Cannot happen when `want <= available`; refuse rather than oversell.
+            return Err(Unavailable {
+                available,
+                held_until: others_hold_until(holds, Some(me), now),
+            });
+        }
+        let i = pick(free.len()) % free.len();
+        out.take.push(free.swap_remove(i));
+    }
+    out.take.sort_unstable();
+    out.prune = holds
+        .iter()
+        .filter(|(s, h)| h.holder != me && !h.is_live(now) && !out.take.contains(s))
+        .map(|(s, h)| (*s, h.expires_at))
+        .take(PRUNE_MAX)
+        .collect();
+    Ok(out)
+}
+
+/// A time from Unix seconds.
+pub fn from_unix(secs: i64) -> DateTime<Utc> {
+    Utc.timestamp_opt(secs, 0).single().unwrap_or_default()
+}
+
+/// What the cart needs to know about a line's product right now.
+#[derive(Debug, Clone)]
+pub struct LineProduct {
+    pub title: String,
+    pub price_cents: i64,
+    pub quantity: i64,
+    pub holds: Holds,
+}
+
+/// What the cart needs to know about a shop.
+#[derive(Debug, Clone)]
+pub struct LineShop {
+    pub name: String,
+    pub shipping: Shipping,
+}
+
+/// A stored cart line.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Line {
+    pub product_id: String,
+    pub shop_id: String,
+    pub quantity: i64,
+    /// Title and price when the line was last written, shown if the product has since been deleted.
+    pub title: String,
+    pub price_cents: i64,
+    pub added_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct CartItemView {
+    pub product_id: String,
+    pub title: String,
+    pub price_cents: i64,
+    pub quantity: i64,
+    /// Units this buyer could have now (stock minus other buyers' live holds).
+    pub available: i64,
+    /// Whether every unit of the line is held for this buyer right now.
+    pub held: bool,
+    /// When the line's hold lapses; `null` when it is not held.
+    #[serde(serialize_with = "opt_rfc3339")]
+    pub hold_expires_at: Option<DateTime<Utc>>,
+}
+
+fn opt_rfc3339<S: serde::Serializer>(t: &Option<DateTime<Utc>>, s: S) -> Result<S::Ok, S::Error> {
+    match t {
+        Some(t) => rfc3339(t, s),
+        None => s.serialize_none(),
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct CartShopView {
+    pub shop_id: String,
+    pub shop_name: String,
+    pub items: Vec<CartItemView>,
+    pub subtotal_cents: i64,
+    pub shipping_cents: i64,
+}
+
+/// The Cart object of the contract.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct CartView {
+    pub shops: Vec<CartShopView>,
+    pub item_count: i64,
+    pub total_cents: i64,
+}
+
+/// Renders a cart: lines grouped by shop (in order of first addition), current catalog prices,
+/// each line's availability and hold, per-shop shipping by the contract's formula.
+pub fn render(
+    me: &str,
+    lines: &[Line],
+    products: &BTreeMap<String, LineProduct>,
+    shops: &BTreeMap<String, LineShop>,
+    now: i64,
+) -> CartView {
+    let mut ordered: Vec<&Line> = lines.iter().collect();
+    ordered.sort_by(|a, b| (a.added_at, &a.product_id).cmp(&(b.added_at, &b.product_id)));
+    let mut groups: Vec<CartShopView> = Vec::new();
+    for line in ordered {
+        let item = match products.get(&line.product_id) {
+            Some(p) => {
+                let (held_units, expiry) = my_hold(&p.holds, me, now);
+                let held = held_units as i64 >= line.quantity;
+                CartItemView {
+                    product_id: line.product_id.clone(),
+                    title: p.title.clone(),
+                    price_cents: p.price_cents,
+                    quantity: line.quantity,
+                    available: available_to(p.quantity, &p.holds, Some(me), now),
+                    held,
+                    hold_expires_at: if held { expiry.map(from_unix) } else { None },
+                }
+            }
+            // The product was deleted: the line stays visible, with nothing available.
+            None => CartItemView {
+                product_id: line.product_id.clone(),
+                title: line.title.clone(),
+                price_cents: line.price_cents,
+                quantity: line.quantity,
+                available: 0,
+                held: false,
+                hold_expires_at: None,
+            },
+        };
+        let index = match groups.iter().position(|g| g.shop_id == line.shop_id) {
+            Some(i) => i,
+            None => {
+                groups.push(CartShopView {
+                    shop_id: line.shop_id.clone(),
+                    shop_name: shops
+                        .get(&line.shop_id)
+                        .map(|s| s.name.clone())
+                        .unwrap_or_default(),
+                    items: Vec::new(),
+                    subtotal_cents: 0,
+                    shipping_cents: 0,
+                });
+                groups.len() - 1
+            }
+        };
+        groups[index].items.push(item);
+    }
+    let mut item_count = 0;
+    let mut total_cents = 0;
+    for group in &mut groups {
+        let units: i64 = group.items.iter().map(|i| i.quantity).sum();
+        group.subtotal_cents = group.items.iter().map(|i| i.price_cents * i.quantity).sum();
+        group.shipping_cents = shops
+            .get(&group.shop_id)
+            .map(|s| s.shipping.cost_cents(units))
+            .unwrap_or(0);
+        item_count += units;
+        total_cents += group.subtotal_cents + group.shipping_cents;
+    }
+    CartView {
+        shops: groups,
+        item_count,
+        total_cents,
+    }
+}
+
+/// The most lines a cart may have (a cart read is then at most two `BatchGetItem` calls).
+pub const MAX_CART_LINES: usize = 100;
+
+/// How a write changes the line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LineChange {
+    /// `POST /cart/items`: add units to the line (creating it).
+    Add(i64),
+    /// `PATCH /cart/items/{id}`: set the line to this many units (it must exist).
+    Set(i64),
+}
+
+/// The `409 unavailable` problem for a line that wanted `wanted` units.
+pub fn unavailable(u: &Unavailable, wanted: i64) -> Error {
+    let mut extra = Map::new();
+    extra.insert("available".into(), Value::from(u.available));
+    if let Some(until) = u.held_until {
+        extra.insert(
+            "held_until".into(),
+            Value::from(from_unix(until).to_rfc3339_opts(chrono::SecondsFormat::Secs, true)),
+        );
+    }
+    let detail = if u.held_until.is_some() {
+        format!(
+            "Only {} of the {wanted} units requested can be held now: someone else is checking out with this item. It may become available soon.",
+            u.available
+        )
+    } else {
+        format!(
+            "Only {} of the {wanted} units requested are in stock.",
+            u.available
+        )
+    };
+    Error::Conflict {
+        code: "unavailable",
+        detail,
+        extra,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn holds(entries: &[(u32, &str, i64)]) -> Holds {
+        entries
+            .iter()
+            .map(|(s, h, x)| {
+                (
+                    *s,
+                    HoldEntry {
+                        holder: (*h).to_owned(),
+                        expires_at: *x,
+                    },
+                )
+            })
+            .collect()
+    }
+
+    fn first(_: usize) -> usize {
+        0
+    }
+
+    #[test]
+    fn a_unique_item_is_held_once() {
+        let now = 1000;
+        let p = plan(1, &Holds::new(), "a", 1, now, &mut first).expect("free");
+        assert_eq!(p.take, [0]);
+        let h = holds(&[(0, "a", now + 900)]);
+        let err = plan(1, &h, "b", 1, now, &mut first).expect_err("held by a");
+        assert_eq!(
+            err,
+            Unavailable {
+                available: 0,
+                held_until: Some(now + 900)
+            }
+        );
+        // a refreshes its own hold
+        let p = plan(1, &h, "a", 1, now, &mut first).expect("mine");
+        assert_eq!((p.keep.as_slice(), p.take.as_slice()), (&[0][..], &[][..]));
+        // after expiry, b takes it and nobody sweeps
+        let p = plan(1, &h, "b", 1, now + 901, &mut first).expect("expired");
+        assert_eq!(p.take, [0]);
+        assert!(
+            p.prune.is_empty(),
+            "the taken slot is overwritten, not pruned"
+        );
+    }
+
+    #[test]
+    fn stock_is_shared_per_unit() {
+        let now = 0;
+        let h = holds(&[(0, "a", 100), (2, "b", 100), (1, "c", -5)]);
+        assert_eq!(available_to(3, &h, None, now), 1);
+        assert_eq!(available_to(3, &h, Some("a"), now), 2);
+        let p = plan(3, &h, "d", 1, now, &mut first).expect("one left");
+        assert_eq!(p.take, [1]);
+        assert!(plan(3, &h, "d", 2, now, &mut first).is_err());
+        // a grows from 1 to 2 units: keeps slot 0, takes slot 1
+        let p = plan(3, &h, "a", 2, now, &mut first).expect("two");
+        assert_eq!((p.keep.as_slice(), p.take.as_slice()), (&[0][..], &[1][..]));
+    }
+
+    #[test]
+    fn shrinking_releases_and_stock_cuts_move_holds() {
+        let now = 0;
+        let h = holds(&[(0, "a", 100), (1, "a", 100), (2, "a", 100)]);
+        let p = plan(3, &h, "a", 1, now, &mut first).expect("shrink");
+        assert_eq!(
+            (p.keep.as_slice(), p.release.as_slice()),
+            (&[0][..], &[1, 2][..])
+        );
+        // the seller cut stock to 2: slot 2 is out of range, so it is released
+        let p = plan(2, &h, "a", 2, now, &mut first).expect("fits");
+        assert_eq!(
+            (p.keep.as_slice(), p.release.as_slice()),
+            (&[0, 1][..], &[2][..])
+        );
+    }
+
+    #[test]
+    fn expired_entries_of_others_are_pruned() {
+        let h = holds(&[(0, "x", 1), (1, "y", 2), (2, "z", 500)]);
+        let p = plan(5, &h, "me", 1, 10, &mut first).expect("ok");
+        assert_eq!(p.take, [0]);
+        assert_eq!(p.prune, [(1, 2)]);
+    }
+
+    #[test]
+    fn carts_group_by_shop_with_shipping() {
+        let now = 100;
+        let t = |s: i64| from_unix(s);
+        let lines = vec![
+            Line {
+                product_id: "p1".into(),
+                shop_id: "s1".into(),
+                quantity: 1,
+                title: "A".into(),
+                price_cents: 1,
+                added_at: t(1),
+            },
+            Line {
+                product_id: "p2".into(),
+                shop_id: "s2".into(),
+                quantity: 2,
+                title: "B".into(),
+                price_cents: 1,
+                added_at: t(2),
+            },
+            Line {
+                product_id: "p3".into(),
+                shop_id: "s1".into(),
+                quantity: 1,
+                title: "C".into(),
+                price_cents: 700,
+                added_at: t(3),
+            },
+        ];
+        let products: BTreeMap<String, LineProduct> = [
+            ("p1", 2500, 1, holds(&[(0, "me", 500)])),
+            (
+                "p2",
+                1000,
+                5,
+                holds(&[(0, "me", 500), (1, "me", 500), (2, "other", 500)]),
+            ),
+        ]
+        .into_iter()
+        .map(|(id, price, q, h)| {
+            (
+                id.to_owned(),
+                LineProduct {
+                    title: id.to_uppercase(),
+                    price_cents: price,
+                    quantity: q,
+                    holds: h,
+                },
+            )
+        })
+        .collect();
+        let shops: BTreeMap<String, LineShop> =
+            [("s1", "Shop One", 500, 150), ("s2", "Shop Two", 300, 0)]
+                .into_iter()
+                .map(|(id, name, base, extra)| {
+                    (
+                        id.to_owned(),
+                        LineShop {
+                            name: name.into(),
+                            shipping: Shipping {
+                                base_cents: base,
+                                per_extra_item_cents: extra,
+                            },
+                        },
+                    )
+                })
+                .collect();
+        let cart = render("me", &lines, &products, &shops, now);
+        assert_eq!(cart.shops.len(), 2);
+        let s1 = &cart.shops[0];
+        assert_eq!((s1.shop_name.as_str(), s1.items.len()), ("Shop One", 2));
+        assert_eq!(
+            s1.subtotal_cents,
+            2500 + 700,
+            "a deleted product keeps its last price"
+        );
+        assert_eq!(s1.shipping_cents, 500 + 150);
+        assert_eq!(s1.items[1].available, 0);
+        assert!(!s1.items[1].held);
+        assert_eq!(s1.items[0].hold_expires_at, Some(t(500)));
+        let s2 = &cart.shops[1];
+        assert_eq!((s2.subtotal_cents, s2.shipping_cents), (2000, 300));
+        assert_eq!(s2.items[0].available, 4);
+        assert_eq!(cart.item_count, 4);
+        assert_eq!(cart.total_cents, 3200 + 650 + 2300);
+        // once the holds lapse, the line is still there, unheld
+        let later = render("me", &lines, &products, &shops, 600);
+        assert!(!later.shops[0].items[0].held);
+        assert_eq!(later.shops[0].items[0].hold_expires_at, None);
+        assert_eq!(later.shops[0].items[0].quantity, 1);
+    }
+
+    proptest! {
+        /// Whatever the holds, a plan never gives `me` more slots than stock minus others' live
+        /// holds, never takes a live slot of someone else, and never uses a slot out of range.
+        #[test]
+        fn plans_never_oversell(
+            quantity in 0i64..12,
+            entries in prop::collection::vec((0u32..14, 0usize..4, -50i64..50), 0..14),
+            want in 0i64..14,
+            seed in any::<u64>(),
+        ) {
+            let names = ["me", "b", "c", "d"];
+            let h: Holds = entries.iter().map(|(s, who, x)| (*s, HoldEntry { holder: names[*who].into(), expires_at: *x })).collect();
+            let mut state = seed;
+            let mut pick = |n: usize| { state = state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407); (state >> 33) as usize % n.max(1) };
+            match plan(quantity, &h, "me", want, 0, &mut pick) {
+                Ok(p) => {
+                    let held: Vec<u32> = p.held().collect();
+                    prop_assert_eq!(held.len() as i64, want);
+                    for s in &held {
+                        prop_assert!(i64::from(*s) < quantity);
+                        if let Some(e) = h.get(s) { prop_assert!(e.holder == "me" || !e.is_live(0)); }
+                    }
+                    let mut dedup = held.clone(); dedup.sort_unstable(); dedup.dedup();
+                    prop_assert_eq!(dedup.len(), held.len());
+                    prop_assert!(want <= available_to(quantity, &h, Some("me"), 0));
+                    for s in &p.release { prop_assert_eq!(h[s].holder.as_str(), "me"); }
+                }
+                Err(u) => prop_assert!(want > u.available),
+            }
+        }
+    }
+}

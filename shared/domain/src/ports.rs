@@ -1,0 +1,260 @@
+//! Every outbound port on one page: what the domain needs from the outside world, as traits.
+//! The adapters are `bazaar_aws` (DynamoDB) and `bazaar_search` (the engines); the in-memory
+//! fakes are `crate::fakes` (feature `fakes`). Functions and services are generic over these
+//! traits, so the wiring is decided once per cold start.
+
+use crate::cart::{CartView, LineChange};
+use crate::catalog::{Product, ProductView, Shop};
+use crate::error::Error;
+use crate::events::OrderCreated;
+use crate::idempotency::{Claim, StoredResponse};
+use crate::payments::Authorization;
+use crate::personalize::Signal;
+use crate::personalize::also_bought::Recorded;
+use crate::personalize::favorites::{FavoriteKind, FavoritesView};
+use crate::personalize::trending::TrendingList;
+use crate::search::{Applied, IndexChange, SearchError, SearchPage, SearchQuery};
+use crate::validate::{NewProduct, NewShop, ProductChanges, ShopChanges};
+use chrono::{DateTime, Utc};
+use std::collections::HashMap;
+use std::future::Future;
+
+/// Shops and products. Ownership is enforced by the store inside each write's condition:
+/// a caller who is not the owner gets [`Error::Forbidden`], an unknown id [`Error::NotFound`].
+pub trait CatalogStore: Send + Sync {
+    /// A cheap round trip that proves the store answers.
+    fn health(&self) -> impl Future<Output = Result<(), Error>> + Send;
+
+    /// Creates `owner`'s one shop (remembering where to e-mail them). Conflicts: `shop_exists`
+    /// (the owner has one), `name_taken`.
+    fn create_shop(
+        &self,
+        owner: &str,
+        owner_email: Option<&str>,
+        shop: NewShop,
+    ) -> impl Future<Output = Result<Shop, Error>> + Send;
+
+    fn get_shop(&self, id: &str) -> impl Future<Output = Result<Option<Shop>, Error>> + Send;
+
+    /// Applies `changes` to a shop `caller` owns. Conflicts: `name_taken`.
+    fn update_shop(
+        &self,
+        caller: &str,
+        id: &str,
+        changes: ShopChanges,
+    ) -> impl Future<Output = Result<Shop, Error>> + Send;
+
+    /// Lists a new product in a shop `caller` owns; returns it with its shop.
+    fn create_product(
+        &self,
+        caller: &str,
+        shop_id: &str,
+        product: NewProduct,
+    ) -> impl Future<Output = Result<(Product, Shop), Error>> + Send;
+
+    /// A product alone (one read), for callers that read its shop alongside other work.
+    fn get_listing(&self, id: &str) -> impl Future<Output = Result<Option<Product>, Error>> + Send;
+
+    /// A product with its shop.
+    fn get_product(
+        &self,
+        id: &str,
+    ) -> impl Future<Output = Result<Option<(Product, Shop)>, Error>> + Send;
+
+    /// Applies `changes` to a product of a shop `caller` owns; bumps its version.
+    fn update_product(
+        &self,
+        caller: &str,
+        id: &str,
+        changes: ProductChanges,
+    ) -> impl Future<Output = Result<(Product, Shop), Error>> + Send;
+
+    /// Removes a product of a shop `caller` owns; returns what was removed.
+    fn delete_product(
+        &self,
+        caller: &str,
+        id: &str,
+    ) -> impl Future<Output = Result<Product, Error>> + Send;
+}
+
+/// Carts and the holds behind their lines. Every method answers the buyer's whole cart after it.
+pub trait CartStore: Send + Sync {
+    /// Adds units to the buyer's line (`LineChange::Add`) or sets it (`LineChange::Set`), holding every unit
+    /// for `hold_seconds`. `404` for an unknown product (or, for `Set`, a product not in the cart),
+    /// `409 unavailable` when the units cannot be held, `422` past the line or cart limits.
+    fn write_line(
+        &self,
+        user: &str,
+        product_id: &str,
+        change: LineChange,
+        hold_seconds: i64,
+    ) -> impl Future<Output = Result<CartView, Error>> + Send;
+
+    /// Removes the line and releases its holds at once. `404` when the cart has no such line.
+    fn remove_line(
+        &self,
+        user: &str,
+        product_id: &str,
+    ) -> impl Future<Output = Result<CartView, Error>> + Send;
+
+    /// The buyer's cart.
+    fn cart(&self, user: &str) -> impl Future<Output = Result<CartView, Error>> + Send;
+}
+
+/// What checkout needs from a payment provider.
+pub trait PaymentGateway: Send + Sync {
+    /// Reserves `amount_cents` on `method` for the checkout `reference`. Repeating it with the same
+    /// reference and amount returns the same authorization. A decline is `402 payment_declined`.
+    fn authorize(
+        &self,
+        reference: &str,
+        amount_cents: i64,
+        method: &str,
+    ) -> impl Future<Output = Result<Authorization, Error>> + Send;
+
+    /// Takes the money. Capturing twice captures once.
+    fn capture(&self, auth: &Authorization) -> impl Future<Output = Result<(), Error>> + Send;
+
+    /// Releases an authorization that will not be captured. Voiding twice is harmless.
+    fn void(&self, auth: &Authorization) -> impl Future<Output = Result<(), Error>> + Send;
+
+    /// Refunds `amount_cents` of a captured payment for one of its orders. Refunding the same
+    /// order twice refunds once.
+    fn refund(
+        &self,
+        payment_id: &str,
+        order_id: &str,
+        amount_cents: i64,
+    ) -> impl Future<Output = Result<(), Error>> + Send;
+}
+
+/// Where idempotency records live.
+pub trait IdempotencyStore: Send + Sync {
+    fn claim(
+        &self,
+        scope: &str,
+        key: &str,
+        payload_hash: &str,
+        in_progress_until_ms: i64,
+    ) -> impl Future<Output = Result<Claim, Error>> + Send;
+
+    fn complete(
+        &self,
+        scope: &str,
+        key: &str,
+        token: &str,
+        response: &StoredResponse,
+    ) -> impl Future<Output = Result<(), Error>> + Send;
+
+    fn release(
+        &self,
+        scope: &str,
+        key: &str,
+        token: &str,
+    ) -> impl Future<Output = Result<(), Error>> + Send;
+}
+
+/// What product pages need: recording views, "customers also bought". (The trending lists are
+/// served by the feed function, which fills short ones from the search engine.)
+pub trait Discovery: ViewLog + AlsoBought {}
+impl<T: ViewLog + AlsoBought> Discovery for T {}
+
+/// The favorites port.
+pub trait FavoritesStore: Send + Sync {
+    /// Adds a favorite; adding it again changes nothing. `404` for an unknown target, `422
+    /// favorites_limit` past [`FAVORITES_MAX`](crate::personalize::FAVORITES_MAX).
+    fn add(
+        &self,
+        user: &str,
+        kind: FavoriteKind,
+        id: &str,
+    ) -> impl Future<Output = Result<(), Error>> + Send;
+
+    /// Removes a favorite; removing one that is not there changes nothing. `404` for an unknown
+    /// target (a favorite of a since-deleted product is still removed).
+    fn remove(
+        &self,
+        user: &str,
+        kind: FavoriteKind,
+        id: &str,
+    ) -> impl Future<Output = Result<(), Error>> + Send;
+
+    /// The user's favorites with their current products and shops.
+    fn list(&self, user: &str) -> impl Future<Output = Result<FavoritesView, Error>> + Send;
+}
+
+/// Reads stored trending lists.
+pub trait TrendingSource: Send + Sync {
+    /// The overall list (`None`) or a category's; empty when nothing is trending there.
+    fn trending(
+        &self,
+        category: Option<&str>,
+    ) -> impl Future<Output = Result<TrendingList, Error>> + Send;
+}
+
+/// Records views.
+pub trait ViewLog: Send + Sync {
+    /// Records that `user` viewed `product`: one transaction (item + trending count) the first
+    /// time in an hour; a cancelled transaction and one `PutItem` for a repeat within the hour.
+    fn record(
+        &self,
+        user: &str,
+        product: &Product,
+    ) -> impl Future<Output = Result<(), Error>> + Send;
+}
+
+/// The port the product page and the recommender use.
+pub trait AlsoBought: Send + Sync {
+    /// Counts an order's co-purchases and sales, once per event.
+    fn record(&self, event: &OrderCreated) -> impl Future<Output = Result<Recorded, Error>> + Send;
+
+    /// Up to [`RECOMMENDATIONS`](crate::personalize::RECOMMENDATIONS) in-stock products most often bought with `product` in the last
+    /// [`ALSO_BOUGHT_DAYS`](crate::personalize::ALSO_BOUGHT_DAYS) days. `404` for an unknown product.
+    fn recommendations(
+        &self,
+        product: &str,
+        now: DateTime<Utc>,
+    ) -> impl Future<Output = Result<Vec<ProductView>, Error>> + Send;
+}
+
+/// Products and shops read by id.
+pub type Loaded = (HashMap<String, Product>, HashMap<String, Shop>);
+
+/// What the feed reads from the table.
+pub trait FeedStore: TrendingSource {
+    fn favorites(&self, user: &str) -> impl Future<Output = Result<Vec<Signal>, Error>> + Send;
+    fn views(&self, user: &str) -> impl Future<Output = Result<Vec<Signal>, Error>> + Send;
+    /// Products and shops by id (unknown ids are left out).
+    fn load(
+        &self,
+        products: Vec<String>,
+        shops: Vec<String>,
+    ) -> impl Future<Output = Result<Loaded, Error>> + Send;
+}
+
+/// The search engine, as the domain needs it.
+pub trait SearchIndex: Send + Sync {
+    /// Creates the index with its settings and mappings when it does not exist yet.
+    fn prepare(&self) -> impl Future<Output = Result<(), SearchError>> + Send;
+
+    /// Applies changes in one bulk; one outcome per change, in order. A change whose version is
+    /// not newer than the indexed one is [`Applied::Stale`].
+    fn apply(
+        &self,
+        changes: Vec<IndexChange>,
+    ) -> impl Future<Output = Result<Vec<Applied>, SearchError>> + Send;
+
+    /// One page of in-stock products matching `query`, with total and facets.
+    fn search(
+        &self,
+        query: &SearchQuery,
+    ) -> impl Future<Output = Result<SearchPage, SearchError>> + Send;
+}
+
+/// The fallback listing, as the search function needs it.
+pub trait CategoryListing: Send + Sync {
+    fn listing(
+        &self,
+        query: &SearchQuery,
+    ) -> impl Future<Output = Result<SearchPage, Error>> + Send;
+}

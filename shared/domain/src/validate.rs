@@ -1,0 +1,737 @@
+//! Request bodies and their validation.
+//!
+//! Parsing and validation are two steps with two outcomes the contract keeps apart:
+//! a body that is not JSON, has a wrong type or an unknown field is a `400` ([`parse_json`]);
+//! a well-typed body with values out of range is a `422` (the `validate` methods, which report
+//! every failed field at once).
+
+use crate::catalog::{CURRENCY, Shipping};
+use crate::error::{Error, FieldError};
+use serde::Deserialize;
+use serde::de::{self, DeserializeOwned, Deserializer, Visitor};
+use serde_json::{Map, Value};
+use std::fmt;
+
+pub const SHOP_NAME_MAX: usize = 100;
+pub const SHOP_DESCRIPTION_MAX: usize = 5000;
+pub const SHIPPING_CENTS_MAX: i64 = 1_000_000;
+pub const TITLE_MAX: usize = 200;
+pub const DESCRIPTION_MAX: usize = 5000;
+pub const PRICE_CENTS_MIN: i64 = 1;
+pub const PRICE_CENTS_MAX: i64 = 100_000_000;
+pub const QUANTITY_MAX: i64 = 10_000;
+pub const TAGS_MAX: usize = 13;
+pub const TAG_LEN_MAX: usize = 20;
+pub const IMAGES_MAX: usize = 10;
+pub const IMAGE_URL_MAX: usize = 2048;
+pub const CATEGORY_MAX: usize = 50;
+
+fn classify(e: serde_json::Error) -> Error {
+    use serde_json::error::Category;
+    let text = e.to_string();
+    match e.classify() {
+        Category::Data if text.starts_with("unknown field") => Error::UnknownField(text),
+        Category::Data => Error::InvalidBody(text),
+        Category::Syntax | Category::Eof | Category::Io => Error::MalformedJson(text),
+    }
+}
+
+/// Parses a JSON request body, classifying failures the way the contract wants them. Every body
+/// of the API is a JSON object: serde would also read a struct from an array (`[]`), which is
+/// refused here by reading the object first.
+pub fn parse_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, Error> {
+    if body.iter().all(u8::is_ascii_whitespace) {
+        return Err(Error::MalformedJson("the request body is empty".into()));
+    }
+    let object: Map<String, Value> = serde_json::from_slice(body).map_err(classify)?;
+    T::deserialize(Value::Object(object)).map_err(classify)
+}
+
+/// A nested JSON object (never an array, unlike a plain derived struct).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Object<T>(pub T);
+
+impl<'de, T: DeserializeOwned> Deserialize<'de> for Object<T> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let object = Map::<String, Value>::deserialize(d)?;
+        T::deserialize(Value::Object(object))
+            .map(Object)
+            .map_err(de::Error::custom)
+    }
+}
+
+/// A JSON integer. Unlike `i64` it accepts integers too large for 64 bits (saturating, so that the
+/// range check answers `422`) and integral floats like `3.0`; a fraction such as `2.5` or a
+/// non-number is a type error (`400`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Int(pub i64);
+
+impl<'de> Deserialize<'de> for Int {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct IntVisitor;
+        impl Visitor<'_> for IntVisitor {
+            type Value = Int;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("an integer")
+            }
+            fn visit_i64<E: de::Error>(self, v: i64) -> Result<Int, E> {
+                Ok(Int(v))
+            }
+            fn visit_u64<E: de::Error>(self, v: u64) -> Result<Int, E> {
+                Ok(Int(i64::try_from(v).unwrap_or(i64::MAX)))
+            }
+            fn visit_f64<E: de::Error>(self, v: f64) -> Result<Int, E> {
+                if !v.is_finite() || v.fract() != 0.0 {
+                    return Err(E::invalid_type(de::Unexpected::Float(v), &self));
+                }
+                // `as` saturates for out-of-range floats, which the range check then rejects.
+                Ok(Int(v as i64))
+            }
+        }
+        d.deserialize_any(IntVisitor)
+    }
+}
+
+/// Collects field errors so that a client learns about every problem in one round trip.
+#[derive(Debug, Default)]
+pub struct Checker {
+    errors: Vec<FieldError>,
+}
+
+impl Checker {
+    pub fn fail(&mut self, field: impl Into<String>, message: impl Into<String>) {
+        self.errors.push(FieldError::new(field, message));
+    }
+
+    /// Trims `value` and checks its length in characters; returns the trimmed text.
+    pub fn text(&mut self, field: &str, value: &str, min: usize, max: usize) -> String {
+        let trimmed = value.trim();
+        let len = trimmed.chars().count();
+        if len < min {
+            if min == 1 {
+                self.fail(field, "must not be blank");
+            } else {
+                self.fail(field, format!("must be at least {min} characters"));
+            }
+        } else if len > max {
+            self.fail(field, format!("must be at most {max} characters"));
+        }
+        trimmed.to_owned()
+    }
+
+    pub fn range(&mut self, field: &str, value: Int, min: i64, max: i64) -> i64 {
+        if value.0 < min || value.0 > max {
+            self.fail(field, format!("must be an integer from {min} to {max}"));
+        }
+        value.0
+    }
+
+    pub fn finish<T>(self, value: T) -> Result<T, Error> {
+        if self.errors.is_empty() {
+            Ok(value)
+        } else {
+            Err(Error::Validation(self.errors))
+        }
+    }
+}
+
+/// A category slug: lowercase ASCII words joined by single hyphens.
+pub fn is_slug(s: &str) -> bool {
+    !s.is_empty()
+        && s.split('-').all(|part| {
+            !part.is_empty()
+                && part
+                    .bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
+        })
+}
+
+fn is_http_url(s: &str) -> bool {
+    match url::Url::parse(s) {
+        Ok(u) => {
+            matches!(u.scheme(), "http" | "https") && u.host_str().is_some_and(|h| !h.is_empty())
+        }
+        Err(_) => false,
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ShippingInput {
+    pub base_cents: Int,
+    pub per_extra_item_cents: Int,
+}
+
+impl ShippingInput {
+    fn check(&self, c: &mut Checker, field: &str) -> Shipping {
+        Shipping {
+            base_cents: c.range(
+                &format!("{field}.base_cents"),
+                self.base_cents,
+                0,
+                SHIPPING_CENTS_MAX,
+            ),
+            per_extra_item_cents: c.range(
+                &format!("{field}.per_extra_item_cents"),
+                self.per_extra_item_cents,
+                0,
+                SHIPPING_CENTS_MAX,
+            ),
+        }
+    }
+}
+
+/// `POST /shops`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ShopCreate {
+    pub name: String,
+    #[serde(default)]
+    pub description: Option<String>,
+    #[serde(default)]
+    pub shipping: Option<Object<ShippingInput>>,
+}
+
+/// A validated `POST /shops`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewShop {
+    pub name: String,
+    pub description: String,
+    pub shipping: Shipping,
+}
+
+impl ShopCreate {
+    pub fn validate(self) -> Result<NewShop, Error> {
+        let mut c = Checker::default();
+        let name = c.text("name", &self.name, 1, SHOP_NAME_MAX);
+        let description = c.text(
+            "description",
+            self.description.as_deref().unwrap_or(""),
+            0,
+            SHOP_DESCRIPTION_MAX,
+        );
+        let shipping = self
+            .shipping
+            .map(|Object(s)| s.check(&mut c, "shipping"))
+            .unwrap_or_default();
+        c.finish(NewShop {
+            name,
+            description,
+            shipping,
+        })
+    }
+}
+
+/// `PATCH /shops/{shop_id}`: any subset of the writable fields; `null` leaves a field unchanged.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ShopPatch {
+    #[serde(default)]
+    pub name: Option<String>,
+    #[serde(default)]
+    pub description: Option<String>,
+    #[serde(default)]
+    pub shipping: Option<Object<ShippingInput>>,
+}
+
+/// A validated shop change.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ShopChanges {
+    pub name: Option<String>,
+    pub description: Option<String>,
+    pub shipping: Option<Shipping>,
+}
+
+impl ShopPatch {
+    pub fn validate(self) -> Result<ShopChanges, Error> {
+        let mut c = Checker::default();
+        if self.name.is_none() && self.description.is_none() && self.shipping.is_none() {
+            c.fail(
+                "",
+                "the patch changes nothing: give at least one of name, description, shipping",
+            );
+        }
+        let changes = ShopChanges {
+            name: self.name.map(|n| c.text("name", &n, 1, SHOP_NAME_MAX)),
+            description: self
+                .description
+                .map(|d| c.text("description", &d, 0, SHOP_DESCRIPTION_MAX)),
+            shipping: self.shipping.map(|Object(s)| s.check(&mut c, "shipping")),
+        };
+        c.finish(changes)
+    }
+}
+
+/// `POST /shops/{shop_id}/products`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProductCreate {
+    pub title: String,
+    #[serde(default)]
+    pub description: Option<String>,
+    pub price_cents: Int,
+    #[serde(default)]
+    pub currency: Option<String>,
+    #[serde(default)]
+    pub quantity: Option<Int>,
+    pub category: String,
+    #[serde(default)]
+    pub tags: Option<Vec<String>>,
+    #[serde(default)]
+    pub is_vintage: Option<bool>,
+    #[serde(default)]
+    pub images: Option<Vec<String>>,
+}
+
+/// A validated new listing.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewProduct {
+    pub title: String,
+    pub description: String,
+    pub price_cents: i64,
+    pub quantity: i64,
+    pub category: String,
+    pub tags: Vec<String>,
+    pub is_vintage: bool,
+    pub images: Vec<String>,
+}
+
+/// `PATCH /products/{product_id}`: any subset of the writable fields; `null` leaves a field unchanged.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProductPatch {
+    #[serde(default)]
+    pub title: Option<String>,
+    #[serde(default)]
+    pub description: Option<String>,
+    #[serde(default)]
+    pub price_cents: Option<Int>,
+    #[serde(default)]
+    pub currency: Option<String>,
+    #[serde(default)]
+    pub quantity: Option<Int>,
+    #[serde(default)]
+    pub category: Option<String>,
+    #[serde(default)]
+    pub tags: Option<Vec<String>>,
+    #[serde(default)]
+    pub is_vintage: Option<bool>,
+    #[serde(default)]
+    pub images: Option<Vec<String>>,
+}
+
+/// A validated listing change.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ProductChanges {
+    pub title: Option<String>,
+    pub description: Option<String>,
+    pub price_cents: Option<i64>,
+    pub quantity: Option<i64>,
+    pub category: Option<String>,
+    pub tags: Option<Vec<String>>,
+    pub is_vintage: Option<bool>,
+    pub images: Option<Vec<String>>,
+}
+
+impl ProductChanges {
+    pub fn is_empty(&self) -> bool {
+        *self == ProductChanges::default()
+    }
+}
+
+fn check_currency(c: &mut Checker, currency: Option<&str>) {
+    if let Some(cur) = currency
+        && cur != CURRENCY
+    {
+        c.fail("currency", format!("must be \"{CURRENCY}\""));
+    }
+}
+
+fn check_category(c: &mut Checker, category: &str) -> String {
+    let category = category.trim();
+    if category.is_empty() {
+        c.fail("category", "must not be blank");
+    } else if category.len() > CATEGORY_MAX || !is_slug(category) {
+        c.fail(
+            "category",
+            format!("must be a slug like `home-decor` (lowercase letters, digits and single hyphens, at most {CATEGORY_MAX} characters)"),
+        );
+    }
+    category.to_owned()
+}
+
+fn check_tags(c: &mut Checker, tags: Vec<String>) -> Vec<String> {
+    if tags.len() > TAGS_MAX {
+        c.fail("tags", format!("must have at most {TAGS_MAX} tags"));
+    }
+    let mut out: Vec<String> = Vec::with_capacity(tags.len());
+    for (i, tag) in tags.iter().enumerate() {
+        let tag = c.text(&format!("tags[{i}]"), tag, 1, TAG_LEN_MAX);
+        if !tag.is_empty() && !out.iter().any(|t| t.eq_ignore_ascii_case(&tag)) {
+            out.push(tag);
+        }
+    }
+    out
+}
+
+fn check_images(c: &mut Checker, images: Vec<String>) -> Vec<String> {
+    if images.len() > IMAGES_MAX {
+        c.fail("images", format!("must have at most {IMAGES_MAX} images"));
+    }
+    for (i, image) in images.iter().enumerate() {
+        if image.len() > IMAGE_URL_MAX || !is_http_url(image) {
+            c.fail(
+                format!("images[{i}]"),
+                format!("must be an absolute http(s) URL of at most {IMAGE_URL_MAX} characters"),
+            );
+        }
+    }
+    images
+}
+
+impl ProductCreate {
+    pub fn validate(self) -> Result<NewProduct, Error> {
+        let mut c = Checker::default();
+        let product = NewProduct {
+            title: c.text("title", &self.title, 1, TITLE_MAX),
+            description: c.text(
+                "description",
+                self.description.as_deref().unwrap_or(""),
+                0,
+                DESCRIPTION_MAX,
+            ),
+            price_cents: c.range(
+                "price_cents",
+                self.price_cents,
+                PRICE_CENTS_MIN,
+                PRICE_CENTS_MAX,
+            ),
+            quantity: c.range("quantity", self.quantity.unwrap_or(Int(1)), 0, QUANTITY_MAX),
+            category: check_category(&mut c, &self.category),
+            tags: check_tags(&mut c, self.tags.unwrap_or_default()),
+            is_vintage: self.is_vintage.unwrap_or(false),
+            images: check_images(&mut c, self.images.unwrap_or_default()),
+        };
+        check_currency(&mut c, self.currency.as_deref());
+        c.finish(product)
+    }
+}
+
+impl ProductPatch {
+    pub fn validate(self) -> Result<ProductChanges, Error> {
+        let mut c = Checker::default();
+        check_currency(&mut c, self.currency.as_deref());
+        let changes = ProductChanges {
+            title: self.title.map(|t| c.text("title", &t, 1, TITLE_MAX)),
+            description: self
+                .description
+                .map(|d| c.text("description", &d, 0, DESCRIPTION_MAX)),
+            price_cents: self
+                .price_cents
+                .map(|p| c.range("price_cents", p, PRICE_CENTS_MIN, PRICE_CENTS_MAX)),
+            quantity: self
+                .quantity
+                .map(|q| c.range("quantity", q, 0, QUANTITY_MAX)),
+            category: self.category.map(|cat| check_category(&mut c, &cat)),
+            tags: self.tags.map(|t| check_tags(&mut c, t)),
+            is_vintage: self.is_vintage,
+            images: self.images.map(|i| check_images(&mut c, i)),
+        };
+        if changes.is_empty() && self.currency.is_none() {
+            c.fail(
+                "",
+                "the patch changes nothing: give at least one writable field",
+            );
+        }
+        c.finish(changes)
+    }
+}
+
+/// `POST /cart/items`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CartItemAdd {
+    pub product_id: String,
+    #[serde(default)]
+    pub quantity: Option<Int>,
+}
+
+/// `PATCH /cart/items/{product_id}`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CartItemPatch {
+    pub quantity: Int,
+}
+
+fn check_line_quantity(c: &mut Checker, q: Int) -> i64 {
+    c.range("quantity", q, 1, crate::cart::MAX_LINE_QUANTITY)
+}
+
+impl CartItemAdd {
+    /// The product id (unchecked: an id that cannot exist is a `404` for the caller) and the units.
+    pub fn validate(self) -> Result<(String, i64), Error> {
+        let mut c = Checker::default();
+        let quantity = check_line_quantity(&mut c, self.quantity.unwrap_or(Int(1)));
+        c.finish((self.product_id, quantity))
+    }
+}
+
+impl CartItemPatch {
+    pub fn validate(self) -> Result<i64, Error> {
+        let mut c = Checker::default();
+        let quantity = check_line_quantity(&mut c, self.quantity);
+        c.finish(quantity)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn product_json(overrides: serde_json::Value) -> Vec<u8> {
+        let mut base = serde_json::json!({
+            "title": "Handcrafted leather billfold",
+            "price_cents": 4500,
+            "category": "bags-and-purses",
+        });
+        if let (Some(b), Some(o)) = (base.as_object_mut(), overrides.as_object()) {
+            for (k, v) in o {
+                b.insert(k.clone(), v.clone());
+            }
+        }
+        serde_json::to_vec(&base).expect("serializes")
+    }
+
+    fn create(body: &[u8]) -> Result<NewProduct, Error> {
+        parse_json::<ProductCreate>(body)?.validate()
+    }
+
+    #[test]
+    fn defaults_apply() {
+        let p = create(&product_json(serde_json::json!({}))).expect("valid");
+        assert_eq!(p.quantity, 1);
+        assert!(!p.is_vintage);
+        assert!(p.tags.is_empty());
+        assert_eq!(p.description, "");
+    }
+
+    #[test]
+    fn parse_failures_are_400_and_range_failures_422() {
+        let cases: &[(&[u8], u16)] = &[
+            (b"", 400),
+            (b"{", 400),
+            (b"not json", 400),
+            (b"[]", 400),
+            (b"null", 400),
+            (br#"{"title": 5, "price_cents": 1, "category": "a"}"#, 400),
+            (br#"{"title": "x", "price_cents": "12", "category": "a"}"#, 400),
+            (br#"{"title": "x", "price_cents": 12.5, "category": "a"}"#, 400),
+            (br#"{"title": "x", "price_cents": 1, "category": "a", "price": 9.99}"#, 400),
+            (br#"["x", 1, "a"]"#, 400),
+            (br#"{"price_cents": 1, "category": "a"}"#, 400),
+            (br#"{"title": "x", "price_cents": 0, "category": "a"}"#, 422),
+            (br#"{"title": "x", "price_cents": -5, "category": "a"}"#, 422),
+            (br#"{"title": "x", "price_cents": 100000001, "category": "a"}"#, 422),
+            (br#"{"title": "x", "price_cents": 99999999999999999999999, "category": "a"}"#, 422),
+            (br#"{"title": "x", "price_cents": 1e30, "category": "a"}"#, 422),
+            (br#"{"title": "  ", "price_cents": 1, "category": "a"}"#, 422),
+            (br#"{"title": "x", "price_cents": 1, "category": "Home Decor"}"#, 422),
+            (br#"{"title": "x", "price_cents": 1, "category": "a", "quantity": 10001}"#, 422),
+            (br#"{"title": "x", "price_cents": 1, "category": "a", "currency": "EUR"}"#, 422),
+            (br#"{"title": "x", "price_cents": 1, "category": "a", "images": ["ftp://x/y"]}"#, 422),
+            (br#"{"title": "x", "price_cents": 1, "category": "a", "tags": ["this tag is far too long to keep"]}"#, 422),
+        ];
+        for (body, status) in cases {
+            let err = create(body).expect_err(&String::from_utf8_lossy(body));
+            assert_eq!(
+                err.status(),
+                *status,
+                "{} -> {err:?}",
+                String::from_utf8_lossy(body)
+            );
+        }
+    }
+
+    #[test]
+    fn integral_floats_are_integers() {
+        let p =
+            create(br#"{"title": "x", "price_cents": 1200.0, "category": "a"}"#).expect("valid");
+        assert_eq!(p.price_cents, 1200);
+    }
+
+    #[test]
+    fn every_failed_field_is_reported() {
+        let err = create(br#"{"title": "", "price_cents": 0, "category": "A B", "quantity": -1}"#)
+            .expect_err("invalid");
+        let Error::Validation(fields) = err else {
+            panic!("expected validation error, got {err:?}")
+        };
+        let names: Vec<_> = fields.iter().map(|f| f.field.as_str()).collect();
+        assert_eq!(names, ["title", "price_cents", "quantity", "category"]);
+    }
+
+    #[test]
+    fn tags_are_trimmed_and_deduplicated() {
+        let p = create(&product_json(
+            serde_json::json!({"tags": [" leather ", "Leather", "wallet"]}),
+        ))
+        .expect("valid");
+        assert_eq!(p.tags, ["leather", "wallet"]);
+    }
+
+    #[test]
+    fn empty_patches_are_rejected() {
+        let err = parse_json::<ProductPatch>(b"{}").and_then(ProductPatch::validate);
+        assert_eq!(err.expect_err("empty").status(), 422);
+        let err = parse_json::<ShopPatch>(b"{}").and_then(ShopPatch::validate);
+        assert_eq!(err.expect_err("empty").status(), 422);
+        let ok =
+            parse_json::<ShopPatch>(br#"{"name": " New name "}"#).and_then(ShopPatch::validate);
+        assert_eq!(ok.expect("valid").name.as_deref(), Some("New name"));
+    }
+
+    #[test]
+    fn shop_names_count_characters_not_bytes() {
+        let name = "é".repeat(100);
+        let body = serde_json::to_vec(&serde_json::json!({ "name": name })).expect("json");
+        assert!(
+            parse_json::<ShopCreate>(&body)
+                .and_then(ShopCreate::validate)
+                .is_ok()
+        );
+        let name = "é".repeat(101);
+        let body = serde_json::to_vec(&serde_json::json!({ "name": name })).expect("json");
+        let err = parse_json::<ShopCreate>(&body).and_then(ShopCreate::validate);
+        assert_eq!(err.expect_err("too long").status(), 422);
+    }
+
+    #[test]
+    fn cart_quantities() {
+        let add = |b: &[u8]| parse_json::<CartItemAdd>(b).and_then(CartItemAdd::validate);
+        assert_eq!(
+            add(br#"{"product_id": "p"}"#).expect("default 1"),
+            ("p".into(), 1)
+        );
+        assert_eq!(
+            add(br#"{"product_id": "p", "quantity": 3}"#).expect("3").1,
+            3
+        );
+        for (body, status) in [
+            (&br#"{"product_id": "p", "quantity": 0}"#[..], 422),
+            (br#"{"product_id": "p", "quantity": -2}"#, 422),
+            (br#"{"product_id": "p", "quantity": 41}"#, 422),
+            (br#"{"product_id": "p", "quantity": 1.5}"#, 400),
+            (br#"{"product_id": "p", "quantity": "1"}"#, 400),
+            (br#"{"quantity": 1}"#, 400),
+            (br#"{"product_id": 7}"#, 400),
+            (br#"{"product_id": "p", "price_cents": 1}"#, 400),
+        ] {
+            assert_eq!(
+                add(body).expect_err("invalid").status(),
+                status,
+                "{}",
+                String::from_utf8_lossy(body)
+            );
+        }
+        let patch = |b: &[u8]| parse_json::<CartItemPatch>(b).and_then(CartItemPatch::validate);
+        assert_eq!(patch(br#"{"quantity": 2}"#).expect("2"), 2);
+        assert_eq!(patch(br#"{"quantity": 0}"#).expect_err("0").status(), 422);
+        assert_eq!(patch(br#"{}"#).expect_err("missing").status(), 400);
+    }
+
+    #[test]
+    fn slugs() {
+        for ok in ["jewelry", "home-decor", "a1-b2-c3"] {
+            assert!(is_slug(ok), "{ok}");
+        }
+        for bad in ["", "-a", "a-", "a--b", "Home", "a b", "ä"] {
+            assert!(!is_slug(bad), "{bad}");
+        }
+    }
+
+    fn arbitrary_json() -> impl Strategy<Value = serde_json::Value> {
+        let leaf = prop_oneof![
+            Just(serde_json::Value::Null),
+            any::<bool>().prop_map(serde_json::Value::from),
+            any::<i64>().prop_map(serde_json::Value::from),
+            any::<f64>().prop_map(serde_json::Value::from),
+            ".{0,300}".prop_map(serde_json::Value::from),
+        ];
+        leaf.prop_recursive(3, 32, 8, |inner| {
+            prop_oneof![
+                prop::collection::vec(inner.clone(), 0..15).prop_map(serde_json::Value::from),
+                prop::collection::hash_map(
+                    prop_oneof![
+                        Just("title".to_owned()),
+                        Just("name".to_owned()),
+                        Just("price_cents".to_owned()),
+                        Just("quantity".to_owned()),
+                        Just("category".to_owned()),
+                        Just("tags".to_owned()),
+                        Just("images".to_owned()),
+                        Just("shipping".to_owned()),
+                        Just("base_cents".to_owned()),
+                        Just("description".to_owned()),
+                        "[a-z_]{1,12}",
+                    ],
+                    inner,
+                    0..8
+                )
+                .prop_map(|m| serde_json::Value::Object(m.into_iter().collect())),
+            ]
+        })
+    }
+
+    proptest! {
+        /// Whatever the body, validation answers with a value or a 4xx, never a panic or a 5xx.
+        #[test]
+        fn any_json_body_is_a_client_error_or_valid(value in arbitrary_json()) {
+            let body = serde_json::to_vec(&value).expect("json");
+            for result in [
+                parse_json::<ProductCreate>(&body).and_then(ProductCreate::validate).map(|_| ()),
+                parse_json::<ProductPatch>(&body).and_then(ProductPatch::validate).map(|_| ()),
+                parse_json::<ShopCreate>(&body).and_then(ShopCreate::validate).map(|_| ()),
+                parse_json::<ShopPatch>(&body).and_then(ShopPatch::validate).map(|_| ()),
+            ] {
+                if let Err(e) = result {
+                    prop_assert!((400..500).contains(&e.status()), "{e:?}");
+                }
+            }
+        }
+
+        /// Arbitrary bytes never panic the parser and never yield a server error.
+        #[test]
+        fn any_bytes_are_a_client_error_or_valid(bytes in prop::collection::vec(any::<u8>(), 0..512)) {
+            if let Err(e) = parse_json::<ProductCreate>(&bytes).and_then(ProductCreate::validate) {
+                prop_assert!((400..500).contains(&e.status()));
+            }
+        }
+
+        /// Every accepted product satisfies the contract's limits.
+        #[test]
+        fn accepted_products_are_within_limits(
+            title in ".{0,250}",
+            price in any::<i64>(),
+            quantity in proptest::option::of(any::<i64>()),
+            tags in prop::collection::vec(".{0,25}", 0..16),
+            category in "[a-zA-Z0-9 -]{0,60}",
+        ) {
+            let mut body = serde_json::json!({"title": title, "price_cents": price, "category": category, "tags": tags});
+            if let Some(q) = quantity { body["quantity"] = q.into(); }
+            let bytes = serde_json::to_vec(&body).expect("json");
+            match parse_json::<ProductCreate>(&bytes).and_then(ProductCreate::validate) {
+                Ok(p) => {
+                    let title_len = p.title.chars().count();
+                    prop_assert!((1..=TITLE_MAX).contains(&title_len));
+                    prop_assert!((PRICE_CENTS_MIN..=PRICE_CENTS_MAX).contains(&p.price_cents));
+                    prop_assert!((0..=QUANTITY_MAX).contains(&p.quantity));
+                    prop_assert!(p.tags.len() <= TAGS_MAX);
+                    prop_assert!(p.tags.iter().all(|t| !t.is_empty() && t.chars().count() <= TAG_LEN_MAX));
+                    prop_assert!(is_slug(&p.category));
+                }
+                Err(e) => prop_assert_eq!(e.status(), 422),
+            }
+        }
+    }
+}

@@ -1,0 +1,285 @@
+//! HTTP plumbing shared by every API function: route matching, JSON and problem responses, and the
+//! per-request wrapper that sets up the log span and maps errors exactly once.
+
+use bazaar_aws::calls::counting_aws_calls;
+use bazaar_domain::error::Error;
+use bazaar_domain::metrics::Metrics;
+use bazaar_domain::validate::parse_json;
+use lambda_http::http::{HeaderValue, Method, StatusCode, header};
+use lambda_http::request::RequestContext;
+use lambda_http::{Body, Request, RequestExt, Response};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use std::time::Instant;
+use tracing::Instrument;
+
+/// One route of a function: a method and an API Gateway style path (`/shops/{shop_id}`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Route {
+    pub method: &'static str,
+    pub path: &'static str,
+}
+
+impl Route {
+    pub const fn new(method: &'static str, path: &'static str) -> Self {
+        Self { method, path }
+    }
+}
+
+/// Path parameters captured by a match, in pattern order.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Params(Vec<(&'static str, String)>);
+
+impl Params {
+    /// The value of `{name}`. Every pattern names its parameters, so a missing one is a defect.
+    pub fn get(&self, name: &str) -> Result<&str, Error> {
+        self.0
+            .iter()
+            .find(|(k, _)| *k == name)
+            .map(|(_, v)| v.as_str())
+            .ok_or_else(|| Error::internal(format!("route has no parameter {name}")))
+    }
+}
+
+fn match_path(pattern: &'static str, path: &str) -> Option<Params> {
+    let mut params = Vec::new();
+    let mut pat = pattern.trim_matches('/').split('/');
+    let mut segs = path
+        .trim_end_matches('/')
+        .trim_start_matches('/')
+        .split('/');
+    loop {
+        match (pat.next(), segs.next()) {
+            (None, None) => return Some(Params(params)),
+            (Some(p), Some(s)) => {
+                if let Some(name) = p.strip_prefix('{').and_then(|p| p.strip_suffix('}')) {
+                    if s.is_empty() {
+                        return None;
+                    }
+                    params.push((name, s.to_owned()));
+                } else if p != s {
+                    return None;
+                }
+            }
+            _ => return None,
+        }
+    }
+}
+
+/// Finds the operation for `method` and `path` in a function's route table, with its parameters.
+/// A path no route has is `404`; a known path with another method is `405`.
+pub fn match_route<T: Copy>(
+    routes: &[(Route, T)],
+    method: &str,
+    path: &str,
+) -> Result<(T, Params), Error> {
+    let mut allow = Vec::new();
+    for (route, op) in routes {
+        if let Some(params) = match_path(route.path, path) {
+            if route.method.eq_ignore_ascii_case(method) {
+                return Ok((*op, params));
+            }
+            allow.push(route.method);
+        }
+    }
+    if allow.is_empty() {
+        Err(Error::RouteNotFound {
+            method: method.to_owned(),
+            path: path.to_owned(),
+        })
+    } else {
+        Err(Error::MethodNotAllowed {
+            method: method.to_owned(),
+            path: path.to_owned(),
+            allow,
+        })
+    }
+}
+
+/// Ids are opaque, but every id this service mints is short and URL-safe; anything else cannot
+/// name an existing resource and is answered `404` before it reaches the database.
+pub fn is_plausible_id(id: &str) -> bool {
+    (1..=64).contains(&id.len())
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+}
+
+/// Parses the request body as JSON into `T` (`400` on failure).
+pub fn json_body<T: DeserializeOwned>(req: &Request) -> Result<T, Error> {
+    parse_json(req.body().as_ref())
+}
+
+/// A JSON response.
+pub fn json<T: Serialize>(status: StatusCode, value: &T) -> Result<Response<Body>, Error> {
+    let body = serde_json::to_string(value).map_err(Error::internal)?;
+    Response::builder()
+        .status(status)
+        .header(header::CONTENT_TYPE, "application/json")
+        .body(Body::Text(body))
+        .map_err(Error::internal)
+}
+
+/// `204 No Content`.
+pub fn no_content() -> Result<Response<Body>, Error> {
+    Response::builder()
+        .status(StatusCode::NO_CONTENT)
+        .body(Body::Empty)
+        .map_err(Error::internal)
+}
+
+/// The problem response for `err`; the only place errors turn into HTTP.
+pub fn problem_response(err: &Error, request_id: &str) -> Response<Body> {
+    let problem = err.problem().with_instance(request_id);
+    let status = StatusCode::from_u16(problem.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    let body = serde_json::to_string(&problem).unwrap_or_else(|_| {
+        r#"{"type":"about:blank","title":"Internal server error","status":500,"code":"internal"}"#
+            .to_owned()
+    });
+    let mut response = Response::new(Body::Text(body));
+    *response.status_mut() = status;
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/problem+json"),
+    );
+    if let Error::InProgress { retry_after, .. } = err {
+        response
+            .headers_mut()
+            .insert(header::RETRY_AFTER, HeaderValue::from(*retry_after));
+    }
+    if let Error::MethodNotAllowed { allow, .. } = err
+        && let Ok(v) = HeaderValue::from_str(&allow.join(", "))
+    {
+        response.headers_mut().insert(header::ALLOW, v);
+    }
+    response
+}
+
+/// The id that ties a request's logs, metrics and problem responses together: API Gateway's
+/// request id when there is one, else the Lambda invocation id.
+pub fn request_id(req: &Request) -> String {
+    if let Some(RequestContext::ApiGatewayV2(ctx)) = req.request_context_ref()
+        && let Some(id) = ctx.request_id.as_deref().filter(|id| !id.is_empty())
+    {
+        return id.to_owned();
+    }
+    req.lambda_context_ref()
+        .map(|c| c.request_id.clone())
+        .unwrap_or_default()
+}
+
+/// Runs one request inside a log span carrying its request id, maps any error to a problem response
+/// and logs the outcome. Functions pass their routing closure; this never returns `Err`, so a
+/// failure is always an HTTP answer rather than a Lambda error. Conflicts (`409`) and server
+/// errors are also counted as EMF metrics of `service`.
+pub async fn serve<F, Fut>(
+    service: &str,
+    req: Request,
+    handler: F,
+) -> Result<Response<Body>, lambda_http::Error>
+where
+    F: FnOnce(Request) -> Fut,
+    Fut: Future<Output = Result<Response<Body>, Error>>,
+{
+    let started = Instant::now();
+    let request_id = request_id(&req);
+    let method: Method = req.method().clone();
+    let path = req.uri().path().to_owned();
+    let span =
+        tracing::info_span!("request", request_id = %request_id, method = %method, path = %path);
+    async move {
+        // Boxed: a handler's future holds every SDK call's state and can be tens of KiB.
+        let (result, aws_calls) = counting_aws_calls(Box::pin(handler(req))).await;
+        let response = match result {
+            Ok(response) => response,
+            Err(err) => {
+                if err.is_server_error() {
+                    tracing::error!(error = %err, source = ?std::error::Error::source(&err), "request failed");
+                    Metrics::new(service)
+                        .count("ServerErrors", 1)
+                        .property("request_id", request_id.clone())
+                        .emit();
+                } else if err.status() == 409 {
+                    tracing::info!(error = %err, "request conflicted");
+                    Metrics::new(service)
+                        .count("Conflicts", 1)
+                        .property("code", err.problem().code)
+                        .property("request_id", request_id.clone())
+                        .emit();
+                } else {
+                    tracing::info!(error = %err, "request rejected");
+                }
+                problem_response(&err, &request_id)
+            }
+        };
+        tracing::info!(
+            status = response.status().as_u16(),
+            aws_calls,
+            latency_ms = started.elapsed().as_secs_f64() * 1000.0,
+            "request done"
+        );
+        Ok(response)
+    }
+    .instrument(span)
+    .await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const ROUTES: &[(Route, usize)] = &[
+        (Route::new("GET", "/shops/{shop_id}"), 0),
+        (Route::new("PATCH", "/shops/{shop_id}"), 1),
+        (Route::new("POST", "/shops/{shop_id}/products"), 2),
+        (Route::new("GET", "/health"), 3),
+    ];
+
+    #[test]
+    fn matches_params_and_methods() {
+        let (i, p) = match_route(ROUTES, "PATCH", "/shops/abc").expect("match");
+        assert_eq!(i, 1);
+        assert_eq!(p.get("shop_id").expect("param"), "abc");
+        let (i, p) = match_route(ROUTES, "POST", "/shops/abc/products/").expect("trailing slash");
+        assert_eq!(i, 2);
+        assert_eq!(p.get("shop_id").expect("param"), "abc");
+        assert!(p.get("nope").is_err());
+    }
+
+    #[test]
+    fn unknown_paths_404_and_wrong_methods_405() {
+        assert_eq!(
+            match_route(ROUTES, "GET", "/shops")
+                .expect_err("404")
+                .status(),
+            404
+        );
+        assert_eq!(
+            match_route(ROUTES, "GET", "/shops//products")
+                .expect_err("404")
+                .status(),
+            404
+        );
+        assert_eq!(
+            match_route(ROUTES, "GET", "/").expect_err("404").status(),
+            404
+        );
+        let err = match_route(ROUTES, "DELETE", "/shops/abc").expect_err("405");
+        assert_eq!(err.status(), 405);
+        let response = problem_response(&err, "r");
+        assert_eq!(response.headers()[header::ALLOW], "GET, PATCH");
+        assert_eq!(
+            response.headers()[header::CONTENT_TYPE],
+            "application/problem+json"
+        );
+    }
+
+    #[test]
+    fn ids() {
+        assert!(is_plausible_id("0192f0c4-5a6b-7cde-8f01-23456789abcd"));
+        assert!(!is_plausible_id(""));
+        assert!(!is_plausible_id(&"a".repeat(65)));
+        assert!(!is_plausible_id("a%20b"));
+        assert!(!is_plausible_id("a/b"));
+    }
+}

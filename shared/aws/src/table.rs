@@ -6,7 +6,9 @@
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
-use aws_sdk_dynamodb::types::{AttributeValue, KeysAndAttributes};
+use aws_sdk_dynamodb::types::{
+    AttributeValue, ConditionCheck, Delete, KeysAndAttributes, Put, TransactWriteItem, Update,
+};
 use bazaar_domain::error::Error;
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
@@ -231,4 +233,136 @@ async fn batch_get_chunk(
         pending = out.unprocessed_keys.and_then(|mut m| m.remove(table));
     }
     Ok(found)
+}
+
+/// One `TransactWriteItems` whose actions are named by the failure they stand for.
+///
+/// An action is added with the name its failed condition means (`tx.put(lock).or("name_taken")`);
+/// when DynamoDB cancels the transaction, [`Tx::commit`] answers the names of the actions whose
+/// condition failed, so callers map failures by name and never by an action's position.
+/// `N` is the caller's name type: a `&'static str` code, or e.g. the index of a checkout line.
+#[derive(Debug)]
+pub struct Tx<N = &'static str> {
+    actions: Vec<TransactWriteItem>,
+    names: Vec<Option<N>>,
+}
+
+/// Names the action just added.
+#[must_use = "name the action with `.or(name)`, or call `.unnamed()` if its failure means nothing"]
+pub struct Named<'a, N>(&'a mut Option<N>);
+
+impl<N> Named<'_, N> {
+    /// The name this action's failed condition reports.
+    pub fn or(self, name: N) {
+        *self.0 = Some(name);
+    }
+
+    /// An action whose failure needs no name of its own (the transaction still fails).
+    pub fn unnamed(self) {}
+}
+
+/// Why a transaction did not commit.
+#[derive(Debug)]
+pub enum TxError<N> {
+    /// DynamoDB cancelled it. `failed`: the names of the actions whose condition failed, in the
+    /// order they were added; `raced`: another transaction was writing one of its items
+    /// (`TransactionConflict`) — nothing was decided, a retry may succeed.
+    Cancelled { failed: Vec<N>, raced: Vec<N>, error: Error },
+    /// Anything else (throttling, transport, a malformed request).
+    Other(Error),
+}
+
+impl<N> TxError<N> {
+    /// Whether the action named `name` failed its condition.
+    pub fn failed(&self, name: &N) -> bool
+    where
+        N: PartialEq,
+    {
+        matches!(self, TxError::Cancelled { failed, .. } if failed.contains(name))
+    }
+
+    /// The error to answer when no name explains the cancellation.
+    pub fn into_error(self) -> Error {
+        match self {
+            TxError::Cancelled { error, .. } | TxError::Other(error) => error,
+        }
+    }
+}
+
+impl<N> Default for Tx<N> {
+    fn default() -> Self {
+        Self {
+            actions: Vec::new(),
+            names: Vec::new(),
+        }
+    }
+}
+
+impl<N: Clone> Tx<N> {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    fn push(&mut self, action: TransactWriteItem) -> Named<'_, N> {
+        self.actions.push(action);
+        self.names.push(None);
+        let last = self.names.len() - 1;
+        Named(&mut self.names[last])
+    }
+
+    pub fn put(&mut self, put: Put) -> Named<'_, N> {
+        self.push(TransactWriteItem::builder().put(put).build())
+    }
+
+    pub fn update(&mut self, update: Update) -> Named<'_, N> {
+        self.push(TransactWriteItem::builder().update(update).build())
+    }
+
+    pub fn delete(&mut self, delete: Delete) -> Named<'_, N> {
+        self.push(TransactWriteItem::builder().delete(delete).build())
+    }
+
+    pub fn check(&mut self, check: ConditionCheck) -> Named<'_, N> {
+        self.push(TransactWriteItem::builder().condition_check(check).build())
+    }
+
+    /// Actions added so far (DynamoDB takes at most 100).
+    pub fn len(&self) -> usize {
+        self.actions.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.actions.is_empty()
+    }
+
+    /// Sends the transaction (one round trip).
+    pub async fn commit(self, client: &Client) -> Result<(), TxError<N>> {
+        let Tx { actions, names } = self;
+        match client
+            .transact_write_items()
+            .set_transact_items(Some(actions))
+            .send()
+            .await
+        {
+            Ok(_) => Ok(()),
+            Err(err) => match cancellation_codes(&err) {
+                Some(codes) => {
+                    let named = |wanted: &str| -> Vec<N> {
+                        codes
+                            .iter()
+                            .zip(&names)
+                            .filter(|(code, _)| code.as_str() == wanted)
+                            .filter_map(|(_, name)| name.clone())
+                            .collect()
+                    };
+                    Err(TxError::Cancelled {
+                        failed: named("ConditionalCheckFailed"),
+                        raced: named("TransactionConflict"),
+                        error: from_sdk(err),
+                    })
+                }
+                None => Err(TxError::Other(from_sdk(err))),
+            },
+        }
+    }
 }

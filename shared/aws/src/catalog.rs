@@ -3,13 +3,12 @@
 
 use crate::records::{lock_item, product_item, shop_items};
 use crate::table::{
-    Item, ProductItem, ShopItem, UpdateBuilder, cancellation_codes, conditional, failed, from_item,
-    from_sdk, key, keys, s, to_av, to_item,
+    Item, ProductItem, ShopItem, Tx, UpdateBuilder, conditional, from_item, from_sdk, key, keys, s,
+    to_av, to_item,
 };
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::types::{
-    AttributeValue, Delete, Put, ReturnValue, ReturnValuesOnConditionCheckFailure,
-    TransactWriteItem, Update,
+    AttributeValue, Delete, Put, ReturnValue, ReturnValuesOnConditionCheckFailure, Update,
 };
 use bazaar_domain::catalog::{Product, Shop, new_id};
 use bazaar_domain::error::Error;
@@ -169,27 +168,21 @@ impl DynamoCatalog {
             .condition_expression("attribute_not_exists(pk)")
             .build()
             .map_err(Error::internal)?;
-        let result = self
-            .client
-            .transact_write_items()
-            .transact_items(TransactWriteItem::builder().update(update_shop).build())
-            .transact_items(TransactWriteItem::builder().delete(release_old).build())
-            .transact_items(TransactWriteItem::builder().put(claim_new).build())
-            .send()
-            .await;
-        match result {
-            Ok(_) => Ok(()),
-            Err(err) => match cancellation_codes(&err) {
-                Some(codes) if failed(&codes, 2) => Err(Error::conflict(
-                    "name_taken",
-                    format!("A shop named \"{new_name}\" already exists."),
-                )),
-                Some(codes) if failed(&codes, 0) || failed(&codes, 1) => Err(Error::conflict(
-                    "concurrent_update",
-                    "The shop was changed by another request at the same time; retry.",
-                )),
-                _ => Err(from_sdk(err)),
-            },
+        let mut tx = Tx::new();
+        tx.update(update_shop).or("concurrent_update");
+        tx.delete(release_old).or("concurrent_update");
+        tx.put(claim_new).or("name_taken");
+        match tx.commit(&self.client).await {
+            Ok(()) => Ok(()),
+            Err(e) if e.failed(&"name_taken") => Err(Error::conflict(
+                "name_taken",
+                format!("A shop named \"{new_name}\" already exists."),
+            )),
+            Err(e) if e.failed(&"concurrent_update") => Err(Error::conflict(
+                "concurrent_update",
+                "The shop was changed by another request at the same time; retry.",
+            )),
+            Err(e) => Err(e.into_error()),
         }
     }
 }
@@ -230,27 +223,21 @@ impl CatalogStore for DynamoCatalog {
         let [owner_lock, name_lock, shop_item] = shop_items(&shop)?;
         let (owner_lock, name_lock, shop_put) =
             (put(owner_lock)?, put(name_lock)?, put(shop_item)?);
-        let result = self
-            .client
-            .transact_write_items()
-            .transact_items(TransactWriteItem::builder().put(owner_lock).build())
-            .transact_items(TransactWriteItem::builder().put(name_lock).build())
-            .transact_items(TransactWriteItem::builder().put(shop_put).build())
-            .send()
-            .await;
-        match result {
-            Ok(_) => Ok(shop),
-            Err(err) => match cancellation_codes(&err) {
-                Some(codes) if failed(&codes, 0) => Err(Error::conflict(
-                    "shop_exists",
-                    "You already own a shop; each account may own one.",
-                )),
-                Some(codes) if failed(&codes, 1) => Err(Error::conflict(
-                    "name_taken",
-                    format!("A shop named \"{}\" already exists.", shop.name),
-                )),
-                _ => Err(from_sdk(err)),
-            },
+        let mut tx = Tx::new();
+        tx.put(owner_lock).or("shop_exists");
+        tx.put(name_lock).or("name_taken");
+        tx.put(shop_put).unnamed();
+        match tx.commit(&self.client).await {
+            Ok(()) => Ok(shop),
+            Err(e) if e.failed(&"shop_exists") => Err(Error::conflict(
+                "shop_exists",
+                "You already own a shop; each account may own one.",
+            )),
+            Err(e) if e.failed(&"name_taken") => Err(Error::conflict(
+                "name_taken",
+                format!("A shop named \"{}\" already exists.", shop.name),
+            )),
+            Err(e) => Err(e.into_error()),
         }
     }
 

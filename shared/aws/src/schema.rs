@@ -1,14 +1,33 @@
-//! The single-table schema: every key is built here.
+//! The single-table schema: every key is built here, and this table is the schema. One table
+//! (`pk`, `sk` strings; GSI1 `gsi1pk`/`gsi1sk`, GSI2 `gsi2pk`/`gsi2sk`; TTL attribute `ttl`;
+//! stream `NEW_AND_OLD_IMAGES`), keys overloaded by entity.
 //!
-//! | item            | pk                  | sk         | notes                                        |
-//! |-----------------|---------------------|------------|----------------------------------------------|
-//! | shop            | `SHOP#<id>`         | `SHOP`     | counters (`sales_count`, ratings) live here   |
-//! | owner lock      | `OWNER#<user_id>`   | `SHOP`     | one shop per owner, claimed in the create txn |
-//! | shop name lock  | `SHOPNAME#<name>`   | `SHOPNAME` | case-insensitive unique shop names            |
-//! | product         | `PRODUCT#<id>`      | `PRODUCT`  | GSI1: `CATEGORY#<slug>` / `<created_at>#<id>` |
+//! | item | `pk` | `sk` | indexes, TTL | written by |
+//! |---|---|---|---|---|
+//! | shop | `SHOP#<id>` | `SHOP` | | catalog (counters `sales_count`, ratings by reviews) |
+//! | owner lock | `OWNER#<user>` | `SHOP` | | catalog, in the shop's create transaction (one shop per owner) |
+//! | shop name lock | `SHOPNAME#<normalized name>` | `SHOPNAME` | | catalog (case- and space-insensitive unique names) |
+//! | product | `PRODUCT#<id>` | `PRODUCT` | GSI1 `CATEGORY#<slug>` / `<created_at>#<id>` | catalog; cart and checkout keep its `holds` mirror (slot → holder, expiry) and `quantity` |
+//! | hold | `PRODUCT#<id>` | `HOLD#<slot:05>` | TTL (tidying only) | cart, checkout (`holder`, `expires_at`) |
+//! | cart line | `CART#<user>` | `LINE#<product>` | | cart (quantity, title/price snapshot) |
+//! | checkout | `CHECKOUT#<checkout id>` | `CHECKOUT` | | checkout: the record that makes a second commit impossible |
+//! | order | `ORDER#<id>` | `ORDER` | GSI1 `BUYER#<user>`, GSI2 `SHOPORDERS#<shop>` / `<created_at ms>#<id>` | checkout; orders (ship, cancel, review flag) |
+//! | review | `REVIEW#<order id>` | `REVIEW` | GSI1 `SHOPREVIEWS#<shop>` | orders |
+//! | payment | `PAYMENT#<checkout id>` | `PAYMENT` | | the test payment gateway |
+//! | idempotency record | `IDEMPOTENCY#<caller>#<key>` | `IDEMPOTENCY` | TTL 24 h | the HTTP idempotency layer |
+//! | notification | `NOTIFY#<user>` | `<created_at>#<event id>` | | notifier (a repeat of the event writes nothing) |
+//! | favorite | `FAV#<user>` | `P#<product>` / `S#<shop>` | | favorites (with the product's category, price, tags) |
+//! | favorite counter | `FAV#<user>` | `COUNT` | | favorites, same transaction (per-user limits) |
+//! | view | `VIEWS#<user>` | `P#<product>` | GSI2 `VIEWS#<user>` / epoch µs; TTL 30 days | product page (signed in) |
+//! | activity | `ACTIVITY#<yyyymmddhh>#<shard>` | `<product>` | TTL 4 days | views, favorites, sales per hour |
+//! | trending | `TRENDING` | `ALL` / `CAT#<slug>` | | the trending job |
+//! | co-purchases | `ALSOBOUGHT#<product>` | `DAY#<yyyy-mm-dd>` | TTL 91 days | recommender |
+//! | processed event | `PROCESSED#<event id>` | `RECOMMENDER#<part>` | TTL 15 days | recommender |
+//! | health | `HEALTH` | `HEALTH` | | (read by `GET /health`) |
 //!
-//! Correctness lives in conditions: ownership is part of every write's condition expression, and
-//! the uniqueness locks are claimed in the same transaction as the shop they protect.
+//! Correctness lives in conditions: ownership is part of every write's condition expression, the
+//! uniqueness locks are claimed in the same transaction as the shop they protect, and a hold is
+//! free when `expires_at` has passed — no sweeper.
 
 /// Item keys, in one place.
 pub mod keys {

@@ -174,12 +174,6 @@ pub(crate) fn cancellation_codes(
     }
 }
 
-pub(crate) fn failed(codes: &[String], index: usize) -> bool {
-    codes
-        .get(index)
-        .is_some_and(|c| c == "ConditionalCheckFailed")
-}
-
 /// Consistent `BatchGetItem` of `keys` (≤ 100 per call, the calls in parallel), retrying
 /// unprocessed keys.
 pub async fn batch_get(client: &Client, table: &str, keys: Vec<Item>) -> Result<Vec<Item>, Error> {
@@ -241,7 +235,7 @@ async fn batch_get_chunk(
 /// when DynamoDB cancels the transaction, [`Tx::commit`] answers the names of the actions whose
 /// condition failed, so callers map failures by name and never by an action's position.
 /// `N` is the caller's name type: a `&'static str` code, or e.g. the index of a checkout line.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct Tx<N = &'static str> {
     actions: Vec<TransactWriteItem>,
     names: Vec<Option<N>>,
@@ -265,9 +259,15 @@ impl<N> Named<'_, N> {
 #[derive(Debug)]
 pub enum TxError<N> {
     /// DynamoDB cancelled it. `failed`: the names of the actions whose condition failed, in the
-    /// order they were added; `raced`: another transaction was writing one of its items
-    /// (`TransactionConflict`) — nothing was decided, a retry may succeed.
-    Cancelled { failed: Vec<N>, raced: Vec<N>, error: Error },
+    /// order they were added; `raced`: the names of the actions another transaction was writing
+    /// at the same moment (`TransactionConflict`: nothing was decided, a retry may succeed);
+    /// `race_only`: every reason was such a conflict (no condition failed, named or not).
+    Cancelled {
+        failed: Vec<N>,
+        raced: Vec<N>,
+        race_only: bool,
+        error: Error,
+    },
     /// Anything else (throttling, transport, a malformed request).
     Other(Error),
 }
@@ -279,6 +279,17 @@ impl<N> TxError<N> {
         N: PartialEq,
     {
         matches!(self, TxError::Cancelled { failed, .. } if failed.contains(name))
+    }
+
+    /// Whether only concurrent transactions cancelled it (a retry may commit).
+    pub fn race_only(&self) -> bool {
+        matches!(
+            self,
+            TxError::Cancelled {
+                race_only: true,
+                ..
+            }
+        )
     }
 
     /// The error to answer when no name explains the cancellation.
@@ -355,9 +366,14 @@ impl<N: Clone> Tx<N> {
                             .filter_map(|(_, name)| name.clone())
                             .collect()
                     };
+                    let race_only = codes.iter().any(|c| c == "TransactionConflict")
+                        && codes
+                            .iter()
+                            .all(|c| c == "TransactionConflict" || c == "None");
                     Err(TxError::Cancelled {
                         failed: named("ConditionalCheckFailed"),
                         raced: named("TransactionConflict"),
+                        race_only,
                         error: from_sdk(err),
                     })
                 }

@@ -8,9 +8,9 @@
 
 use super::favorites::activity_update;
 use super::{keys, partition, products_by_id, shops_by_id};
-use crate::table::{cancellation_codes, failed, from_sdk, key, s};
+use crate::table::{Tx, TxError, key, s};
 use aws_sdk_dynamodb::Client;
-use aws_sdk_dynamodb::types::{AttributeValue, Put, TransactWriteItem, Update};
+use aws_sdk_dynamodb::types::{AttributeValue, Put, Update};
 use bazaar_domain::catalog::{Product, ProductView};
 use bazaar_domain::error::{Error, Resource};
 use bazaar_domain::events::OrderCreated;
@@ -104,11 +104,9 @@ impl AlsoBought for DynamoAlsoBought {
         let in_window = now - bought_at < Duration::days(ALSO_BOUGHT_DAYS);
         let mut outcome = Recorded::Applied;
         for (part, lines) in event.items.chunks(LINES_PER_TRANSACTION).enumerate() {
-            let mut actions = vec![
-                TransactWriteItem::builder()
-                    .put(self.marker(&event.event_id, part, now)?)
-                    .build(),
-            ];
+            let mut tx = Tx::new();
+            tx.put(self.marker(&event.event_id, part, now)?)
+                .or("already_applied");
             for line in lines {
                 let others: Vec<&str> = basket
                     .iter()
@@ -116,58 +114,42 @@ impl AlsoBought for DynamoAlsoBought {
                     .filter(|p| *p != line.product_id)
                     .collect();
                 if in_window && !others.is_empty() {
-                    actions.push(
-                        TransactWriteItem::builder()
-                            .update(self.co_purchases(&line.product_id, &others, &bought_at)?)
-                            .build(),
-                    );
+                    tx.update(self.co_purchases(&line.product_id, &others, &bought_at)?)
+                        .unnamed();
                 }
                 if line.quantity > 0 {
-                    actions.push(
-                        TransactWriteItem::builder()
-                            .update(activity_update(
-                                &self.table,
-                                &line.product_id,
-                                "sales",
-                                line.quantity,
-                                bought_at,
-                            )?)
-                            .build(),
-                    );
+                    tx.update(activity_update(
+                        &self.table,
+                        &line.product_id,
+                        "sales",
+                        line.quantity,
+                        bought_at,
+                    )?)
+                    .unnamed();
                 }
             }
             let mut attempt = 0;
             loop {
                 attempt += 1;
-                match self
-                    .client
-                    .transact_write_items()
-                    .set_transact_items(Some(actions.clone()))
-                    .send()
-                    .await
-                {
-                    Ok(_) => break,
-                    Err(err) => match cancellation_codes(&err) {
-                        Some(codes) if failed(&codes, 0) => {
-                            outcome = Recorded::Duplicate;
-                            break;
-                        }
-                        // Another event touching the same counters at the same moment
-                        // (`TransactionConflict`): try again shortly, then let SQS retry.
-                        Some(codes) if attempt < 4 => {
-                            tracing::debug!(?codes, attempt, "co-purchase transaction conflict");
-                            tokio::time::sleep(std::time::Duration::from_millis(
-                                25 * (1 << attempt),
-                            ))
+                match tx.clone().commit(&self.client).await {
+                    Ok(()) => break,
+                    Err(e) if e.failed(&"already_applied") => {
+                        outcome = Recorded::Duplicate;
+                        break;
+                    }
+                    // Another event touching the same counters at the same moment
+                    // (`TransactionConflict`): try again shortly, then let SQS retry.
+                    Err(TxError::Cancelled { error, .. }) if attempt < 4 => {
+                        tracing::debug!(%error, attempt, "co-purchase transaction conflict");
+                        tokio::time::sleep(std::time::Duration::from_millis(25 * (1 << attempt)))
                             .await;
-                        }
-                        Some(codes) => {
-                            return Err(Error::Unavailable(
-                                format!("co-purchase transaction cancelled: {codes:?}").into(),
-                            ));
-                        }
-                        None => return Err(from_sdk(err)),
-                    },
+                    }
+                    Err(TxError::Cancelled { error, .. }) => {
+                        return Err(Error::Unavailable(
+                            format!("co-purchase transaction cancelled: {error}").into(),
+                        ));
+                    }
+                    Err(TxError::Other(error)) => return Err(error),
                 }
             }
         }

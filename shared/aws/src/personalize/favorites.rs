@@ -3,11 +3,10 @@
 
 use super::{keys, partition, products_by_id, shops_by_id};
 use crate::table::{
-    Item, ProductItem, cancellation_codes, failed, from_item, from_sdk, key, keys as table_keys,
-    to_item,
+    Item, ProductItem, Tx, TxError, from_item, from_sdk, key, keys as table_keys, to_item,
 };
 use aws_sdk_dynamodb::Client;
-use aws_sdk_dynamodb::types::{AttributeValue, Delete, Put, TransactWriteItem, Update};
+use aws_sdk_dynamodb::types::{AttributeValue, Delete, Put, Update};
 use bazaar_domain::catalog::Shop;
 use bazaar_domain::error::{Error, Resource};
 use bazaar_domain::personalize::favorites::{FavoriteKind, FavoritesView};
@@ -123,35 +122,17 @@ impl DynamoFavorites {
         Ok(self.get(key_of).await?.is_some())
     }
 
-    /// Runs a transaction: `None` when it committed, the cancellation reasons when a condition
-    /// failed. A cancellation only by `TransactionConflict` (another transaction on the same items
-    /// at the same moment, e.g. a double-tapped favorite button) is retried a few times.
-    async fn transact(
-        &self,
-        actions: Vec<TransactWriteItem>,
-    ) -> Result<Option<Vec<String>>, Error> {
+    /// Commits `tx`, retrying a few times when only concurrent transactions on the same items
+    /// cancelled it (e.g. a double-tapped favorite button).
+    async fn transact(&self, tx: Tx) -> Result<(), TxError<&'static str>> {
         let mut attempt = 0u32;
         loop {
             attempt += 1;
-            match self
-                .client
-                .transact_write_items()
-                .set_transact_items(Some(actions.clone()))
-                .send()
-                .await
-            {
-                Ok(_) => return Ok(None),
-                Err(err) => match cancellation_codes(&err) {
-                    Some(codes)
-                        if attempt < 4
-                            && codes.iter().any(|c| c == "TransactionConflict")
-                            && !codes.iter().any(|c| c == "ConditionalCheckFailed") =>
-                    {
-                        tokio::time::sleep(std::time::Duration::from_millis(20 << attempt)).await;
-                    }
-                    Some(codes) => return Ok(Some(codes)),
-                    None => return Err(from_sdk(err)),
-                },
+            match tx.clone().commit(&self.client).await {
+                Err(e) if attempt < 4 && e.race_only() => {
+                    tokio::time::sleep(std::time::Duration::from_millis(20 << attempt)).await;
+                }
+                done => return done,
             }
         }
     }
@@ -214,139 +195,117 @@ impl FavoritesStore for DynamoFavorites {
             favorite.price_cents = Some(product.price_cents);
             favorite.tags = product.tags;
         }
-        let mut actions = vec![
-            TransactWriteItem::builder()
-                .put(
-                    Put::builder()
-                        .table_name(&self.table)
-                        .set_item(Some(to_item(&favorite)?))
-                        .condition_expression("attribute_not_exists(pk)")
-                        .build()
-                        .map_err(Error::internal)?,
-                )
-                .build(),
-            TransactWriteItem::builder()
-                .update(counter_update(
-                    &self.table,
-                    target_key,
-                    "favorite_count",
-                    1,
-                    Some("attribute_exists(pk)"),
-                )?)
-                .build(),
-            TransactWriteItem::builder()
-                .update(counter_update(
-                    &self.table,
-                    keys::favorite_counter(user),
-                    kind.counter(),
-                    1,
-                    Some("attribute_not_exists(#n) OR #n < :max"),
-                )?)
-                .build(),
-        ];
+        let mut tx = Tx::new();
+        tx.put(
+            Put::builder()
+                .table_name(&self.table)
+                .set_item(Some(to_item(&favorite)?))
+                .condition_expression("attribute_not_exists(pk)")
+                .build()
+                .map_err(Error::internal)?,
+        )
+        .or("already_favorite");
+        tx.update(counter_update(
+            &self.table,
+            target_key,
+            "favorite_count",
+            1,
+            Some("attribute_exists(pk)"),
+        )?)
+        .or("target_missing");
+        tx.update(counter_update(
+            &self.table,
+            keys::favorite_counter(user),
+            kind.counter(),
+            1,
+            Some("attribute_not_exists(#n) OR #n < :max"),
+        )?)
+        .or("favorites_limit");
         if kind == FavoriteKind::Product {
-            actions.push(
-                TransactWriteItem::builder()
-                    .update(activity_update(&self.table, id, "favorites", 1, now)?)
-                    .build(),
-            );
+            tx.update(activity_update(&self.table, id, "favorites", 1, now)?)
+                .unnamed();
         }
-        let Some(codes) = self.transact(actions).await? else {
-            return Ok(());
-        };
-        if failed(&codes, 0) {
-            return Ok(()); // already a favorite: nothing changes
-        }
-        if failed(&codes, 1) {
-            return Err(Error::not_found(kind.resource(), id));
-        }
-        if failed(&codes, 2) {
-            return Err(Error::unprocessable(
+        match self.transact(tx).await {
+            Ok(()) => Ok(()),
+            Err(e) if e.failed(&"already_favorite") => Ok(()), // nothing changes
+            Err(e) if e.failed(&"target_missing") => Err(Error::not_found(kind.resource(), id)),
+            Err(e) if e.failed(&"favorites_limit") => Err(Error::unprocessable(
                 "favorites_limit",
                 format!(
                     "A user can keep at most {FAVORITES_MAX} favorite {}; remove one first.",
                     kind.counter()
                 ),
-            ));
+            )),
+            Err(TxError::Cancelled { error, .. }) => Err(Error::Unavailable(
+                format!("favorite transaction cancelled: {error}").into(),
+            )),
+            Err(TxError::Other(error)) => Err(error),
         }
-        Err(Error::Unavailable(
-            format!("favorite transaction cancelled: {codes:?}").into(),
-        ))
     }
 
     async fn remove(&self, user: &str, kind: FavoriteKind, id: &str) -> Result<(), Error> {
         let now = Utc::now();
         let (fav_key, target_key) = favorite_keys(kind, user, id);
-        let delete_favorite = || -> Result<TransactWriteItem, Error> {
-            Ok(TransactWriteItem::builder()
-                .delete(
-                    Delete::builder()
-                        .table_name(&self.table)
-                        .set_key(Some(key(fav_key.clone())))
-                        .condition_expression("attribute_exists(pk)")
-                        .build()
-                        .map_err(Error::internal)?,
-                )
-                .build())
+        let delete_favorite = || -> Result<Delete, Error> {
+            Delete::builder()
+                .table_name(&self.table)
+                .set_key(Some(key(fav_key.clone())))
+                .condition_expression("attribute_exists(pk)")
+                .build()
+                .map_err(Error::internal)
         };
-        let user_counter = || -> Result<TransactWriteItem, Error> {
-            Ok(TransactWriteItem::builder()
-                .update(counter_update(
-                    &self.table,
-                    keys::favorite_counter(user),
-                    kind.counter(),
-                    -1,
-                    None,
-                )?)
-                .build())
+        let user_counter = || -> Result<Update, Error> {
+            counter_update(
+                &self.table,
+                keys::favorite_counter(user),
+                kind.counter(),
+                -1,
+                None,
+            )
         };
-        let mut actions = vec![
-            delete_favorite()?,
-            TransactWriteItem::builder()
-                .update(counter_update(
-                    &self.table,
-                    target_key.clone(),
-                    "favorite_count",
-                    -1,
-                    Some("attribute_exists(pk)"),
-                )?)
-                .build(),
-            user_counter()?,
-        ];
+        let mut tx = Tx::new();
+        tx.delete(delete_favorite()?).or("not_a_favorite");
+        tx.update(counter_update(
+            &self.table,
+            target_key.clone(),
+            "favorite_count",
+            -1,
+            Some("attribute_exists(pk)"),
+        )?)
+        .or("target_missing");
+        tx.update(user_counter()?).unnamed();
         if kind == FavoriteKind::Product {
-            actions.push(
-                TransactWriteItem::builder()
-                    .update(activity_update(&self.table, id, "favorites", -1, now)?)
-                    .build(),
-            );
+            tx.update(activity_update(&self.table, id, "favorites", -1, now)?)
+                .unnamed();
         }
-        let Some(codes) = self.transact(actions).await? else {
-            return Ok(());
+        let cancelled = |error: Error| {
+            Error::Unavailable(format!("unfavorite transaction cancelled: {error}").into())
         };
-        if failed(&codes, 0) {
+        match self.transact(tx).await {
+            Ok(()) => Ok(()),
             // Not a favorite (or removed by a concurrent request): fine, if the target exists.
-            return if self.exists(target_key).await? {
-                Ok(())
-            } else {
-                Err(Error::not_found(kind.resource(), id))
-            };
-        }
-        if failed(&codes, 1) {
+            Err(e) if e.failed(&"not_a_favorite") => {
+                if self.exists(target_key).await? {
+                    Ok(())
+                } else {
+                    Err(Error::not_found(kind.resource(), id))
+                }
+            }
             // The target is gone but the user still has it as a favorite: let them remove it.
-            return match self
-                .transact(vec![delete_favorite()?, user_counter()?])
-                .await?
-            {
-                None => Ok(()),
-                Some(codes) if failed(&codes, 0) => Ok(()),
-                Some(codes) => Err(Error::Unavailable(
-                    format!("unfavorite transaction cancelled: {codes:?}").into(),
-                )),
-            };
+            Err(e) if e.failed(&"target_missing") => {
+                let mut tx = Tx::new();
+                tx.delete(delete_favorite()?).or("not_a_favorite");
+                tx.update(user_counter()?).unnamed();
+                match self.transact(tx).await {
+                    Ok(()) => Ok(()),
+                    Err(e) if e.failed(&"not_a_favorite") => Ok(()),
+                    Err(TxError::Cancelled { error, .. }) => Err(cancelled(error)),
+                    Err(TxError::Other(error)) => Err(error),
+                }
+            }
+            Err(TxError::Cancelled { error, .. }) => Err(cancelled(error)),
+            Err(TxError::Other(error)) => Err(error),
         }
-        Err(Error::Unavailable(
-            format!("unfavorite transaction cancelled: {codes:?}").into(),
-        ))
     }
 
     async fn list(&self, user: &str) -> Result<FavoritesView, Error> {

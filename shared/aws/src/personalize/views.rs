@@ -12,9 +12,9 @@
 
 use super::favorites::activity_update;
 use super::keys;
-use crate::table::{cancellation_codes, failed, from_item, from_sdk, s, to_item};
+use crate::table::{Tx, from_item, from_sdk, s, to_item};
 use aws_sdk_dynamodb::Client;
-use aws_sdk_dynamodb::types::{AttributeValue, Put, TransactWriteItem};
+use aws_sdk_dynamodb::types::{AttributeValue, Put};
 use bazaar_domain::catalog::Product;
 use bazaar_domain::error::Error;
 use bazaar_domain::personalize::{Signal, VIEW_TTL_DAYS, VIEWS_READ};
@@ -122,34 +122,25 @@ impl ViewLog for DynamoViews {
             .expression_attribute_values(":hour", AttributeValue::S(hour))
             .build()
             .map_err(Error::internal)?;
-        let counted = self
-            .client
-            .transact_write_items()
-            .transact_items(TransactWriteItem::builder().put(first_this_hour).build())
-            .transact_items(
-                TransactWriteItem::builder()
-                    .update(activity_update(&self.table, &product.id, "views", 1, now)?)
-                    .build(),
-            )
-            .send()
-            .await;
-        match counted {
-            Ok(_) => Ok(()),
-            Err(err) => match cancellation_codes(&err) {
-                // Counted already this hour (or a concurrent view of the same page counted it):
-                // only move the product to the top of the user's history.
-                Some(codes) if failed(&codes, 0) => {
-                    self.client
-                        .put_item()
-                        .table_name(&self.table)
-                        .set_item(Some(item))
-                        .send()
-                        .await
-                        .map_err(from_sdk)?;
-                    Ok(())
-                }
-                _ => Err(from_sdk(err)),
-            },
+        let mut tx = Tx::new();
+        tx.put(first_this_hour).or("counted_this_hour");
+        tx.update(activity_update(&self.table, &product.id, "views", 1, now)?)
+            .unnamed();
+        match tx.commit(&self.client).await {
+            Ok(()) => Ok(()),
+            // Counted already this hour (or a concurrent view of the same page counted it):
+            // only move the product to the top of the user's history.
+            Err(e) if e.failed(&"counted_this_hour") => {
+                self.client
+                    .put_item()
+                    .table_name(&self.table)
+                    .set_item(Some(item))
+                    .send()
+                    .await
+                    .map_err(from_sdk)?;
+                Ok(())
+            }
+            Err(e) => Err(e.into_error()),
         }
     }
 }

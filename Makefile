@@ -51,9 +51,11 @@ load:
 token:
 	@cargo run -q -p bazaar-infra --bin bazaar-local -- token "$(USER)"
 
-## make build-lambda: release binaries for Lambda (arm64, via cargo-lambda and zig)
+## make build-lambda: release binaries for Lambda (arm64, via cargo-lambda and zig). The local
+## tooling (bazaar-infra) and the e2e tests are left out: they enable the embedded search engine,
+## which would otherwise be compiled into the search, feed and indexer binaries (AWS runs OpenSearch).
 build-lambda: $(DEPLOY_STAMP)
-	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" cargo lambda build --release --arm64 --workspace --bins
+	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" cargo lambda build --release --arm64 --workspace --bins --exclude bazaar-infra --exclude bazaar-e2e
 
 ## make deploy: build with SAM (rust-cargolambda) and deploy (needs AWS credentials and the SAM CLI)
 deploy:

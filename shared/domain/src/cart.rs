@@ -7,71 +7,23 @@
 //! hence one hold item. The product item carries a mirror of its holds (`holds`: slot → holder,
 //! expiry), written in the same transaction as the hold items, so that availability is one read.
 //!
-//! This module decides *which* slots a request takes, keeps or releases (a [`Plan`]), computes
-//! availability, and renders carts. The DynamoDB adapter turns a plan into one transaction whose
+//! This module decides *which* slots a request takes, keeps or releases (a [`Plan`]) and renders
+//! carts; the holds and availability themselves are [`crate::inventory`]. The DynamoDB adapter turns a plan into one transaction whose
 //! conditions make it safe against every concurrent request.
 
 use crate::catalog::{Shipping, rfc3339};
 use crate::error::Error;
 use chrono::{DateTime, TimeZone, Utc};
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use serde_json::{Map, Value};
 use std::collections::BTreeMap;
 
+pub use crate::inventory::{
+    HoldEntry, Holds, available_to, held_by_others, my_hold, others_hold_until,
+};
+
 /// The most units one cart line may hold (each unit is one transaction action).
 pub const MAX_LINE_QUANTITY: i64 = 40;
-
-/// One entry of a product's hold mirror.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct HoldEntry {
-    /// The buyer holding the slot.
-    #[serde(rename = "h")]
-    pub holder: String,
-    /// Unix seconds after which the hold no longer counts.
-    #[serde(rename = "x")]
-    pub expires_at: i64,
-}
-
-impl HoldEntry {
-    pub fn is_live(&self, now: i64) -> bool {
-        self.expires_at > now
-    }
-}
-
-/// A product's holds by slot.
-pub type Holds = BTreeMap<u32, HoldEntry>;
-
-/// Units held right now by buyers other than `me` (all buyers when `me` is `None`).
-pub fn held_by_others(holds: &Holds, me: Option<&str>, now: i64) -> i64 {
-    holds
-        .values()
-        .filter(|h| h.is_live(now) && Some(h.holder.as_str()) != me)
-        .count() as i64
-}
-
-/// What `me` (or anyone, for `None`) could hold now: stock minus other buyers' live holds.
-pub fn available_to(quantity: i64, holds: &Holds, me: Option<&str>, now: i64) -> i64 {
-    (quantity - held_by_others(holds, me, now)).max(0)
-}
-
-/// When the first unit held by someone else frees up, if any is held.
-pub fn others_hold_until(holds: &Holds, me: Option<&str>, now: i64) -> Option<i64> {
-    holds
-        .values()
-        .filter(|h| h.is_live(now) && Some(h.holder.as_str()) != me)
-        .map(|h| h.expires_at)
-        .min()
-}
-
-/// The earliest expiry of `me`'s live holds, and how many units that covers.
-pub fn my_hold(holds: &Holds, me: &str, now: i64) -> (usize, Option<i64>) {
-    let live: Vec<i64> = holds
-        .values()
-        .filter(|h| h.holder == me && h.is_live(now))
-        .map(|h| h.expires_at)
-        .collect();
-    (live.len(), live.iter().copied().min())
-}
 
 /// Why a plan cannot be made: the units are not there.
 #[derive(Debug, Clone, PartialEq, Eq)]

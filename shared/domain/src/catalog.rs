@@ -1,6 +1,6 @@
 //! The catalog's domain types. Money is integer cents everywhere; times are UTC.
 
-use crate::cart::{Holds, available_to};
+use crate::inventory::{Holds, available_to};
 use chrono::{DateTime, SecondsFormat, Utc};
 use serde::{Deserialize, Serialize, Serializer};
 

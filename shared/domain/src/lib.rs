@@ -12,6 +12,7 @@ pub mod checkout;
 pub mod error;
 pub mod events;
 pub mod idempotency;
+pub mod inventory;
 pub mod metrics;
 pub mod orders;
 pub mod payments;

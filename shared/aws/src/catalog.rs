@@ -2,6 +2,7 @@
 //! shop's own transaction), products.
 
 use crate::records::{lock_item, product_item, shop_items};
+use crate::table::Table;
 use crate::table::{
     Item, ProductItem, ShopItem, UpdateBuilder, cancellation_codes, conditional, failed, from_item,
     from_sdk, key, keys, s, to_av, to_item,
@@ -20,15 +21,13 @@ use chrono::Utc;
 /// The DynamoDB implementation of the catalog port.
 #[derive(Debug, Clone)]
 pub struct DynamoCatalog {
-    client: Client,
-    table: String,
+    table: Table,
 }
 
 impl DynamoCatalog {
     pub fn new(client: Client, table: impl Into<String>) -> Self {
         Self {
-            client,
-            table: table.into(),
+            table: Table::new(client, table),
         }
     }
 
@@ -38,11 +37,11 @@ impl DynamoCatalog {
     }
 
     pub fn client(&self) -> &Client {
-        &self.client
+        self.table.client()
     }
 
     pub fn table(&self) -> &str {
-        &self.table
+        self.table.name()
     }
 
     async fn get_raw(
@@ -51,9 +50,10 @@ impl DynamoCatalog {
         consistent: bool,
     ) -> Result<Option<Item>, Error> {
         let out = self
-            .client
+            .table
+            .client()
             .get_item()
-            .table_name(&self.table)
+            .table_name(self.table.name())
             .set_key(Some(key(pk_sk)))
             .consistent_read(consistent)
             .send()
@@ -144,7 +144,7 @@ impl DynamoCatalog {
         update.value(":caller", s(&current.owner_id));
         update.value(":oldkey", s(&current.name_key));
         let update_shop = Update::builder()
-            .table_name(&self.table)
+            .table_name(self.table.name())
             .set_key(Some(key(keys::shop(&current.id))))
             .update_expression(update.expression(&[]))
             .condition_expression("#owner = :caller AND #namekey = :oldkey")
@@ -153,14 +153,14 @@ impl DynamoCatalog {
             .build()
             .map_err(Error::internal)?;
         let release_old = Delete::builder()
-            .table_name(&self.table)
+            .table_name(self.table.name())
             .set_key(Some(key(keys::shop_name(&current.name_key))))
             .condition_expression("shop_id = :id")
             .expression_attribute_values(":id", s(&current.id))
             .build()
             .map_err(Error::internal)?;
         let claim_new = Put::builder()
-            .table_name(&self.table)
+            .table_name(self.table.name())
             .set_item(Some(to_item(&lock_item(
                 keys::shop_name(&new_key),
                 "shop_name",
@@ -170,7 +170,8 @@ impl DynamoCatalog {
             .build()
             .map_err(Error::internal)?;
         let result = self
-            .client
+            .table
+            .client()
             .transact_write_items()
             .transact_items(TransactWriteItem::builder().update(update_shop).build())
             .transact_items(TransactWriteItem::builder().delete(release_old).build())
@@ -221,7 +222,7 @@ impl CatalogStore for DynamoCatalog {
         };
         let put = |item: Item| {
             Put::builder()
-                .table_name(&self.table)
+                .table_name(self.table.name())
                 .set_item(Some(item))
                 .condition_expression("attribute_not_exists(pk)")
                 .build()
@@ -231,7 +232,8 @@ impl CatalogStore for DynamoCatalog {
         let (owner_lock, name_lock, shop_put) =
             (put(owner_lock)?, put(name_lock)?, put(shop_item)?);
         let result = self
-            .client
+            .table
+            .client()
             .transact_write_items()
             .transact_items(TransactWriteItem::builder().put(owner_lock).build())
             .transact_items(TransactWriteItem::builder().put(name_lock).build())
@@ -291,9 +293,10 @@ impl CatalogStore for DynamoCatalog {
         update.name("#owner", "owner_id");
         update.value(":caller", s(caller));
         let result = self
-            .client
+            .table
+            .client()
             .update_item()
-            .table_name(&self.table)
+            .table_name(self.table.name())
             .set_key(Some(key(keys::shop(id))))
             .update_expression(update.expression(&[]))
             .condition_expression("attribute_exists(pk) AND #owner = :caller")
@@ -349,9 +352,10 @@ impl CatalogStore for DynamoCatalog {
             version: 1,
             holds: Default::default(),
         };
-        self.client
+        self.table
+            .client()
             .put_item()
-            .table_name(&self.table)
+            .table_name(self.table.name())
             .set_item(Some(product_item(&product)?))
             .condition_expression("attribute_not_exists(pk)")
             .send()
@@ -413,9 +417,10 @@ impl CatalogStore for DynamoCatalog {
         update.value(":caller", s(caller));
         update.value(":one", AttributeValue::N("1".into()));
         let result = self
-            .client
+            .table
+            .client()
             .update_item()
-            .table_name(&self.table)
+            .table_name(self.table.name())
             .set_key(Some(key(keys::product(id))))
             .update_expression(update.expression(&["#version = #version + :one"]))
             .condition_expression("attribute_exists(pk) AND #owner = :caller")
@@ -443,9 +448,10 @@ impl CatalogStore for DynamoCatalog {
 
     async fn delete_product(&self, caller: &str, id: &str) -> Result<Product, Error> {
         let result = self
-            .client
+            .table
+            .client()
             .delete_item()
-            .table_name(&self.table)
+            .table_name(self.table.name())
             .set_key(Some(key(keys::product(id))))
             .condition_expression("attribute_exists(pk) AND #owner = :caller")
             .expression_attribute_names("#owner", "owner_id")

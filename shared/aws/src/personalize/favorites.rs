@@ -2,6 +2,7 @@
 //! (`favorite_count`) and in the hour's trending activity, all in one transaction.
 
 use super::{keys, partition, products_by_id, shops_by_id};
+use crate::table::Table;
 use crate::table::{
     Item, ProductItem, cancellation_codes, failed, from_item, from_sdk, key, keys as table_keys,
     to_item,
@@ -49,8 +50,7 @@ struct FavoriteItem {
 /// The DynamoDB adapter of favorites.
 #[derive(Debug, Clone)]
 pub struct DynamoFavorites {
-    client: Client,
-    table: String,
+    table: Table,
 }
 
 /// `ADD <counter> :delta` on an hour's activity item of `product` (the trending job's input).
@@ -101,16 +101,16 @@ fn counter_update(
 impl DynamoFavorites {
     pub fn new(client: Client, table: impl Into<String>) -> Self {
         Self {
-            client,
-            table: table.into(),
+            table: Table::new(client, table),
         }
     }
 
     async fn get(&self, key_of: (String, String)) -> Result<Option<Item>, Error> {
         Ok(self
-            .client
+            .table
+            .client()
             .get_item()
-            .table_name(&self.table)
+            .table_name(self.table.name())
             .set_key(Some(key(key_of)))
             .consistent_read(true)
             .send()
@@ -134,7 +134,8 @@ impl DynamoFavorites {
         loop {
             attempt += 1;
             match self
-                .client
+                .table
+                .client()
                 .transact_write_items()
                 .set_transact_items(Some(actions.clone()))
                 .send()
@@ -176,14 +177,17 @@ impl DynamoFavorites {
 
     /// The user's favorites (their counter item left out): one Query (a page holds them all).
     async fn query_all(&self, user: &str) -> Result<Vec<FavoriteItem>, Error> {
-        partition(&self.client, &self.table, &keys::favorites(user), None)
-            .await?
-            .into_iter()
-            .filter(
-                |item| matches!(item.get("entity"), Some(AttributeValue::S(e)) if e == "favorite"),
-            )
-            .map(from_item::<FavoriteItem>)
-            .collect()
+        partition(
+            self.table.client(),
+            self.table.name(),
+            &keys::favorites(user),
+            None,
+        )
+        .await?
+        .into_iter()
+        .filter(|item| matches!(item.get("entity"), Some(AttributeValue::S(e)) if e == "favorite"))
+        .map(from_item::<FavoriteItem>)
+        .collect()
     }
 }
 
@@ -218,7 +222,7 @@ impl FavoritesStore for DynamoFavorites {
             TransactWriteItem::builder()
                 .put(
                     Put::builder()
-                        .table_name(&self.table)
+                        .table_name(self.table.name())
                         .set_item(Some(to_item(&favorite)?))
                         .condition_expression("attribute_not_exists(pk)")
                         .build()
@@ -227,7 +231,7 @@ impl FavoritesStore for DynamoFavorites {
                 .build(),
             TransactWriteItem::builder()
                 .update(counter_update(
-                    &self.table,
+                    self.table.name(),
                     target_key,
                     "favorite_count",
                     1,
@@ -236,7 +240,7 @@ impl FavoritesStore for DynamoFavorites {
                 .build(),
             TransactWriteItem::builder()
                 .update(counter_update(
-                    &self.table,
+                    self.table.name(),
                     keys::favorite_counter(user),
                     kind.counter(),
                     1,
@@ -247,7 +251,7 @@ impl FavoritesStore for DynamoFavorites {
         if kind == FavoriteKind::Product {
             actions.push(
                 TransactWriteItem::builder()
-                    .update(activity_update(&self.table, id, "favorites", 1, now)?)
+                    .update(activity_update(self.table.name(), id, "favorites", 1, now)?)
                     .build(),
             );
         }
@@ -281,7 +285,7 @@ impl FavoritesStore for DynamoFavorites {
             Ok(TransactWriteItem::builder()
                 .delete(
                     Delete::builder()
-                        .table_name(&self.table)
+                        .table_name(self.table.name())
                         .set_key(Some(key(fav_key.clone())))
                         .condition_expression("attribute_exists(pk)")
                         .build()
@@ -292,7 +296,7 @@ impl FavoritesStore for DynamoFavorites {
         let user_counter = || -> Result<TransactWriteItem, Error> {
             Ok(TransactWriteItem::builder()
                 .update(counter_update(
-                    &self.table,
+                    self.table.name(),
                     keys::favorite_counter(user),
                     kind.counter(),
                     -1,
@@ -304,7 +308,7 @@ impl FavoritesStore for DynamoFavorites {
             delete_favorite()?,
             TransactWriteItem::builder()
                 .update(counter_update(
-                    &self.table,
+                    self.table.name(),
                     target_key.clone(),
                     "favorite_count",
                     -1,
@@ -316,7 +320,13 @@ impl FavoritesStore for DynamoFavorites {
         if kind == FavoriteKind::Product {
             actions.push(
                 TransactWriteItem::builder()
-                    .update(activity_update(&self.table, id, "favorites", -1, now)?)
+                    .update(activity_update(
+                        self.table.name(),
+                        id,
+                        "favorites",
+                        -1,
+                        now,
+                    )?)
                     .build(),
             );
         }
@@ -355,14 +365,14 @@ impl FavoritesStore for DynamoFavorites {
         let (products, shops): (Vec<_>, Vec<_>) =
             favorites.into_iter().partition(|f| f.sk.starts_with("P#"));
         let by_id = products_by_id(
-            &self.client,
-            &self.table,
+            self.table.client(),
+            self.table.name(),
             products.iter().map(|f| f.target_id.as_str()),
         )
         .await?;
         let shop_by_id = shops_by_id(
-            &self.client,
-            &self.table,
+            self.table.client(),
+            self.table.name(),
             by_id
                 .values()
                 .map(|p| p.shop_id.as_str())

@@ -12,6 +12,7 @@
 
 use super::favorites::activity_update;
 use super::keys;
+use crate::table::Table;
 use crate::table::{cancellation_codes, failed, from_item, from_sdk, s, to_item};
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::types::{AttributeValue, Put, TransactWriteItem};
@@ -48,15 +49,13 @@ struct ViewItem {
 /// The DynamoDB adapter of views.
 #[derive(Debug, Clone)]
 pub struct DynamoViews {
-    client: Client,
-    table: String,
+    table: Table,
 }
 
 impl DynamoViews {
     pub fn new(client: Client, table: impl Into<String>) -> Self {
         Self {
-            client,
-            table: table.into(),
+            table: Table::new(client, table),
         }
     }
 
@@ -64,9 +63,10 @@ impl DynamoViews {
     /// once): one query of GSI2.
     pub async fn recent(&self, user: &str) -> Result<Vec<Signal>, Error> {
         let out = self
-            .client
+            .table
+            .client()
             .query()
-            .table_name(&self.table)
+            .table_name(self.table.name())
             .index_name(VIEWS_INDEX)
             .key_condition_expression("gsi2pk = :pk")
             .expression_attribute_values(":pk", s(&keys::views(user)))
@@ -116,19 +116,26 @@ impl ViewLog for DynamoViews {
             ttl: now.timestamp() + VIEW_TTL_DAYS * 86_400,
         })?;
         let first_this_hour = Put::builder()
-            .table_name(&self.table)
+            .table_name(self.table.name())
             .set_item(Some(item.clone()))
             .condition_expression("attribute_not_exists(pk) OR counted_hour <> :hour")
             .expression_attribute_values(":hour", AttributeValue::S(hour))
             .build()
             .map_err(Error::internal)?;
         let counted = self
-            .client
+            .table
+            .client()
             .transact_write_items()
             .transact_items(TransactWriteItem::builder().put(first_this_hour).build())
             .transact_items(
                 TransactWriteItem::builder()
-                    .update(activity_update(&self.table, &product.id, "views", 1, now)?)
+                    .update(activity_update(
+                        self.table.name(),
+                        &product.id,
+                        "views",
+                        1,
+                        now,
+                    )?)
                     .build(),
             )
             .send()
@@ -139,9 +146,10 @@ impl ViewLog for DynamoViews {
                 // Counted already this hour (or a concurrent view of the same page counted it):
                 // only move the product to the top of the user's history.
                 Some(codes) if failed(&codes, 0) => {
-                    self.client
+                    self.table
+                        .client()
                         .put_item()
-                        .table_name(&self.table)
+                        .table_name(self.table.name())
                         .set_item(Some(item))
                         .send()
                         .await

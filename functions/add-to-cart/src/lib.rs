@@ -72,3 +72,13 @@ impl<S: CartStore> App<S> {
         json(StatusCode::OK, &result?)
     }
 }
+
+/// How `bazaar_lambda::serve_http` serves the app: [`App::handle`] per request.
+impl<S: CartStore> bazaar_lambda::http::HttpApp for App<S> {
+    fn handle(
+        &self,
+        req: Request,
+    ) -> impl Future<Output = Result<Response<Body>, lambda_http::Error>> + Send {
+        App::handle(self, req)
+    }
+}

@@ -1,17 +1,7 @@
-//! Cold start: configuration, logging and the DynamoDB client once; then [`add_to_cart::App`].
-
-use add_to_cart::App;
-use bazaar_aws::cart::DynamoCart;
-use bazaar_aws::table::sdk_config;
-use bazaar_lambda::env::Config;
-use lambda_http::{Error, run, service_fn};
+//! Cold start: [`bazaar_lambda::Env`] once; then [`add_to_cart::App`] for every request.
 
 #[tokio::main]
-async fn main() -> Result<(), Error> {
-    bazaar_lambda::telemetry::init_tracing();
-    let config = Config::from_env("add-to-cart")?;
-    let store = DynamoCart::from_sdk_config(&sdk_config().await, &config.table_name);
-    let app = App::new(store, &config);
-    let app = &app;
-    run(service_fn(move |req| app.handle(req))).await
+async fn main() -> Result<(), bazaar_lambda::BoxError> {
+    let env = bazaar_lambda::Env::load("add-to-cart").await?;
+    bazaar_lambda::serve_http(add_to_cart::App::new(env.table.cart(), &env.config)).await
 }

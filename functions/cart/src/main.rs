@@ -1,17 +1,7 @@
-//! Cold start: configuration, logging and the DynamoDB client once; then [`cart::App`].
-
-use bazaar_aws::cart::DynamoCart;
-use bazaar_aws::table::sdk_config;
-use bazaar_lambda::env::Config;
-use cart::App;
-use lambda_http::{Error, run, service_fn};
+//! Cold start: [`bazaar_lambda::Env`] once; then [`cart::App`] for every request.
 
 #[tokio::main]
-async fn main() -> Result<(), Error> {
-    bazaar_lambda::telemetry::init_tracing();
-    let config = Config::from_env("cart")?;
-    let store = DynamoCart::from_sdk_config(&sdk_config().await, &config.table_name);
-    let app = App::new(store, &config);
-    let app = &app;
-    run(service_fn(move |req| app.handle(req))).await
+async fn main() -> Result<(), bazaar_lambda::BoxError> {
+    let env = bazaar_lambda::Env::load("cart").await?;
+    bazaar_lambda::serve_http(cart::App::new(env.table.cart(), &env.config)).await
 }

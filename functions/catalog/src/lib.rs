@@ -22,6 +22,7 @@ use bazaar_domain::validate::ShopPatch;
 use bazaar_lambda::auth::AuthMode;
 use bazaar_lambda::env::Config;
 use bazaar_lambda::http;
+use bazaar_lambda::http::HttpApp;
 use bazaar_lambda::http::Params;
 use bazaar_lambda::http::Route;
 use bazaar_lambda::http::is_plausible_id;
@@ -92,6 +93,13 @@ fn id_param(params: &Params, name: &str, resource: Resource) -> Result<String, E
     }
 }
 
+impl<S: CatalogStore, D: Discovery> HttpApp for App<S, D> {
+    /// Serves one API Gateway request; errors become problem responses.
+    async fn handle(&self, req: Request) -> Result<Response<Body>, lambda_http::Error> {
+        http::serve(&self.service, req, |req| self.dispatch(req)).await
+    }
+}
+
 impl<S: CatalogStore, D: Discovery> App<S, D> {
     pub fn new(store: S, discovery: D, config: &Config) -> Self {
         Self {
@@ -100,11 +108,6 @@ impl<S: CatalogStore, D: Discovery> App<S, D> {
             auth: config.auth.clone(),
             service: config.service.clone(),
         }
-    }
-
-    /// Serves one API Gateway request; errors become problem responses.
-    pub async fn handle(&self, req: Request) -> Result<Response<Body>, lambda_http::Error> {
-        http::serve(&self.service, req, |req| self.dispatch(req)).await
     }
 
     fn metric(&self, name: &'static str) {

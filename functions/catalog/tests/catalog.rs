@@ -6,6 +6,7 @@ use bazaar_aws::catalog::DynamoCatalog;
 use bazaar_aws::personalize::DynamoDiscovery;
 use bazaar_lambda::auth::mint_local_token;
 use bazaar_lambda::env::Config;
+use bazaar_lambda::http::HttpApp;
 use catalog::{App, ROUTES};
 use lambda_http::http::Request;
 use lambda_http::{Body, http};

@@ -154,6 +154,16 @@ impl<P: PaymentGateway, I: IdempotencyStore> App<P, I> {
     }
 }
 
+/// How `bazaar_lambda::serve_http` serves the app: [`App::handle`] per request.
+impl<P: PaymentGateway, I: IdempotencyStore> bazaar_lambda::http::HttpApp for App<P, I> {
+    fn handle(
+        &self,
+        req: Request,
+    ) -> impl Future<Output = Result<Response<Body>, lambda_http::Error>> + Send {
+        App::handle(self, req)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

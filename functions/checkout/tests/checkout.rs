@@ -15,6 +15,7 @@ use bazaar_domain::checkout::ShippingAddress;
 use bazaar_domain::ports::IdempotencyStore;
 use bazaar_lambda::auth::mint_local_token;
 use bazaar_lambda::env::Config;
+use bazaar_lambda::http::HttpApp;
 use bazaar_lambda::idempotent::payload_hash;
 use checkout::Faults;
 use futures::FutureExt;

@@ -12,6 +12,7 @@ use bazaar_domain::ports::FavoritesStore;
 use bazaar_lambda::auth::AuthMode;
 use bazaar_lambda::env::Config;
 use bazaar_lambda::http;
+use bazaar_lambda::http::HttpApp;
 use bazaar_lambda::http::Params;
 use bazaar_lambda::http::Route;
 use bazaar_lambda::http::is_plausible_id;
@@ -67,6 +68,13 @@ fn target_id(params: &Params, target: FavoriteKind) -> Result<String, Error> {
     }
 }
 
+impl<S: FavoritesStore> HttpApp for App<S> {
+    /// Serves one API Gateway request; errors become problem responses.
+    async fn handle(&self, req: Request) -> Result<Response<Body>, lambda_http::Error> {
+        http::serve(&self.service, req, |req| self.dispatch(req)).await
+    }
+}
+
 impl<S: FavoritesStore> App<S> {
     pub fn new(store: S, config: &Config) -> Self {
         Self {
@@ -74,10 +82,6 @@ impl<S: FavoritesStore> App<S> {
             auth: config.auth.clone(),
             service: config.service.clone(),
         }
-    }
-
-    pub async fn handle(&self, req: Request) -> Result<Response<Body>, lambda_http::Error> {
-        http::serve(&self.service, req, |req| self.dispatch(req)).await
     }
 
     async fn dispatch(&self, req: Request) -> Result<Response<Body>, Error> {

@@ -9,6 +9,7 @@ use bazaar_domain::ports::CatalogStore;
 use bazaar_infra::testing::{Listing, fresh_table, list_products};
 use bazaar_lambda::auth::mint_local_token;
 use bazaar_lambda::env::Config;
+use bazaar_lambda::http::HttpApp;
 use favorites::{App, ROUTES};
 use lambda_http::Body;
 use lambda_http::http::Request;

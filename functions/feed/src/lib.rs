@@ -19,6 +19,7 @@ use bazaar_domain::services::feed::Padding;
 use bazaar_lambda::auth::AuthMode;
 use bazaar_lambda::env::Config;
 use bazaar_lambda::http;
+use bazaar_lambda::http::HttpApp;
 use bazaar_lambda::http::Route;
 use bazaar_lambda::http::json;
 use bazaar_lambda::http::match_route;
@@ -44,6 +45,13 @@ pub struct App<S, E> {
     service: String,
 }
 
+impl<S: FeedStore, E: SearchIndex> HttpApp for App<S, E> {
+    /// Serves one API Gateway request; errors become problem responses.
+    async fn handle(&self, req: Request) -> Result<Response<Body>, lambda_http::Error> {
+        http::serve(&self.service, req, |req| self.dispatch(req)).await
+    }
+}
+
 impl<S: FeedStore, E: SearchIndex> App<S, E> {
     pub fn new(store: S, engine: E, config: &Config) -> Self {
         Self {
@@ -51,10 +59,6 @@ impl<S: FeedStore, E: SearchIndex> App<S, E> {
             auth: config.auth.clone(),
             service: config.service.clone(),
         }
-    }
-
-    pub async fn handle(&self, req: Request) -> Result<Response<Body>, lambda_http::Error> {
-        http::serve(&self.service, req, |req| self.dispatch(req)).await
     }
 
     async fn dispatch(&self, req: Request) -> Result<Response<Body>, Error> {

@@ -23,6 +23,7 @@ use bazaar_domain::services::feed::PERSONALIZATION_BUDGET;
 use bazaar_infra::testing::{Listing, fresh_table, list_products};
 use bazaar_lambda::auth::mint_local_token;
 use bazaar_lambda::env::Config;
+use bazaar_lambda::http::HttpApp;
 use bazaar_search::embedded::EmbeddedIndex;
 use feed::{App, ROUTES};
 use lambda_http::Body;

@@ -8,7 +8,7 @@
 //! batch item failure: SQS redelivers it, and after the queue's `maxReceiveCount` it lands in the
 //! DLQ (alarmed) — nothing is dropped silently.
 
-use aws_lambda_events::event::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent};
+use aws_lambda_events::event::sqs::SqsMessage;
 use bazaar_aws::personalize::trending::DynamoTrending;
 use bazaar_aws::source::TableSource;
 use bazaar_domain::events::ProductChange;
@@ -17,6 +17,8 @@ use bazaar_domain::ports::SearchIndex;
 use bazaar_domain::search::Applied;
 use bazaar_domain::search::IndexChange;
 use bazaar_domain::search::SearchDoc;
+use bazaar_lambda::Env;
+use bazaar_lambda::batch::BatchHandler;
 use std::collections::HashSet;
 
 pub struct Indexer<S> {
@@ -26,10 +28,14 @@ pub struct Indexer<S> {
     trending: Option<DynamoTrending>,
 }
 
-fn failure(id: String) -> BatchItemFailure {
-    let mut f = BatchItemFailure::default();
-    f.item_identifier = id;
-    f
+impl Indexer<bazaar_search::Engine> {
+    /// The indexer of the configured engine (whose index it creates, with its settings and
+    /// mappings, on a new domain: a no-op afterwards), evicting from the stored trending lists.
+    pub async fn from_env(env: &Env) -> Result<Self, bazaar_lambda::BoxError> {
+        let engine = env.search_engine().await?;
+        engine.prepare().await?;
+        Ok(Indexer::new(engine, env.table.source()).evicting_from(env.table.trending()))
+    }
 }
 
 impl<S: SearchIndex> Indexer<S> {
@@ -52,11 +58,22 @@ impl<S: SearchIndex> Indexer<S> {
         &self.engine
     }
 
-    /// Handles one SQS batch, reporting only the messages that failed.
-    pub async fn handle(&self, event: SqsEvent) -> SqsBatchResponse {
+    fn respond(&self, failed: Vec<String>, indexed: u64, stale: u64) -> Vec<String> {
+        bazaar_domain::metrics::Metrics::new("indexer")
+            .count("ProductsIndexed", indexed)
+            .count("StaleProductEvents", stale)
+            .count("IndexFailures", failed.len() as u64)
+            .emit();
+        failed
+    }
+}
+
+impl<S: SearchIndex> BatchHandler for Indexer<S> {
+    /// Handles one SQS batch in one bulk, reporting only the messages that failed.
+    async fn handle_batch(&self, messages: Vec<SqsMessage>) -> Vec<String> {
         let mut failed: Vec<String> = Vec::new();
         let mut events: Vec<(String, ProductChanged)> = Vec::new();
-        for message in event.records {
+        for message in messages {
             let id = message.message_id.clone().unwrap_or_default();
             match message
                 .body
@@ -147,16 +164,5 @@ impl<S: SearchIndex> Indexer<S> {
             }
         }
         self.respond(failed, indexed, stale)
-    }
-
-    fn respond(&self, failed: Vec<String>, indexed: u64, stale: u64) -> SqsBatchResponse {
-        bazaar_domain::metrics::Metrics::new("indexer")
-            .count("ProductsIndexed", indexed)
-            .count("StaleProductEvents", stale)
-            .count("IndexFailures", failed.len() as u64)
-            .emit();
-        let mut response = SqsBatchResponse::default();
-        response.batch_item_failures = failed.into_iter().map(failure).collect();
-        response
     }
 }

@@ -15,6 +15,7 @@ use bazaar_domain::search::SearchPage;
 use bazaar_domain::search::SearchQuery;
 use bazaar_domain::validate::NewProduct;
 use bazaar_domain::validate::NewShop;
+use bazaar_lambda::batch::BatchHandler;
 use bazaar_search::embedded::EmbeddedIndex;
 use indexer::Indexer;
 

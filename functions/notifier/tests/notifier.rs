@@ -3,7 +3,10 @@
 
 use aws_lambda_events::event::sqs::{SqsEvent, SqsMessage};
 use aws_sdk_dynamodb::types::AttributeValue;
-use notifier::{Notifier, SesMailer};
+use bazaar_aws::ses::SesMailer;
+use bazaar_aws::table::Table;
+use bazaar_lambda::batch::BatchHandler;
+use notifier::Notifier;
 use serde_json::{Value, json};
 
 const SENDER: &str = "orders@bazaar.example";
@@ -88,8 +91,7 @@ async fn notifies_sellers_once_and_reports_only_the_poison() {
         .await
         .expect("sender verified");
     let notifier = Notifier::new(
-        dynamo.clone(),
-        &table,
+        Table::new(dynamo.clone(), &table).notifications(),
         Some(SesMailer {
             client: ses,
             sender: SENDER.into(),
@@ -152,8 +154,7 @@ async fn a_failed_send_is_retried_not_repeated() {
     let sender = format!("unverified-{suffix}@bazaar.example");
     let email = format!("loom-{suffix}@example.com");
     let notifier = Notifier::new(
-        dynamo.clone(),
-        &table,
+        Table::new(dynamo.clone(), &table).notifications(),
         Some(SesMailer {
             client: ses.clone(),
             sender: sender.clone(),

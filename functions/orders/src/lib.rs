@@ -148,3 +148,13 @@ impl<P: PaymentGateway> App<P> {
         }
     }
 }
+
+/// How `bazaar_lambda::serve_http` serves the app: [`App::handle`] per request.
+impl<P: PaymentGateway> bazaar_lambda::http::HttpApp for App<P> {
+    fn handle(
+        &self,
+        req: Request,
+    ) -> impl Future<Output = Result<Response<Body>, lambda_http::Error>> + Send {
+        App::handle(self, req)
+    }
+}

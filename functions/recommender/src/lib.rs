@@ -4,20 +4,18 @@
 //! redeliveries change nothing. Messages that cannot be read or applied are reported as batch
 //! item failures: SQS retries them and, after `maxReceiveCount`, moves them to the DLQ.
 
-use aws_lambda_events::event::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent};
+use aws_lambda_events::event::sqs::SqsMessage;
 use bazaar_domain::events::OrderCreated;
 use bazaar_domain::metrics::Metrics;
 use bazaar_domain::personalize::also_bought::Recorded;
 use bazaar_domain::ports::AlsoBought;
+use bazaar_lambda::batch::{BatchHandler, each_message};
+
+/// Events applied at once (the queue's batch size: the whole batch in parallel).
+pub const CONCURRENT_EVENTS: usize = 10;
 
 pub struct Recommender<S> {
     store: S,
-}
-
-fn failure(id: String) -> BatchItemFailure {
-    let mut f = BatchItemFailure::default();
-    f.item_identifier = id;
-    f
 }
 
 impl<S: AlsoBought> Recommender<S> {
@@ -29,44 +27,41 @@ impl<S: AlsoBought> Recommender<S> {
         &self.store
     }
 
-    /// Handles one SQS batch (events in parallel), reporting only the messages that failed.
-    pub async fn handle(&self, event: SqsEvent) -> SqsBatchResponse {
-        let outcomes = futures::future::join_all(event.records.into_iter().map(|message| async move {
-            let id = message.message_id.clone().unwrap_or_default();
-            let parsed = OrderCreated::from_message(message.body.as_deref());
-            let event = match parsed {
-                Ok(e) => e,
-                Err(reason) => {
-                    tracing::error!(message_id = %id, %reason, "unreadable order event");
-                    return (id, Err(()));
-                }
-            };
-            match self.store.record(&event).await {
-                Ok(recorded) => (id, Ok(recorded)),
-                Err(err) => {
-                    tracing::error!(message_id = %id, event_id = %event.event_id, error = %err, "co-purchases not recorded");
-                    (id, Err(()))
-                }
+    /// Applies one message's event.
+    async fn apply(&self, message: SqsMessage) -> Result<Recorded, ()> {
+        let id = message.message_id.clone().unwrap_or_default();
+        let event = match OrderCreated::from_message(message.body.as_deref()) {
+            Ok(e) => e,
+            Err(reason) => {
+                tracing::error!(message_id = %id, %reason, "unreadable order event");
+                return Err(());
             }
-        }))
-        .await;
-        let mut response = SqsBatchResponse::default();
+        };
+        self.store.record(&event).await.map_err(|err| {
+            tracing::error!(message_id = %id, event_id = %event.event_id, error = %err, "co-purchases not recorded");
+        })
+    }
+}
+
+impl<S: AlsoBought> BatchHandler for Recommender<S> {
+    /// Applies the batch's events ([`CONCURRENT_EVENTS`] at once), reporting only the messages
+    /// that failed.
+    async fn handle_batch(&self, messages: Vec<SqsMessage>) -> Vec<String> {
+        let outcomes = each_message(messages, CONCURRENT_EVENTS, |m| self.apply(m)).await;
         let (mut applied, mut duplicates) = (0u64, 0u64);
+        let mut failed = Vec::new();
         for (id, outcome) in outcomes {
             match outcome {
                 Ok(Recorded::Applied) => applied += 1,
                 Ok(Recorded::Duplicate) => duplicates += 1,
-                Err(()) => response.batch_item_failures.push(failure(id)),
+                Err(()) => failed.push(id),
             }
         }
         Metrics::new("recommender")
             .count("PurchaseEventsApplied", applied)
             .count("PurchaseEventsDuplicate", duplicates)
-            .count(
-                "PurchaseEventFailures",
-                response.batch_item_failures.len() as u64,
-            )
+            .count("PurchaseEventFailures", failed.len() as u64)
             .emit();
-        response
+        failed
     }
 }

@@ -10,6 +10,7 @@ use bazaar_domain::ports::AlsoBought;
 use bazaar_domain::ports::CatalogStore;
 use bazaar_domain::validate::ProductChanges;
 use bazaar_infra::testing::{Listing, fresh_table, list_products};
+use bazaar_lambda::batch::BatchHandler;
 use chrono::{Duration, Utc};
 use recommender::Recommender;
 

@@ -12,109 +12,51 @@
 //! Lambda retries from the first failed record, so nothing is skipped; a redelivered record
 //! publishes the same event id again, and consumers ignore it.
 
-use aws_sdk_sqs::types::SendMessageBatchRequestEntry;
-use bazaar_aws::records::ProductItem;
-use bazaar_domain::catalog::Product;
-use bazaar_domain::checkout::Order;
+use bazaar_aws::sqs::SqsPublisher;
+use bazaar_aws::stream::{self, DynamoDbEventResponse, Event, EventRecord};
 use bazaar_domain::events::OrderCreated;
 use bazaar_domain::events::ProductChanged;
+use bazaar_domain::ports::Publisher;
+use bazaar_lambda::Env;
+use bazaar_lambda::batch::StreamHandler;
+use bazaar_lambda::env::{ConfigError, required};
 use futures::StreamExt;
-use serde::{Deserialize, Serialize};
-
-/// The parts of a DynamoDB stream event the relay reads.
-#[derive(Debug, Deserialize)]
-pub struct StreamEvent {
-    #[serde(rename = "Records", default)]
-    pub records: Vec<StreamRecord>,
-}
-
-#[derive(Debug, Deserialize)]
-pub struct StreamRecord {
-    #[serde(rename = "eventName", default)]
-    pub event_name: String,
-    pub dynamodb: StreamChange,
-}
-
-#[derive(Debug, Deserialize)]
-pub struct StreamChange {
-    #[serde(rename = "NewImage", default)]
-    pub new_image: Option<serde_dynamo::Item>,
-    #[serde(rename = "OldImage", default)]
-    pub old_image: Option<serde_dynamo::Item>,
-    #[serde(rename = "SequenceNumber", default)]
-    pub sequence_number: String,
-}
-
-/// The `ReportBatchItemFailures` answer.
-#[derive(Debug, Default, Serialize, PartialEq, Eq)]
-pub struct BatchResponse {
-    #[serde(rename = "batchItemFailures")]
-    pub batch_item_failures: Vec<ItemFailure>,
-}
-
-#[derive(Debug, Serialize, PartialEq, Eq)]
-pub struct ItemFailure {
-    #[serde(rename = "itemIdentifier")]
-    pub item_identifier: String,
-}
 
 /// The `order.created` event of a stream record, if it is an order insert.
-pub fn order_event(record: &StreamRecord) -> Result<Option<OrderCreated>, String> {
+pub fn order_event(record: &EventRecord) -> Result<Option<OrderCreated>, String> {
     if record.event_name != "INSERT" {
         return Ok(None);
     }
-    let Some(image) = &record.dynamodb.new_image else {
+    let Some(image) = stream::new_image(record) else {
         return Ok(None);
     };
-    let is_order = matches!(
-        image.get("entity"),
-        Some(serde_dynamo::AttributeValue::S(e)) if e == "order"
-    );
-    if !is_order {
+    if stream::entity(Some(image)) != Some("order") {
         return Ok(None);
     }
-    let order: Order = serde_dynamo::from_item(image.clone()).map_err(|e| e.to_string())?;
+    let order = stream::order(image)?;
     Ok(Some(OrderCreated::from_order(&order)))
 }
 
-fn entity(image: Option<&serde_dynamo::Item>) -> Option<&str> {
-    match image?.get("entity") {
-        Some(serde_dynamo::AttributeValue::S(e)) => Some(e),
-        _ => None,
-    }
-}
-
-fn product(image: Option<&serde_dynamo::Item>) -> Result<Option<Product>, String> {
-    image
-        .map(|i| {
-            serde_dynamo::from_item::<_, ProductItem>(i.clone())
-                .map(ProductItem::into_product)
-                .map_err(|e| e.to_string())
-        })
-        .transpose()
-}
-
 /// The `product.*` event of a stream record, if it changes a product's listing.
-pub fn product_event(record: &StreamRecord) -> Result<Option<ProductChanged>, String> {
-    let change = &record.dynamodb;
-    let (old, new) = (change.old_image.as_ref(), change.new_image.as_ref());
-    if entity(new).or(entity(old)) != Some("product") {
+pub fn product_event(record: &EventRecord) -> Result<Option<ProductChanged>, String> {
+    let (old, new) = (stream::old_image(record), stream::new_image(record));
+    if stream::entity(new).or(stream::entity(old)) != Some("product") {
         return Ok(None);
     }
     let old = if record.event_name == "INSERT" {
         None
     } else {
-        product(old)?
+        stream::product(old)?
     };
     let new = if record.event_name == "REMOVE" {
         None
     } else {
-        product(new)?
+        stream::product(new)?
     };
     Ok(ProductChanged::between(old.as_ref(), new.as_ref()))
 }
 
-/// `SendMessageBatch` calls in flight at once per invocation.
+/// Publish calls (`SendMessageBatch`) in flight at once per invocation.
 pub const CONCURRENT_SENDS: usize = 4;
 
 /// The queues events go to.
@@ -125,9 +67,20 @@ pub struct Queues {
     pub purchase_events: String,
 }
 
-/// The relay, with its queue client built once per cold start.
-pub struct Relay {
-    sqs: aws_sdk_sqs::Client,
+impl Queues {
+    /// `ORDER_EVENTS_QUEUE_URL`, `PRODUCT_EVENTS_QUEUE_URL`, `PURCHASE_EVENTS_QUEUE_URL`.
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Ok(Queues {
+            order_events: required("ORDER_EVENTS_QUEUE_URL")?,
+            product_events: required("PRODUCT_EVENTS_QUEUE_URL")?,
+            purchase_events: required("PURCHASE_EVENTS_QUEUE_URL")?,
+        })
+    }
+}
+
+/// The relay, with its publisher built once per cold start.
+pub struct Relay<P = SqsPublisher> {
+    publisher: P,
     queues: Queues,
 }
 
@@ -139,13 +92,23 @@ struct Outgoing<'a> {
 }
 
 impl Relay {
-    pub fn new(sqs: aws_sdk_sqs::Client, queues: Queues) -> Self {
-        Self { sqs, queues }
+    /// The relay publishing to SQS, with the queues of the environment.
+    pub fn from_env(env: &Env) -> Result<Self, ConfigError> {
+        Ok(Relay::new(
+            SqsPublisher::new(env.sqs()),
+            Queues::from_env()?,
+        ))
+    }
+}
+
+impl<P: Publisher> Relay<P> {
+    pub fn new(publisher: P, queues: Queues) -> Self {
+        Self { publisher, queues }
     }
 
     /// The messages a record becomes: an order goes to both of its consumers' queues (each
     /// consumer has its own queue, so that one's failures never hold up the other).
-    fn outgoing(&self, record: &StreamRecord) -> Result<Vec<Outgoing<'_>>, String> {
+    fn outgoing(&self, record: &EventRecord) -> Result<Vec<Outgoing<'_>>, String> {
         let (queues, body) = if let Some(e) = order_event(record)? {
             (
                 vec![&self.queues.order_events, &self.queues.purchase_events],
@@ -160,29 +123,30 @@ impl Relay {
         Ok(queues
             .into_iter()
             .map(|queue| Outgoing {
-                sequence: record.dynamodb.sequence_number.clone(),
+                sequence: stream::sequence_number(record).to_owned(),
                 queue,
                 body: body.clone(),
             })
             .collect())
     }
+}
 
-    /// Publishes the batch's events (runs of up to 10 for the same queue per `SendMessageBatch`,
-    /// a few at once) and reports the records that could not be published. From the first failure
-    /// in stream order, later records are reported too, so that Lambda resumes from there.
-    pub async fn handle(&self, event: StreamEvent) -> BatchResponse {
+impl<P: Publisher> StreamHandler for Relay<P> {
+    /// Publishes the batch's events (runs of up to [`Publisher::MAX_BATCH`] for the same queue per
+    /// call, a few at once) and reports the records that could not be published. From the first
+    /// failure in stream order, later records are reported too, so that Lambda resumes from there.
+    async fn handle(&self, event: Event) -> DynamoDbEventResponse {
         let mut pending: Vec<Outgoing> = Vec::new();
-        let mut response = BatchResponse::default();
         for record in &event.records {
             match self.outgoing(record) {
                 Ok(out) => pending.extend(out),
                 Err(reason) => {
                     // A malformed image can never succeed: log it loudly, do not block the stream.
-                    tracing::error!(sequence = %record.dynamodb.sequence_number, %reason, "unreadable image skipped");
+                    tracing::error!(sequence = %stream::sequence_number(record), %reason, "unreadable image skipped");
                 }
             }
         }
-        // Runs of up to 10 events for the same queue, one `SendMessageBatch` each, sent
+        // Runs of up to MAX_BATCH events for the same queue, one publish call each, sent
         // [`CONCURRENT_SENDS`] at a time; the first failure in stream order decides what is
         // reported (runs after it that went out are sent again on the retry: consumers ignore
         // repeated event ids).
@@ -192,46 +156,22 @@ impl Relay {
             let queue = pending[start].queue;
             let run = pending[start..]
                 .iter()
-                .take(10)
+                .take(P::MAX_BATCH)
                 .take_while(|o| o.queue == queue)
                 .count();
             runs.push((start, run));
             start += run;
         }
-        let sends = runs.iter().map(|&(start, run)| {
+        let sends = runs.into_iter().map(|(start, run)| {
             let chunk = &pending[start..start + run];
-            let entries: Vec<SendMessageBatchRequestEntry> = chunk
-                .iter()
-                .enumerate()
-                .filter_map(|(i, o)| {
-                    SendMessageBatchRequestEntry::builder()
-                        .id(format!("m{i}"))
-                        .message_body(&o.body)
-                        .build()
-                        .ok()
-                })
-                .collect();
+            let bodies: Vec<&str> = chunk.iter().map(|o| o.body.as_str()).collect();
             let queue = chunk[0].queue;
             async move {
-                let result = self
-                    .sqs
-                    .send_message_batch()
-                    .queue_url(queue)
-                    .set_entries(Some(entries))
-                    .send()
-                    .await;
-                let first_failed = match result {
-                    Ok(out) => out
-                        .failed()
-                        .iter()
-                        .filter_map(|f| f.id().strip_prefix('m')?.parse::<usize>().ok())
-                        .min(),
-                    Err(err) => {
-                        tracing::error!(error = %aws_sdk_sqs::error::DisplayErrorContext(err), %queue, "publishing events failed");
-                        Some(0)
-                    }
-                };
-                first_failed.map(|i| start + i)
+                self.publisher
+                    .publish(queue, &bodies)
+                    .await
+                    .err()
+                    .map(|i| start + i)
             }
         });
         let failed_from: Option<usize> = futures::stream::iter(sends)
@@ -241,21 +181,15 @@ impl Relay {
             .into_iter()
             .flatten()
             .min();
+        let mut failed: Vec<String> = Vec::new();
         if let Some(from) = failed_from {
             // A record whose first message went out and whose second did not is reported (and
             // both are sent again: consumers ignore repeated event ids).
-            let mut failed: Vec<ItemFailure> = Vec::new();
             for o in &pending[from..] {
-                if failed
-                    .last()
-                    .is_none_or(|f| f.item_identifier != o.sequence)
-                {
-                    failed.push(ItemFailure {
-                        item_identifier: o.sequence.clone(),
-                    });
+                if failed.last() != Some(&o.sequence) {
+                    failed.push(o.sequence.clone());
                 }
             }
-            response.batch_item_failures = failed;
         }
         let published = &pending[..failed_from.unwrap_or(pending.len())];
         let orders = published
@@ -272,7 +206,7 @@ impl Relay {
                 .count("ProductEventsPublished", products as u64)
                 .emit();
         }
-        response
+        stream::failures(failed)
     }
 }
 
@@ -280,7 +214,7 @@ impl Relay {
 mod tests {
     use super::*;
 
-    fn record(event: &str, entity: &str) -> StreamRecord {
+    fn record(event: &str, entity: &str) -> EventRecord {
         let image = serde_json::json!({
             "pk": {"S": "ORDER#o1"}, "sk": {"S": "ORDER"}, "entity": {"S": entity},
             "gsi1pk": {"S": "BUYER#b"}, "gsi1sk": {"S": "x"}, "gsi2pk": {"S": "SHOPORDERS#s"}, "gsi2sk": {"S": "x"},
@@ -294,8 +228,8 @@ mod tests {
             "created_at": {"S": "2026-11-21T00:00:00Z"}, "updated_at": {"S": "2026-11-21T00:00:00Z"}, "version": {"N": "1"}
         });
         serde_json::from_value(serde_json::json!({
-            "eventName": event,
-            "dynamodb": {"NewImage": image, "SequenceNumber": "100"}
+            "eventID": "e100", "eventName": event, "awsRegion": "us-east-1",
+            "dynamodb": {"NewImage": image, "SequenceNumber": "100", "SizeBytes": 1}
         }))
         .expect("record")
     }
@@ -322,16 +256,18 @@ mod tests {
         event: &str,
         old: Option<serde_json::Value>,
         new: Option<serde_json::Value>,
-    ) -> StreamRecord {
-        let mut change = serde_json::json!({"SequenceNumber": "7"});
+    ) -> EventRecord {
+        let mut change = serde_json::json!({"SequenceNumber": "7", "SizeBytes": 1});
         if let Some(old) = old {
             change["OldImage"] = old;
         }
         if let Some(new) = new {
             change["NewImage"] = new;
         }
-        serde_json::from_value(serde_json::json!({"eventName": event, "dynamodb": change}))
-            .expect("record")
+        serde_json::from_value(serde_json::json!({
+            "eventID": "e7", "eventName": event, "awsRegion": "us-east-1", "dynamodb": change
+        }))
+        .expect("record")
     }
 
     #[test]
@@ -425,5 +361,129 @@ mod tests {
                 .expect("ok")
                 .is_none()
         );
+    }
+
+    /// The stream event of the local emulation (`bazaar_infra::pump`), in the shape Lambda sends:
+    /// the relay reads it with `aws_lambda_events`' types.
+    fn pump_event(records: Vec<serde_json::Value>) -> Event {
+        serde_json::from_value(serde_json::json!({ "Records": records })).expect("stream event")
+    }
+
+    fn pump_record(
+        sequence: &str,
+        event: &str,
+        old: serde_json::Value,
+        new: serde_json::Value,
+    ) -> serde_json::Value {
+        serde_json::json!({
+            "eventID": format!("id-{sequence}"), "eventName": event,
+            "eventVersion": "1.1", "eventSource": "aws:dynamodb", "awsRegion": "us-east-1",
+            "eventSourceARN": "arn:aws:dynamodb:us-east-1:123456789012:table/t/stream/2026",
+            "dynamodb": {
+                "ApproximateCreationDateTime": 1_795_000_000,
+                "Keys": {"pk": {"S": "PRODUCT#p1"}, "sk": {"S": "PRODUCT"}},
+                "NewImage": new, "OldImage": old,
+                "SequenceNumber": sequence, "SizeBytes": 321, "StreamViewType": "NEW_AND_OLD_IMAGES",
+            }
+        })
+    }
+
+    #[test]
+    fn the_pumps_stream_records_are_read() {
+        let event = pump_event(vec![
+            pump_record(
+                "1",
+                "INSERT",
+                serde_json::Value::Null,
+                product_image(1, 1, false),
+            ),
+            pump_record(
+                "2",
+                "REMOVE",
+                product_image(1, 1, false),
+                serde_json::Value::Null,
+            ),
+        ]);
+        assert_eq!(stream::sequence_number(&event.records[0]), "1");
+        let created = product_event(&event.records[0])
+            .expect("ok")
+            .expect("event");
+        assert_eq!(created.event_id, "p1:v1");
+        let deleted = product_event(&event.records[1])
+            .expect("ok")
+            .expect("event");
+        assert!(deleted.product.is_none());
+    }
+
+    /// Accepts every body except those containing `refuse`; records what it was given.
+    #[derive(Default)]
+    struct FakeQueues {
+        sent: std::sync::Mutex<Vec<(String, usize)>>,
+    }
+
+    impl Publisher for FakeQueues {
+        async fn publish(&self, queue: &str, bodies: &[&str]) -> Result<(), usize> {
+            self.sent
+                .lock()
+                .expect("lock")
+                .push((queue.to_owned(), bodies.len()));
+            match bodies.iter().position(|b| b.contains("refuse")) {
+                Some(i) => Err(i),
+                None => Ok(()),
+            }
+        }
+    }
+
+    fn queues() -> Queues {
+        Queues {
+            order_events: "orders".into(),
+            product_events: "products".into(),
+            purchase_events: "purchases".into(),
+        }
+    }
+
+    fn titled(title: &str, version: i64) -> serde_json::Value {
+        let mut image = product_image(version, 1, false);
+        image["title"] = serde_json::json!({"S": title});
+        image
+    }
+
+    #[tokio::test]
+    async fn from_the_first_unpublished_record_on_everything_is_reported() {
+        let relay = Relay::new(FakeQueues::default(), queues());
+        let mut order = serde_json::to_value(record("INSERT", "order")).expect("json");
+        order["dynamodb"]["SequenceNumber"] = "3".into();
+        let event = pump_event(vec![
+            pump_record("1", "INSERT", serde_json::Value::Null, titled("a", 1)),
+            pump_record("2", "MODIFY", titled("a", 1), titled("refuse", 2)),
+            order,
+            pump_record("4", "MODIFY", titled("refuse", 2), titled("b", 3)),
+        ]);
+        let response = relay.handle(event).await;
+        let failed: Vec<&str> = response
+            .batch_item_failures
+            .iter()
+            .filter_map(|f| f.item_identifier.as_deref())
+            .collect();
+        assert_eq!(failed, ["2", "3", "4"]);
+        let sent = relay.publisher.sent.lock().expect("lock").clone();
+        assert_eq!(
+            sent,
+            [
+                ("products".to_owned(), 2),
+                ("orders".to_owned(), 1),
+                ("purchases".to_owned(), 1),
+                ("products".to_owned(), 1),
+            ]
+        );
+
+        // Nothing refused: nothing reported.
+        let event = pump_event(vec![pump_record(
+            "5",
+            "INSERT",
+            serde_json::Value::Null,
+            titled("c", 1),
+        )]);
+        assert!(relay.handle(event).await.batch_item_failures.is_empty());
     }
 }

@@ -12,6 +12,7 @@ use bazaar_domain::search::SearchPage;
 use bazaar_domain::search::SearchQuery;
 use bazaar_domain::search::params;
 use bazaar_lambda::http;
+use bazaar_lambda::http::HttpApp;
 use bazaar_lambda::http::Route;
 use bazaar_lambda::http::json;
 use bazaar_lambda::http::match_route;
@@ -94,6 +95,13 @@ pub struct App<S, L> {
     service: String,
 }
 
+impl<S: SearchIndex, L: CategoryListing> HttpApp for App<S, L> {
+    /// Serves one API Gateway request; errors become problem responses.
+    async fn handle(&self, req: Request) -> Result<Response<Body>, lambda_http::Error> {
+        http::serve(&self.service, req, |req| self.dispatch(req)).await
+    }
+}
+
 impl<S: SearchIndex, L: CategoryListing> App<S, L> {
     pub fn new(engine: S, listing: L, breaker: BreakerConfig, service: &str) -> Self {
         App {
@@ -102,10 +110,6 @@ impl<S: SearchIndex, L: CategoryListing> App<S, L> {
             breaker: CircuitBreaker::new(breaker),
             service: service.to_owned(),
         }
-    }
-
-    pub async fn handle(&self, req: Request) -> Result<Response<Body>, lambda_http::Error> {
-        http::serve(&self.service, req, |req| self.dispatch(req)).await
     }
 
     async fn dispatch(&self, req: Request) -> Result<Response<Body>, Error> {

@@ -12,6 +12,7 @@ use bazaar_domain::search::IndexChange;
 use bazaar_domain::search::SearchDoc;
 use bazaar_domain::validate::NewProduct;
 use bazaar_domain::validate::NewShop;
+use bazaar_lambda::http::HttpApp;
 use bazaar_search::breaker::BreakerConfig;
 use bazaar_search::embedded::EmbeddedIndex;
 use bazaar_search::opensearch::OpenSearchIndex;

@@ -2,6 +2,7 @@
 //! shop's own transaction), products.
 
 use crate::records::{lock_item, product_item, shop_items};
+use crate::table::Table;
 use crate::table::{
     Item, ProductItem, ShopItem, Tx, UpdateBuilder, conditional, from_item, from_sdk, key, keys, s,
     to_av, to_item,
@@ -19,15 +20,13 @@ use chrono::Utc;
 /// The DynamoDB implementation of the catalog port.
 #[derive(Debug, Clone)]
 pub struct DynamoCatalog {
-    client: Client,
-    table: String,
+    table: Table,
 }
 
 impl DynamoCatalog {
     pub fn new(client: Client, table: impl Into<String>) -> Self {
         Self {
-            client,
-            table: table.into(),
+            table: Table::new(client, table),
         }
     }
 
@@ -37,11 +36,11 @@ impl DynamoCatalog {
     }
 
     pub fn client(&self) -> &Client {
-        &self.client
+        self.table.client()
     }
 
     pub fn table(&self) -> &str {
-        &self.table
+        self.table.name()
     }
 
     async fn get_raw(
@@ -50,9 +49,10 @@ impl DynamoCatalog {
         consistent: bool,
     ) -> Result<Option<Item>, Error> {
         let out = self
-            .client
+            .table
+            .client()
             .get_item()
-            .table_name(&self.table)
+            .table_name(self.table.name())
             .set_key(Some(key(pk_sk)))
             .consistent_read(consistent)
             .send()
@@ -143,7 +143,7 @@ impl DynamoCatalog {
         update.value(":caller", s(&current.owner_id));
         update.value(":oldkey", s(&current.name_key));
         let update_shop = Update::builder()
-            .table_name(&self.table)
+            .table_name(self.table.name())
             .set_key(Some(key(keys::shop(&current.id))))
             .update_expression(update.expression(&[]))
             .condition_expression("#owner = :caller AND #namekey = :oldkey")
@@ -152,14 +152,14 @@ impl DynamoCatalog {
             .build()
             .map_err(Error::internal)?;
         let release_old = Delete::builder()
-            .table_name(&self.table)
+            .table_name(self.table.name())
             .set_key(Some(key(keys::shop_name(&current.name_key))))
             .condition_expression("shop_id = :id")
             .expression_attribute_values(":id", s(&current.id))
             .build()
             .map_err(Error::internal)?;
         let claim_new = Put::builder()
-            .table_name(&self.table)
+            .table_name(self.table.name())
             .set_item(Some(to_item(&lock_item(
                 keys::shop_name(&new_key),
                 "shop_name",
@@ -172,7 +172,7 @@ impl DynamoCatalog {
         tx.update(update_shop).or("concurrent_update");
         tx.delete(release_old).or("concurrent_update");
         tx.put(claim_new).or("name_taken");
-        match tx.commit(&self.client).await {
+        match tx.commit(self.table.client()).await {
             Ok(()) => Ok(()),
             Err(e) if e.failed(&"name_taken") => Err(Error::conflict(
                 "name_taken",
@@ -214,7 +214,7 @@ impl CatalogStore for DynamoCatalog {
         };
         let put = |item: Item| {
             Put::builder()
-                .table_name(&self.table)
+                .table_name(self.table.name())
                 .set_item(Some(item))
                 .condition_expression("attribute_not_exists(pk)")
                 .build()
@@ -227,7 +227,7 @@ impl CatalogStore for DynamoCatalog {
         tx.put(owner_lock).or("shop_exists");
         tx.put(name_lock).or("name_taken");
         tx.put(shop_put).unnamed();
-        match tx.commit(&self.client).await {
+        match tx.commit(self.table.client()).await {
             Ok(()) => Ok(shop),
             Err(e) if e.failed(&"shop_exists") => Err(Error::conflict(
                 "shop_exists",
@@ -278,9 +278,10 @@ impl CatalogStore for DynamoCatalog {
         update.name("#owner", "owner_id");
         update.value(":caller", s(caller));
         let result = self
-            .client
+            .table
+            .client()
             .update_item()
-            .table_name(&self.table)
+            .table_name(self.table.name())
             .set_key(Some(key(keys::shop(id))))
             .update_expression(update.expression(&[]))
             .condition_expression("attribute_exists(pk) AND #owner = :caller")
@@ -336,9 +337,10 @@ impl CatalogStore for DynamoCatalog {
             version: 1,
             holds: Default::default(),
         };
-        self.client
+        self.table
+            .client()
             .put_item()
-            .table_name(&self.table)
+            .table_name(self.table.name())
             .set_item(Some(product_item(&product)?))
             .condition_expression("attribute_not_exists(pk)")
             .send()
@@ -400,9 +402,10 @@ impl CatalogStore for DynamoCatalog {
         update.value(":caller", s(caller));
         update.value(":one", AttributeValue::N("1".into()));
         let result = self
-            .client
+            .table
+            .client()
             .update_item()
-            .table_name(&self.table)
+            .table_name(self.table.name())
             .set_key(Some(key(keys::product(id))))
             .update_expression(update.expression(&["#version = #version + :one"]))
             .condition_expression("attribute_exists(pk) AND #owner = :caller")
@@ -430,9 +433,10 @@ impl CatalogStore for DynamoCatalog {
 
     async fn delete_product(&self, caller: &str, id: &str) -> Result<Product, Error> {
         let result = self
-            .client
+            .table
+            .client()
             .delete_item()
-            .table_name(&self.table)
+            .table_name(self.table.name())
             .set_key(Some(key(keys::product(id))))
             .condition_expression("attribute_exists(pk) AND #owner = :caller")
             .expression_attribute_names("#owner", "owner_id")

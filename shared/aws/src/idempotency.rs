@@ -1,6 +1,7 @@
 //! The DynamoDB store of idempotency records (`IDEMPOTENCY#<scope>#<key>`): claimed with a
 //! conditional put whose condition also checks expiry; completed and released by token.
 
+use crate::table::Table;
 use crate::table::{self, Item, conditional, from_sdk, keys, s};
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::types::{AttributeValue, ReturnValuesOnConditionCheckFailure};
@@ -11,8 +12,7 @@ use bazaar_domain::ports::IdempotencyStore;
 /// The DynamoDB implementation of [`IdempotencyStore`].
 #[derive(Debug, Clone)]
 pub struct DynamoIdempotency {
-    client: Client,
-    table: String,
+    table: Table,
 }
 
 fn attr_s<'a>(item: &'a Item, name: &str) -> Option<&'a str> {
@@ -30,8 +30,7 @@ fn attr_n(item: &Item, name: &str) -> Option<i64> {
 impl DynamoIdempotency {
     pub fn new(client: Client, table: impl Into<String>) -> Self {
         Self {
-            client,
-            table: table.into(),
+            table: Table::new(client, table),
         }
     }
 }
@@ -47,10 +46,10 @@ impl IdempotencyStore for DynamoIdempotency {
         let now = chrono::Utc::now();
         let token = uuid::Uuid::new_v4().to_string();
         let (pk, sk) = keys::idempotency(scope, key);
-        let result = self
-            .client
+        let result = self.table
+            .client()
             .put_item()
-            .table_name(&self.table)
+            .table_name(self.table.name())
             .item("pk", s(&pk))
             .item("sk", s(&sk))
             .item("entity", s("idempotency"))
@@ -87,9 +86,10 @@ impl IdempotencyStore for DynamoIdempotency {
             Some(item) => item,
             // The emulator or an old API version may omit the item: read it.
             None => self
-                .client
+                .table
+                .client()
                 .get_item()
-                .table_name(&self.table)
+                .table_name(self.table.name())
                 .set_key(Some(table::key(keys::idempotency(scope, key))))
                 .consistent_read(true)
                 .send()
@@ -128,9 +128,10 @@ impl IdempotencyStore for DynamoIdempotency {
     ) -> Result<(), Error> {
         let stored = serde_dynamo::to_attribute_value(response).map_err(Error::internal)?;
         let result = self
-            .client
+            .table
+            .client()
             .update_item()
-            .table_name(&self.table)
+            .table_name(self.table.name())
             .set_key(Some(table::key(keys::idempotency(scope, key))))
             .update_expression(
                 "SET #status = :completed, #response = :response REMOVE in_progress_expiry",
@@ -156,9 +157,10 @@ impl IdempotencyStore for DynamoIdempotency {
 
     async fn release(&self, scope: &str, key: &str, token: &str) -> Result<(), Error> {
         let result = self
-            .client
+            .table
+            .client()
             .delete_item()
-            .table_name(&self.table)
+            .table_name(self.table.name())
             .set_key(Some(table::key(keys::idempotency(scope, key))))
             .condition_expression("#token = :token")
             .expression_attribute_names("#token", "token")

@@ -8,7 +8,7 @@
 //! and facets count what was read, so they are exact for small categories and lower bounds for
 //! large ones.
 
-use crate::source::TableSource;
+use crate::table::Table;
 use crate::table::keys;
 use crate::table::{Item, ProductItem, from_item, from_sdk};
 use aws_sdk_dynamodb::Client;
@@ -27,15 +27,13 @@ const PAGE_ITEMS: i32 = 200;
 /// The DynamoDB listing.
 #[derive(Clone)]
 pub struct DynamoListing {
-    client: Client,
-    table: String,
+    table: Table,
 }
 
 impl DynamoListing {
     pub fn new(client: Client, table: impl Into<String>) -> Self {
         DynamoListing {
-            client,
-            table: table.into(),
+            table: Table::new(client, table),
         }
     }
 }
@@ -72,9 +70,10 @@ impl CategoryListing for DynamoListing {
         let mut start: Option<Item> = None;
         for _ in 0..MAX_QUERY_CALLS {
             let out = self
-                .client
+                .table
+                .client()
                 .query()
-                .table_name(&self.table)
+                .table_name(self.table.name())
                 .index_name("GSI1")
                 .key_condition_expression("gsi1pk = :pk")
                 .filter_expression(&filter)
@@ -95,7 +94,9 @@ impl CategoryListing for DynamoListing {
             }
         }
 
-        let shops = TableSource::new(self.client.clone(), &self.table)
+        let shops = self
+            .table
+            .source()
             .shops(products.iter().map(|p| p.shop_id.as_str()))
             .await?;
         let mut docs: Vec<SearchDoc> = products

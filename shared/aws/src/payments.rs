@@ -9,6 +9,7 @@
 //! (`PAYMENT#<reference>`), so its idempotency survives a crashed function like a real
 //! provider's would. It is the local default; a real provider is another adapter of the trait.
 
+use crate::table::Table;
 use crate::table::{conditional, key, keys, s};
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::types::{AttributeValue, ReturnValuesOnConditionCheckFailure};
@@ -19,24 +20,23 @@ use bazaar_domain::ports::PaymentGateway;
 /// The built-in test gateway, persisting payments in the table.
 #[derive(Debug, Clone)]
 pub struct TestGateway {
-    client: Client,
-    table: String,
+    table: Table,
 }
 
 impl TestGateway {
     pub fn new(client: Client, table: impl Into<String>) -> Self {
         Self {
-            client,
-            table: table.into(),
+            table: Table::new(client, table),
         }
     }
 
     /// Moves the payment from `authorized` to `to`; repeating a finished move is a no-op.
     async fn settle(&self, auth: &Authorization, to: &str, counter: &str) -> Result<(), Error> {
         let result = self
-            .client
+            .table
+            .client()
             .update_item()
-            .table_name(&self.table)
+            .table_name(self.table.name())
             .set_key(Some(key(keys::payment(&auth.id))))
             .update_expression(
                 "SET #status = :to, #counter = if_not_exists(#counter, :zero) + :one",
@@ -91,9 +91,10 @@ impl PaymentGateway for TestGateway {
         }
         let (pk, sk) = keys::payment(reference);
         let result = self
-            .client
+            .table
+            .client()
             .put_item()
-            .table_name(&self.table)
+            .table_name(self.table.name())
             .item("pk", s(&pk))
             .item("sk", s(&sk))
             .item("entity", s("payment"))
@@ -149,9 +150,10 @@ impl PaymentGateway for TestGateway {
         amount_cents: i64,
     ) -> Result<(), Error> {
         let result = self
-            .client
+            .table
+            .client()
             .update_item()
-            .table_name(&self.table)
+            .table_name(self.table.name())
             .set_key(Some(key(keys::payment(payment_id))))
             .update_expression("SET refunds.#order = :amount")
             .condition_expression("#status = :captured AND attribute_not_exists(refunds.#order)")

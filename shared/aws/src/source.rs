@@ -1,6 +1,7 @@
 //! The table as the source of search documents: the shops a batch of products needs (for their
 //! names and ranking signals) and a full read of the catalog for rebuilding an index.
 
+use crate::table::Table;
 use crate::table::batch_get;
 use crate::table::{Item, ProductItem, ShopItem, from_item, from_sdk, key, keys};
 use aws_sdk_dynamodb::Client;
@@ -15,15 +16,13 @@ const SCAN_SEGMENTS: i32 = 4;
 
 #[derive(Clone)]
 pub struct TableSource {
-    client: Client,
-    table: String,
+    table: Table,
 }
 
 impl TableSource {
     pub fn new(client: Client, table: impl Into<String>) -> Self {
         TableSource {
-            client,
-            table: table.into(),
+            table: Table::new(client, table),
         }
     }
 
@@ -41,7 +40,7 @@ impl TableSource {
         if keys.is_empty() {
             return Ok(HashMap::new());
         }
-        batch_get(&self.client, &self.table, keys)
+        batch_get(self.table.client(), self.table.name(), keys)
             .await?
             .into_iter()
             .map(|item| {
@@ -80,9 +79,10 @@ impl TableSource {
         let mut start: Option<Item> = None;
         loop {
             let out = self
-                .client
+                .table
+                .client()
                 .scan()
-                .table_name(&self.table)
+                .table_name(self.table.name())
                 .segment(segment)
                 .total_segments(SCAN_SEGMENTS)
                 .filter_expression("entity = :product")

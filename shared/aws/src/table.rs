@@ -33,6 +33,120 @@ pub fn client(sdk: &aws_config::SdkConfig) -> Client {
     Client::from_conf(config)
 }
 
+/// The one table as every adapter reaches it: the DynamoDB client and the table's name.
+///
+/// Built once per cold start (`bazaar_lambda::Env::load`) and cloned into each adapter; a clone is
+/// cheap (the SDK client is an `Arc` inside, the name a short string). The adapter constructors
+/// below are the only wiring a function needs: `table.cart()`, `table.catalog()`, …
+#[derive(Debug, Clone)]
+pub struct Table {
+    client: Client,
+    name: String,
+}
+
+impl Table {
+    /// The table `name` reached through `client`.
+    pub fn new(client: Client, name: impl Into<String>) -> Self {
+        Self {
+            client,
+            name: name.into(),
+        }
+    }
+
+    /// The table `name` through a (call-counting) client built from `sdk`.
+    pub fn from_sdk(sdk: &aws_config::SdkConfig, name: impl Into<String>) -> Self {
+        Self::new(client(sdk), name)
+    }
+
+    /// The DynamoDB client.
+    pub fn client(&self) -> &Client {
+        &self.client
+    }
+
+    /// The table's name.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// The catalog port (shops, products).
+    pub fn catalog(&self) -> crate::catalog::DynamoCatalog {
+        crate::catalog::DynamoCatalog::new(self.client.clone(), self.name.clone())
+    }
+
+    /// The cart port.
+    pub fn cart(&self) -> crate::cart::DynamoCart {
+        crate::cart::DynamoCart::new(self.client.clone(), self.name.clone())
+    }
+
+    /// The checkout port (the order transaction).
+    pub fn checkout(&self) -> crate::checkout::DynamoCheckout {
+        crate::checkout::DynamoCheckout::new(self.client.clone(), self.name.clone())
+    }
+
+    /// The orders store (ship, cancel, refund, review).
+    pub fn orders(&self) -> crate::orders::DynamoOrders {
+        crate::orders::DynamoOrders::new(self.client.clone(), self.name.clone())
+    }
+
+    /// The idempotency records of the HTTP replay layer.
+    pub fn idempotency(&self) -> crate::idempotency::DynamoIdempotency {
+        crate::idempotency::DynamoIdempotency::new(self.client.clone(), self.name.clone())
+    }
+
+    /// The test payment gateway (its charges are items of the table).
+    pub fn payments(&self) -> crate::payments::TestGateway {
+        crate::payments::TestGateway::new(self.client.clone(), self.name.clone())
+    }
+
+    /// Favorites (products and shops).
+    pub fn favorites(&self) -> crate::personalize::favorites::DynamoFavorites {
+        crate::personalize::favorites::DynamoFavorites::new(self.client.clone(), self.name.clone())
+    }
+
+    /// Recently viewed products.
+    pub fn views(&self) -> crate::personalize::views::DynamoViews {
+        crate::personalize::views::DynamoViews::new(self.client.clone(), self.name.clone())
+    }
+
+    /// The home feed's store (favorites, views, trending, products and shops by id).
+    pub fn feed(&self) -> crate::personalize::feed::DynamoFeedStore {
+        crate::personalize::feed::DynamoFeedStore::new(self.client.clone(), self.name.clone())
+    }
+
+    /// Views and "customers also bought", as the product page uses them.
+    pub fn discovery(&self) -> crate::personalize::DynamoDiscovery {
+        crate::personalize::DynamoDiscovery::from_table(self)
+    }
+
+    /// The trending lists and the job that computes them.
+    pub fn trending(&self) -> crate::personalize::trending::DynamoTrending {
+        crate::personalize::trending::DynamoTrending::new(self.client.clone(), self.name.clone())
+    }
+
+    /// Co-purchase counts ("customers also bought").
+    pub fn also_bought(&self) -> crate::personalize::also_bought::DynamoAlsoBought {
+        crate::personalize::also_bought::DynamoAlsoBought::new(
+            self.client.clone(),
+            self.name.clone(),
+        )
+    }
+
+    /// The category listing (the search function's fallback).
+    pub fn listing(&self) -> crate::listing::DynamoListing {
+        crate::listing::DynamoListing::new(self.client.clone(), self.name.clone())
+    }
+
+    /// The sellers' notifications (the notifier).
+    pub fn notifications(&self) -> crate::notifications::DynamoNotifications {
+        crate::notifications::DynamoNotifications::new(self.client.clone(), self.name.clone())
+    }
+
+    /// Products and shops by id (the indexer's source).
+    pub fn source(&self) -> crate::source::TableSource {
+        crate::source::TableSource::new(self.client.clone(), self.name.clone())
+    }
+}
+
 /// Maps an SDK failure: throttling and transport trouble are `503` (retryable), the rest `500`.
 pub fn from_sdk<E, R>(err: SdkError<E, R>) -> Error
 where

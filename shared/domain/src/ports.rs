@@ -258,3 +258,52 @@ pub trait CategoryListing: Send + Sync {
         query: &SearchQuery,
     ) -> impl Future<Output = Result<SearchPage, Error>> + Send;
 }
+
+/// Whether a seller's notification was new, and whether its e-mail is still owed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct NotificationWrite {
+    /// `false` when the event had been notified before (a redelivery).
+    pub written: bool,
+    /// An e-mail was asked for and has not been sent yet (new, or a failed send of before).
+    pub email_pending: bool,
+}
+
+/// The sellers' notifications (`GET /notifications`), keyed by the event they stand for so that
+/// a redelivered event writes nothing new.
+pub trait NotificationStore: Send + Sync {
+    /// Writes the seller's notification of `event` unless it exists, owing an e-mail when
+    /// `email` is set; answers what the store now holds.
+    fn record(
+        &self,
+        event: &OrderCreated,
+        email: bool,
+    ) -> impl Future<Output = Result<NotificationWrite, Error>> + Send;
+
+    /// Marks the e-mail of `event`'s notification sent.
+    fn email_sent(&self, event: &OrderCreated) -> impl Future<Output = Result<(), Error>> + Send;
+}
+
+/// E-mail to sellers.
+pub trait Mailer: Send + Sync {
+    /// Sends the seller at `to` the e-mail of a new order.
+    fn order_created(
+        &self,
+        to: &str,
+        event: &OrderCreated,
+    ) -> impl Future<Output = Result<(), Error>> + Send;
+}
+
+/// Publishes events (JSON bodies) to a queue, in order.
+pub trait Publisher: Send + Sync {
+    /// The most bodies one [`Publisher::publish`] takes.
+    const MAX_BATCH: usize = 10;
+
+    /// Sends `bodies` (at most [`Publisher::MAX_BATCH`]) to `queue` in one call. `Err(i)`: body
+    /// `i` is the first that was not accepted (0 when the call failed as a whole); bodies after it
+    /// may or may not have been.
+    fn publish(
+        &self,
+        queue: &str,
+        bodies: &[&str],
+    ) -> impl Future<Output = Result<(), usize>> + Send;
+}

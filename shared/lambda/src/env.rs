@@ -1,7 +1,75 @@
-//! Configuration from the environment, read once per cold start.
+//! Configuration from the environment and the clients built from it, once per cold start:
+//! [`Env::load`] for the API functions, [`Env::load_worker`] for the event consumers.
 
+use crate::BoxError;
 use crate::auth::{AuthMode, CognitoVerifier, DEFAULT_LOCAL_SECRET};
+use bazaar_aws::table::Table;
 use std::sync::Arc;
+
+/// What a function builds once per cold start: its configuration, the AWS SDK configuration and
+/// the table handle. Adapters come from [`Env::table`] (`env.table.cart()`), other clients from
+/// the helpers below.
+#[derive(Debug, Clone)]
+pub struct Env {
+    /// The settings read from the environment.
+    pub config: Config,
+    /// The AWS SDK configuration (`AWS_ENDPOINT_URL`, credentials and region are the SDK's).
+    pub sdk: aws_config::SdkConfig,
+    /// The single table, through a call-counting DynamoDB client.
+    pub table: Table,
+}
+
+impl Env {
+    /// An API function's environment: installs the JSON logs, reads [`Config::from_env`] (the
+    /// function refuses to start on a missing or malformed setting), builds the SDK configuration
+    /// and the [`Table`].
+    pub async fn load(service: &str) -> Result<Env, BoxError> {
+        crate::telemetry::init_tracing();
+        Ok(Self::with(Config::from_env(service)?).await)
+    }
+
+    /// An event consumer's environment (SQS, stream, schedule): as [`Env::load`], but reading
+    /// only [`Config::worker_from_env`] — a worker authenticates nobody, so the auth settings a
+    /// template gives every function are not read.
+    pub async fn load_worker(service: &str) -> Result<Env, BoxError> {
+        crate::telemetry::init_tracing();
+        Ok(Self::with(Config::worker_from_env(service)?).await)
+    }
+
+    /// The environment of `config`, with the SDK configuration from the process environment.
+    pub async fn with(config: Config) -> Env {
+        let sdk = bazaar_aws::table::sdk_config().await;
+        let table = Table::from_sdk(&sdk, config.table_name.clone());
+        Env { config, sdk, table }
+    }
+
+    /// An SQS client.
+    pub fn sqs(&self) -> bazaar_aws::sqs::Client {
+        bazaar_aws::sqs::client(&self.sdk)
+    }
+
+    /// An SES v2 client.
+    pub fn ses(&self) -> bazaar_aws::ses::Client {
+        bazaar_aws::ses::client(&self.sdk)
+    }
+
+    /// Opens the configured search engine (`SEARCH_BACKEND`, see
+    /// [`bazaar_search::EngineConfig::from_env`]); OpenSearch requests are signed with
+    /// [`Env::sdk`].
+    #[cfg(feature = "search")]
+    pub async fn search_engine(&self) -> Result<bazaar_search::Engine, BoxError> {
+        let config = bazaar_search::EngineConfig::from_env()?;
+        Ok(bazaar_search::Engine::open(&config, &self.sdk).await?)
+    }
+}
+
+/// The value of a required environment variable (blank counts as unset).
+pub fn required(name: &'static str) -> Result<String, ConfigError> {
+    std::env::var(name)
+        .ok()
+        .filter(|v| !v.trim().is_empty())
+        .ok_or(ConfigError::Missing(name))
+}
 
 /// A setting that is missing or malformed; the function refuses to start rather than guess.
 #[derive(Debug, thiserror::Error)]
@@ -29,8 +97,29 @@ pub struct Config {
 }
 
 impl Config {
+    /// An API function's settings, from the process environment.
     pub fn from_env(service: &str) -> Result<Self, ConfigError> {
         Self::from_lookup(service, |k| std::env::var(k).ok())
+    }
+
+    /// An event consumer's settings, from the process environment (see [`Config::worker_from_lookup`]).
+    pub fn worker_from_env(service: &str) -> Result<Self, ConfigError> {
+        Self::worker_from_lookup(service, |k| std::env::var(k).ok())
+    }
+
+    /// An event consumer's settings: `TABLE_NAME` and the service name only. The auth settings
+    /// are not read (a worker serves no caller: [`AuthMode::Authorizer`] without Cognito), the
+    /// hold is the default.
+    pub fn worker_from_lookup(
+        service: &str,
+        get: impl Fn(&str) -> Option<String>,
+    ) -> Result<Self, ConfigError> {
+        Ok(Config {
+            table_name: table_name(&get)?,
+            auth: AuthMode::Authorizer { cognito: None },
+            hold_seconds: 900,
+            service: get("AWS_LAMBDA_FUNCTION_NAME").unwrap_or_else(|| service.to_owned()),
+        })
     }
 
     /// Reads settings through `get`, so tests need not touch the process environment.
@@ -38,9 +127,7 @@ impl Config {
         service: &str,
         get: impl Fn(&str) -> Option<String>,
     ) -> Result<Self, ConfigError> {
-        let table_name = get("TABLE_NAME")
-            .filter(|t| !t.trim().is_empty())
-            .ok_or(ConfigError::Missing("TABLE_NAME"))?;
+        let table_name = table_name(&get)?;
         let cognito = cognito_verifier(&get)?;
         let auth = match get("AUTH_MODE").as_deref().map(str::trim) {
             Some("local") => {
@@ -78,6 +165,12 @@ impl Config {
             service: get("AWS_LAMBDA_FUNCTION_NAME").unwrap_or_else(|| service.to_owned()),
         })
     }
+}
+
+fn table_name(get: &impl Fn(&str) -> Option<String>) -> Result<String, ConfigError> {
+    get("TABLE_NAME")
+        .filter(|t| !t.trim().is_empty())
+        .ok_or(ConfigError::Missing("TABLE_NAME"))
 }
 
 /// The Cognito verifier of public routes: `COGNITO_ISSUER` and `COGNITO_CLIENT_ID` both set (blank
@@ -128,6 +221,21 @@ mod tests {
         assert_eq!(c.hold_seconds, 900);
         assert!(matches!(c.auth, AuthMode::Authorizer { cognito: None }));
         assert_eq!(c.service, "catalog");
+    }
+
+    #[test]
+    fn workers_read_the_table_and_nothing_of_auth() {
+        let map: HashMap<&str, &str> = [
+            ("TABLE_NAME", "t"),
+            ("COGNITO_ISSUER", "not a url"),
+            ("AUTH_MODE", "none"),
+        ]
+        .into();
+        let c = Config::worker_from_lookup("relay", |k| map.get(k).map(|v| (*v).to_owned()))
+            .expect("valid");
+        assert_eq!((c.table_name.as_str(), c.service.as_str()), ("t", "relay"));
+        assert!(matches!(c.auth, AuthMode::Authorizer { cognito: None }));
+        assert!(Config::worker_from_lookup("relay", |_| None).is_err());
     }
 
     #[test]

@@ -13,6 +13,22 @@ use serde::de::DeserializeOwned;
 use std::time::Instant;
 use tracing::Instrument;
 
+/// An API function: one `handle` per request, built once per cold start and served by
+/// [`serve_http`]. Implementations usually wrap their route table in [`serve`].
+pub trait HttpApp: Sync {
+    /// Answers one request (a problem response for every failure: the `Err` is for the runtime).
+    fn handle(
+        &self,
+        req: Request,
+    ) -> impl Future<Output = Result<Response<Body>, lambda_http::Error>> + Send;
+}
+
+/// Serves API Gateway requests with `app` until the runtime stops.
+pub async fn serve_http<A: HttpApp>(app: A) -> Result<(), crate::BoxError> {
+    let app = &app;
+    lambda_http::run(lambda_http::service_fn(move |req| app.handle(req))).await
+}
+
 /// One route of a function: a method and an API Gateway style path (`/shops/{shop_id}`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Route {

@@ -8,7 +8,7 @@
 
 use super::favorites::activity_update;
 use super::{keys, partition, products_by_id, shops_by_id};
-use crate::table::{Tx, TxError, key, s};
+use crate::table::{Table, Tx, TxError, key, s};
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::types::{AttributeValue, Put, Update};
 use bazaar_domain::catalog::{Product, ProductView};
@@ -33,15 +33,13 @@ const COUNT_PREFIX: &str = "c_";
 
 #[derive(Debug, Clone)]
 pub struct DynamoAlsoBought {
-    client: Client,
-    table: String,
+    table: Table,
 }
 
 impl DynamoAlsoBought {
     pub fn new(client: Client, table: impl Into<String>) -> Self {
         Self {
-            client,
-            table: table.into(),
+            table: Table::new(client, table),
         }
     }
 
@@ -53,7 +51,7 @@ impl DynamoAlsoBought {
             AttributeValue::N((now.timestamp() + MARKER_TTL_SECONDS).to_string()),
         );
         Put::builder()
-            .table_name(&self.table)
+            .table_name(self.table.name())
             .set_item(Some(item))
             .condition_expression("attribute_not_exists(pk)")
             .build()
@@ -67,7 +65,7 @@ impl DynamoAlsoBought {
         day: &DateTime<Utc>,
     ) -> Result<Update, Error> {
         let mut b = Update::builder()
-            .table_name(&self.table)
+            .table_name(self.table.name())
             .set_key(Some(key((
                 keys::also_bought(product),
                 keys::also_bought_day(&day.format("%Y-%m-%d").to_string()),
@@ -119,7 +117,7 @@ impl AlsoBought for DynamoAlsoBought {
                 }
                 if line.quantity > 0 {
                     tx.update(activity_update(
-                        &self.table,
+                        self.table.name(),
                         &line.product_id,
                         "sales",
                         line.quantity,
@@ -131,7 +129,7 @@ impl AlsoBought for DynamoAlsoBought {
             let mut attempt = 0;
             loop {
                 attempt += 1;
-                match tx.clone().commit(&self.client).await {
+                match tx.clone().commit(self.table.client()).await {
                     Ok(()) => break,
                     Err(e) if e.failed(&"already_applied") => {
                         outcome = Recorded::Duplicate;
@@ -166,8 +164,8 @@ impl AlsoBought for DynamoAlsoBought {
             .to_string();
         let mut counts: HashMap<String, i64> = HashMap::new();
         let days = partition(
-            &self.client,
-            &self.table,
+            self.table.client(),
+            self.table.name(),
             &keys::also_bought(product),
             Some(&keys::also_bought_day(&since)),
         )
@@ -188,8 +186,8 @@ impl AlsoBought for DynamoAlsoBought {
 
         // The product itself rides along to tell an unknown product (404) from one never bought.
         let products = products_by_id(
-            &self.client,
-            &self.table,
+            self.table.client(),
+            self.table.name(),
             std::iter::once(product).chain(ranked.iter().map(|(id, _)| id.as_str())),
         )
         .await?;
@@ -206,8 +204,8 @@ impl AlsoBought for DynamoAlsoBought {
             HashMap::new()
         } else {
             shops_by_id(
-                &self.client,
-                &self.table,
+                self.table.client(),
+                self.table.name(),
                 picks.iter().map(|p| p.shop_id.as_str()),
             )
             .await?

@@ -2,6 +2,7 @@
 //! (`favorite_count`) and in the hour's trending activity, all in one transaction.
 
 use super::{keys, partition, products_by_id, shops_by_id};
+use crate::table::Table;
 use crate::table::{
     Item, ProductItem, Tx, TxError, from_item, from_sdk, key, keys as table_keys, to_item,
 };
@@ -48,8 +49,7 @@ struct FavoriteItem {
 /// The DynamoDB adapter of favorites.
 #[derive(Debug, Clone)]
 pub struct DynamoFavorites {
-    client: Client,
-    table: String,
+    table: Table,
 }
 
 /// `ADD <counter> :delta` on an hour's activity item of `product` (the trending job's input).
@@ -100,16 +100,16 @@ fn counter_update(
 impl DynamoFavorites {
     pub fn new(client: Client, table: impl Into<String>) -> Self {
         Self {
-            client,
-            table: table.into(),
+            table: Table::new(client, table),
         }
     }
 
     async fn get(&self, key_of: (String, String)) -> Result<Option<Item>, Error> {
         Ok(self
-            .client
+            .table
+            .client()
             .get_item()
-            .table_name(&self.table)
+            .table_name(self.table.name())
             .set_key(Some(key(key_of)))
             .consistent_read(true)
             .send()
@@ -128,7 +128,7 @@ impl DynamoFavorites {
         let mut attempt = 0u32;
         loop {
             attempt += 1;
-            match tx.clone().commit(&self.client).await {
+            match tx.clone().commit(self.table.client()).await {
                 Err(e) if attempt < 4 && e.race_only() => {
                     tokio::time::sleep(std::time::Duration::from_millis(20 << attempt)).await;
                 }
@@ -157,14 +157,17 @@ impl DynamoFavorites {
 
     /// The user's favorites (their counter item left out): one Query (a page holds them all).
     async fn query_all(&self, user: &str) -> Result<Vec<FavoriteItem>, Error> {
-        partition(&self.client, &self.table, &keys::favorites(user), None)
-            .await?
-            .into_iter()
-            .filter(
-                |item| matches!(item.get("entity"), Some(AttributeValue::S(e)) if e == "favorite"),
-            )
-            .map(from_item::<FavoriteItem>)
-            .collect()
+        partition(
+            self.table.client(),
+            self.table.name(),
+            &keys::favorites(user),
+            None,
+        )
+        .await?
+        .into_iter()
+        .filter(|item| matches!(item.get("entity"), Some(AttributeValue::S(e)) if e == "favorite"))
+        .map(from_item::<FavoriteItem>)
+        .collect()
     }
 }
 
@@ -198,7 +201,7 @@ impl FavoritesStore for DynamoFavorites {
         let mut tx = Tx::new();
         tx.put(
             Put::builder()
-                .table_name(&self.table)
+                .table_name(self.table.name())
                 .set_item(Some(to_item(&favorite)?))
                 .condition_expression("attribute_not_exists(pk)")
                 .build()
@@ -206,7 +209,7 @@ impl FavoritesStore for DynamoFavorites {
         )
         .or("already_favorite");
         tx.update(counter_update(
-            &self.table,
+            self.table.name(),
             target_key,
             "favorite_count",
             1,
@@ -214,7 +217,7 @@ impl FavoritesStore for DynamoFavorites {
         )?)
         .or("target_missing");
         tx.update(counter_update(
-            &self.table,
+            self.table.name(),
             keys::favorite_counter(user),
             kind.counter(),
             1,
@@ -222,7 +225,7 @@ impl FavoritesStore for DynamoFavorites {
         )?)
         .or("favorites_limit");
         if kind == FavoriteKind::Product {
-            tx.update(activity_update(&self.table, id, "favorites", 1, now)?)
+            tx.update(activity_update(self.table.name(), id, "favorites", 1, now)?)
                 .unnamed();
         }
         match self.transact(tx).await {
@@ -248,7 +251,7 @@ impl FavoritesStore for DynamoFavorites {
         let (fav_key, target_key) = favorite_keys(kind, user, id);
         let delete_favorite = || -> Result<Delete, Error> {
             Delete::builder()
-                .table_name(&self.table)
+                .table_name(self.table.name())
                 .set_key(Some(key(fav_key.clone())))
                 .condition_expression("attribute_exists(pk)")
                 .build()
@@ -256,7 +259,7 @@ impl FavoritesStore for DynamoFavorites {
         };
         let user_counter = || -> Result<Update, Error> {
             counter_update(
-                &self.table,
+                self.table.name(),
                 keys::favorite_counter(user),
                 kind.counter(),
                 -1,
@@ -266,7 +269,7 @@ impl FavoritesStore for DynamoFavorites {
         let mut tx = Tx::new();
         tx.delete(delete_favorite()?).or("not_a_favorite");
         tx.update(counter_update(
-            &self.table,
+            self.table.name(),
             target_key.clone(),
             "favorite_count",
             -1,
@@ -275,7 +278,7 @@ impl FavoritesStore for DynamoFavorites {
         .or("target_missing");
         tx.update(user_counter()?).unnamed();
         if kind == FavoriteKind::Product {
-            tx.update(activity_update(&self.table, id, "favorites", -1, now)?)
+            tx.update(activity_update(self.table.name(), id, "favorites", -1, now)?)
                 .unnamed();
         }
         let cancelled = |error: Error| {
@@ -314,14 +317,14 @@ impl FavoritesStore for DynamoFavorites {
         let (products, shops): (Vec<_>, Vec<_>) =
             favorites.into_iter().partition(|f| f.sk.starts_with("P#"));
         let by_id = products_by_id(
-            &self.client,
-            &self.table,
+            self.table.client(),
+            self.table.name(),
             products.iter().map(|f| f.target_id.as_str()),
         )
         .await?;
         let shop_by_id = shops_by_id(
-            &self.client,
-            &self.table,
+            self.table.client(),
+            self.table.name(),
             by_id
                 .values()
                 .map(|p| p.shop_id.as_str())

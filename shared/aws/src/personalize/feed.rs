@@ -4,6 +4,7 @@
 use super::favorites::DynamoFavorites;
 use super::trending::DynamoTrending;
 use super::views::DynamoViews;
+use crate::table::Table;
 use crate::table::{ProductItem, ShopItem, batch_get, from_item, key, keys as table_keys};
 use aws_sdk_dynamodb::Client;
 use bazaar_domain::error::Error;
@@ -15,8 +16,7 @@ use std::collections::HashMap;
 /// The DynamoDB feed store.
 #[derive(Debug, Clone)]
 pub struct DynamoFeedStore {
-    client: Client,
-    table: String,
+    table: Table,
     favorites: DynamoFavorites,
     views: DynamoViews,
     trending: DynamoTrending,
@@ -24,12 +24,11 @@ pub struct DynamoFeedStore {
 
 impl DynamoFeedStore {
     pub fn new(client: Client, table: impl Into<String>) -> Self {
-        let table = table.into();
+        let table = Table::new(client, table);
         Self {
-            favorites: DynamoFavorites::new(client.clone(), &table),
-            views: DynamoViews::new(client.clone(), &table),
-            trending: DynamoTrending::new(client.clone(), &table),
-            client,
+            favorites: table.favorites(),
+            views: table.views(),
+            trending: table.trending(),
             table,
         }
     }
@@ -58,7 +57,7 @@ impl FeedStore for DynamoFeedStore {
             .collect();
         let mut found_products = HashMap::new();
         let mut found_shops = HashMap::new();
-        for item in batch_get(&self.client, &self.table, keys).await? {
+        for item in batch_get(self.table.client(), self.table.name(), keys).await? {
             let is_shop = matches!(
                 item.get("entity"),
                 Some(aws_sdk_dynamodb::types::AttributeValue::S(e)) if e == "shop"

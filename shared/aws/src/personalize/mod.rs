@@ -19,7 +19,7 @@ pub mod feed;
 pub mod trending;
 pub mod views;
 
-use crate::table::{Item, ProductItem, ShopItem, batch_get, from_item, from_sdk, key, keys};
+use crate::table::{Item, ProductItem, ShopItem, Table, batch_get, from_item, from_sdk, key, keys};
 use also_bought::DynamoAlsoBought;
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::types::AttributeValue;
@@ -41,9 +41,14 @@ pub struct DynamoDiscovery {
 
 impl DynamoDiscovery {
     pub fn new(client: Client, table: &str) -> Self {
+        Table::new(client, table).discovery()
+    }
+
+    /// Views and co-purchases over `table`.
+    pub fn from_table(table: &Table) -> Self {
         Self {
-            views: DynamoViews::new(client.clone(), table),
-            also_bought: DynamoAlsoBought::new(client, table),
+            views: table.views(),
+            also_bought: table.also_bought(),
         }
     }
 }

@@ -3,6 +3,7 @@
 //! one is a single `GetItem`.
 
 use super::{keys, partition, products_by_id, shops_by_id};
+use crate::table::Table;
 use crate::table::{conditional, from_sdk, key, s};
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::types::{AttributeValue, DeleteRequest, PutRequest, WriteRequest};
@@ -25,16 +26,16 @@ const QUERY_CONCURRENCY: usize = 16;
 /// The DynamoDB adapter: reads the lists, and runs the job.
 #[derive(Debug, Clone)]
 pub struct DynamoTrending {
-    client: Client,
-    table: String,
+    table: Table,
 }
 
 impl TrendingSource for DynamoTrending {
     async fn trending(&self, category: Option<&str>) -> Result<TrendingList, Error> {
         let out = self
-            .client
+            .table
+            .client()
             .get_item()
-            .table_name(&self.table)
+            .table_name(self.table.name())
             .set_key(Some(key(keys::trending(category))))
             .send()
             .await
@@ -64,14 +65,13 @@ impl TrendingSource for DynamoTrending {
 impl DynamoTrending {
     pub fn new(client: Client, table: impl Into<String>) -> Self {
         Self {
-            client,
-            table: table.into(),
+            table: Table::new(client, table),
         }
     }
 
     async fn hour_shard(&self, pk: String) -> Result<HashMap<String, Activity>, Error> {
         let mut found = HashMap::new();
-        for item in partition(&self.client, &self.table, &pk, None).await? {
+        for item in partition(self.table.client(), self.table.name(), &pk, None).await? {
             let number = |name: &str| match item.get(name) {
                 Some(AttributeValue::N(n)) => n.parse::<i64>().unwrap_or(0),
                 _ => 0,
@@ -117,14 +117,14 @@ impl DynamoTrending {
         let candidates: Vec<&(String, f64)> = scores.iter().take(CANDIDATES).collect();
 
         let products = products_by_id(
-            &self.client,
-            &self.table,
+            self.table.client(),
+            self.table.name(),
             candidates.iter().map(|(id, _)| id.as_str()),
         )
         .await?;
         let shops = shops_by_id(
-            &self.client,
-            &self.table,
+            self.table.client(),
+            self.table.name(),
             products.values().map(|p| p.shop_id.as_str()),
         )
         .await?;
@@ -196,7 +196,7 @@ impl DynamoTrending {
         }
         let (pk, _) = keys::trending(None);
         let mut changed = 0;
-        for mut item in partition(&self.client, &self.table, &pk, None).await? {
+        for mut item in partition(self.table.client(), self.table.name(), &pk, None).await? {
             let (Some(AttributeValue::S(json)), Some(AttributeValue::S(seen))) =
                 (item.get("products"), item.get("computed_at").cloned())
             else {
@@ -217,9 +217,10 @@ impl DynamoTrending {
                 AttributeValue::S(serde_json::to_string(&list).map_err(Error::internal)?),
             );
             let written = self
-                .client
+                .table
+                .client()
                 .put_item()
-                .table_name(&self.table)
+                .table_name(self.table.name())
                 .set_item(Some(item))
                 .condition_expression("computed_at = :seen")
                 .expression_attribute_values(":seen", AttributeValue::S(seen))
@@ -235,9 +236,10 @@ impl DynamoTrending {
 
     async fn previous_categories(&self) -> Result<Vec<String>, Error> {
         let out = self
-            .client
+            .table
+            .client()
             .get_item()
-            .table_name(&self.table)
+            .table_name(self.table.name())
             .set_key(Some(key(keys::trending(None))))
             .projection_expression("categories")
             .send()
@@ -272,15 +274,16 @@ impl DynamoTrending {
                     ));
                 }
                 let out = self
-                    .client
+                    .table
+                    .client()
                     .batch_write_item()
-                    .request_items(&self.table, pending)
+                    .request_items(self.table.name(), pending)
                     .send()
                     .await
                     .map_err(from_sdk)?;
                 pending = out
                     .unprocessed_items
-                    .and_then(|mut m| m.remove(&self.table))
+                    .and_then(|mut m| m.remove(self.table.name()))
                     .unwrap_or_default();
             }
         }

@@ -12,7 +12,7 @@
 
 use super::favorites::activity_update;
 use super::keys;
-use crate::table::{Tx, from_item, from_sdk, s, to_item};
+use crate::table::{Table, Tx, from_item, from_sdk, s, to_item};
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::types::{AttributeValue, Put};
 use bazaar_domain::catalog::Product;
@@ -48,15 +48,13 @@ struct ViewItem {
 /// The DynamoDB adapter of views.
 #[derive(Debug, Clone)]
 pub struct DynamoViews {
-    client: Client,
-    table: String,
+    table: Table,
 }
 
 impl DynamoViews {
     pub fn new(client: Client, table: impl Into<String>) -> Self {
         Self {
-            client,
-            table: table.into(),
+            table: Table::new(client, table),
         }
     }
 
@@ -64,9 +62,10 @@ impl DynamoViews {
     /// once): one query of GSI2.
     pub async fn recent(&self, user: &str) -> Result<Vec<Signal>, Error> {
         let out = self
-            .client
+            .table
+            .client()
             .query()
-            .table_name(&self.table)
+            .table_name(self.table.name())
             .index_name(VIEWS_INDEX)
             .key_condition_expression("gsi2pk = :pk")
             .expression_attribute_values(":pk", s(&keys::views(user)))
@@ -116,7 +115,7 @@ impl ViewLog for DynamoViews {
             ttl: now.timestamp() + VIEW_TTL_DAYS * 86_400,
         })?;
         let first_this_hour = Put::builder()
-            .table_name(&self.table)
+            .table_name(self.table.name())
             .set_item(Some(item.clone()))
             .condition_expression("attribute_not_exists(pk) OR counted_hour <> :hour")
             .expression_attribute_values(":hour", AttributeValue::S(hour))
@@ -124,16 +123,17 @@ impl ViewLog for DynamoViews {
             .map_err(Error::internal)?;
         let mut tx = Tx::new();
         tx.put(first_this_hour).or("counted_this_hour");
-        tx.update(activity_update(&self.table, &product.id, "views", 1, now)?)
+        tx.update(activity_update(self.table.name(), &product.id, "views", 1, now)?)
             .unnamed();
-        match tx.commit(&self.client).await {
+        match tx.commit(self.table.client()).await {
             Ok(()) => Ok(()),
             // Counted already this hour (or a concurrent view of the same page counted it):
             // only move the product to the top of the user's history.
             Err(e) if e.failed(&"counted_this_hour") => {
-                self.client
+                self.table
+                    .client()
                     .put_item()
-                    .table_name(&self.table)
+                    .table_name(self.table.name())
                     .set_item(Some(item))
                     .send()
                     .await

@@ -267,7 +267,11 @@ pub enum TxError<N> {
     /// DynamoDB cancelled it. `failed`: the names of the actions whose condition failed, in the
     /// order they were added; `raced`: another transaction was writing one of its items
     /// (`TransactionConflict`) — nothing was decided, a retry may succeed.
-    Cancelled { failed: Vec<N>, raced: Vec<N>, error: Error },
+    Cancelled {
+        failed: Vec<N>,
+        raced: Vec<N>,
+        error: Error,
+    },
     /// Anything else (throttling, transport, a malformed request).
     Other(Error),
 }

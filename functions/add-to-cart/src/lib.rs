@@ -1,12 +1,13 @@
 //! The add-to-cart function: `POST /cart/items` adds units to the buyer's line and holds them
-//! for `HOLD_SECONDS`. The holding rules live in `bazaar_domain::cart`; the atomic write in
-//! `bazaar_aws::cart`.
+//! for `HOLD_SECONDS`. The holding rules live in `bazaar_domain::services::cart`; the atomic
+//! write in `bazaar_aws::cart`.
 
 use bazaar_domain::cart::LineChange;
 use bazaar_domain::error::Error;
 use bazaar_domain::error::Resource;
 use bazaar_domain::metrics::Metrics;
 use bazaar_domain::ports::CartStore;
+use bazaar_domain::services::cart::CartService;
 use bazaar_domain::validate::CartItemAdd;
 use bazaar_lambda::auth::AuthMode;
 use bazaar_lambda::env::Config;
@@ -24,7 +25,7 @@ pub const ROUTES: &[(Route, ())] = &[(Route::new("POST", "/cart/items"), ())];
 
 /// State built once per cold start.
 pub struct App<S> {
-    store: S,
+    carts: CartService<S>,
     auth: AuthMode,
     hold_seconds: i64,
     service: String,
@@ -33,7 +34,7 @@ pub struct App<S> {
 impl<S: CartStore> App<S> {
     pub fn new(store: S, config: &Config) -> Self {
         Self {
-            store,
+            carts: CartService::new(store),
             auth: config.auth.clone(),
             hold_seconds: config.hold_seconds,
             service: config.service.clone(),
@@ -52,7 +53,7 @@ impl<S: CartStore> App<S> {
             return Err(Error::not_found(Resource::Product, product_id));
         }
         let result = self
-            .store
+            .carts
             .write_line(
                 &buyer.user_id,
                 &product_id,

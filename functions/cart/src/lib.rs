@@ -5,6 +5,7 @@ use bazaar_domain::cart::LineChange;
 use bazaar_domain::error::Error;
 use bazaar_domain::error::Resource;
 use bazaar_domain::ports::CartStore;
+use bazaar_domain::services::cart::CartService;
 use bazaar_domain::validate::CartItemPatch;
 use bazaar_lambda::auth::AuthMode;
 use bazaar_lambda::env::Config;
@@ -37,7 +38,7 @@ pub const ROUTES: &[(Route, Op)] = &[
 
 /// State built once per cold start.
 pub struct App<S> {
-    store: S,
+    carts: CartService<S>,
     auth: AuthMode,
     hold_seconds: i64,
     service: String,
@@ -55,7 +56,7 @@ fn product_param(params: &Params) -> Result<String, Error> {
 impl<S: CartStore> App<S> {
     pub fn new(store: S, config: &Config) -> Self {
         Self {
-            store,
+            carts: CartService::new(store),
             auth: config.auth.clone(),
             hold_seconds: config.hold_seconds,
             service: config.service.clone(),
@@ -70,11 +71,11 @@ impl<S: CartStore> App<S> {
         let (op, params) = match_route(ROUTES, req.method().as_str(), req.uri().path())?;
         let buyer = self.auth.require(&req)?;
         let cart = match op {
-            Op::Get => self.store.cart(&buyer.user_id).await?,
+            Op::Get => self.carts.cart(&buyer.user_id).await?,
             Op::SetLine => {
                 let product_id = product_param(&params)?;
                 let quantity = json_body::<CartItemPatch>(&req)?.validate()?;
-                self.store
+                self.carts
                     .write_line(
                         &buyer.user_id,
                         &product_id,
@@ -85,7 +86,7 @@ impl<S: CartStore> App<S> {
             }
             Op::RemoveLine => {
                 let product_id = product_param(&params)?;
-                self.store.remove_line(&buyer.user_id, &product_id).await?
+                self.carts.remove_line(&buyer.user_id, &product_id).await?
             }
         };
         json(StatusCode::OK, &cart)

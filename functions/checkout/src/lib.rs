@@ -1,13 +1,16 @@
 //! The checkout function: `POST /checkout` turns the buyer's cart into one order per shop, paid
-//! once, exactly once per `Idempotency-Key` (see `bazaar_domain::checkout` and `bazaar_lambda::idempotent`).
+//! once, exactly once per `Idempotency-Key` (see `bazaar_domain::services::checkout` and
+//! `bazaar_lambda::idempotent`).
 
 use bazaar_aws::checkout::DynamoCheckout;
 use bazaar_domain::checkout::CheckoutHooks;
 use bazaar_domain::checkout::CheckoutRequest;
 use bazaar_domain::error::Error;
 use bazaar_domain::metrics::Metrics;
+use bazaar_domain::ports::CheckoutStore;
 use bazaar_domain::ports::IdempotencyStore;
 use bazaar_domain::ports::PaymentGateway;
+use bazaar_domain::services::checkout::CheckoutService;
 use bazaar_domain::validate::parse_json;
 use bazaar_lambda::auth::AuthMode;
 use bazaar_lambda::env::Config;
@@ -70,27 +73,19 @@ impl CheckoutHooks for KeyedFaults<'_> {
     }
 }
 
-/// State built once per cold start.
-pub struct App<P, I> {
-    checkout: DynamoCheckout,
-    payments: P,
+/// State built once per cold start. (`S` defaults to the DynamoDB store.)
+pub struct App<P, I, S = DynamoCheckout> {
+    checkout: CheckoutService<S, P>,
     idempotency: I,
     faults: Faults,
     auth: AuthMode,
     service: String,
 }
 
-impl<P: PaymentGateway, I: IdempotencyStore> App<P, I> {
-    pub fn new(
-        checkout: DynamoCheckout,
-        payments: P,
-        idempotency: I,
-        faults: Faults,
-        config: &Config,
-    ) -> Self {
+impl<P: PaymentGateway, I: IdempotencyStore, S: CheckoutStore> App<P, I, S> {
+    pub fn new(checkout: S, payments: P, idempotency: I, faults: Faults, config: &Config) -> Self {
         Self {
-            checkout,
-            payments,
+            checkout: CheckoutService::new(checkout, payments),
             idempotency,
             faults,
             auth: config.auth.clone(),
@@ -131,14 +126,7 @@ impl<P: PaymentGateway, I: IdempotencyStore> App<P, I> {
             || async {
                 let view = self
                     .checkout
-                    .checkout(
-                        &self.payments,
-                        &hooks,
-                        &buyer.user_id,
-                        &key,
-                        &address,
-                        &method,
-                    )
+                    .checkout(&hooks, &buyer.user_id, &key, &address, &method)
                     .await?;
                 Metrics::new(&self.service)
                     .count("OrdersCreated", view.orders.len() as u64)

@@ -13,6 +13,8 @@ use bazaar_aws::personalize::DynamoDiscovery;
 use bazaar_domain::checkout::CheckoutHooks;
 use bazaar_domain::checkout::ShippingAddress;
 use bazaar_domain::ports::IdempotencyStore;
+use bazaar_domain::services::cart::CartService;
+use bazaar_domain::services::checkout::CheckoutService;
 use bazaar_lambda::auth::mint_local_token;
 use bazaar_lambda::env::Config;
 use bazaar_lambda::http::HttpApp;
@@ -479,11 +481,12 @@ async fn a_crash_after_commit_then_a_retry() {
         claim,
         bazaar_domain::idempotency::Claim::Fresh { .. }
     ));
-    let store = DynamoCheckout::new(s.client.clone(), &s.table);
-    let gateway = TestGateway::new(s.client.clone(), &s.table);
+    let store = CheckoutService::new(
+        DynamoCheckout::new(s.client.clone(), &s.table),
+        TestGateway::new(s.client.clone(), &s.table),
+    );
     let addr: ShippingAddress = serde_json::from_value(address()).expect("address");
     let crashed = std::panic::AssertUnwindSafe(store.checkout(
-        &gateway,
         &CrashAfterCommit,
         "buyer",
         "crash-key",
@@ -609,16 +612,18 @@ async fn a_race_lost_at_commit_voids_the_authorization() {
             if self.struck.swap(true, std::sync::atomic::Ordering::SeqCst) {
                 return;
             }
-            use bazaar_domain::ports::CartStore;
-            DynamoCart::new(self.stack.client.clone(), &self.stack.table)
-                .write_line(
-                    "thief",
-                    &self.lamp,
-                    bazaar_domain::cart::LineChange::Add(1),
-                    60,
-                )
-                .await
-                .expect("the thief holds the lamp");
+            CartService::new(DynamoCart::new(
+                self.stack.client.clone(),
+                &self.stack.table,
+            ))
+            .write_line(
+                "thief",
+                &self.lamp,
+                bazaar_domain::cart::LineChange::Add(1),
+                60,
+            )
+            .await
+            .expect("the thief holds the lamp");
         }
     }
     let s = Stack::new("checkout-race", "1").await;
@@ -626,8 +631,10 @@ async fn a_race_lost_at_commit_voids_the_authorization() {
     let lamp = s.product("seller", &shop, 9000, 1).await;
     s.add("buyer", &lamp, 1).await;
     tokio::time::sleep(std::time::Duration::from_millis(1300)).await;
-    let store = DynamoCheckout::new(s.client.clone(), &s.table);
-    let gateway = TestGateway::new(s.client.clone(), &s.table);
+    let store = CheckoutService::new(
+        DynamoCheckout::new(s.client.clone(), &s.table),
+        TestGateway::new(s.client.clone(), &s.table),
+    );
     let addr: ShippingAddress = serde_json::from_value(address()).expect("address");
     let thief = Thief {
         stack: &s,
@@ -635,7 +642,7 @@ async fn a_race_lost_at_commit_voids_the_authorization() {
         struck: std::sync::atomic::AtomicBool::new(false),
     };
     let err = store
-        .checkout(&gateway, &thief, "buyer", "race-1", &addr, "pm_card_visa")
+        .checkout(&thief, "buyer", "race-1", &addr, "pm_card_visa")
         .await
         .expect_err("lost the race");
     let problem = err.problem();

@@ -8,7 +8,9 @@ use bazaar_domain::metrics::Metrics;
 use bazaar_domain::orders::ReviewRequest;
 use bazaar_domain::orders::ShipmentRequest;
 use bazaar_domain::orders::page_size;
+use bazaar_domain::ports::OrderStore;
 use bazaar_domain::ports::PaymentGateway;
+use bazaar_domain::services::orders::OrderService;
 use bazaar_lambda::auth::AuthMode;
 use bazaar_lambda::env::Config;
 use bazaar_lambda::http;
@@ -44,10 +46,9 @@ pub const ROUTES: &[(Route, Op)] = &[
     (Route::new("GET", "/notifications"), Op::Notifications),
 ];
 
-/// State built once per cold start.
-pub struct App<P> {
-    orders: DynamoOrders,
-    payments: P,
+/// State built once per cold start. (`S` defaults to the DynamoDB store.)
+pub struct App<P, S = DynamoOrders> {
+    orders: OrderService<S, P>,
     auth: AuthMode,
     service: String,
 }
@@ -78,11 +79,10 @@ fn paging(req: &Request) -> Result<(i32, Option<String>), Error> {
     ))
 }
 
-impl<P: PaymentGateway> App<P> {
-    pub fn new(orders: DynamoOrders, payments: P, config: &Config) -> Self {
+impl<P: PaymentGateway, S: OrderStore> App<P, S> {
+    pub fn new(orders: S, payments: P, config: &Config) -> Self {
         Self {
-            orders,
-            payments,
+            orders: OrderService::new(orders, payments),
             auth: config.auth.clone(),
             service: config.service.clone(),
         }
@@ -128,7 +128,7 @@ impl<P: PaymentGateway> App<P> {
             }
             Op::Cancel => {
                 let order_id = id(&params, "order_id", Resource::Order)?;
-                let order = self.orders.cancel(&self.payments, &me, &order_id).await?;
+                let order = self.orders.cancel(&me, &order_id).await?;
                 Metrics::new(&self.service)
                     .count("OrdersCancelled", 1)
                     .emit();

@@ -6,33 +6,27 @@
 //! | hold       | `PRODUCT#<id>`   | `HOLD#<slot>`    | holder, expires_at (unix s), ttl                |
 //! | product    | `PRODUCT#<id>`   | `PRODUCT`        | … `holds` mirror: slot → {h: holder, x: expiry} |
 //!
-//! One cart write is one `TransactWriteItems`: a conditional put per held slot
+//! One [`CartWrite`] is one `TransactWriteItems`: a conditional put per held slot
 //! (`attribute_not_exists(pk) OR expires_at <= :now OR holder = :me`), a conditional delete per
 //! released slot, the product's mirror update (conditioned on the slots being in stock) and the cart
 //! line (conditioned on the quantity read, so two concurrent adds by one buyer cannot lose one).
-//! If any condition fails because another request got there first, the write is planned again from
-//! a fresh read; nothing is ever decided by a read alone.
+//! A failed condition or a conflicting transaction is [`Commit::LostRace`]: the rules, the limits and
+//! the re-planning are `bazaar_domain::services::cart`'s; this adapter only reads and translates.
 
 use crate::table::batch_get;
 use crate::table::{
-    Item, ProductItem, ShopItem, UpdateBuilder, cancellation_codes, from_item, from_sdk, key, keys,
-    s, to_av, to_item,
+    Item, ProductItem, ShopItem, Tx, TxError, UpdateBuilder, from_item, from_sdk, key, keys, s,
+    to_av, to_item,
 };
 use aws_sdk_dynamodb::Client;
-use aws_sdk_dynamodb::types::{AttributeValue, Delete, Put, TransactWriteItem, Update};
-use bazaar_domain::cart::{
-    self, HoldEntry, Line, LineChange, LineProduct, LineShop, MAX_CART_LINES, MAX_LINE_QUANTITY,
-    Plan,
-};
+use aws_sdk_dynamodb::types::{AttributeValue, Delete, Put, Update};
+use bazaar_domain::cart::{CartWrite, HoldEntry, Line, LineWrite};
 use bazaar_domain::catalog::{Product, Shop};
-use bazaar_domain::error::{Error, Resource};
-use bazaar_domain::ports::CartStore;
+use bazaar_domain::error::Error;
+use bazaar_domain::ports::{CartStore, Commit, LineCatalog};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
-
-/// How often a write is re-planned after losing a race before giving up with `503`.
-const MAX_ATTEMPTS: usize = 6;
 
 /// The stored form of a cart line.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -77,26 +71,11 @@ struct HoldItem {
     ttl: i64,
 }
 
-/// The DynamoDB implementation of [`CartStore`].
+/// The DynamoDB implementation of the [`CartStore`] port.
 #[derive(Debug, Clone)]
 pub struct DynamoCart {
     client: Client,
     table: String,
-}
-
-fn unix_now() -> i64 {
-    Utc::now().timestamp()
-}
-
-fn random_pick(n: usize) -> usize {
-    if n <= 1 {
-        return 0;
-    }
-    let bytes = *uuid::Uuid::new_v4().as_bytes();
-    let x = u64::from_le_bytes([
-        bytes[0], bytes[1], bytes[2], bytes[3], bytes[4], bytes[5], bytes[6], bytes[7],
-    ]);
-    (x % n as u64) as usize
 }
 
 /// The buyer's cart lines (consistent, every page).
@@ -135,7 +114,7 @@ pub(crate) async fn products_and_shops(
     client: &Client,
     table: &str,
     lines: &[Line],
-) -> Result<(BTreeMap<String, Product>, BTreeMap<String, Shop>), Error> {
+) -> Result<LineCatalog, Error> {
     let mut wanted: Vec<Item> = Vec::new();
     let mut shop_ids: Vec<&str> = Vec::new();
     for line in lines {
@@ -145,8 +124,8 @@ pub(crate) async fn products_and_shops(
             wanted.push(key(keys::shop(&line.shop_id)));
         }
     }
-    let mut products = BTreeMap::new();
-    let mut shops = BTreeMap::new();
+    let mut products: BTreeMap<String, Product> = BTreeMap::new();
+    let mut shops: BTreeMap<String, Shop> = BTreeMap::new();
     if wanted.is_empty() {
         return Ok((products, shops));
     }
@@ -201,17 +180,22 @@ impl DynamoCart {
             .transpose()
     }
 
-    /// The hold-item and mirror actions of a plan, with the product's condition.
+    /// Adds the hold-item and mirror actions of `write`'s plan to `tx`, with the product's
+    /// condition (`has_mirror`: whether the product item has its `holds` attribute yet).
     fn plan_actions(
         &self,
-        user: &str,
-        product_id: &str,
+        tx: &mut Tx,
+        write: &CartWrite<'_>,
         has_mirror: bool,
-        plan: &Plan,
-        now: i64,
-        expires_at: i64,
-    ) -> Result<Vec<TransactWriteItem>, Error> {
-        let mut actions = Vec::with_capacity(plan.hold_actions() + 1);
+    ) -> Result<(), Error> {
+        let CartWrite {
+            user,
+            product_id,
+            ref plan,
+            now,
+            expires_at,
+            ..
+        } = *write;
         for slot in plan.held() {
             let (pk, sk) = keys::hold(product_id, slot);
             let hold = HoldItem {
@@ -234,7 +218,7 @@ impl DynamoCart {
                 .expression_attribute_values(":me", s(user))
                 .build()
                 .map_err(Error::internal)?;
-            actions.push(TransactWriteItem::builder().put(put).build());
+            tx.put(put).or("hold");
         }
         for slot in &plan.release {
             let delete = Delete::builder()
@@ -244,7 +228,7 @@ impl DynamoCart {
                 .expression_attribute_values(":me", s(user))
                 .build()
                 .map_err(Error::internal)?;
-            actions.push(TransactWriteItem::builder().delete(delete).build());
+            tx.delete(delete).or("release");
         }
         // The mirror on the product item, in the same transaction.
         let mut update = UpdateBuilder::default();
@@ -305,212 +289,95 @@ impl DynamoCart {
                 .set_expression_attribute_values((!values.is_empty()).then_some(values))
                 .build()
                 .map_err(Error::internal)?;
-            actions.push(TransactWriteItem::builder().update(product_update).build());
+            tx.update(product_update).or("product");
         }
-        Ok(actions)
+        Ok(())
     }
 
-    async fn transact(&self, actions: Vec<TransactWriteItem>) -> Result<bool, Error> {
-        match self
-            .client
-            .transact_write_items()
-            .set_transact_items(Some(actions))
-            .send()
-            .await
-        {
-            Ok(_) => Ok(true),
-            Err(err) => match cancellation_codes(&err) {
-                // Lost a race (a condition failed or another transaction touched an item): re-plan.
-                Some(codes)
-                    if codes
-                        .iter()
-                        .any(|c| c == "ConditionalCheckFailed" || c == "TransactionConflict") =>
-                {
-                    Ok(false)
-                }
-                _ => Err(from_sdk(err)),
-            },
+    /// Adds the cart line's put or delete, conditioned on the quantity read.
+    fn line_action(&self, tx: &mut Tx, write: &CartWrite<'_>) -> Result<(), Error> {
+        match &write.line {
+            LineWrite::Put { line, seen } => {
+                let (pk, sk) = keys::cart_line(write.user, write.product_id);
+                let item = LineItem {
+                    pk,
+                    sk,
+                    entity: "cart_line".into(),
+                    product_id: line.product_id.clone(),
+                    shop_id: line.shop_id.clone(),
+                    quantity: line.quantity,
+                    title: line.title.clone(),
+                    price_cents: line.price_cents,
+                    added_at: line.added_at,
+                    updated_at: Utc::now(),
+                };
+                let put = Put::builder()
+                    .table_name(&self.table)
+                    .set_item(Some(to_item(&item)?));
+                let put = match seen {
+                    None => put.condition_expression("attribute_not_exists(pk)"),
+                    Some(seen) => put
+                        .condition_expression("quantity = :seen")
+                        .expression_attribute_values(":seen", AttributeValue::N(seen.to_string())),
+                };
+                tx.put(put.build().map_err(Error::internal)?).or("line");
+            }
+            LineWrite::Remove { seen } => {
+                let delete = Delete::builder()
+                    .table_name(&self.table)
+                    .set_key(Some(key(keys::cart_line(write.user, write.product_id))))
+                    .condition_expression("quantity = :seen")
+                    .expression_attribute_values(":seen", AttributeValue::N(seen.to_string()))
+                    .build()
+                    .map_err(Error::internal)?;
+                tx.delete(delete).or("line");
+            }
         }
-    }
-
-    async fn lines(&self, user: &str) -> Result<Vec<Line>, Error> {
-        cart_lines(&self.client, &self.table, user).await
-    }
-}
-
-impl DynamoCart {
-    /// Renders the cart of `lines` with fresh products (and their holds) and shops: one
-    /// `BatchGetItem` (two past 100 keys).
-    async fn render(&self, user: &str, lines: Vec<Line>) -> Result<cart::CartView, Error> {
-        let now = unix_now();
-        let (products, shops) = products_and_shops(&self.client, &self.table, &lines).await?;
-        let products: BTreeMap<String, LineProduct> = products
-            .into_iter()
-            .map(|(id, p)| {
-                (
-                    id,
-                    LineProduct {
-                        title: p.title,
-                        price_cents: p.price_cents,
-                        quantity: p.quantity,
-                        holds: p.holds,
-                    },
-                )
-            })
-            .collect();
-        let shops: BTreeMap<String, LineShop> = shops
-            .into_iter()
-            .map(|(id, shop)| {
-                (
-                    id,
-                    LineShop {
-                        name: shop.name,
-                        shipping: shop.shipping,
-                    },
-                )
-            })
-            .collect();
-        Ok(cart::render(user, &lines, &products, &shops, now))
+        Ok(())
     }
 }
 
 impl CartStore for DynamoCart {
-    async fn write_line(
-        &self,
-        user: &str,
-        product_id: &str,
-        change: LineChange,
-        hold_seconds: i64,
-    ) -> Result<cart::CartView, Error> {
-        for _ in 0..MAX_ATTEMPTS {
-            let mut lines = self.lines(user).await?;
-            let now = unix_now();
-            let Some((product, has_mirror)) = self.read_product(product_id).await? else {
-                return Err(Error::not_found(Resource::Product, product_id));
-            };
-            let line = lines.iter().position(|l| l.product_id == product_id);
-            let current = line.map_or(0, |i| lines[i].quantity);
-            let want = match change {
-                LineChange::Add(q) => current.saturating_add(q),
-                LineChange::Set(q) if line.is_some() => q,
-                LineChange::Set(_) => return Err(Error::not_found(Resource::Product, product_id)),
-            };
-            if want > MAX_LINE_QUANTITY {
-                return Err(Error::validation(
-                    "quantity",
-                    format!(
-                        "a cart line holds at most {MAX_LINE_QUANTITY} units (this would make {want})"
-                    ),
-                ));
-            }
-            if line.is_none() && lines.len() >= MAX_CART_LINES {
-                return Err(Error::validation(
-                    "product_id",
-                    format!("a cart holds at most {MAX_CART_LINES} different products"),
-                ));
-            }
-            let product = product.into_product();
-            let plan = cart::plan(
-                product.quantity,
-                &product.holds,
-                user,
-                want,
-                now,
-                &mut random_pick,
-            )
-            .map_err(|u| cart::unavailable(&u, want))?;
-            let expires_at = now + hold_seconds;
-            let mut actions =
-                self.plan_actions(user, product_id, has_mirror, &plan, now, expires_at)?;
-            let stamp = Utc::now();
-            let (pk, sk) = keys::cart_line(user, product_id);
-            let line_item = LineItem {
-                pk,
-                sk,
-                entity: "cart_line".into(),
-                product_id: product_id.to_owned(),
-                shop_id: product.shop_id.clone(),
-                quantity: want,
-                title: product.title.clone(),
-                price_cents: product.price_cents,
-                added_at: line.map_or(stamp, |i| lines[i].added_at),
-                updated_at: stamp,
-            };
-            let mut put = Put::builder()
-                .table_name(&self.table)
-                .set_item(Some(to_item(&line_item)?));
-            put = match line {
-                None => put.condition_expression("attribute_not_exists(pk)"),
-                Some(_) => put
-                    .condition_expression("quantity = :seen")
-                    .expression_attribute_values(":seen", AttributeValue::N(current.to_string())),
-            };
-            actions.push(
-                TransactWriteItem::builder()
-                    .put(put.build().map_err(Error::internal)?)
-                    .build(),
-            );
-            if self.transact(actions).await? {
-                match line {
-                    Some(i) => lines[i] = line_item.into_line(),
-                    None => lines.push(line_item.into_line()),
-                }
-                return self.render(user, lines).await;
-            }
-            tracing::debug!(product_id, "cart write lost a race; planning again");
-        }
-        Err(Error::Unavailable(
-            "too many concurrent changes to this product; retry".into(),
-        ))
+    /// Whether the product item has its hold mirror (`holds`) yet: a product written before
+    /// mirrors existed gets the mirror created whole.
+    type Seen = bool;
+
+    async fn lines(&self, user: &str) -> Result<Vec<Line>, Error> {
+        cart_lines(&self.client, &self.table, user).await
     }
 
-    async fn remove_line(&self, user: &str, product_id: &str) -> Result<cart::CartView, Error> {
-        for _ in 0..MAX_ATTEMPTS {
-            let mut lines = self.lines(user).await?;
-            let now = unix_now();
-            let Some(index) = lines.iter().position(|l| l.product_id == product_id) else {
-                return Err(Error::not_found(Resource::Product, product_id));
-            };
-            let mut actions = Vec::new();
-            if let Some((product, has_mirror)) = self.read_product(product_id).await? {
-                let mine: Vec<u32> = product
-                    .into_product()
-                    .holds
-                    .iter()
-                    .filter(|(_, h)| h.holder == user)
-                    .map(|(s, _)| *s)
-                    .collect();
-                if has_mirror && !mine.is_empty() {
-                    let plan = Plan {
-                        release: mine,
-                        ..Plan::default()
-                    };
-                    actions = self.plan_actions(user, product_id, true, &plan, now, now)?;
-                }
-            }
-            let delete = Delete::builder()
-                .table_name(&self.table)
-                .set_key(Some(key(keys::cart_line(user, product_id))))
-                .condition_expression("quantity = :seen")
-                .expression_attribute_values(
-                    ":seen",
-                    AttributeValue::N(lines[index].quantity.to_string()),
-                )
-                .build()
-                .map_err(Error::internal)?;
-            actions.push(TransactWriteItem::builder().delete(delete).build());
-            if self.transact(actions).await? {
-                lines.remove(index);
-                return self.render(user, lines).await;
-            }
-        }
-        Err(Error::Unavailable(
-            "too many concurrent changes to this cart line; retry".into(),
-        ))
+    async fn product(&self, id: &str) -> Result<Option<(Product, bool)>, Error> {
+        Ok(self
+            .read_product(id)
+            .await?
+            .map(|(item, has_mirror)| (item.into_product(), has_mirror)))
     }
 
-    async fn cart(&self, user: &str) -> Result<cart::CartView, Error> {
-        let lines = self.lines(user).await?;
-        self.render(user, lines).await
+    async fn write(&self, write: &CartWrite<'_>, product: Option<&bool>) -> Result<Commit, Error> {
+        let mut tx = Tx::new();
+        let plan = &write.plan;
+        let touches_product =
+            plan.held().next().is_some() || !plan.release.is_empty() || !plan.prune.is_empty();
+        if let Some(has_mirror) = product
+            && touches_product
+        {
+            self.plan_actions(&mut tx, write, *has_mirror)?;
+        }
+        self.line_action(&mut tx, write)?;
+        match tx.commit(&self.client).await {
+            Ok(()) => Ok(Commit::Committed),
+            // A condition failed or another transaction was writing one of the items: another
+            // request got there first.
+            Err(TxError::Cancelled { failed, raced, .. })
+                if !failed.is_empty() || !raced.is_empty() =>
+            {
+                Ok(Commit::LostRace)
+            }
+            Err(e) => Err(e.into_error()),
+        }
+    }
+
+    async fn catalog(&self, lines: &[Line]) -> Result<LineCatalog, Error> {
+        products_and_shops(&self.client, &self.table, lines).await
     }
 }

@@ -280,6 +280,50 @@ pub enum LineChange {
     Set(i64),
 }
 
+/// One cart write, applied by a [`CartStore`](crate::ports::CartStore) atomically — all of it
+/// or nothing — under these conditions (any failing is a lost race):
+/// - every slot of [`Plan::held`] is free, expired at `now`, or already `user`'s;
+/// - every slot of [`Plan::release`] is free or `user`'s;
+/// - the product exists and has more units than the highest held slot, and every pruned
+///   entry still has the expiry seen;
+/// - the line is as read ([`LineWrite`]), so two concurrent writes by one buyer cannot lose one.
+#[derive(Debug, Clone)]
+pub struct CartWrite<'a> {
+    pub user: &'a str,
+    pub product_id: &'a str,
+    /// The slot changes (empty when only the line changes).
+    pub plan: Plan,
+    /// Unix seconds the plan was made at: a hold that lapsed by then may be taken.
+    pub now: i64,
+    /// When the held slots lapse (Unix seconds).
+    pub expires_at: i64,
+    pub line: LineWrite,
+}
+
+/// What a cart write does to the buyer's line.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LineWrite {
+    /// Writes the line if its quantity is still `seen` (`None`: if there is no line yet).
+    Put { line: Line, seen: Option<i64> },
+    /// Removes the line if its quantity is still `seen`.
+    Remove { seen: i64 },
+}
+
+/// A uniformly random index below `n` (0 for `n <= 1`): the `pick` of [`plan`] in production,
+/// spreading buyers who race for one product over different free slots.
+pub fn random_pick(n: usize) -> usize {
+    if n <= 1 {
+        return 0;
+    }
+    let b = *uuid::Uuid::new_v4().as_bytes();
+    (u64::from_le_bytes([b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7]]) % n as u64) as usize
+}
+
+/// The current time in Unix seconds, as holds compare it.
+pub fn unix_now() -> i64 {
+    Utc::now().timestamp()
+}
+
 /// The `409 unavailable` problem for a line that wanted `wanted` units.
 pub fn unavailable(u: &Unavailable, wanted: i64) -> Error {
     let mut extra = Map::new();

@@ -351,7 +351,56 @@ pub fn items_unavailable(items: Vec<UnavailableItem>) -> Error {
     }
 }
 
-// ------------------------------------------------------------------ the store
+// ------------------------------------------------------------------ the store's forms
+
+/// The record that marks a committed checkout: written in the checkout's transaction, on the
+/// condition that it does not exist yet, so a checkout's orders can be written once only.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CheckoutRecord {
+    pub checkout_id: String,
+    pub buyer_id: String,
+    pub order_ids: Vec<String>,
+    pub total_cents: i64,
+    /// The authorization captured once the checkout committed.
+    pub payment_id: String,
+    pub created_at: DateTime<Utc>,
+}
+
+/// One checkout, committed by a [`CheckoutStore`](crate::ports::CheckoutStore) atomically under
+/// these conditions:
+/// - per line: every slot it holds ([`Plan::held`]) is free, expired at `now` or the buyer's;
+///   every slot it releases is free or the buyer's; the product exists with at least the line's
+///   quantity in stock; the cart line still has `seen_quantity` units;
+/// - per order: it does not exist yet and its shop exists;
+/// - the record does not exist yet.
+///
+/// It consumes the held slots, takes the units off stock (bumping the product's version),
+/// removes the cart lines, writes the orders, adds their units to each shop's sales count and
+/// writes the record.
+#[derive(Debug, Clone, Copy)]
+pub struct CheckoutWrite<'a> {
+    pub buyer: &'a str,
+    pub lines: &'a [PlannedLine],
+    pub orders: &'a [Order],
+    pub record: &'a CheckoutRecord,
+    /// Unix seconds the lines were planned at.
+    pub now: i64,
+}
+
+/// How a checkout's commit ended, when it did not fail outright.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CheckoutWritten {
+    Committed,
+    /// The record exists: a duplicate of this checkout committed first.
+    Duplicate,
+    /// Cancelled: the indexes (into [`CheckoutWrite::lines`]) of the lines whose conditions
+    /// failed or which another write was changing at that moment. Nothing was written.
+    Cancelled {
+        lines: Vec<usize>,
+    },
+}
+
+// ------------------------------------------------------------------ hooks
 
 /// Hooks for fault-injection tests.
 pub trait CheckoutHooks: Send + Sync {

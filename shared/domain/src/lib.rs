@@ -11,6 +11,8 @@ pub mod catalog;
 pub mod checkout;
 pub mod error;
 pub mod events;
+#[cfg(feature = "fakes")]
+pub mod fakes;
 pub mod idempotency;
 pub mod inventory;
 pub mod metrics;

@@ -3,11 +3,13 @@
 //! fakes are `crate::fakes` (feature `fakes`). Functions and services are generic over these
 //! traits, so the wiring is decided once per cold start.
 
-use crate::cart::{CartView, LineChange};
+use crate::cart::{CartWrite, Line};
 use crate::catalog::{Product, ProductView, Shop};
+use crate::checkout::{CheckoutRecord, CheckoutWrite, CheckoutWritten, Order, OrderItem, Shipment};
 use crate::error::Error;
 use crate::events::OrderCreated;
 use crate::idempotency::{Claim, StoredResponse};
+use crate::orders::{NotificationView, OrderPage, Review};
 use crate::payments::Authorization;
 use crate::personalize::Signal;
 use crate::personalize::also_bought::Recorded;
@@ -16,7 +18,7 @@ use crate::personalize::trending::TrendingList;
 use crate::search::{Applied, IndexChange, SearchError, SearchPage, SearchQuery};
 use crate::validate::{NewProduct, NewShop, ProductChanges, ShopChanges};
 use chrono::{DateTime, Utc};
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::future::Future;
 
 /// Shops and products. Ownership is enforced by the store inside each write's condition:
@@ -77,28 +79,138 @@ pub trait CatalogStore: Send + Sync {
     ) -> impl Future<Output = Result<Product, Error>> + Send;
 }
 
-/// Carts and the holds behind their lines. Every method answers the buyer's whole cart after it.
+/// How a conditional write ended, when it did not fail outright.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Commit {
+    /// Every condition held; the write is durable.
+    Committed,
+    /// Another request changed something the write was conditioned on (or was writing the same
+    /// items at that moment): nothing was written, and a fresh read decides what to do next.
+    LostRace,
+}
+
+/// A line's products and shops, by id (deleted ones are absent).
+pub type LineCatalog = (BTreeMap<String, Product>, BTreeMap<String, Shop>);
+
+/// Where carts and the holds behind their lines are stored. The rules (limits, which slots to
+/// take, retries) are [`crate::services::cart`]'s; a store reads, and writes one [`CartWrite`]
+/// atomically under the conditions its doc lists, answering [`Commit::LostRace`] when one fails.
 pub trait CartStore: Send + Sync {
-    /// Adds units to the buyer's line (`LineChange::Add`) or sets it (`LineChange::Set`), holding every unit
-    /// for `hold_seconds`. `404` for an unknown product (or, for `Set`, a product not in the cart),
-    /// `409 unavailable` when the units cannot be held, `422` past the line or cart limits.
-    fn write_line(
+    /// What the store must remember of a product it read in order to write that product back
+    /// (DynamoDB: whether the product item has its hold mirror yet). The fakes use `()`.
+    type Seen: Send + Sync;
+
+    /// The buyer's cart lines, read consistently.
+    fn lines(&self, user: &str) -> impl Future<Output = Result<Vec<Line>, Error>> + Send;
+
+    /// A product with its current holds, read consistently; `None` when it does not exist.
+    fn product(
+        &self,
+        id: &str,
+    ) -> impl Future<Output = Result<Option<(Product, Self::Seen)>, Error>> + Send;
+
+    /// Applies `write` in one atomic step, or nothing of it. `product` is what [`Self::product`]
+    /// answered alongside the product the plan was made from (`None`: the product is gone and
+    /// only the line changes).
+    fn write(
+        &self,
+        write: &CartWrite<'_>,
+        product: Option<&Self::Seen>,
+    ) -> impl Future<Output = Result<Commit, Error>> + Send;
+
+    /// The current products (with holds) and shops of `lines`, for rendering.
+    fn catalog(&self, lines: &[Line]) -> impl Future<Output = Result<LineCatalog, Error>> + Send;
+}
+
+/// Where checkouts commit. The saga is [`crate::services::checkout`]'s; the store reads and
+/// writes one [`CheckoutWrite`] atomically.
+pub trait CheckoutStore: Send + Sync {
+    /// The record and orders of a checkout that committed, if it did.
+    fn committed(
+        &self,
+        checkout_id: &str,
+    ) -> impl Future<Output = Result<Option<(CheckoutRecord, Vec<Order>)>, Error>> + Send;
+
+    /// The buyer's cart lines with their current products (with holds) and shops.
+    fn cart(
+        &self,
+        buyer: &str,
+    ) -> impl Future<Output = Result<(Vec<Line>, LineCatalog), Error>> + Send;
+
+    /// Commits a checkout in one atomic step, or nothing of it (see [`CheckoutWrite`] for the
+    /// conditions); a cancelled commit names the lines whose conditions failed.
+    fn commit(
+        &self,
+        write: &CheckoutWrite<'_>,
+    ) -> impl Future<Output = Result<CheckoutWritten, Error>> + Send;
+}
+
+/// Where orders, reviews and notifications are stored. The rules (who may do what, in which
+/// status) are [`crate::services::orders`]'s; each change is conditioned on the order being as
+/// it was read (status and version), and answers [`Commit::LostRace`] when it no longer is.
+pub trait OrderStore: Send + Sync {
+    /// An order, read consistently.
+    fn order(&self, id: &str) -> impl Future<Output = Result<Option<Order>, Error>> + Send;
+
+    /// The buyer's orders, newest first, from `cursor` (opaque; `400` when it is not one of this
+    /// list's).
+    fn buyer_orders(
+        &self,
+        buyer: &str,
+        cursor: Option<&str>,
+        limit: i32,
+    ) -> impl Future<Output = Result<OrderPage, Error>> + Send;
+
+    /// A shop's orders, newest first, from `cursor`.
+    fn shop_orders(
+        &self,
+        shop_id: &str,
+        cursor: Option<&str>,
+        limit: i32,
+    ) -> impl Future<Output = Result<OrderPage, Error>> + Send;
+
+    /// The owner of a shop; `None` when the shop does not exist.
+    fn shop_owner(
+        &self,
+        shop_id: &str,
+    ) -> impl Future<Output = Result<Option<String>, Error>> + Send;
+
+    /// Marks `order` (as read) shipped; `None` when it changed meanwhile. Answers the order
+    /// as written.
+    fn ship(
+        &self,
+        order: &Order,
+        shipment: &Shipment,
+        now: DateTime<Utc>,
+    ) -> impl Future<Output = Result<Option<Order>, Error>> + Send;
+
+    /// Which of `products` still exist.
+    fn existing_products(
+        &self,
+        products: &[String],
+    ) -> impl Future<Output = Result<Vec<String>, Error>> + Send;
+
+    /// Cancels `order` (as read) and, atomically, puts `restock`'s units back on their products
+    /// and takes its units off the shop's sales count.
+    fn cancel(
+        &self,
+        order: &Order,
+        restock: &[OrderItem],
+        now: DateTime<Utc>,
+    ) -> impl Future<Output = Result<Commit, Error>> + Send;
+
+    /// Marks the shipped `order` reviewed, stores `review` and moves the shop's rating, atomically.
+    fn review(
+        &self,
+        order: &Order,
+        review: &Review,
+    ) -> impl Future<Output = Result<Commit, Error>> + Send;
+
+    /// The user's latest notifications, newest first.
+    fn notifications(
         &self,
         user: &str,
-        product_id: &str,
-        change: LineChange,
-        hold_seconds: i64,
-    ) -> impl Future<Output = Result<CartView, Error>> + Send;
-
-    /// Removes the line and releases its holds at once. `404` when the cart has no such line.
-    fn remove_line(
-        &self,
-        user: &str,
-        product_id: &str,
-    ) -> impl Future<Output = Result<CartView, Error>> + Send;
-
-    /// The buyer's cart.
-    fn cart(&self, user: &str) -> impl Future<Output = Result<CartView, Error>> + Send;
+    ) -> impl Future<Output = Result<Vec<NotificationView>, Error>> + Send;
 }
 
 /// What checkout needs from a payment provider.

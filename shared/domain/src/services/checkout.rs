@@ -1,0 +1,520 @@
+//! The checkout saga (see [`crate::checkout`] for the steps and why each is safe to repeat):
+//! derive the checkout id, return a committed checkout's orders (capturing idempotently), else
+//! read the cart, plan every line, price one order per shop, authorize, commit everything in one
+//! atomic write, then capture — or void the authorization when the commit was cancelled and plan
+//! again from fresh reads, so a lost slot may be replaced by another free one and a line that can
+//! no longer be had is named with its current availability (`409 items_unavailable`).
+//!
+//! Round trips of a first attempt: record check, cart read (lines, products and shops),
+//! authorize, the commit, capture.
+
+use crate::cart::{self, Line};
+use crate::checkout::{
+    CheckoutHooks, CheckoutRecord, CheckoutView, CheckoutWrite, CheckoutWritten, OrderShop,
+    PlannedLine, ShippingAddress, UnavailableItem, build_orders, checkout_id, checkout_view,
+    items_unavailable, max_lines,
+};
+use crate::error::Error;
+use crate::metrics::Metrics;
+use crate::payments::Authorization;
+use crate::ports::{CheckoutStore, LineCatalog, PaymentGateway};
+use chrono::Utc;
+use serde_json::{Map, Value};
+use std::collections::BTreeMap;
+
+/// Attempts of one checkout before `503`: each lost race is re-planned from fresh reads.
+pub const ATTEMPTS: usize = 4;
+
+/// The saga over a [`CheckoutStore`] and a [`PaymentGateway`].
+#[derive(Debug, Clone)]
+pub struct CheckoutService<S, P> {
+    store: S,
+    payments: P,
+}
+
+impl<S: CheckoutStore, P: PaymentGateway> CheckoutService<S, P> {
+    pub fn new(store: S, payments: P) -> Self {
+        Self { store, payments }
+    }
+
+    pub fn store(&self) -> &S {
+        &self.store
+    }
+
+    pub fn payments(&self) -> &P {
+        &self.payments
+    }
+
+    /// Places the buyer's cart as orders, exactly once per `idempotency_key`. `hooks` are the
+    /// fault-injection points of the tests ([`crate::checkout::NoHooks`] in production).
+    pub async fn checkout<H: CheckoutHooks>(
+        &self,
+        hooks: &H,
+        buyer: &str,
+        idempotency_key: &str,
+        address: &ShippingAddress,
+        payment_method: &str,
+    ) -> Result<CheckoutView, Error> {
+        let checkout_id = checkout_id(buyer, idempotency_key);
+        for _attempt in 0..ATTEMPTS {
+            if let Some((record, orders)) = self.store.committed(&checkout_id).await? {
+                // Committed before (a retry after a crash, or a racing duplicate): same orders;
+                // the capture may not have happened, and capturing twice captures once.
+                self.payments
+                    .capture(&Authorization {
+                        id: record.payment_id.clone(),
+                        amount_cents: record.total_cents,
+                    })
+                    .await?;
+                return Ok(checkout_view(&checkout_id, &orders));
+            }
+            let now = Utc::now();
+            let (lines, shops) = self.plan(buyer, now.timestamp()).await?;
+            let fits = max_lines(&lines);
+            if fits < lines.len() {
+                let mut extra = Map::new();
+                extra.insert("max_lines".into(), Value::from(fits));
+                return Err(Error::Unprocessable {
+                    code: "cart_too_large",
+                    detail: format!(
+                        "One checkout can take {fits} of these {} lines; remove some and check out in parts.",
+                        lines.len()
+                    ),
+                    extra,
+                });
+            }
+            let orders = build_orders(&checkout_id, buyer, &lines, &shops, address, now)?;
+            let total: i64 = orders.iter().map(|o| o.total_cents).sum();
+            let auth = self
+                .payments
+                .authorize(&checkout_id, total, payment_method)
+                .await?;
+            let record = CheckoutRecord {
+                checkout_id: checkout_id.clone(),
+                buyer_id: buyer.to_owned(),
+                order_ids: orders.iter().map(|o| o.order_id.clone()).collect(),
+                total_cents: total,
+                payment_id: auth.id.clone(),
+                created_at: now,
+            };
+            hooks.before_commit(&checkout_id).await;
+            let written = self
+                .store
+                .commit(&CheckoutWrite {
+                    buyer,
+                    lines: &lines,
+                    orders: &orders,
+                    record: &record,
+                    now: now.timestamp(),
+                })
+                .await;
+            match written {
+                Ok(CheckoutWritten::Committed) => {
+                    hooks.after_commit(&checkout_id);
+                    self.payments.capture(&auth).await?;
+                    return Ok(checkout_view(&checkout_id, &orders));
+                }
+                // A duplicate of this checkout committed first: the next round returns its orders.
+                Ok(CheckoutWritten::Duplicate) => continue,
+                Ok(CheckoutWritten::Cancelled { lines: failed }) => {
+                    self.payments.void(&auth).await?;
+                    let lost: Vec<&str> = failed
+                        .iter()
+                        .filter_map(|i| lines.get(*i))
+                        .map(|l| l.product_id.as_str())
+                        .collect();
+                    tracing::info!(checkout_id, lost = ?lost, "checkout transaction cancelled by a concurrent change; planning again");
+                    Metrics::new("checkout")
+                        .count("CheckoutConflicts", 1)
+                        .property("products", lost.join(","))
+                        .emit();
+                    // Re-plan from fresh reads: a lost slot may be replaced by another free one;
+                    // a line that can no longer be had is named with its current availability.
+                    continue;
+                }
+                Err(err) => {
+                    // Best effort: the error is what the caller needs to see.
+                    let _ = self.payments.void(&auth).await;
+                    return Err(err);
+                }
+            }
+        }
+        Err(Error::Unavailable(
+            "checkout kept losing races; retry".into(),
+        ))
+    }
+
+    /// Reads the cart with its products and shops and plans every line (or names every line
+    /// that cannot be had: `409 items_unavailable`; an empty cart is `422 cart_empty`).
+    async fn plan(
+        &self,
+        buyer: &str,
+        now: i64,
+    ) -> Result<(Vec<PlannedLine>, BTreeMap<String, OrderShop>), Error> {
+        let (rows, catalog) = self.store.cart(buyer).await?;
+        if rows.is_empty() {
+            return Err(Error::unprocessable("cart_empty", "The cart is empty."));
+        }
+        plan_lines(buyer, rows, catalog, now, &mut cart::random_pick)
+    }
+}
+
+/// Plans every cart line like a cart write (the buyer's own holds, else free units), in cart
+/// order, with the shops' order terms.
+fn plan_lines(
+    buyer: &str,
+    rows: Vec<Line>,
+    (products, shops): LineCatalog,
+    now: i64,
+    pick: &mut dyn FnMut(usize) -> usize,
+) -> Result<(Vec<PlannedLine>, BTreeMap<String, OrderShop>), Error> {
+    let shops: BTreeMap<String, OrderShop> = shops
+        .into_iter()
+        .map(|(id, shop)| {
+            (
+                id,
+                OrderShop {
+                    name: shop.name,
+                    owner_id: shop.owner_id,
+                    owner_email: shop.owner_email,
+                    shipping: shop.shipping,
+                },
+            )
+        })
+        .collect();
+    let mut planned = Vec::new();
+    let mut unavailable = Vec::new();
+    for row in rows {
+        match products.get(&row.product_id) {
+            None => unavailable.push(UnavailableItem {
+                product_id: row.product_id,
+                title: row.title,
+                requested: row.quantity,
+                available: 0,
+            }),
+            Some(p) => match cart::plan(p.quantity, &p.holds, buyer, row.quantity, now, pick) {
+                Ok(plan) => planned.push(PlannedLine {
+                    product_id: row.product_id,
+                    shop_id: row.shop_id,
+                    quantity: row.quantity,
+                    title: p.title.clone(),
+                    price_cents: p.price_cents,
+                    seen_quantity: row.quantity,
+                    plan,
+                }),
+                Err(u) => unavailable.push(UnavailableItem {
+                    product_id: row.product_id,
+                    title: p.title.clone(),
+                    requested: row.quantity,
+                    available: u.available,
+                }),
+            },
+        }
+    }
+    if !unavailable.is_empty() {
+        return Err(items_unavailable(unavailable));
+    }
+    Ok((planned, shops))
+}
+
+#[cfg(all(test, feature = "fakes"))]
+mod tests {
+    use super::*;
+    use crate::cart::LineChange;
+    use crate::checkout::{NoHooks, OrderStatus, order_id};
+    use crate::fakes::{FakeGateway, FakeStore, PaymentStatus};
+    use crate::services::cart::CartService;
+    use std::sync::atomic::{AtomicBool, Ordering};
+
+    fn address() -> ShippingAddress {
+        ShippingAddress {
+            name: "Ada Lovelace".into(),
+            line1: "12 Loom Street".into(),
+            line2: None,
+            city: "Bristol".into(),
+            region: None,
+            postal_code: "BS1 4DJ".into(),
+            country: "GB".into(),
+        }
+    }
+
+    struct World {
+        store: FakeStore,
+        gateway: FakeGateway,
+        carts: CartService<FakeStore>,
+        checkout: CheckoutService<FakeStore, FakeGateway>,
+        kiln: String,
+        loom: String,
+        vase: String,
+        scarf: String,
+    }
+
+    /// Two shops, a vase (4200, 2 in stock) and a scarf (6500, 1), both in Ada's cart.
+    async fn world() -> World {
+        let store = FakeStore::default();
+        let gateway = FakeGateway::default();
+        let kiln = store.add_shop("kiln", "The Copper Kiln", 500, 150);
+        let loom = store.add_shop("loom", "Loom & Larch", 300, 0);
+        let vase = store.add_product(&kiln, "Vase", 4200, 2);
+        let scarf = store.add_product(&loom, "Scarf", 6500, 1);
+        let carts = CartService::new(store.clone());
+        for (p, q) in [(&vase, 2), (&scarf, 1)] {
+            carts
+                .write_line("ada", p, LineChange::Add(q), 900)
+                .await
+                .expect("in the cart");
+        }
+        World {
+            checkout: CheckoutService::new(store.clone(), gateway.clone()),
+            store,
+            gateway,
+            carts,
+            kiln,
+            loom,
+            vase,
+            scarf,
+        }
+    }
+
+    async fn place(w: &World, key: &str, method: &str) -> Result<CheckoutView, Error> {
+        w.checkout
+            .checkout(&NoHooks, "ada", key, &address(), method)
+            .await
+    }
+
+    #[tokio::test]
+    async fn a_checkout_places_one_order_per_shop_and_captures_the_total() {
+        let w = world().await;
+        let view = place(&w, "k1", "pm_card_visa").await.expect("placed");
+        let vase_total = 2 * 4200 + 500 + 150;
+        let scarf_total = 6500 + 300;
+        assert_eq!(view.total_cents, vase_total + scarf_total);
+        assert_eq!(view.orders.len(), 2);
+        assert_eq!(
+            view.orders[0].order_id,
+            order_id(&view.checkout_id, &w.kiln)
+        );
+        assert_eq!(view.orders[0].total_cents, vase_total);
+        assert_eq!(view.orders[1].shop_id, w.loom);
+        assert_eq!(view.orders[1].status, OrderStatus::Paid);
+        let payment = w.gateway.payment(&view.checkout_id).expect("paid");
+        assert_eq!(
+            (payment.status, payment.amount_cents, payment.captures),
+            (PaymentStatus::Captured, vase_total + scarf_total, 1)
+        );
+        let vase = w.store.get_product(&w.vase).expect("vase");
+        assert_eq!((vase.quantity, vase.version, vase.holds.len()), (0, 2, 0));
+        assert!(w.store.lines_of("ada").is_empty(), "the cart is emptied");
+        assert_eq!(w.store.get_shop(&w.kiln).map(|s| s.sales_count), Some(2));
+    }
+
+    #[tokio::test]
+    async fn a_retried_checkout_after_commit_returns_the_same_orders_and_captures_once() {
+        let w = world().await;
+        let first = place(&w, "k1", "pm_card_visa").await.expect("placed");
+        let again = place(&w, "k1", "pm_card_visa").await.expect("replayed");
+        assert_eq!(again, first);
+        assert_eq!(w.store.orders().len(), 2, "no second set of orders");
+        let payment = w.gateway.payment(&first.checkout_id).expect("paid");
+        assert_eq!((payment.authorizations, payment.captures), (1, 1));
+    }
+
+    #[tokio::test]
+    async fn a_crash_between_commit_and_capture_is_captured_by_the_retry() {
+        struct Crash;
+        impl CheckoutHooks for Crash {
+            fn after_commit(&self, _: &str) {
+                panic!("simulated crash after the commit");
+            }
+        }
+        let w = world().await;
+        let crashed = tokio::spawn({
+            let checkout = w.checkout.clone();
+            async move {
+                checkout
+                    .checkout(&Crash, "ada", "k1", &address(), "pm_card_visa")
+                    .await
+            }
+        })
+        .await;
+        assert!(crashed.is_err(), "the attempt crashed");
+        let id = checkout_id("ada", "k1");
+        let payment = w.gateway.payment(&id).expect("authorized");
+        assert_eq!(
+            (payment.status, payment.captures),
+            (PaymentStatus::Authorized, 0)
+        );
+        let view = place(&w, "k1", "pm_card_visa").await.expect("retried");
+        assert_eq!(view.orders.len(), 2);
+        assert_eq!(w.store.orders().len(), 2);
+        let payment = w.gateway.payment(&id).expect("captured");
+        assert_eq!(
+            (payment.status, payment.captures),
+            (PaymentStatus::Captured, 1)
+        );
+    }
+
+    #[tokio::test]
+    async fn a_declined_card_writes_nothing() {
+        let w = world().await;
+        let err = place(&w, "k1", "pm_card_chargeDeclined")
+            .await
+            .expect_err("declined");
+        assert_eq!(
+            (err.status(), err.problem().code),
+            (402, "payment_declined")
+        );
+        assert_eq!(w.store.writes_attempted(), 2, "only the two cart writes");
+        assert!(w.store.orders().is_empty());
+        assert_eq!(w.store.lines_of("ada").len(), 2);
+        assert_eq!(w.store.holds_of(&w.vase, "ada"), 2, "the holds are intact");
+        assert_eq!(w.gateway.payment(&checkout_id("ada", "k1")), None);
+    }
+
+    #[tokio::test]
+    async fn a_cancelled_commit_voids_the_authorization_and_names_the_unavailable_lines() {
+        /// Before the first commit, Ada's hold on the scarf has lapsed and Bob takes it.
+        struct Thief {
+            carts: CartService<FakeStore>,
+            store: FakeStore,
+            scarf: String,
+            struck: AtomicBool,
+        }
+        impl CheckoutHooks for Thief {
+            async fn before_commit(&self, _: &str) {
+                if self.struck.swap(true, Ordering::SeqCst) {
+                    return;
+                }
+                self.store.set_hold(&self.scarf, 0, "ada", 0);
+                self.carts
+                    .write_line("bob", &self.scarf, LineChange::Add(1), 60)
+                    .await
+                    .expect("bob holds the scarf");
+            }
+        }
+        let w = world().await;
+        let thief = Thief {
+            carts: w.carts.clone(),
+            store: w.store.clone(),
+            scarf: w.scarf.clone(),
+            struck: AtomicBool::new(false),
+        };
+        let err = w
+            .checkout
+            .checkout(&thief, "ada", "k1", &address(), "pm_card_visa")
+            .await
+            .expect_err("lost the scarf");
+        let problem = err.problem();
+        assert_eq!((problem.status, problem.code), (409, "items_unavailable"));
+        assert_eq!(
+            problem.extra["unavailable_items"],
+            serde_json::json!([{"product_id": w.scarf, "title": "Scarf", "requested": 1, "available": 0}])
+        );
+        let payment = w
+            .gateway
+            .payment(&checkout_id("ada", "k1"))
+            .expect("voided");
+        assert_eq!(
+            (payment.status, payment.voids, payment.captures),
+            (PaymentStatus::Voided, 1, 0)
+        );
+        assert!(w.store.orders().is_empty());
+        assert_eq!(w.store.get_product(&w.vase).map(|p| p.quantity), Some(2));
+        assert_eq!(w.store.holds_of(&w.scarf, "bob"), 1);
+    }
+
+    #[tokio::test]
+    async fn a_lost_race_at_commit_is_planned_again_and_succeeds() {
+        let w = world().await;
+        w.store.lose_races(2);
+        let view = place(&w, "k1", "pm_card_visa")
+            .await
+            .expect("third attempt");
+        assert_eq!(view.orders.len(), 2);
+        let payment = w.gateway.payment(&view.checkout_id).expect("paid");
+        // Voided twice and re-authorized: one final authorization, captured once.
+        assert_eq!(
+            (
+                payment.status,
+                payment.authorizations,
+                payment.voids,
+                payment.captures
+            ),
+            (PaymentStatus::Captured, 3, 2, 1)
+        );
+    }
+
+    #[tokio::test]
+    async fn four_lost_races_answer_503_with_the_authorization_voided() {
+        let w = world().await;
+        w.store.lose_races(ATTEMPTS);
+        let err = place(&w, "k1", "pm_card_visa").await.expect_err("gave up");
+        assert_eq!(err.status(), 503);
+        let payment = w
+            .gateway
+            .payment(&checkout_id("ada", "k1"))
+            .expect("voided");
+        assert_eq!(payment.status, PaymentStatus::Voided);
+        assert!(w.store.orders().is_empty());
+    }
+
+    #[tokio::test]
+    async fn a_store_failure_at_commit_voids_and_is_answered() {
+        let w = world().await;
+        w.store.fail_writes(1);
+        let err = place(&w, "k1", "pm_card_visa").await.expect_err("failed");
+        assert_eq!(err.status(), 503);
+        let payment = w
+            .gateway
+            .payment(&checkout_id("ada", "k1"))
+            .expect("voided");
+        assert_eq!(payment.status, PaymentStatus::Voided);
+        assert!(w.store.orders().is_empty());
+    }
+
+    #[tokio::test]
+    async fn an_empty_cart_is_422_and_a_deleted_product_is_named() {
+        let w = world().await;
+        let err = w
+            .checkout
+            .checkout(&NoHooks, "bob", "k1", &address(), "pm_card_visa")
+            .await
+            .expect_err("empty");
+        assert_eq!((err.status(), err.problem().code), (422, "cart_empty"));
+        w.store.delete_product(&w.scarf);
+        let err = place(&w, "k1", "pm_card_visa").await.expect_err("gone");
+        let problem = err.problem();
+        assert_eq!((problem.status, problem.code), (409, "items_unavailable"));
+        assert_eq!(
+            problem.extra["unavailable_items"][0]["product_id"],
+            w.scarf.as_str()
+        );
+        assert_eq!(
+            w.gateway.payment(&checkout_id("ada", "k1")),
+            None,
+            "nothing authorized"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_cart_past_one_transaction_is_422_with_the_lines_that_fit() {
+        let store = FakeStore::default();
+        let shop = store.add_shop("seller", "Many Lines", 0, 0);
+        let carts = CartService::new(store.clone());
+        for i in 0..40 {
+            let p = store.add_product(&shop, &format!("P{i}"), 100 + i, 10);
+            carts
+                .write_line("big", &p, LineChange::Add(1), 900)
+                .await
+                .expect("added");
+        }
+        let checkout = CheckoutService::new(store.clone(), FakeGateway::default());
+        let err = checkout
+            .checkout(&NoHooks, "big", "k", &address(), "pm_card_visa")
+            .await
+            .expect_err("too big");
+        let problem = err.problem();
+        assert_eq!((problem.status, problem.code), (422, "cart_too_large"));
+        assert_eq!(problem.extra["max_lines"], 32);
+    }
+}

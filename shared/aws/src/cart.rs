@@ -13,10 +13,11 @@
 //! A failed condition or a conflicting transaction is [`Commit::LostRace`]: the rules, the limits and
 //! the re-planning are `bazaar_domain::services::cart`'s; this adapter only reads and translates.
 
+use crate::records::{ProductItem, ShopItem};
+use crate::schema::keys;
 use crate::table::batch_get;
 use crate::table::{
-    Item, ProductItem, ShopItem, Tx, TxError, UpdateBuilder, from_item, from_sdk, key, keys, s,
-    to_av, to_item,
+    Item, Table, Tx, TxError, UpdateBuilder, from_item, from_sdk, key, s, to_av, to_item,
 };
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::types::{AttributeValue, Delete, Put, Update};
@@ -74,8 +75,7 @@ struct HoldItem {
 /// The DynamoDB implementation of the [`CartStore`] port.
 #[derive(Debug, Clone)]
 pub struct DynamoCart {
-    client: Client,
-    table: String,
+    table: Table,
 }
 
 /// The buyer's cart lines (consistent, every page).
@@ -152,21 +152,17 @@ pub(crate) async fn products_and_shops(
 impl DynamoCart {
     pub fn new(client: Client, table: impl Into<String>) -> Self {
         Self {
-            client,
-            table: table.into(),
+            table: Table::new(client, table),
         }
-    }
-
-    pub fn from_sdk_config(sdk: &aws_config::SdkConfig, table: impl Into<String>) -> Self {
-        Self::new(crate::table::client(sdk), table)
     }
 
     /// The product with its hold mirror, read consistently; `true` when the mirror attribute exists.
     async fn read_product(&self, product_id: &str) -> Result<Option<(ProductItem, bool)>, Error> {
         let out = self
-            .client
+            .table
+            .client()
             .get_item()
-            .table_name(&self.table)
+            .table_name(self.table.name())
             .set_key(Some(key(keys::product(product_id))))
             .consistent_read(true)
             .send()
@@ -209,7 +205,7 @@ impl DynamoCart {
                 ttl: expires_at,
             };
             let put = Put::builder()
-                .table_name(&self.table)
+                .table_name(self.table.name())
                 .set_item(Some(to_item(&hold)?))
                 .condition_expression(
                     "attribute_not_exists(pk) OR expires_at <= :now OR holder = :me",
@@ -222,7 +218,7 @@ impl DynamoCart {
         }
         for slot in &plan.release {
             let delete = Delete::builder()
-                .table_name(&self.table)
+                .table_name(self.table.name())
                 .set_key(Some(key(keys::hold(product_id, *slot))))
                 .condition_expression("attribute_not_exists(pk) OR holder = :me")
                 .expression_attribute_values(":me", s(user))
@@ -281,7 +277,7 @@ impl DynamoCart {
             let names = std::mem::take(&mut update.names);
             let values = std::mem::take(&mut update.values);
             let product_update = Update::builder()
-                .table_name(&self.table)
+                .table_name(self.table.name())
                 .set_key(Some(key(keys::product(product_id))))
                 .update_expression(expression.trim())
                 .condition_expression(conditions.join(" AND "))
@@ -312,7 +308,7 @@ impl DynamoCart {
                     updated_at: Utc::now(),
                 };
                 let put = Put::builder()
-                    .table_name(&self.table)
+                    .table_name(self.table.name())
                     .set_item(Some(to_item(&item)?));
                 let put = match seen {
                     None => put.condition_expression("attribute_not_exists(pk)"),
@@ -324,7 +320,7 @@ impl DynamoCart {
             }
             LineWrite::Remove { seen } => {
                 let delete = Delete::builder()
-                    .table_name(&self.table)
+                    .table_name(self.table.name())
                     .set_key(Some(key(keys::cart_line(write.user, write.product_id))))
                     .condition_expression("quantity = :seen")
                     .expression_attribute_values(":seen", AttributeValue::N(seen.to_string()))
@@ -343,7 +339,7 @@ impl CartStore for DynamoCart {
     type Seen = bool;
 
     async fn lines(&self, user: &str) -> Result<Vec<Line>, Error> {
-        cart_lines(&self.client, &self.table, user).await
+        cart_lines(self.table.client(), self.table.name(), user).await
     }
 
     async fn product(&self, id: &str) -> Result<Option<(Product, bool)>, Error> {
@@ -364,7 +360,7 @@ impl CartStore for DynamoCart {
             self.plan_actions(&mut tx, write, *has_mirror)?;
         }
         self.line_action(&mut tx, write)?;
-        match tx.commit(&self.client).await {
+        match tx.commit(self.table.client()).await {
             Ok(()) => Ok(Commit::Committed),
             // A condition failed or another transaction was writing one of the items: another
             // request got there first.
@@ -378,6 +374,6 @@ impl CartStore for DynamoCart {
     }
 
     async fn catalog(&self, lines: &[Line]) -> Result<LineCatalog, Error> {
-        products_and_shops(&self.client, &self.table, lines).await
+        products_and_shops(self.table.client(), self.table.name(), lines).await
     }
 }

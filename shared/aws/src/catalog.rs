@@ -1,11 +1,12 @@
 //! The DynamoDB adapter of the catalog port: shops with their owner and name locks (claimed in the
 //! shop's own transaction), products.
 
+use crate::records::{ProductItem, ShopItem};
 use crate::records::{lock_item, product_item, shop_items};
+use crate::schema::keys;
 use crate::table::Table;
 use crate::table::{
-    Item, ProductItem, ShopItem, Tx, UpdateBuilder, conditional, from_item, from_sdk, key, keys, s,
-    to_av, to_item,
+    Item, Tx, UpdateBuilder, conditional, from_item, from_sdk, key, s, to_av, to_item,
 };
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::types::{
@@ -28,11 +29,6 @@ impl DynamoCatalog {
         Self {
             table: Table::new(client, table),
         }
-    }
-
-    /// The adapter over a client built from `sdk` (one per cold start).
-    pub fn from_sdk_config(sdk: &aws_config::SdkConfig, table: impl Into<String>) -> Self {
-        Self::new(crate::table::client(sdk), table)
     }
 
     pub fn client(&self) -> &Client {

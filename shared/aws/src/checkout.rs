@@ -6,7 +6,8 @@
 //! record, so a cancelled transaction is mapped to the failed lines by name, never by position.
 
 use crate::records::order_item;
-use crate::table::{Tx, TxError, from_item, from_sdk, key, keys, s, to_item};
+use crate::schema::keys;
+use crate::table::{Table, Tx, TxError, from_item, from_sdk, key, s, to_item};
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::types::{AttributeValue, Delete, Put, Update};
 use bazaar_domain::cart::Line;
@@ -27,24 +28,22 @@ pub enum Step {
 /// The DynamoDB implementation of [`CheckoutStore`].
 #[derive(Debug, Clone)]
 pub struct DynamoCheckout {
-    client: Client,
-    table: String,
+    table: Table,
 }
 
 impl DynamoCheckout {
     pub fn new(client: Client, table: impl Into<String>) -> Self {
         Self {
-            client,
-            table: table.into(),
+            table: Table::new(client, table),
         }
     }
 
     pub fn client(&self) -> &Client {
-        &self.client
+        self.table.client()
     }
 
     pub fn table(&self) -> &str {
-        &self.table
+        self.table.name()
     }
 
     /// The transaction of a checkout, each action named by its [`Step`] (orders and sales
@@ -56,7 +55,7 @@ impl DynamoCheckout {
             let step = Step::Line(index);
             for slot in line.plan.held() {
                 let delete = Delete::builder()
-                    .table_name(&self.table)
+                    .table_name(self.table.name())
                     .set_key(Some(key(keys::hold(&line.product_id, slot))))
                     .condition_expression(
                         "attribute_not_exists(pk) OR expires_at <= :now OR holder = :me",
@@ -69,7 +68,7 @@ impl DynamoCheckout {
             }
             for slot in &line.plan.release {
                 let delete = Delete::builder()
-                    .table_name(&self.table)
+                    .table_name(self.table.name())
                     .set_key(Some(key(keys::hold(&line.product_id, *slot))))
                     .condition_expression("attribute_not_exists(pk) OR holder = :me")
                     .expression_attribute_values(":me", s(buyer))
@@ -79,7 +78,7 @@ impl DynamoCheckout {
             }
             let mut removes = Vec::new();
             let mut update = Update::builder()
-                .table_name(&self.table)
+                .table_name(self.table.name())
                 .set_key(Some(key(keys::product(&line.product_id))))
                 .expression_attribute_names("#quantity", "quantity")
                 .expression_attribute_names("#version", "version")
@@ -109,7 +108,7 @@ impl DynamoCheckout {
                 .map_err(Error::internal)?;
             tx.update(update).or(step);
             let delete_line = Delete::builder()
-                .table_name(&self.table)
+                .table_name(self.table.name())
                 .set_key(Some(key(keys::cart_line(buyer, &line.product_id))))
                 .condition_expression("quantity = :seen")
                 .expression_attribute_values(
@@ -122,7 +121,7 @@ impl DynamoCheckout {
         }
         for order in write.orders {
             let put = Put::builder()
-                .table_name(&self.table)
+                .table_name(self.table.name())
                 .set_item(Some(order_item(order)?))
                 .condition_expression("attribute_not_exists(pk)")
                 .build()
@@ -130,7 +129,7 @@ impl DynamoCheckout {
             tx.put(put).unnamed();
             let units: i64 = order.items.iter().map(|i| i.quantity).sum();
             let sales = Update::builder()
-                .table_name(&self.table)
+                .table_name(self.table.name())
                 .set_key(Some(key(keys::shop(&order.shop_id))))
                 .update_expression("ADD sales_count :units")
                 .condition_expression("attribute_exists(pk)")
@@ -140,7 +139,7 @@ impl DynamoCheckout {
             tx.update(sales).unnamed();
         }
         let put = Put::builder()
-            .table_name(&self.table)
+            .table_name(self.table.name())
             .set_item(Some(record_item(write.record)?))
             .condition_expression("attribute_not_exists(pk)")
             .build()
@@ -182,9 +181,10 @@ impl CheckoutStore for DynamoCheckout {
         checkout_id: &str,
     ) -> Result<Option<(CheckoutRecord, Vec<Order>)>, Error> {
         let out = self
-            .client
+            .table
+            .client()
             .get_item()
-            .table_name(&self.table)
+            .table_name(self.table.name())
             .set_key(Some(key(keys::checkout(checkout_id))))
             .consistent_read(true)
             .send()
@@ -195,8 +195,8 @@ impl CheckoutStore for DynamoCheckout {
         };
         let record: CheckoutRecord = from_item(item)?;
         let items = crate::table::batch_get(
-            &self.client,
-            &self.table,
+            self.table.client(),
+            self.table.name(),
             record
                 .order_ids
                 .iter()
@@ -213,13 +213,14 @@ impl CheckoutStore for DynamoCheckout {
     }
 
     async fn cart(&self, buyer: &str) -> Result<(Vec<Line>, LineCatalog), Error> {
-        let lines = crate::cart::cart_lines(&self.client, &self.table, buyer).await?;
-        let catalog = crate::cart::products_and_shops(&self.client, &self.table, &lines).await?;
+        let lines = crate::cart::cart_lines(self.table.client(), self.table.name(), buyer).await?;
+        let catalog =
+            crate::cart::products_and_shops(self.table.client(), self.table.name(), &lines).await?;
         Ok((lines, catalog))
     }
 
     async fn commit(&self, write: &CheckoutWrite<'_>) -> Result<CheckoutWritten, Error> {
-        match self.transaction(write)?.commit(&self.client).await {
+        match self.transaction(write)?.commit(self.table.client()).await {
             Ok(()) => Ok(CheckoutWritten::Committed),
             Err(TxError::Cancelled { failed, .. }) if failed.contains(&Step::Record) => {
                 Ok(CheckoutWritten::Duplicate)

@@ -1,8 +1,9 @@
 //! The DynamoDB store of idempotency records (`IDEMPOTENCY#<scope>#<key>`): claimed with a
 //! conditional put whose condition also checks expiry; completed and released by token.
 
+use crate::schema::keys;
 use crate::table::Table;
-use crate::table::{self, Item, conditional, from_sdk, keys, s};
+use crate::table::{self, Item, conditional, from_sdk, s};
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::types::{AttributeValue, ReturnValuesOnConditionCheckFailure};
 use bazaar_domain::error::Error;

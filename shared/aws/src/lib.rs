@@ -17,5 +17,6 @@ pub mod schema;
 pub mod ses;
 pub mod source;
 pub mod sqs;
+pub mod stores;
 pub mod stream;
 pub mod table;

@@ -8,9 +8,10 @@
 //! and facets count what was read, so they are exact for small categories and lower bounds for
 //! large ones.
 
+use crate::records::ProductItem;
+use crate::schema::keys;
 use crate::table::Table;
-use crate::table::keys;
-use crate::table::{Item, ProductItem, from_item, from_sdk};
+use crate::table::{Item, from_item, from_sdk};
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::types::AttributeValue;
 use bazaar_domain::error::Error;

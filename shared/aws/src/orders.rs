@@ -2,7 +2,9 @@
 //! GSI2) with opaque cursors, the conditional shipment, cancellation with stock restored and
 //! reviews that update the shop's rating atomically. Who may do what is
 //! `bazaar_domain::services::orders`'s; this adapter translates.
-use crate::table::{Item, ShopItem, Tx, conditional, from_item, from_sdk, key, keys, s};
+use crate::records::ShopItem;
+use crate::schema::keys;
+use crate::table::{Item, Table, Tx, conditional, from_item, from_sdk, key, s};
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::types::{AttributeValue, Put, Update};
 use base64::Engine;
@@ -44,15 +46,13 @@ fn decode_cursor(cursor: &str, index_pk: &str, expected: &str) -> Result<Item, E
 /// The DynamoDB implementation of [`OrderStore`].
 #[derive(Debug, Clone)]
 pub struct DynamoOrders {
-    client: Client,
-    table: String,
+    table: Table,
 }
 
 impl DynamoOrders {
     pub fn new(client: Client, table: impl Into<String>) -> Self {
         Self {
-            client,
-            table: table.into(),
+            table: Table::new(client, table),
         }
     }
 
@@ -68,9 +68,10 @@ impl DynamoOrders {
             .map(|c| decode_cursor(c, index_pk, value))
             .transpose()?;
         let out = self
-            .client
+            .table
+            .client()
             .query()
-            .table_name(&self.table)
+            .table_name(self.table.name())
             .index_name(index)
             .key_condition_expression("#pk = :v")
             .expression_attribute_names("#pk", index_pk)
@@ -105,9 +106,10 @@ impl DynamoOrders {
         order: &Order,
         from: &str,
     ) -> aws_sdk_dynamodb::operation::update_item::builders::UpdateItemFluentBuilder {
-        self.client
+        self.table
+            .client()
             .update_item()
-            .table_name(&self.table)
+            .table_name(self.table.name())
             .set_key(Some(key(keys::order(&order.order_id))))
             .condition_expression("#status = :from AND #version = :seen")
             .expression_attribute_names("#status", "status")
@@ -119,7 +121,7 @@ impl DynamoOrders {
 
     /// Sends `tx`; any cancellation means another change won (`LostRace`).
     async fn commit(&self, tx: Tx) -> Result<Commit, Error> {
-        match tx.commit(&self.client).await {
+        match tx.commit(self.table.client()).await {
             Ok(()) => Ok(Commit::Committed),
             Err(crate::table::TxError::Cancelled { .. }) => Ok(Commit::LostRace),
             Err(e) => Err(e.into_error()),
@@ -130,9 +132,10 @@ impl DynamoOrders {
 impl OrderStore for DynamoOrders {
     async fn order(&self, id: &str) -> Result<Option<Order>, Error> {
         let out = self
-            .client
+            .table
+            .client()
             .get_item()
-            .table_name(&self.table)
+            .table_name(self.table.name())
             .set_key(Some(key(keys::order(id))))
             .consistent_read(true)
             .send()
@@ -163,9 +166,10 @@ impl OrderStore for DynamoOrders {
 
     async fn shop_owner(&self, shop_id: &str) -> Result<Option<String>, Error> {
         Ok(self
-            .client
+            .table
+            .client()
             .get_item()
-            .table_name(&self.table)
+            .table_name(self.table.name())
             .set_key(Some(key(keys::shop(shop_id))))
             .send()
             .await
@@ -202,8 +206,8 @@ impl OrderStore for DynamoOrders {
 
     async fn existing_products(&self, products: &[String]) -> Result<Vec<String>, Error> {
         let existing = crate::table::batch_get(
-            &self.client,
-            &self.table,
+            self.table.client(),
+            self.table.name(),
             products.iter().map(|id| key(keys::product(id))).collect(),
         )
         .await?;
@@ -222,7 +226,7 @@ impl OrderStore for DynamoOrders {
         let mut tx = Tx::new();
         tx.update(
             Update::builder()
-                .table_name(&self.table)
+                .table_name(self.table.name())
                 .set_key(Some(key(keys::order(&order.order_id))))
                 .update_expression(
                     "SET #status = :cancelled, updated_at = :now, #version = #version + :one",
@@ -242,7 +246,7 @@ impl OrderStore for DynamoOrders {
         for item in restock {
             tx.update(
                 Update::builder()
-                    .table_name(&self.table)
+                    .table_name(self.table.name())
                     .set_key(Some(key(keys::product(&item.product_id))))
                     .update_expression("SET #quantity = #quantity + :q, #version = #version + :one, updated_at = :now")
                     .condition_expression("attribute_exists(pk)")
@@ -259,7 +263,7 @@ impl OrderStore for DynamoOrders {
         let units: i64 = order.items.iter().map(|i| i.quantity).sum();
         tx.update(
             Update::builder()
-                .table_name(&self.table)
+                .table_name(self.table.name())
                 .set_key(Some(key(keys::shop(&order.shop_id))))
                 .update_expression("ADD sales_count :minus")
                 .condition_expression("attribute_exists(pk)")
@@ -285,7 +289,7 @@ impl OrderStore for DynamoOrders {
         let mut tx = Tx::new();
         tx.update(
             Update::builder()
-                .table_name(&self.table)
+                .table_name(self.table.name())
                 .set_key(Some(key(keys::order(order_id))))
                 .update_expression("SET reviewed = :yes")
                 .condition_expression("#status = :shipped AND buyer_id = :me AND (attribute_not_exists(reviewed) OR reviewed = :no)")
@@ -300,7 +304,7 @@ impl OrderStore for DynamoOrders {
         .or("already_reviewed");
         tx.put(
             Put::builder()
-                .table_name(&self.table)
+                .table_name(self.table.name())
                 .set_item(Some(item))
                 .condition_expression("attribute_not_exists(pk)")
                 .build()
@@ -309,7 +313,7 @@ impl OrderStore for DynamoOrders {
         .or("already_reviewed");
         tx.update(
             Update::builder()
-                .table_name(&self.table)
+                .table_name(self.table.name())
                 .set_key(Some(key(keys::shop(&order.shop_id))))
                 .update_expression("ADD rating_sum :r, review_count :one")
                 .condition_expression("attribute_exists(pk)")
@@ -324,9 +328,10 @@ impl OrderStore for DynamoOrders {
 
     async fn notifications(&self, user: &str) -> Result<Vec<NotificationView>, Error> {
         let out = self
-            .client
+            .table
+            .client()
             .query()
-            .table_name(&self.table)
+            .table_name(self.table.name())
             .key_condition_expression("pk = :pk")
             .expression_attribute_values(":pk", s(&keys::notifications(user)))
             .scan_index_forward(false)

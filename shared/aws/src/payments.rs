@@ -9,8 +9,9 @@
 //! (`PAYMENT#<reference>`), so its idempotency survives a crashed function like a real
 //! provider's would. It is the local default; a real provider is another adapter of the trait.
 
+use crate::schema::keys;
 use crate::table::Table;
-use crate::table::{conditional, key, keys, s};
+use crate::table::{conditional, key, s};
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::types::{AttributeValue, ReturnValuesOnConditionCheckFailure};
 use bazaar_domain::error::Error;

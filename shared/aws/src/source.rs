@@ -1,9 +1,11 @@
 //! The table as the source of search documents: the shops a batch of products needs (for their
 //! names and ranking signals) and a full read of the catalog for rebuilding an index.
 
+use crate::records::{ProductItem, ShopItem};
+use crate::schema::keys;
 use crate::table::Table;
 use crate::table::batch_get;
-use crate::table::{Item, ProductItem, ShopItem, from_item, from_sdk, key, keys};
+use crate::table::{Item, from_item, from_sdk, key};
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::types::AttributeValue;
 use bazaar_domain::catalog::Shop;

@@ -3,6 +3,7 @@
 //! transactions, batch reads. The keys are in [`crate::schema`], the stored forms in
 //! [`crate::records`].
 
+use crate::schema::keys;
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
@@ -12,9 +13,6 @@ use aws_sdk_dynamodb::types::{
 use bazaar_domain::error::Error;
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
-
-pub use crate::records::{ProductItem, ShopItem};
-pub use crate::schema::keys;
 
 pub type Item = HashMap<String, AttributeValue>;
 
@@ -66,84 +64,6 @@ impl Table {
     /// The table's name.
     pub fn name(&self) -> &str {
         &self.name
-    }
-
-    /// The catalog port (shops, products).
-    pub fn catalog(&self) -> crate::catalog::DynamoCatalog {
-        crate::catalog::DynamoCatalog::new(self.client.clone(), self.name.clone())
-    }
-
-    /// The cart port.
-    pub fn cart(&self) -> crate::cart::DynamoCart {
-        crate::cart::DynamoCart::new(self.client.clone(), self.name.clone())
-    }
-
-    /// The checkout port (the order transaction).
-    pub fn checkout(&self) -> crate::checkout::DynamoCheckout {
-        crate::checkout::DynamoCheckout::new(self.client.clone(), self.name.clone())
-    }
-
-    /// The orders store (ship, cancel, refund, review).
-    pub fn orders(&self) -> crate::orders::DynamoOrders {
-        crate::orders::DynamoOrders::new(self.client.clone(), self.name.clone())
-    }
-
-    /// The idempotency records of the HTTP replay layer.
-    pub fn idempotency(&self) -> crate::idempotency::DynamoIdempotency {
-        crate::idempotency::DynamoIdempotency::new(self.client.clone(), self.name.clone())
-    }
-
-    /// The test payment gateway (its charges are items of the table).
-    pub fn payments(&self) -> crate::payments::TestGateway {
-        crate::payments::TestGateway::new(self.client.clone(), self.name.clone())
-    }
-
-    /// Favorites (products and shops).
-    pub fn favorites(&self) -> crate::personalize::favorites::DynamoFavorites {
-        crate::personalize::favorites::DynamoFavorites::new(self.client.clone(), self.name.clone())
-    }
-
-    /// Recently viewed products.
-    pub fn views(&self) -> crate::personalize::views::DynamoViews {
-        crate::personalize::views::DynamoViews::new(self.client.clone(), self.name.clone())
-    }
-
-    /// The home feed's store (favorites, views, trending, products and shops by id).
-    pub fn feed(&self) -> crate::personalize::feed::DynamoFeedStore {
-        crate::personalize::feed::DynamoFeedStore::new(self.client.clone(), self.name.clone())
-    }
-
-    /// Views and "customers also bought", as the product page uses them.
-    pub fn discovery(&self) -> crate::personalize::DynamoDiscovery {
-        crate::personalize::DynamoDiscovery::from_table(self)
-    }
-
-    /// The trending lists and the job that computes them.
-    pub fn trending(&self) -> crate::personalize::trending::DynamoTrending {
-        crate::personalize::trending::DynamoTrending::new(self.client.clone(), self.name.clone())
-    }
-
-    /// Co-purchase counts ("customers also bought").
-    pub fn also_bought(&self) -> crate::personalize::also_bought::DynamoAlsoBought {
-        crate::personalize::also_bought::DynamoAlsoBought::new(
-            self.client.clone(),
-            self.name.clone(),
-        )
-    }
-
-    /// The category listing (the search function's fallback).
-    pub fn listing(&self) -> crate::listing::DynamoListing {
-        crate::listing::DynamoListing::new(self.client.clone(), self.name.clone())
-    }
-
-    /// The sellers' notifications (the notifier).
-    pub fn notifications(&self) -> crate::notifications::DynamoNotifications {
-        crate::notifications::DynamoNotifications::new(self.client.clone(), self.name.clone())
-    }
-
-    /// Products and shops by id (the indexer's source).
-    pub fn source(&self) -> crate::source::TableSource {
-        crate::source::TableSource::new(self.client.clone(), self.name.clone())
     }
 }
 

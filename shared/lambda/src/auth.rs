@@ -8,7 +8,7 @@
 //! Locally (`AUTH_MODE=local`) there is no authorizer, so the function verifies an HS256 token itself.
 //! In no mode is an unverified token trusted.
 
-use crate::env::ConfigError;
+use crate::config_error::ConfigError;
 use bazaar_domain::error::Error;
 use jsonwebtoken::errors::ErrorKind;
 use jsonwebtoken::{Algorithm, DecodingKey, Validation};

@@ -3,6 +3,7 @@
 
 use crate::BoxError;
 use crate::auth::{AuthMode, CognitoVerifier, DEFAULT_LOCAL_SECRET};
+pub use crate::config_error::ConfigError;
 use bazaar_aws::table::Table;
 use std::sync::Arc;
 
@@ -69,15 +70,6 @@ pub fn required(name: &'static str) -> Result<String, ConfigError> {
         .ok()
         .filter(|v| !v.trim().is_empty())
         .ok_or(ConfigError::Missing(name))
-}
-
-/// A setting that is missing or malformed; the function refuses to start rather than guess.
-#[derive(Debug, thiserror::Error)]
-pub enum ConfigError {
-    #[error("environment variable {0} is required")]
-    Missing(&'static str),
-    #[error("environment variable {name} is invalid: {reason}")]
-    Invalid { name: &'static str, reason: String },
 }
 
 /// Everything a function reads from its environment.

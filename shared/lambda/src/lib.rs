@@ -7,6 +7,7 @@
 
 pub mod auth;
 pub mod batch;
+pub mod config_error;
 pub mod env;
 pub mod http;
 pub mod idempotent;

@@ -2,10 +2,10 @@
 //! (`favorite_count`) and in the hour's trending activity, all in one transaction.
 
 use super::{keys, partition, products_by_id, shops_by_id};
+use crate::records::ProductItem;
+use crate::schema::keys as table_keys;
 use crate::table::Table;
-use crate::table::{
-    Item, ProductItem, Tx, TxError, from_item, from_sdk, key, keys as table_keys, to_item,
-};
+use crate::table::{Item, Tx, TxError, from_item, from_sdk, key, to_item};
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::types::{AttributeValue, Delete, Put, Update};
 use bazaar_domain::catalog::Shop;
@@ -278,8 +278,14 @@ impl FavoritesStore for DynamoFavorites {
         .or("target_missing");
         tx.update(user_counter()?).unnamed();
         if kind == FavoriteKind::Product {
-            tx.update(activity_update(self.table.name(), id, "favorites", -1, now)?)
-                .unnamed();
+            tx.update(activity_update(
+                self.table.name(),
+                id,
+                "favorites",
+                -1,
+                now,
+            )?)
+            .unnamed();
         }
         let cancelled = |error: Error| {
             Error::Unavailable(format!("unfavorite transaction cancelled: {error}").into())

@@ -4,8 +4,10 @@
 use super::favorites::DynamoFavorites;
 use super::trending::DynamoTrending;
 use super::views::DynamoViews;
+use crate::records::{ProductItem, ShopItem};
+use crate::schema::keys as table_keys;
 use crate::table::Table;
-use crate::table::{ProductItem, ShopItem, batch_get, from_item, key, keys as table_keys};
+use crate::table::{batch_get, from_item, key};
 use aws_sdk_dynamodb::Client;
 use bazaar_domain::error::Error;
 use bazaar_domain::personalize::Signal;

@@ -19,7 +19,9 @@ pub mod feed;
 pub mod trending;
 pub mod views;
 
-use crate::table::{Item, ProductItem, ShopItem, Table, batch_get, from_item, from_sdk, key, keys};
+use crate::records::{ProductItem, ShopItem};
+use crate::schema::keys;
+use crate::table::{Item, Table, batch_get, from_item, from_sdk, key};
 use also_bought::DynamoAlsoBought;
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::types::AttributeValue;

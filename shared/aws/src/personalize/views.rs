@@ -123,8 +123,14 @@ impl ViewLog for DynamoViews {
             .map_err(Error::internal)?;
         let mut tx = Tx::new();
         tx.put(first_this_hour).or("counted_this_hour");
-        tx.update(activity_update(self.table.name(), &product.id, "views", 1, now)?)
-            .unnamed();
+        tx.update(activity_update(
+            self.table.name(),
+            &product.id,
+            "views",
+            1,
+            now,
+        )?)
+        .unnamed();
         match tx.commit(self.table.client()).await {
             Ok(()) => Ok(()),
             // Counted already this hour (or a concurrent view of the same page counted it):

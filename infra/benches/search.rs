@@ -5,10 +5,7 @@
 //!
 //! `cargo bench -p bazaar-infra --bench search` (add `-- --quick` for a shorter criterion run).
 
-use bazaar_domain::search::IndexChange;
-use bazaar_domain::search::SearchDoc;
-use bazaar_domain::search::SearchQuery;
-use bazaar_domain::search::Sort;
+use bazaar_domain::search::{IndexChange, SearchDoc, SearchQuery, Sort};
 use bazaar_infra::seed::domain_catalog;
 use bazaar_infra::seed_data::generate;
 use bazaar_search::embedded::EmbeddedIndex;

@@ -7,8 +7,7 @@
 use crate::seed::{SeedOptions, domain_catalog};
 use crate::seed_data;
 use crate::template::{HttpRoute, Template};
-use bazaar_lambda::auth::DEFAULT_LOCAL_SECRET;
-use bazaar_lambda::auth::mint_local_token;
+use bazaar_lambda::auth::{DEFAULT_LOCAL_SECRET, mint_local_token};
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
 

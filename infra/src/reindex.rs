@@ -4,9 +4,7 @@
 
 use bazaar_aws::source::TableSource;
 use bazaar_domain::ports::SearchIndex;
-use bazaar_domain::search::Applied;
-use bazaar_domain::search::IndexChange;
-use bazaar_domain::search::SearchDoc;
+use bazaar_domain::search::{Applied, IndexChange, SearchDoc};
 use std::time::{Duration, Instant};
 
 /// Documents per bulk request.

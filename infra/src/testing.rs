@@ -89,8 +89,7 @@ pub async fn list_products(
     Vec<bazaar_domain::catalog::Product>,
 ) {
     use bazaar_domain::ports::CatalogStore;
-    use bazaar_domain::validate::NewProduct;
-    use bazaar_domain::validate::NewShop;
+    use bazaar_domain::validate::{NewProduct, NewShop};
     let catalog = bazaar_aws::catalog::DynamoCatalog::new(client.clone(), table);
     let shop = catalog
         .create_shop(

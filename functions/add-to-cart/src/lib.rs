@@ -3,8 +3,7 @@
 //! write in `bazaar_aws::cart`.
 
 use bazaar_domain::cart::LineChange;
-use bazaar_domain::error::Error;
-use bazaar_domain::error::Resource;
+use bazaar_domain::error::{Error, Resource};
 use bazaar_domain::metrics::Metrics;
 use bazaar_domain::ports::CartStore;
 use bazaar_domain::services::cart::CartService;
@@ -12,11 +11,7 @@ use bazaar_domain::validate::CartItemAdd;
 use bazaar_lambda::auth::AuthMode;
 use bazaar_lambda::env::Config;
 use bazaar_lambda::http;
-use bazaar_lambda::http::Route;
-use bazaar_lambda::http::is_plausible_id;
-use bazaar_lambda::http::json;
-use bazaar_lambda::http::json_body;
-use bazaar_lambda::http::match_route;
+use bazaar_lambda::http::{Route, is_plausible_id, json, json_body, match_route};
 use lambda_http::http::StatusCode;
 use lambda_http::{Body, Request, Response};
 

@@ -7,28 +7,15 @@
 //! shop is read, so it adds no latency; a failed view write is logged, never answered.
 
 use bazaar_aws::personalize::DynamoDiscovery;
-use bazaar_domain::catalog::Product;
-use bazaar_domain::catalog::Shop;
-use bazaar_domain::error::Error;
-use bazaar_domain::error::Resource;
+use bazaar_domain::catalog::{Product, Shop};
+use bazaar_domain::error::{Error, Resource};
 use bazaar_domain::metrics::Metrics;
-use bazaar_domain::ports::CatalogStore;
-use bazaar_domain::ports::Discovery;
-use bazaar_domain::ports::ViewLog;
-use bazaar_domain::validate::ProductCreate;
-use bazaar_domain::validate::ProductPatch;
-use bazaar_domain::validate::ShopCreate;
-use bazaar_domain::validate::ShopPatch;
+use bazaar_domain::ports::{CatalogStore, Discovery, ViewLog};
+use bazaar_domain::validate::{ProductCreate, ProductPatch, ShopCreate, ShopPatch};
 use bazaar_lambda::auth::AuthMode;
 use bazaar_lambda::env::Config;
 use bazaar_lambda::http;
-use bazaar_lambda::http::HttpApp;
-use bazaar_lambda::http::Params;
-use bazaar_lambda::http::Route;
-use bazaar_lambda::http::is_plausible_id;
-use bazaar_lambda::http::json;
-use bazaar_lambda::http::json_body;
-use bazaar_lambda::http::match_route;
+use bazaar_lambda::http::{HttpApp, Params, Route, is_plausible_id, json, json_body, match_route};
 use lambda_http::http::StatusCode;
 use lambda_http::{Body, Request, Response};
 use serde_json::json;

@@ -3,23 +3,16 @@
 //! `bazaar_lambda::idempotent`).
 
 use bazaar_aws::checkout::DynamoCheckout;
-use bazaar_domain::checkout::CheckoutHooks;
-use bazaar_domain::checkout::CheckoutRequest;
+use bazaar_domain::checkout::{CheckoutHooks, CheckoutRequest};
 use bazaar_domain::error::Error;
 use bazaar_domain::metrics::Metrics;
-use bazaar_domain::ports::CheckoutStore;
-use bazaar_domain::ports::IdempotencyStore;
-use bazaar_domain::ports::PaymentGateway;
+use bazaar_domain::ports::{CheckoutStore, IdempotencyStore, PaymentGateway};
 use bazaar_domain::services::checkout::CheckoutService;
 use bazaar_domain::validate::parse_json;
 use bazaar_lambda::auth::AuthMode;
 use bazaar_lambda::env::Config;
-use bazaar_lambda::http;
-use bazaar_lambda::http::Route;
-use bazaar_lambda::http::json;
-use bazaar_lambda::http::match_route;
-use bazaar_lambda::http::request_id;
-use bazaar_lambda::idempotent;
+use bazaar_lambda::http::{Route, json, match_route, request_id};
+use bazaar_lambda::{http, idempotent};
 use lambda_http::http::StatusCode;
 use lambda_http::{Body, Request, RequestExt, Response};
 use std::time::Instant;

@@ -4,20 +4,14 @@
 //! shop is `404`. The store counts every favorite on its product or shop and in the trending
 //! activity in the same transaction.
 
-use bazaar_domain::error::Error;
-use bazaar_domain::error::Resource;
+use bazaar_domain::error::{Error, Resource};
 use bazaar_domain::metrics::Metrics;
 use bazaar_domain::personalize::favorites::FavoriteKind;
 use bazaar_domain::ports::FavoritesStore;
 use bazaar_lambda::auth::AuthMode;
 use bazaar_lambda::env::Config;
 use bazaar_lambda::http;
-use bazaar_lambda::http::HttpApp;
-use bazaar_lambda::http::Params;
-use bazaar_lambda::http::Route;
-use bazaar_lambda::http::is_plausible_id;
-use bazaar_lambda::http::json;
-use bazaar_lambda::http::match_route;
+use bazaar_lambda::http::{HttpApp, Params, Route, is_plausible_id, json, match_route};
 use lambda_http::http::StatusCode;
 use lambda_http::{Body, Request, Response};
 

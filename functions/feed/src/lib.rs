@@ -11,18 +11,12 @@
 
 use bazaar_domain::error::Error;
 use bazaar_domain::metrics::Metrics;
-use bazaar_domain::ports::FeedStore;
-use bazaar_domain::ports::SearchIndex;
-use bazaar_domain::services::feed::FeedBuilder;
-use bazaar_domain::services::feed::FeedOutcome;
-use bazaar_domain::services::feed::Padding;
+use bazaar_domain::ports::{FeedStore, SearchIndex};
+use bazaar_domain::services::feed::{FeedBuilder, FeedOutcome, Padding};
 use bazaar_lambda::auth::AuthMode;
 use bazaar_lambda::env::Config;
 use bazaar_lambda::http;
-use bazaar_lambda::http::HttpApp;
-use bazaar_lambda::http::Route;
-use bazaar_lambda::http::json;
-use bazaar_lambda::http::match_route;
+use bazaar_lambda::http::{HttpApp, Route, json, match_route};
 use lambda_http::http::StatusCode;
 use lambda_http::{Body, Request, Response};
 use std::time::Instant;
@@ -124,8 +118,7 @@ impl<S: FeedStore, E: SearchIndex> App<S, E> {
 
 /// Query parameters of `GET /trending`.
 mod params {
-    use bazaar_domain::error::Error;
-    use bazaar_domain::error::FieldError;
+    use bazaar_domain::error::{Error, FieldError};
     use bazaar_domain::validate::is_slug;
 
     /// `?category=`: absent or blank → overall; a slug → that category; anything else `422`;

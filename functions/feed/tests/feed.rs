@@ -6,19 +6,12 @@ use bazaar_aws::personalize::favorites::DynamoFavorites;
 use bazaar_aws::personalize::feed::DynamoFeedStore;
 use bazaar_aws::personalize::trending::DynamoTrending;
 use bazaar_aws::personalize::views::DynamoViews;
-use bazaar_domain::catalog::Product;
-use bazaar_domain::catalog::Shop;
+use bazaar_domain::catalog::{Product, Shop};
 use bazaar_domain::personalize::favorites::FavoriteKind;
-use bazaar_domain::ports::CatalogStore;
-use bazaar_domain::ports::FavoritesStore;
-use bazaar_domain::ports::SearchIndex;
-use bazaar_domain::ports::ViewLog;
-use bazaar_domain::search::Applied;
-use bazaar_domain::search::IndexChange;
-use bazaar_domain::search::SearchDoc;
-use bazaar_domain::search::SearchError;
-use bazaar_domain::search::SearchPage;
-use bazaar_domain::search::SearchQuery;
+use bazaar_domain::ports::{CatalogStore, FavoritesStore, SearchIndex, ViewLog};
+use bazaar_domain::search::{
+    Applied, IndexChange, SearchDoc, SearchError, SearchPage, SearchQuery,
+};
 use bazaar_domain::services::feed::PERSONALIZATION_BUDGET;
 use bazaar_infra::testing::{Listing, fresh_table, list_products};
 use bazaar_lambda::auth::mint_local_token;

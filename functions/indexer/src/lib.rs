@@ -11,12 +11,9 @@
 use aws_lambda_events::event::sqs::SqsMessage;
 use bazaar_aws::personalize::trending::DynamoTrending;
 use bazaar_aws::source::TableSource;
-use bazaar_domain::events::ProductChange;
-use bazaar_domain::events::ProductChanged;
+use bazaar_domain::events::{ProductChange, ProductChanged};
 use bazaar_domain::ports::SearchIndex;
-use bazaar_domain::search::Applied;
-use bazaar_domain::search::IndexChange;
-use bazaar_domain::search::SearchDoc;
+use bazaar_domain::search::{Applied, IndexChange, SearchDoc};
 use bazaar_lambda::Env;
 use bazaar_lambda::batch::BatchHandler;
 use std::collections::HashSet;

@@ -5,16 +5,11 @@
 use aws_lambda_events::event::sqs::{SqsEvent, SqsMessage};
 use bazaar_aws::catalog::DynamoCatalog;
 use bazaar_aws::source::TableSource;
-use bazaar_domain::catalog::Product;
-use bazaar_domain::catalog::Shipping;
-use bazaar_domain::events::ProductChanged;
-use bazaar_domain::events::ProductSnapshot;
-use bazaar_domain::ports::CatalogStore;
-use bazaar_domain::ports::SearchIndex;
-use bazaar_domain::search::SearchPage;
-use bazaar_domain::search::SearchQuery;
-use bazaar_domain::validate::NewProduct;
-use bazaar_domain::validate::NewShop;
+use bazaar_domain::catalog::{Product, Shipping};
+use bazaar_domain::events::{ProductChanged, ProductSnapshot};
+use bazaar_domain::ports::{CatalogStore, SearchIndex};
+use bazaar_domain::search::{SearchPage, SearchQuery};
+use bazaar_domain::validate::{NewProduct, NewShop};
 use bazaar_lambda::batch::BatchHandler;
 use bazaar_search::embedded::EmbeddedIndex;
 use indexer::Indexer;
@@ -185,8 +180,7 @@ async fn unreadable_messages_and_unknown_shops_fail_alone() {
 async fn a_sold_out_product_leaves_the_trending_lists() {
     use bazaar_aws::personalize::trending::DynamoTrending;
     use bazaar_aws::personalize::views::DynamoViews;
-    use bazaar_domain::ports::TrendingSource;
-    use bazaar_domain::ports::ViewLog;
+    use bazaar_domain::ports::{TrendingSource, ViewLog};
     use bazaar_infra::testing::{Listing, fresh_table, list_products};
 
     let (client, table) = fresh_table("indexer-trending").await;

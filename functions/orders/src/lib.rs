@@ -2,24 +2,15 @@
 //! cancellation (stock restored, payment refunded), reviews, and the caller's notifications.
 
 use bazaar_aws::orders::DynamoOrders;
-use bazaar_domain::error::Error;
-use bazaar_domain::error::Resource;
+use bazaar_domain::error::{Error, Resource};
 use bazaar_domain::metrics::Metrics;
-use bazaar_domain::orders::ReviewRequest;
-use bazaar_domain::orders::ShipmentRequest;
-use bazaar_domain::orders::page_size;
-use bazaar_domain::ports::OrderStore;
-use bazaar_domain::ports::PaymentGateway;
+use bazaar_domain::orders::{ReviewRequest, ShipmentRequest, page_size};
+use bazaar_domain::ports::{OrderStore, PaymentGateway};
 use bazaar_domain::services::orders::OrderService;
 use bazaar_lambda::auth::AuthMode;
 use bazaar_lambda::env::Config;
 use bazaar_lambda::http;
-use bazaar_lambda::http::Params;
-use bazaar_lambda::http::Route;
-use bazaar_lambda::http::is_plausible_id;
-use bazaar_lambda::http::json;
-use bazaar_lambda::http::json_body;
-use bazaar_lambda::http::match_route;
+use bazaar_lambda::http::{Params, Route, is_plausible_id, json, json_body, match_route};
 use lambda_http::http::StatusCode;
 use lambda_http::{Body, Request, Response};
 use serde_json::json;

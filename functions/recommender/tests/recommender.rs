@@ -3,11 +3,8 @@
 
 use aws_lambda_events::event::sqs::{SqsEvent, SqsMessage};
 use bazaar_aws::personalize::also_bought::DynamoAlsoBought;
-use bazaar_domain::events::ORDER_CREATED;
-use bazaar_domain::events::OrderCreated;
-use bazaar_domain::events::PurchasedItem;
-use bazaar_domain::ports::AlsoBought;
-use bazaar_domain::ports::CatalogStore;
+use bazaar_domain::events::{ORDER_CREATED, OrderCreated, PurchasedItem};
+use bazaar_domain::ports::{AlsoBought, CatalogStore};
 use bazaar_domain::validate::ProductChanges;
 use bazaar_infra::testing::{Listing, fresh_table, list_products};
 use bazaar_lambda::batch::BatchHandler;

@@ -14,8 +14,7 @@
 
 use bazaar_aws::sqs::SqsPublisher;
 use bazaar_aws::stream::{self, DynamoDbEventResponse, Event, EventRecord};
-use bazaar_domain::events::OrderCreated;
-use bazaar_domain::events::ProductChanged;
+use bazaar_domain::events::{OrderCreated, ProductChanged};
 use bazaar_domain::ports::Publisher;
 use bazaar_lambda::Env;
 use bazaar_lambda::batch::StreamHandler;

@@ -5,20 +5,11 @@
 
 use bazaar_domain::error::Error;
 use bazaar_domain::metrics::Metrics;
-use bazaar_domain::ports::CategoryListing;
-use bazaar_domain::ports::SearchIndex;
-use bazaar_domain::search::Facets;
-use bazaar_domain::search::SearchPage;
-use bazaar_domain::search::SearchQuery;
-use bazaar_domain::search::params;
+use bazaar_domain::ports::{CategoryListing, SearchIndex};
+use bazaar_domain::search::{Facets, SearchPage, SearchQuery, params};
 use bazaar_lambda::http;
-use bazaar_lambda::http::HttpApp;
-use bazaar_lambda::http::Route;
-use bazaar_lambda::http::json;
-use bazaar_lambda::http::match_route;
-use bazaar_search::breaker::BreakerConfig;
-use bazaar_search::breaker::CircuitBreaker;
-use bazaar_search::breaker::Rejected;
+use bazaar_lambda::http::{HttpApp, Route, json, match_route};
+use bazaar_search::breaker::{BreakerConfig, CircuitBreaker, Rejected};
 use lambda_http::http::StatusCode;
 use lambda_http::{Body, Request, Response};
 use serde::Serialize;

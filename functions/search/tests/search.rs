@@ -5,13 +5,9 @@
 use bazaar_aws::catalog::DynamoCatalog;
 use bazaar_aws::listing::DynamoListing;
 use bazaar_domain::catalog::Shipping;
-use bazaar_domain::ports::CatalogStore;
-use bazaar_domain::ports::CategoryListing;
-use bazaar_domain::ports::SearchIndex;
-use bazaar_domain::search::IndexChange;
-use bazaar_domain::search::SearchDoc;
-use bazaar_domain::validate::NewProduct;
-use bazaar_domain::validate::NewShop;
+use bazaar_domain::ports::{CatalogStore, CategoryListing, SearchIndex};
+use bazaar_domain::search::{IndexChange, SearchDoc};
+use bazaar_domain::validate::{NewProduct, NewShop};
 use bazaar_lambda::http::HttpApp;
 use bazaar_search::breaker::BreakerConfig;
 use bazaar_search::embedded::EmbeddedIndex;

@@ -3,9 +3,8 @@
 
 use crate::records::{ProductItem, ShopItem};
 use crate::schema::keys;
-use crate::table::Table;
-use crate::table::batch_get;
 use crate::table::{Item, from_item, from_sdk, key};
+use crate::table::{Table, batch_get};
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::types::AttributeValue;
 use bazaar_domain::catalog::Shop;

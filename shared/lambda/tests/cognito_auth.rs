@@ -8,10 +8,7 @@
 mod auth {
     use base64::Engine;
     use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
-    use bazaar_lambda::auth::AuthMode;
-    use bazaar_lambda::auth::CognitoVerifier;
-    use bazaar_lambda::auth::Identity;
-    use bazaar_lambda::auth::mint_local_token;
+    use bazaar_lambda::auth::{AuthMode, CognitoVerifier, Identity, mint_local_token};
     use jsonwebtoken::{Algorithm, EncodingKey, Header};
     use serde_json::{Value, json};
     use std::time::{Duration, Instant};

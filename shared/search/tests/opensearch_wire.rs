@@ -7,15 +7,8 @@ mod opensearch {
     use aws_credential_types::Credentials;
     use aws_credential_types::provider::SharedCredentialsProvider;
     use bazaar_domain::ports::SearchIndex;
-    use bazaar_domain::search::Applied;
-    use bazaar_domain::search::IndexChange;
-    use bazaar_domain::search::SearchDoc;
-    use bazaar_domain::search::SearchError;
-    use bazaar_domain::search::SearchQuery;
-    use bazaar_domain::search::Sort;
-    use bazaar_search::opensearch::OpenSearchIndex;
-    use bazaar_search::opensearch::index_body;
-    use bazaar_search::opensearch::search_body;
+    use bazaar_domain::search::{Applied, IndexChange, SearchDoc, SearchError, SearchQuery, Sort};
+    use bazaar_search::opensearch::{OpenSearchIndex, index_body, search_body};
     use chrono::{TimeZone, Utc};
     use serde_json::{Value, json};
     use std::time::{Duration, Instant};

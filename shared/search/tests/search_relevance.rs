@@ -5,12 +5,7 @@
 #![cfg(any(feature = "embedded", feature = "opensearch"))]
 
 use bazaar_domain::ports::SearchIndex;
-use bazaar_domain::search::Applied;
-use bazaar_domain::search::IndexChange;
-use bazaar_domain::search::SearchDoc;
-use bazaar_domain::search::SearchPage;
-use bazaar_domain::search::SearchQuery;
-use bazaar_domain::search::Sort;
+use bazaar_domain::search::{Applied, IndexChange, SearchDoc, SearchPage, SearchQuery, Sort};
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use std::collections::BTreeSet;
 

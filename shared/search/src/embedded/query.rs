@@ -2,15 +2,13 @@
 //! typo tolerance with OpenSearch's `fuzziness: AUTO, prefix_length: 2`.
 
 use super::analyze;
-use bazaar_domain::search::SearchError;
-use bazaar_domain::search::synonyms;
+use bazaar_domain::search::{SearchError, synonyms};
 use std::collections::{BTreeMap, HashMap};
-use tantivy::Searcher;
-use tantivy::Term;
 use tantivy::query::{
     BooleanQuery, BoostQuery, DisjunctionMaxQuery, EmptyQuery, Occur, PhraseQuery, Query, TermQuery,
 };
 use tantivy::schema::{Field, IndexRecordOption};
+use tantivy::{Searcher, Term};
 
 /// Letters a typo may not touch at the start of a word (`prefix_length`).
 pub const PREFIX_LENGTH: usize = 2;

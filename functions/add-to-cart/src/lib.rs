@@ -36,10 +36,6 @@ impl<S: CartStore> App<S> {
         }
     }
 
-    pub async fn handle(&self, req: Request) -> Result<Response<Body>, lambda_http::Error> {
-        http::serve(&self.service, req, |req| self.add(req)).await
-    }
-
     async fn add(&self, req: Request) -> Result<Response<Body>, Error> {
         match_route(ROUTES, req.method().as_str(), req.uri().path())?;
         let buyer = self.auth.require(&req)?;
@@ -69,12 +65,9 @@ impl<S: CartStore> App<S> {
     }
 }
 
-/// How `bazaar_lambda::serve_http` serves the app: [`App::handle`] per request.
 impl<S: CartStore> bazaar_lambda::http::HttpApp for App<S> {
-    fn handle(
-        &self,
-        req: Request,
-    ) -> impl Future<Output = Result<Response<Body>, lambda_http::Error>> + Send {
-        App::handle(self, req)
+    /// Serves one API Gateway request; errors become problem responses.
+    async fn handle(&self, req: Request) -> Result<Response<Body>, lambda_http::Error> {
+        http::serve(&self.service, req, |req| self.add(req)).await
     }
 }

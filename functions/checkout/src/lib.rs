@@ -86,10 +86,6 @@ impl<P: PaymentGateway, I: IdempotencyStore, S: CheckoutStore> App<P, I, S> {
         }
     }
 
-    pub async fn handle(&self, req: Request) -> Result<Response<Body>, lambda_http::Error> {
-        http::serve(&self.service, req, |req| self.checkout(req)).await
-    }
-
     async fn checkout(&self, req: Request) -> Result<Response<Body>, Error> {
         let started = Instant::now();
         match_route(ROUTES, req.method().as_str(), req.uri().path())?;
@@ -135,13 +131,10 @@ impl<P: PaymentGateway, I: IdempotencyStore, S: CheckoutStore> App<P, I, S> {
     }
 }
 
-/// How `bazaar_lambda::serve_http` serves the app: [`App::handle`] per request.
 impl<P: PaymentGateway, I: IdempotencyStore> bazaar_lambda::http::HttpApp for App<P, I> {
-    fn handle(
-        &self,
-        req: Request,
-    ) -> impl Future<Output = Result<Response<Body>, lambda_http::Error>> + Send {
-        App::handle(self, req)
+    /// Serves one API Gateway request; errors become problem responses.
+    async fn handle(&self, req: Request) -> Result<Response<Body>, lambda_http::Error> {
+        http::serve(&self.service, req, |req| self.checkout(req)).await
     }
 }
 

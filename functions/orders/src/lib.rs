@@ -79,10 +79,6 @@ impl<P: PaymentGateway, S: OrderStore> App<P, S> {
         }
     }
 
-    pub async fn handle(&self, req: Request) -> Result<Response<Body>, lambda_http::Error> {
-        http::serve(&self.service, req, |req| self.dispatch(req)).await
-    }
-
     async fn dispatch(&self, req: Request) -> Result<Response<Body>, Error> {
         let (op, params) = match_route(ROUTES, req.method().as_str(), req.uri().path())?;
         let me = self.auth.require(&req)?.user_id;
@@ -140,12 +136,9 @@ impl<P: PaymentGateway, S: OrderStore> App<P, S> {
     }
 }
 
-/// How `bazaar_lambda::serve_http` serves the app: [`App::handle`] per request.
 impl<P: PaymentGateway> bazaar_lambda::http::HttpApp for App<P> {
-    fn handle(
-        &self,
-        req: Request,
-    ) -> impl Future<Output = Result<Response<Body>, lambda_http::Error>> + Send {
-        App::handle(self, req)
+    /// Serves one API Gateway request; errors become problem responses.
+    async fn handle(&self, req: Request) -> Result<Response<Body>, lambda_http::Error> {
+        http::serve(&self.service, req, |req| self.dispatch(req)).await
     }
 }

@@ -13,16 +13,15 @@
 //! A failed condition or a conflicting transaction is [`Commit::LostRace`]: the rules, the limits and
 //! the re-planning are `bazaar_domain::services::cart`'s; this adapter only reads and translates.
 
-use crate::records::{ProductItem, ShopItem};
+use crate::records::ProductItem;
 use crate::schema::keys;
-use crate::table::batch_get;
 use crate::table::{
-    Item, Table, Tx, TxError, UpdateBuilder, from_item, from_sdk, key, s, to_av, to_item,
+    Table, Tx, TxError, UpdateBuilder, from_item, from_sdk, key, s, to_av, to_item,
 };
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::types::{AttributeValue, Delete, Put, Update};
 use bazaar_domain::cart::{CartWrite, HoldEntry, Line, LineWrite};
-use bazaar_domain::catalog::{Product, Shop};
+use bazaar_domain::catalog::Product;
 use bazaar_domain::error::Error;
 use bazaar_domain::ports::{CartStore, Commit, LineCatalog};
 use chrono::{DateTime, Utc};
@@ -111,42 +110,16 @@ pub(crate) async fn cart_lines(
 /// The current products (with their hold mirrors) and shops of `lines`: one consistent
 /// `BatchGetItem` (two past 100 keys). Deleted products are simply absent.
 pub(crate) async fn products_and_shops(
-    client: &Client,
-    table: &str,
+    table: &Table,
     lines: &[Line],
 ) -> Result<LineCatalog, Error> {
-    let mut wanted: Vec<Item> = Vec::new();
-    let mut shop_ids: Vec<&str> = Vec::new();
-    for line in lines {
-        wanted.push(key(keys::product(&line.product_id)));
-        if !shop_ids.contains(&line.shop_id.as_str()) {
-            shop_ids.push(&line.shop_id);
-            wanted.push(key(keys::shop(&line.shop_id)));
-        }
-    }
-    let mut products: BTreeMap<String, Product> = BTreeMap::new();
-    let mut shops: BTreeMap<String, Shop> = BTreeMap::new();
-    if wanted.is_empty() {
-        return Ok((products, shops));
-    }
-    for item in batch_get(client, table, wanted).await? {
-        match item
-            .get("entity")
-            .and_then(|e| e.as_s().ok())
-            .map(String::as_str)
-        {
-            Some("product") => {
-                let p = from_item::<ProductItem>(item)?.into_product();
-                products.insert(p.id.clone(), p);
-            }
-            Some("shop") => {
-                let shop = from_item::<ShopItem>(item)?.into_shop();
-                shops.insert(shop.id.clone(), shop);
-            }
-            _ => {}
-        }
-    }
-    Ok((products, shops))
+    let (products, shops) = crate::records::products_and_shops(
+        table,
+        lines.iter().map(|l| l.product_id.as_str()),
+        lines.iter().map(|l| l.shop_id.as_str()),
+    )
+    .await?;
+    Ok((products.into_iter().collect(), shops.into_iter().collect()))
 }
 
 impl DynamoCart {
@@ -374,6 +347,6 @@ impl CartStore for DynamoCart {
     }
 
     async fn catalog(&self, lines: &[Line]) -> Result<LineCatalog, Error> {
-        products_and_shops(self.table.client(), self.table.name(), lines).await
+        products_and_shops(&self.table, lines).await
     }
 }

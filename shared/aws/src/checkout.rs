@@ -214,8 +214,7 @@ impl CheckoutStore for DynamoCheckout {
 
     async fn cart(&self, buyer: &str) -> Result<(Vec<Line>, LineCatalog), Error> {
         let lines = crate::cart::cart_lines(self.table.client(), self.table.name(), buyer).await?;
-        let catalog =
-            crate::cart::products_and_shops(self.table.client(), self.table.name(), &lines).await?;
+        let catalog = crate::cart::products_and_shops(&self.table, &lines).await?;
         Ok((lines, catalog))
     }
 

@@ -15,7 +15,7 @@ use crate::table::{conditional, key, s};
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::types::{AttributeValue, ReturnValuesOnConditionCheckFailure};
 use bazaar_domain::error::Error;
-use bazaar_domain::payments::{APPROVING, Authorization, DECLINING};
+use bazaar_domain::payments::{Authorization, check_test_method};
 use bazaar_domain::ports::PaymentGateway;
 
 /// The built-in test gateway, persisting payments in the table.
@@ -79,17 +79,7 @@ impl PaymentGateway for TestGateway {
         amount_cents: i64,
         method: &str,
     ) -> Result<Authorization, Error> {
-        if let Some((_, reason)) = DECLINING.iter().find(|(m, _)| *m == method) {
-            return Err(Error::PaymentDeclined(format!(
-                "The card was declined ({reason})."
-            )));
-        }
-        if !APPROVING.contains(&method) {
-            return Err(Error::validation(
-                "payment_method",
-                "unknown payment method: use a Stripe test method such as pm_card_visa",
-            ));
-        }
+        check_test_method(method)?;
         let (pk, sk) = keys::payment(reference);
         let result = self
             .table

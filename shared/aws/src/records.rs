@@ -1,7 +1,7 @@
 //! The stored forms of the catalog's entities: each wraps the domain type with its keys.
 
 use crate::schema::keys;
-use crate::table::{Item, to_item};
+use crate::table::{Item, Table, batch_get, from_item, key, to_item};
 use aws_sdk_dynamodb::types::AttributeValue;
 use bazaar_domain::cart::HoldEntry;
 use bazaar_domain::catalog::{Product, Shipping, Shop};
@@ -9,7 +9,7 @@ use bazaar_domain::checkout::Order;
 use bazaar_domain::error::Error;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 /// The stored form of a shop.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -236,4 +236,58 @@ pub fn order_item(order: &Order) -> Result<Item, Error> {
         item.insert(name.to_owned(), AttributeValue::S(value));
     }
     Ok(item)
+}
+
+/// Products and shops by id, unknown ids left out: one consistent `BatchGetItem` per 100
+/// distinct keys, the calls in parallel. Every read of the catalog by id goes through here.
+pub async fn products_and_shops<'a>(
+    table: &Table,
+    products: impl IntoIterator<Item = &'a str>,
+    shops: impl IntoIterator<Item = &'a str>,
+) -> Result<(HashMap<String, Product>, HashMap<String, Shop>), Error> {
+    let products: BTreeSet<&str> = products.into_iter().collect();
+    let shops: BTreeSet<&str> = shops.into_iter().collect();
+    let wanted: Vec<Item> = products
+        .iter()
+        .map(|id| key(keys::product(id)))
+        .chain(shops.iter().map(|id| key(keys::shop(id))))
+        .collect();
+    let (mut found_products, mut found_shops) = (HashMap::new(), HashMap::new());
+    if wanted.is_empty() {
+        return Ok((found_products, found_shops));
+    }
+    for item in batch_get(table.client(), table.name(), wanted).await? {
+        match item
+            .get("entity")
+            .and_then(|e| e.as_s().ok())
+            .map(String::as_str)
+        {
+            Some("shop") => {
+                let shop = from_item::<ShopItem>(item)?.into_shop();
+                found_shops.insert(shop.id.clone(), shop);
+            }
+            Some("product") => {
+                let product = from_item::<ProductItem>(item)?.into_product();
+                found_products.insert(product.id.clone(), product);
+            }
+            _ => {}
+        }
+    }
+    Ok((found_products, found_shops))
+}
+
+/// Products by id (see [`products_and_shops`]).
+pub async fn products_by_id<'a>(
+    table: &Table,
+    ids: impl IntoIterator<Item = &'a str>,
+) -> Result<HashMap<String, Product>, Error> {
+    Ok(products_and_shops(table, ids, std::iter::empty()).await?.0)
+}
+
+/// Shops by id (see [`products_and_shops`]).
+pub async fn shops_by_id<'a>(
+    table: &Table,
+    ids: impl IntoIterator<Item = &'a str>,
+) -> Result<HashMap<String, Shop>, Error> {
+    Ok(products_and_shops(table, std::iter::empty(), ids).await?.1)
 }

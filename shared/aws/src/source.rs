@@ -1,16 +1,15 @@
 //! The table as the source of search documents: the shops a batch of products needs (for their
 //! names and ranking signals) and a full read of the catalog for rebuilding an index.
 
-use crate::records::{ProductItem, ShopItem};
-use crate::schema::keys;
-use crate::table::{Item, from_item, from_sdk, key};
-use crate::table::{Table, batch_get};
+use crate::records::ProductItem;
+use crate::table::Table;
+use crate::table::{Item, from_item, from_sdk};
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::types::AttributeValue;
 use bazaar_domain::catalog::Shop;
 use bazaar_domain::error::Error;
 use bazaar_domain::search::SearchDoc;
-use std::collections::{BTreeSet, HashMap};
+use std::collections::HashMap;
 
 /// Parallel scan segments of a rebuild.
 const SCAN_SEGMENTS: i32 = 4;
@@ -32,23 +31,7 @@ impl TableSource {
         &self,
         ids: impl IntoIterator<Item = &'a str>,
     ) -> Result<HashMap<String, Shop>, Error> {
-        let keys: Vec<Item> = ids
-            .into_iter()
-            .collect::<BTreeSet<_>>()
-            .into_iter()
-            .map(|id| key(keys::shop(id)))
-            .collect();
-        if keys.is_empty() {
-            return Ok(HashMap::new());
-        }
-        batch_get(self.table.client(), self.table.name(), keys)
-            .await?
-            .into_iter()
-            .map(|item| {
-                let shop = from_item::<ShopItem>(item)?.into_shop();
-                Ok((shop.id.clone(), shop))
-            })
-            .collect()
+        crate::records::shops_by_id(&self.table, ids).await
     }
 
     /// Every product in the table as a search document (a parallel scan, then its shops), for

@@ -19,7 +19,7 @@ use crate::checkout::{
 };
 use crate::error::Error;
 use crate::orders::{NotificationView, OrderPage, Review};
-use crate::payments::{APPROVING, Authorization, DECLINING};
+use crate::payments::{Authorization, check_test_method};
 use crate::ports::{CartStore, CheckoutStore, Commit, LineCatalog, OrderStore, PaymentGateway};
 use chrono::{DateTime, Utc};
 use std::collections::BTreeMap;
@@ -677,17 +677,7 @@ impl PaymentGateway for FakeGateway {
         amount_cents: i64,
         method: &str,
     ) -> Result<Authorization, Error> {
-        if let Some((_, reason)) = DECLINING.iter().find(|(m, _)| *m == method) {
-            return Err(Error::PaymentDeclined(format!(
-                "The card was declined ({reason})."
-            )));
-        }
-        if !APPROVING.contains(&method) {
-            return Err(Error::validation(
-                "payment_method",
-                "unknown payment method",
-            ));
-        }
+        check_test_method(method)?;
         let mut payments = self.payments();
         let auth = Authorization {
             id: reference.to_owned(),

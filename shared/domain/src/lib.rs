@@ -11,7 +11,7 @@ pub mod catalog;
 pub mod checkout;
 pub mod error;
 pub mod events;
-#[cfg(feature = "fakes")]
+#[cfg(any(test, feature = "fakes"))]
 pub mod fakes;
 pub mod idempotency;
 pub mod inventory;

@@ -1,6 +1,8 @@
 //! Payments as the domain sees them: an authorization, and the test payment methods the built-in
 //! gateway understands (Stripe's names). The gateway itself is a port ([`crate::ports::PaymentGateway`]).
 
+use crate::error::Error;
+
 /// An approved authorization.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Authorization {
@@ -26,6 +28,23 @@ pub const DECLINING: &[(&str, &str)] = &[
     ("pm_card_chargeDeclinedExpiredCard", "expired_card"),
     ("pm_card_chargeDeclinedIncorrectCvc", "incorrect_cvc"),
 ];
+
+/// The test gateways' answer to `method` before any money moves: a declined Stripe test method
+/// is `402 payment_declined` (with its reason), an unknown one `422`.
+pub fn check_test_method(method: &str) -> Result<(), Error> {
+    if let Some((_, reason)) = DECLINING.iter().find(|(m, _)| *m == method) {
+        return Err(Error::PaymentDeclined(format!(
+            "The card was declined ({reason})."
+        )));
+    }
+    if !APPROVING.contains(&method) {
+        return Err(Error::validation(
+            "payment_method",
+            "unknown payment method: use a Stripe test method such as pm_card_visa",
+        ));
+    }
+    Ok(())
+}
 
 /// Whether the test gateway knows `method` (an unknown one is a `422` before any payment call).
 pub fn is_known_test_method(method: &str) -> bool {

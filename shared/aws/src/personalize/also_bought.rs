@@ -7,7 +7,8 @@
 //! keyed by its event id: a redelivered event finds the marker and changes nothing.
 
 use super::favorites::activity_update;
-use super::{keys, partition, products_by_id, shops_by_id};
+use super::{keys, partition};
+use crate::records::{products_by_id, shops_by_id};
 use crate::table::{Table, Tx, TxError, key, s};
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::types::{AttributeValue, Put, Update};
@@ -186,8 +187,7 @@ impl AlsoBought for DynamoAlsoBought {
 
         // The product itself rides along to tell an unknown product (404) from one never bought.
         let products = products_by_id(
-            self.table.client(),
-            self.table.name(),
+            &self.table,
             std::iter::once(product).chain(ranked.iter().map(|(id, _)| id.as_str())),
         )
         .await?;
@@ -203,12 +203,7 @@ impl AlsoBought for DynamoAlsoBought {
         let shops = if picks.is_empty() {
             HashMap::new()
         } else {
-            shops_by_id(
-                self.table.client(),
-                self.table.name(),
-                picks.iter().map(|p| p.shop_id.as_str()),
-            )
-            .await?
+            shops_by_id(&self.table, picks.iter().map(|p| p.shop_id.as_str())).await?
         };
         let at = now.timestamp();
         Ok(picks

@@ -1,8 +1,9 @@
 //! Favorites of products and shops: idempotent, per user, counted on the product and the shop
 //! (`favorite_count`) and in the hour's trending activity, all in one transaction.
 
-use super::{keys, partition, products_by_id, shops_by_id};
+use super::{keys, partition};
 use crate::records::ProductItem;
+use crate::records::{products_by_id, shops_by_id};
 use crate::schema::keys as table_keys;
 use crate::table::Table;
 use crate::table::{Item, Tx, TxError, from_item, from_sdk, key, to_item};
@@ -322,15 +323,10 @@ impl FavoritesStore for DynamoFavorites {
         favorites.sort_by(|a, b| b.created_at.cmp(&a.created_at).then(a.sk.cmp(&b.sk)));
         let (products, shops): (Vec<_>, Vec<_>) =
             favorites.into_iter().partition(|f| f.sk.starts_with("P#"));
-        let by_id = products_by_id(
-            self.table.client(),
-            self.table.name(),
-            products.iter().map(|f| f.target_id.as_str()),
-        )
-        .await?;
+        let by_id =
+            products_by_id(&self.table, products.iter().map(|f| f.target_id.as_str())).await?;
         let shop_by_id = shops_by_id(
-            self.table.client(),
-            self.table.name(),
+            &self.table,
             by_id
                 .values()
                 .map(|p| p.shop_id.as_str())

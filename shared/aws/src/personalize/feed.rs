@@ -4,16 +4,12 @@
 use super::favorites::DynamoFavorites;
 use super::trending::DynamoTrending;
 use super::views::DynamoViews;
-use crate::records::{ProductItem, ShopItem};
-use crate::schema::keys as table_keys;
 use crate::table::Table;
-use crate::table::{batch_get, from_item, key};
 use aws_sdk_dynamodb::Client;
 use bazaar_domain::error::Error;
 use bazaar_domain::personalize::Signal;
 use bazaar_domain::personalize::trending::TrendingList;
 use bazaar_domain::ports::{FeedStore, Loaded, TrendingSource};
-use std::collections::HashMap;
 
 /// The DynamoDB feed store.
 #[derive(Debug, Clone)]
@@ -52,26 +48,11 @@ impl FeedStore for DynamoFeedStore {
     }
 
     async fn load(&self, products: Vec<String>, shops: Vec<String>) -> Result<Loaded, Error> {
-        let keys = products
-            .iter()
-            .map(|id| key(table_keys::product(id)))
-            .chain(shops.iter().map(|id| key(table_keys::shop(id))))
-            .collect();
-        let mut found_products = HashMap::new();
-        let mut found_shops = HashMap::new();
-        for item in batch_get(self.table.client(), self.table.name(), keys).await? {
-            let is_shop = matches!(
-                item.get("entity"),
-                Some(aws_sdk_dynamodb::types::AttributeValue::S(e)) if e == "shop"
-            );
-            if is_shop {
-                let shop = from_item::<ShopItem>(item)?.into_shop();
-                found_shops.insert(shop.id.clone(), shop);
-            } else {
-                let product = from_item::<ProductItem>(item)?.into_product();
-                found_products.insert(product.id.clone(), product);
-            }
-        }
-        Ok((found_products, found_shops))
+        crate::records::products_and_shops(
+            &self.table,
+            products.iter().map(String::as_str),
+            shops.iter().map(String::as_str),
+        )
+        .await
     }
 }

@@ -19,19 +19,17 @@ pub mod feed;
 pub mod trending;
 pub mod views;
 
-use crate::records::{ProductItem, ShopItem};
 use crate::schema::keys;
-use crate::table::{Item, Table, batch_get, from_item, from_sdk, key};
+use crate::table::{Item, Table, from_sdk};
 use also_bought::DynamoAlsoBought;
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::types::AttributeValue;
-use bazaar_domain::catalog::{Product, ProductView, Shop};
+use bazaar_domain::catalog::{Product, ProductView};
 use bazaar_domain::error::Error;
 use bazaar_domain::events::OrderCreated;
 use bazaar_domain::personalize::also_bought::Recorded;
 use bazaar_domain::ports::{AlsoBought, ViewLog};
 use chrono::{DateTime, Utc};
-use std::collections::{BTreeSet, HashMap};
 use views::DynamoViews;
 
 /// The DynamoDB [`Discovery`].
@@ -105,48 +103,4 @@ pub(crate) async fn partition(
             return Ok(found);
         }
     }
-}
-
-/// Products by id, unknown ids left out: one `BatchGetItem` per 100 distinct ids, in parallel.
-pub(crate) async fn products_by_id<'a>(
-    client: &Client,
-    table: &str,
-    ids: impl IntoIterator<Item = &'a str>,
-) -> Result<HashMap<String, Product>, Error> {
-    let keys: BTreeSet<&str> = ids.into_iter().collect();
-    let items = batch_get(
-        client,
-        table,
-        keys.into_iter().map(|id| key(keys::product(id))).collect(),
-    )
-    .await?;
-    items
-        .into_iter()
-        .map(|item| {
-            let p = from_item::<ProductItem>(item)?.into_product();
-            Ok((p.id.clone(), p))
-        })
-        .collect()
-}
-
-/// Shops by id, unknown ids left out: one `BatchGetItem` per 100 distinct ids, in parallel.
-pub(crate) async fn shops_by_id<'a>(
-    client: &Client,
-    table: &str,
-    ids: impl IntoIterator<Item = &'a str>,
-) -> Result<HashMap<String, Shop>, Error> {
-    let keys: BTreeSet<&str> = ids.into_iter().collect();
-    let items = batch_get(
-        client,
-        table,
-        keys.into_iter().map(|id| key(keys::shop(id))).collect(),
-    )
-    .await?;
-    items
-        .into_iter()
-        .map(|item| {
-            let shop = from_item::<ShopItem>(item)?.into_shop();
-            Ok((shop.id.clone(), shop))
-        })
-        .collect()
 }

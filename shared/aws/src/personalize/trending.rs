@@ -2,7 +2,8 @@
 //! favorites, units sold; halved every 24 hours), stored as ready-to-serve lists so that reading
 //! one is a single `GetItem`.
 
-use super::{keys, partition, products_by_id, shops_by_id};
+use super::{keys, partition};
+use crate::records::{products_by_id, shops_by_id};
 use crate::table::Table;
 use crate::table::{conditional, from_sdk, key, s};
 use aws_sdk_dynamodb::Client;
@@ -116,18 +117,9 @@ impl DynamoTrending {
         let active_products = scores.len();
         let candidates: Vec<&(String, f64)> = scores.iter().take(CANDIDATES).collect();
 
-        let products = products_by_id(
-            self.table.client(),
-            self.table.name(),
-            candidates.iter().map(|(id, _)| id.as_str()),
-        )
-        .await?;
-        let shops = shops_by_id(
-            self.table.client(),
-            self.table.name(),
-            products.values().map(|p| p.shop_id.as_str()),
-        )
-        .await?;
+        let products =
+            products_by_id(&self.table, candidates.iter().map(|(id, _)| id.as_str())).await?;
+        let shops = shops_by_id(&self.table, products.values().map(|p| p.shop_id.as_str())).await?;
 
         let at = now.timestamp();
         let mut all: Vec<Value> = Vec::new();

@@ -224,7 +224,7 @@ fn wanted(change: LineChange, current: Option<i64>, product_id: &str) -> Result<
     Ok(want)
 }
 
-#[cfg(all(test, feature = "fakes"))]
+#[cfg(test)]
 mod tests {
     use super::*;
     use crate::fakes::FakeStore;

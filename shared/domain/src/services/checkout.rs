@@ -217,7 +217,7 @@ fn plan_lines(
     Ok((planned, shops))
 }
 
-#[cfg(all(test, feature = "fakes"))]
+#[cfg(test)]
 mod tests {
     use super::*;
     use crate::cart::LineChange;

@@ -20,8 +20,9 @@ pub struct Notifier<N = DynamoNotifications, M = SesMailer> {
     mailer: Option<M>,
 }
 
+/// What notifying one event did.
 #[derive(Debug, PartialEq, Eq)]
-pub enum Outcome {
+pub enum Notified {
     Written,
     Duplicate,
 }
@@ -48,7 +49,7 @@ impl<N: NotificationStore, M: Mailer> Notifier<N, M> {
 
     /// Writes the seller's notification for one event and sends its e-mail if one is owed;
     /// a repeat writes and sends nothing.
-    pub async fn notify(&self, event: &OrderCreated) -> Result<Outcome, String> {
+    pub async fn notify(&self, event: &OrderCreated) -> Result<Notified, String> {
         let to = event
             .owner_email
             .as_deref()
@@ -69,9 +70,9 @@ impl<N: NotificationStore, M: Mailer> Notifier<N, M> {
                 .map_err(|e| e.to_string())?;
         }
         Ok(if write.written {
-            Outcome::Written
+            Notified::Written
         } else {
-            Outcome::Duplicate
+            Notified::Duplicate
         })
     }
 }
@@ -88,8 +89,8 @@ impl<N: NotificationStore, M: Mailer> BatchHandler for Notifier<N, M> {
         let mut written = 0u64;
         for (id, outcome) in outcomes {
             match outcome {
-                Ok(Outcome::Written) => written += 1,
-                Ok(Outcome::Duplicate) => {
+                Ok(Notified::Written) => written += 1,
+                Ok(Notified::Duplicate) => {
                     tracing::info!(message_id = %id, "duplicate event ignored")
                 }
                 Err(reason) => {

@@ -195,19 +195,7 @@ impl CatalogStore for DynamoCatalog {
         new: NewShop,
     ) -> Result<Shop, Error> {
         let now = Utc::now();
-        let shop = Shop {
-            id: new_id(),
-            owner_id: owner.to_owned(),
-            owner_email: owner_email.map(str::to_owned),
-            name: new.name,
-            description: new.description,
-            shipping: new.shipping,
-            rating_sum: 0,
-            review_count: 0,
-            sales_count: 0,
-            created_at: now,
-            updated_at: now,
-        };
+        let shop = new.into_shop(owner, owner_email, now);
         let put = |item: Item| {
             Put::builder()
                 .table_name(self.table.name())
@@ -316,23 +304,7 @@ impl CatalogStore for DynamoCatalog {
     ) -> Result<(Product, Shop), Error> {
         let shop = self.owned_shop(caller, shop_id, false).await?;
         let now = Utc::now();
-        let product = Product {
-            id: new_id(),
-            shop_id: shop.id.clone(),
-            owner_id: shop.owner_id.clone(),
-            title: new.title,
-            description: new.description,
-            price_cents: new.price_cents,
-            quantity: new.quantity,
-            category: new.category,
-            tags: new.tags,
-            is_vintage: new.is_vintage,
-            images: new.images,
-            created_at: now,
-            updated_at: now,
-            version: 1,
-            holds: Default::default(),
-        };
+        let product = new.into_product(&shop, now);
         self.table
             .client()
             .put_item()

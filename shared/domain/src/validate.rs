@@ -5,8 +5,9 @@
 //! a well-typed body with values out of range is a `422` (the `validate` methods, which report
 //! every failed field at once).
 
-use crate::catalog::{CURRENCY, Shipping};
+use crate::catalog::{CURRENCY, Product, Shipping, Shop, new_id};
 use crate::error::{Error, FieldError};
+use chrono::{DateTime, Utc};
 use serde::Deserialize;
 use serde::de::{self, DeserializeOwned, Deserializer, Visitor};
 use serde_json::{Map, Value};
@@ -200,6 +201,26 @@ pub struct NewShop {
     pub shipping: Shipping,
 }
 
+impl NewShop {
+    /// The shop `owner` opens with it (the store enforces one shop per owner and unique names):
+    /// a fresh id, no sales or reviews yet.
+    pub fn into_shop(self, owner: &str, owner_email: Option<&str>, now: DateTime<Utc>) -> Shop {
+        Shop {
+            id: new_id(),
+            owner_id: owner.to_owned(),
+            owner_email: owner_email.map(str::to_owned),
+            name: self.name,
+            description: self.description,
+            shipping: self.shipping,
+            rating_sum: 0,
+            review_count: 0,
+            sales_count: 0,
+            created_at: now,
+            updated_at: now,
+        }
+    }
+}
+
 impl ShopCreate {
     pub fn validate(self) -> Result<NewShop, Error> {
         let mut c = Checker::default();
@@ -294,6 +315,30 @@ pub struct NewProduct {
     pub tags: Vec<String>,
     pub is_vintage: bool,
     pub images: Vec<String>,
+}
+
+impl NewProduct {
+    /// The listing in `shop`: a fresh id, version 1, nothing held. It carries its shop's owner so
+    /// that every later write can check ownership inside its condition.
+    pub fn into_product(self, shop: &Shop, now: DateTime<Utc>) -> Product {
+        Product {
+            id: new_id(),
+            shop_id: shop.id.clone(),
+            owner_id: shop.owner_id.clone(),
+            title: self.title,
+            description: self.description,
+            price_cents: self.price_cents,
+            quantity: self.quantity,
+            category: self.category,
+            tags: self.tags,
+            is_vintage: self.is_vintage,
+            images: self.images,
+            created_at: now,
+            updated_at: now,
+            version: 1,
+            holds: Default::default(),
+        }
+    }
 }
 
 /// `PATCH /products/{product_id}`: any subset of the writable fields; `null` leaves a field unchanged.
@@ -487,6 +532,42 @@ impl CartItemPatch {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_new_shop_and_its_first_listing_start_empty_and_carry_the_owner() {
+        let now = chrono::Utc::now();
+        let shop = NewShop {
+            name: "Kiln".into(),
+            description: String::new(),
+            shipping: Shipping {
+                base_cents: 500,
+                per_extra_item_cents: 150,
+            },
+        }
+        .into_shop("ada", Some("ada@example.com"), now);
+        assert_eq!(
+            (shop.owner_id.as_str(), shop.sales_count, shop.review_count),
+            ("ada", 0, 0)
+        );
+        assert_eq!(shop.owner_email.as_deref(), Some("ada@example.com"));
+        let product = NewProduct {
+            title: "Vase".into(),
+            description: String::new(),
+            price_cents: 4200,
+            quantity: 1,
+            category: "ceramics-and-pottery".into(),
+            tags: vec![],
+            is_vintage: false,
+            images: vec![],
+        }
+        .into_product(&shop, now);
+        assert_eq!(product.shop_id, shop.id);
+        assert_eq!(product.owner_id, "ada");
+        assert_eq!(product.version, 1);
+        assert!(product.holds.is_empty());
+        assert_ne!(product.id, shop.id);
+        assert_eq!(product.created_at, now);
+    }
     use proptest::prelude::*;
 
     fn product_json(overrides: serde_json::Value) -> Vec<u8> {

@@ -12,7 +12,7 @@ use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::types::{
     AttributeValue, Delete, Put, ReturnValue, ReturnValuesOnConditionCheckFailure, Update,
 };
-use bazaar_domain::catalog::{Product, Shop, new_id};
+use bazaar_domain::catalog::{Product, Shop};
 use bazaar_domain::error::Error;
 use bazaar_domain::ports::CatalogStore;
 use bazaar_domain::validate::{NewProduct, NewShop, ProductChanges, ShopChanges};
@@ -302,9 +302,8 @@ impl CatalogStore for DynamoCatalog {
         shop_id: &str,
         new: NewProduct,
     ) -> Result<(Product, Shop), Error> {
-        let shop = self.owned_shop(caller, shop_id, false).await?;
-        let now = Utc::now();
-        let product = new.into_product(&shop, now);
+        let shop = self.owned_shop(caller, shop_id, false).await?.into_shop();
+        let product = new.into_product(&shop, Utc::now());
         self.table
             .client()
             .put_item()
@@ -314,7 +313,7 @@ impl CatalogStore for DynamoCatalog {
             .send()
             .await
             .map_err(from_sdk)?;
-        Ok((product, shop.into_shop()))
+        Ok((product, shop))
     }
 
     async fn get_listing(&self, id: &str) -> Result<Option<Product>, Error> {

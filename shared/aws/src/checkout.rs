@@ -238,15 +238,25 @@ mod tests {
 
     #[test]
     fn cancellation_reasons_name_the_lines() {
-        // b's second hold item failed its condition.
-        assert_eq!(failed_lines(&[Step::Line(1)], &[]), [1]);
-        // and c's cart line met another transaction; the record is no line.
-        assert_eq!(
-            failed_lines(
-                &[Step::Line(1), Step::Line(1)],
-                &[Step::Line(2), Step::Record]
-            ),
-            [1, 2]
-        );
+        // The actions as a checkout lays them out: per line its hold items, its product, its cart
+        // line (a: 1 hold, b: 2 holds, c: 1 hold); then the shop's order and sales (unnamed) and
+        // the record.
+        let mut names: Vec<Option<Step>> = Vec::new();
+        for (line, actions) in [(0, 3), (1, 4), (2, 3)] {
+            names.extend(std::iter::repeat_n(Some(Step::Line(line)), actions));
+        }
+        names.extend([None, None, Some(Step::Record)]);
+        let mut codes = vec!["None".to_owned(); 13];
+        codes[4] = "ConditionalCheckFailed".into(); // b's second hold item
+        let failed = crate::table::named_by_code(&codes, &names, "ConditionalCheckFailed");
+        assert_eq!(failed_lines(&failed, &[]), [1]);
+        codes[9] = "TransactionConflict".into(); // c's cart line
+        let raced = crate::table::named_by_code(&codes, &names, "TransactionConflict");
+        assert_eq!(failed_lines(&failed, &raced), [1, 2]);
+        // A failed record is no line: a duplicate committed first.
+        codes[12] = "ConditionalCheckFailed".into();
+        let failed = crate::table::named_by_code(&codes, &names, "ConditionalCheckFailed");
+        assert_eq!(failed, [Step::Line(1), Step::Record]);
+        assert_eq!(failed_lines(&failed, &raced), [1, 2]);
     }
 }

@@ -263,6 +263,21 @@ async fn batch_get_chunk(
     Ok(found)
 }
 
+/// The names of the actions whose cancellation reason is `wanted` (DynamoDB answers one reason per
+/// action, in the order the actions were added; unnamed actions are left out).
+pub(crate) fn named_by_code<N: Clone>(
+    codes: &[String],
+    names: &[Option<N>],
+    wanted: &str,
+) -> Vec<N> {
+    codes
+        .iter()
+        .zip(names)
+        .filter(|(code, _)| code.as_str() == wanted)
+        .filter_map(|(_, name)| name.clone())
+        .collect()
+}
+
 /// One `TransactWriteItems` whose actions are named by the failure they stand for.
 ///
 /// An action is added with the name its failed condition means (`tx.put(lock).or("name_taken")`);
@@ -392,14 +407,7 @@ impl<N: Clone> Tx<N> {
             Ok(_) => Ok(()),
             Err(err) => match cancellation_codes(&err) {
                 Some(codes) => {
-                    let named = |wanted: &str| -> Vec<N> {
-                        codes
-                            .iter()
-                            .zip(&names)
-                            .filter(|(code, _)| code.as_str() == wanted)
-                            .filter_map(|(_, name)| name.clone())
-                            .collect()
-                    };
+                    let named = |wanted: &str| named_by_code(&codes, &names, wanted);
                     let race_only = codes.iter().any(|c| c == "TransactionConflict")
                         && codes
                             .iter()

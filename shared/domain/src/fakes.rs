@@ -11,6 +11,11 @@
 //!
 //! [`FakeGateway`] follows the built-in test gateway: Stripe's test methods, idempotent per
 //! reference, and it counts captures, voids and refunds.
+//!
+//! [`FakeFeedStore`] and [`FakeSearchIndex`] are what the home feed reads: signals, stored
+//! trending lists and products by id; and the search engine over in-memory documents. Their
+//! faults ([`Fault`]) last until healed: a call fails, or answers late (`tokio::time::sleep`, so
+//! that a test of the personalization budget pauses time instead of waiting).
 
 use crate::cart::{CartWrite, HoldEntry, Line, LineWrite};
 use crate::catalog::{Product, Shipping, Shop, new_id};
@@ -20,10 +25,20 @@ use crate::checkout::{
 use crate::error::Error;
 use crate::orders::{NotificationView, OrderPage, Review};
 use crate::payments::{Authorization, check_test_method};
-use crate::ports::{CartStore, CheckoutStore, Commit, LineCatalog, OrderStore, PaymentGateway};
+use crate::personalize::trending::TrendingList;
+use crate::personalize::{Signal, VIEWS_READ};
+use crate::ports::{
+    CartStore, CheckoutStore, Commit, FeedStore, LineCatalog, Loaded, OrderStore, PaymentGateway,
+    SearchIndex, TrendingSource,
+};
+use crate::search::{
+    Applied, Facets, Hit, IndexChange, SearchDoc, SearchError, SearchPage, SearchQuery, Sort,
+    ranking,
+};
 use chrono::{DateTime, Utc};
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::time::Duration;
 
 /// Everything [`FakeStore`] holds.
 #[derive(Debug, Default)]
@@ -741,5 +756,475 @@ impl PaymentGateway for FakeGateway {
                 "payment {payment_id} is not captured; cannot refund"
             ))),
         }
+    }
+}
+
+// ------------------------------------------------------------------ feed
+
+/// A call of [`FakeFeedStore`] a fault can be injected into (and that is counted).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum FeedCall {
+    Favorites,
+    Views,
+    /// Reading a stored trending list ([`TrendingSource::trending`]).
+    Trending,
+    /// Reading products and shops by id ([`FeedStore::load`]).
+    Load,
+}
+
+/// What an injected fault does to a call of [`FakeFeedStore`] or [`FakeSearchIndex`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Fault {
+    /// The call fails (`503` from the store, [`SearchError::Unavailable`] from the engine).
+    Fail,
+    /// The call answers, after this long (`tokio::time::sleep`: tests of budgets pause time).
+    Slow(Duration),
+}
+
+/// Waits out a slow fault; answers whether the call must fail.
+async fn suffer(fault: Option<Fault>) -> bool {
+    match fault {
+        Some(Fault::Fail) => true,
+        Some(Fault::Slow(d)) => {
+            tokio::time::sleep(d).await;
+            false
+        }
+        None => false,
+    }
+}
+
+/// Everything [`FakeFeedStore`] holds.
+#[derive(Debug, Default)]
+struct FeedState {
+    shops: BTreeMap<String, Shop>,
+    products: BTreeMap<String, Product>,
+    favorites: BTreeMap<String, Vec<Signal>>,
+    views: BTreeMap<String, Vec<Signal>>,
+    /// Stored trending lists: overall (`None`) and per category.
+    trending: BTreeMap<Option<String>, TrendingList>,
+    /// Faults injected into every call of a kind until [`FakeFeedStore::heal`].
+    faults: BTreeMap<FeedCall, Fault>,
+    calls: BTreeMap<FeedCall, usize>,
+}
+
+/// What the feed reads from the table, in memory: products and shops by id, each user's
+/// favorites and views (snapshots of the product when they happened, as the real store keeps
+/// them) and the stored trending lists (Product objects with `available` as it was when the list
+/// was computed). Calls are counted per [`FeedCall`]; [`FakeFeedStore::fail`] and
+/// [`FakeFeedStore::slow`] inject faults into every call of a kind. Clones share the state.
+#[derive(Debug, Clone, Default)]
+pub struct FakeFeedStore {
+    state: Arc<Mutex<FeedState>>,
+}
+
+impl FakeFeedStore {
+    fn state(&self) -> MutexGuard<'_, FeedState> {
+        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Counts a call and answers the fault injected into it, if any.
+    fn call(&self, call: FeedCall) -> Option<Fault> {
+        let mut state = self.state();
+        *state.calls.entry(call).or_default() += 1;
+        state.faults.get(&call).copied()
+    }
+
+    /// Every call of `call`'s kind fails with `503` until [`Self::heal`].
+    pub fn fail(&self, call: FeedCall) {
+        self.state().faults.insert(call, Fault::Fail);
+    }
+
+    /// Every call of `call`'s kind answers after `delay` until [`Self::heal`].
+    pub fn slow(&self, call: FeedCall, delay: Duration) {
+        self.state().faults.insert(call, Fault::Slow(delay));
+    }
+
+    /// Removes every injected fault.
+    pub fn heal(&self) {
+        self.state().faults.clear();
+    }
+
+    /// Calls of `call`'s kind so far (failed ones included).
+    pub fn calls(&self, call: FeedCall) -> usize {
+        self.state().calls.get(&call).copied().unwrap_or(0)
+    }
+
+    // ---- seeding and inspection
+
+    /// Adds a shop with id `id` (owned by `owner-<id>`).
+    pub fn add_shop(&self, id: &str, name: &str) {
+        let now = Utc::now();
+        let shop = Shop {
+            id: id.to_owned(),
+            owner_id: format!("owner-{id}"),
+            owner_email: None,
+            name: name.to_owned(),
+            description: String::new(),
+            shipping: Shipping::default(),
+            rating_sum: 0,
+            review_count: 0,
+            sales_count: 0,
+            created_at: now,
+            updated_at: now,
+        };
+        self.state().shops.insert(id.to_owned(), shop);
+    }
+
+    /// Adds a product with id `id` (and title `id`) to a shop added before.
+    pub fn add_product(
+        &self,
+        shop_id: &str,
+        id: &str,
+        category: &str,
+        price_cents: i64,
+        quantity: i64,
+        tags: &[&str],
+    ) {
+        let now = Utc::now();
+        let mut state = self.state();
+        let owner_id = state
+            .shops
+            .get(shop_id)
+            .map(|s| s.owner_id.clone())
+            .unwrap_or_default();
+        let product = Product {
+            id: id.to_owned(),
+            shop_id: shop_id.to_owned(),
+            owner_id,
+            title: id.to_owned(),
+            description: String::new(),
+            price_cents,
+            quantity,
+            category: category.to_owned(),
+            tags: tags.iter().map(|t| (*t).to_owned()).collect(),
+            is_vintage: false,
+            images: Vec::new(),
+            created_at: now,
+            updated_at: now,
+            version: 1,
+            holds: Default::default(),
+        };
+        state.products.insert(id.to_owned(), product);
+    }
+
+    /// Changes a stored product (repriced, sold out, moved...) and bumps its version; the search
+    /// index does not see it until it is given the new [`Self::docs`].
+    pub fn update_product(&self, id: &str, change: impl FnOnce(&mut Product)) {
+        if let Some(p) = self.state().products.get_mut(id) {
+            change(p);
+            p.version += 1;
+            p.updated_at = Utc::now();
+        }
+    }
+
+    /// Replaces a hold entry of a product (another buyer's, the user's own, a lapsed one).
+    pub fn set_hold(&self, product_id: &str, slot: u32, holder: &str, expires_at: i64) {
+        if let Some(p) = self.state().products.get_mut(product_id) {
+            p.holds.insert(
+                slot,
+                HoldEntry {
+                    holder: holder.to_owned(),
+                    expires_at,
+                },
+            );
+        }
+    }
+
+    pub fn get_product(&self, id: &str) -> Option<Product> {
+        self.state().products.get(id).cloned()
+    }
+
+    fn signal(state: &FeedState, product_id: &str, at: DateTime<Utc>) -> Option<Signal> {
+        state.products.get(product_id).map(|p| Signal {
+            product_id: p.id.clone(),
+            shop_id: p.shop_id.clone(),
+            category: p.category.clone(),
+            price_cents: p.price_cents,
+            tags: p.tags.clone(),
+            at,
+        })
+    }
+
+    /// `user` favorited a stored product at `at` (a snapshot of it is kept).
+    pub fn favorite(&self, user: &str, product_id: &str, at: DateTime<Utc>) {
+        let mut state = self.state();
+        if let Some(s) = Self::signal(&state, product_id, at) {
+            state.favorites.entry(user.to_owned()).or_default().push(s);
+        }
+    }
+
+    /// `user` viewed a stored product at `at` (a snapshot of it is kept; every view is a signal).
+    pub fn view(&self, user: &str, product_id: &str, at: DateTime<Utc>) {
+        let mut state = self.state();
+        if let Some(s) = Self::signal(&state, product_id, at) {
+            state.views.entry(user.to_owned()).or_default().push(s);
+        }
+    }
+
+    /// Stores the trending list of `category` (overall when `None`) as the trending job would at
+    /// `now`: the stored products `ids`, best first, as Product objects with their availability
+    /// at `now` (unknown ids are left out).
+    pub fn set_trending(&self, category: Option<&str>, ids: &[&str], now: DateTime<Utc>) {
+        let mut state = self.state();
+        let at = now.timestamp();
+        let products = ids
+            .iter()
+            .filter_map(|id| {
+                let p = state.products.get(*id)?;
+                let shop = state.shops.get(&p.shop_id)?;
+                serde_json::to_value(p.view(shop.summary(), p.available_to(None, at))).ok()
+            })
+            .collect();
+        state.trending.insert(
+            category.map(str::to_owned),
+            TrendingList {
+                products,
+                computed_at: Some(now),
+            },
+        );
+    }
+
+    /// The search documents of every stored product, with its shop (what an indexer would write).
+    pub fn docs(&self) -> Vec<SearchDoc> {
+        let state = self.state();
+        state
+            .products
+            .values()
+            .filter_map(|p| state.shops.get(&p.shop_id).map(|s| SearchDoc::new(p, s)))
+            .collect()
+    }
+}
+
+impl TrendingSource for FakeFeedStore {
+    async fn trending(&self, category: Option<&str>) -> Result<TrendingList, Error> {
+        if suffer(self.call(FeedCall::Trending)).await {
+            return Err(Error::Unavailable("injected trending read failure".into()));
+        }
+        Ok(self
+            .state()
+            .trending
+            .get(&category.map(str::to_owned))
+            .cloned()
+            .unwrap_or_default())
+    }
+}
+
+impl FeedStore for FakeFeedStore {
+    async fn favorites(&self, user: &str) -> Result<Vec<Signal>, Error> {
+        if suffer(self.call(FeedCall::Favorites)).await {
+            return Err(Error::Unavailable("injected favorites read failure".into()));
+        }
+        Ok(self
+            .state()
+            .favorites
+            .get(user)
+            .cloned()
+            .unwrap_or_default())
+    }
+
+    async fn views(&self, user: &str) -> Result<Vec<Signal>, Error> {
+        if suffer(self.call(FeedCall::Views)).await {
+            return Err(Error::Unavailable("injected views read failure".into()));
+        }
+        let state = self.state();
+        let mut views = state.views.get(user).cloned().unwrap_or_default();
+        // The newest VIEWS_READ, as the real store's query reads them.
+        views.sort_by_key(|v| std::cmp::Reverse(v.at));
+        views.truncate(usize::try_from(VIEWS_READ).unwrap_or(usize::MAX));
+        Ok(views)
+    }
+
+    async fn load(&self, products: Vec<String>, shops: Vec<String>) -> Result<Loaded, Error> {
+        if suffer(self.call(FeedCall::Load)).await {
+            return Err(Error::Unavailable("injected load failure".into()));
+        }
+        let state = self.state();
+        Ok((
+            products
+                .iter()
+                .filter_map(|id| state.products.get(id).map(|p| (id.clone(), p.clone())))
+                .collect(),
+            shops
+                .iter()
+                .filter_map(|id| state.shops.get(id).map(|s| (id.clone(), s.clone())))
+                .collect(),
+        ))
+    }
+}
+
+/// Everything [`FakeSearchIndex`] holds.
+#[derive(Debug, Default)]
+struct IndexState {
+    /// Documents and tombstones by id.
+    docs: BTreeMap<String, SearchDoc>,
+    fault: Option<Fault>,
+    /// Every search asked for, failed ones included.
+    queries: Vec<SearchQuery>,
+}
+
+/// The search engine in memory. It keeps versions as the engines do (an older change is
+/// [`Applied::Stale`], a removal leaves a tombstone) and searches in-stock documents with the
+/// query's filters (category, price range, vintage). Text matches whole lowercase words of the
+/// title, tags or description, any word of the query (no stemming, no synonyms); relevance is the
+/// engines' field boosts (`title^3, tags^2, description`) times [`ranking::boost`], ties by id.
+/// Facets count every match. [`FakeSearchIndex::fail`] and [`FakeSearchIndex::slow`] inject a
+/// fault into every search. Clones share the state.
+#[derive(Debug, Clone, Default)]
+pub struct FakeSearchIndex {
+    state: Arc<Mutex<IndexState>>,
+}
+
+/// The lowercase words of `text`.
+fn words(text: &str) -> impl Iterator<Item = String> + '_ {
+    text.split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .map(str::to_lowercase)
+}
+
+impl FakeSearchIndex {
+    fn state(&self) -> MutexGuard<'_, IndexState> {
+        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// An index holding `docs` (as if indexed).
+    pub fn with_docs(docs: impl IntoIterator<Item = SearchDoc>) -> Self {
+        let index = Self::default();
+        index.put(docs);
+        index
+    }
+
+    /// Stores `docs` whatever their versions (a reindex).
+    pub fn put(&self, docs: impl IntoIterator<Item = SearchDoc>) {
+        let mut state = self.state();
+        for doc in docs {
+            state.docs.insert(doc.id.clone(), doc);
+        }
+    }
+
+    pub fn doc(&self, id: &str) -> Option<SearchDoc> {
+        self.state().docs.get(id).cloned()
+    }
+
+    /// Every search fails until [`Self::heal`].
+    pub fn fail(&self) {
+        self.state().fault = Some(Fault::Fail);
+    }
+
+    /// Every search answers after `delay` until [`Self::heal`].
+    pub fn slow(&self, delay: Duration) {
+        self.state().fault = Some(Fault::Slow(delay));
+    }
+
+    pub fn heal(&self) {
+        self.state().fault = None;
+    }
+
+    /// The searches asked for so far, in order (failed ones included).
+    pub fn queries(&self) -> Vec<SearchQuery> {
+        self.state().queries.clone()
+    }
+
+    /// The relevance of `doc` for `query`; `None` when it does not match.
+    fn score(doc: &SearchDoc, query: &SearchQuery) -> Option<f64> {
+        if !doc.visible()
+            || query.category.as_ref().is_some_and(|c| *c != doc.category)
+            || query.min_price_cents.is_some_and(|m| doc.price_cents < m)
+            || query.max_price_cents.is_some_and(|m| doc.price_cents > m)
+            || query.vintage.is_some_and(|v| v != doc.is_vintage)
+        {
+            return None;
+        }
+        let age_days = (query.now - doc.created_at).num_seconds() as f64 / 86_400.0;
+        let boost = ranking::boost(doc.shop_rating, doc.shop_sales_count, age_days);
+        let Some(text) = query.text.as_deref().filter(|t| !t.trim().is_empty()) else {
+            return Some(boost);
+        };
+        let fields: [Vec<String>; 3] = [
+            words(&doc.title).collect(),
+            doc.tags.iter().flat_map(|t| words(t)).collect(),
+            words(&doc.description).collect(),
+        ];
+        let mut text_score = 0.0;
+        for word in words(text) {
+            for (field, (_, weight)) in fields.iter().zip(ranking::FIELDS) {
+                if field.contains(&word) {
+                    text_score += f64::from(weight);
+                }
+            }
+        }
+        (text_score > 0.0).then_some(text_score * boost)
+    }
+}
+
+impl SearchIndex for FakeSearchIndex {
+    async fn prepare(&self) -> Result<(), SearchError> {
+        let fault = self.state().fault;
+        if suffer(fault).await {
+            return Err(SearchError::Unavailable("injected engine failure".into()));
+        }
+        Ok(())
+    }
+
+    async fn apply(&self, changes: Vec<IndexChange>) -> Result<Vec<Applied>, SearchError> {
+        let fault = self.state().fault;
+        if suffer(fault).await {
+            return Err(SearchError::Unavailable("injected engine failure".into()));
+        }
+        let mut state = self.state();
+        Ok(changes
+            .into_iter()
+            .map(|change| {
+                if state
+                    .docs
+                    .get(change.id())
+                    .is_some_and(|d| d.version >= change.version())
+                {
+                    return Applied::Stale;
+                }
+                let doc = change.into_doc();
+                state.docs.insert(doc.id.clone(), doc);
+                Applied::Indexed
+            })
+            .collect())
+    }
+
+    async fn search(&self, query: &SearchQuery) -> Result<SearchPage, SearchError> {
+        let fault = {
+            let mut state = self.state();
+            state.queries.push(query.clone());
+            state.fault
+        };
+        if suffer(fault).await {
+            return Err(SearchError::Unavailable("injected engine failure".into()));
+        }
+        let state = self.state();
+        let mut hits: Vec<Hit> = state
+            .docs
+            .values()
+            .filter_map(|doc| {
+                Self::score(doc, query).map(|score| Hit {
+                    doc: doc.clone(),
+                    score,
+                })
+            })
+            .collect();
+        hits.sort_by(|a, b| {
+            let order = match query.sort {
+                Sort::Relevance => b.score.total_cmp(&a.score),
+                Sort::Newest => b.doc.created_at.cmp(&a.doc.created_at),
+                Sort::PriceAsc => a.doc.price_cents.cmp(&b.doc.price_cents),
+                Sort::PriceDesc => b.doc.price_cents.cmp(&a.doc.price_cents),
+            };
+            order.then_with(|| a.doc.id.cmp(&b.doc.id))
+        });
+        let facets = Facets::count(hits.iter().map(|h| &h.doc));
+        let total = hits.len() as u64;
+        let offset = usize::try_from(query.offset()).unwrap_or(usize::MAX);
+        let size = usize::try_from(query.page_size).unwrap_or(usize::MAX);
+        Ok(SearchPage {
+            hits: hits.into_iter().skip(offset).take(size).collect(),
+            total,
+            facets,
+        })
     }
 }

@@ -562,3 +562,558 @@ impl<S: FeedStore, E: SearchIndex> FeedBuilder<S, E> {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::fakes::{FakeFeedStore, FakeSearchIndex, FeedCall};
+    use chrono::Duration as Minutes;
+
+    type Builder = FeedBuilder<FakeFeedStore, FakeSearchIndex>;
+
+    /// The emulator tests' catalog: 20 silver rings (30.00 up, 0.50 apart), a platinum ring far
+    /// above anybody's range, a sold-out ring, and 5 watercolor prints. The engine indexes it as
+    /// it is now; later changes to the store are what the index has not caught up with.
+    fn world() -> (FakeFeedStore, FakeSearchIndex, Builder, DateTime<Utc>) {
+        let store = FakeFeedStore::default();
+        store.add_shop("s-silver", "Silver Smith");
+        store.add_shop("s-paint", "Paint Pots");
+        for i in 0..20 {
+            let id = format!("j{i:02}");
+            store.add_product(
+                "s-silver",
+                &id,
+                "jewelry",
+                3000 + 50 * i,
+                1,
+                &["silver", "ring"],
+            );
+        }
+        store.add_product(
+            "s-silver",
+            "j-platinum",
+            "jewelry",
+            90_000,
+            1,
+            &["silver", "ring"],
+        );
+        store.add_product(
+            "s-silver",
+            "j-sold",
+            "jewelry",
+            3000,
+            0,
+            &["silver", "ring"],
+        );
+        for i in 0..5 {
+            store.add_product("s-paint", &format!("a{i}"), "art", 2000, 1, &["watercolor"]);
+        }
+        let engine = FakeSearchIndex::with_docs(store.docs());
+        let builder = FeedBuilder::new(store.clone(), engine.clone());
+        (store, engine, builder, Utc::now())
+    }
+
+    fn ids(section: &Section) -> Vec<&str> {
+        section
+            .products
+            .iter()
+            .filter_map(|p| p.get("id").and_then(Value::as_str))
+            .collect()
+    }
+
+    fn kinds(feed: &Feed) -> Vec<SectionKind> {
+        feed.sections.iter().map(|s| s.kind).collect()
+    }
+
+    fn all_ids(feed: &Feed) -> Vec<&str> {
+        feed.sections.iter().flat_map(ids).collect()
+    }
+
+    fn page_ids(page: &TrendingPage) -> Vec<&str> {
+        page.products
+            .iter()
+            .filter_map(|p| p.get("id").and_then(Value::as_str))
+            .collect()
+    }
+
+    fn favorite(store: &FakeFeedStore, user: &str, products: &[&str], now: DateTime<Utc>) {
+        for (i, p) in products.iter().enumerate() {
+            store.favorite(user, p, now - Minutes::minutes(100 - i as i64));
+        }
+    }
+
+    /// Views in order, the last one newest.
+    fn view(store: &FakeFeedStore, user: &str, products: &[&str], now: DateTime<Utc>) {
+        for (i, p) in products.iter().enumerate() {
+            store.view(user, p, now - Minutes::minutes(50 - i as i64));
+        }
+    }
+
+    fn rings(range: std::ops::Range<usize>) -> Vec<String> {
+        range.map(|i| format!("j{i:02}")).collect()
+    }
+
+    #[tokio::test]
+    async fn an_anonymous_caller_gets_the_trending_section_filled_from_the_engine_to_eight() {
+        let (store, engine, feeds, now) = world();
+        store.set_trending(None, &["a3", "a1"], now);
+        let (feed, outcome) = feeds.feed(None, now).await.expect("feed");
+        assert_eq!(outcome, FeedOutcome::Anonymous);
+        assert!(!feed.personalized);
+        assert_eq!(kinds(&feed), vec![SectionKind::Trending]);
+        assert_eq!(feed.sections[0].title, "Trending now");
+        // The trending prints first, as stored; then the engine's best-ranked in-stock listings
+        // (ties by id in the fake), the sold-out ring never.
+        assert_eq!(
+            ids(&feed.sections[0]),
+            vec!["a3", "a1", "a0", "a2", "a4", "j-platinum", "j00", "j01"]
+        );
+        assert_eq!(store.calls(FeedCall::Trending), 1);
+        assert_eq!(store.calls(FeedCall::Favorites), 0);
+        assert_eq!(
+            store.calls(FeedCall::Load),
+            1,
+            "one read of the filling listings"
+        );
+        let queries = engine.queries();
+        assert_eq!(queries.len(), 1);
+        assert_eq!((&queries[0].text, &queries[0].category), (&None, &None));
+        assert_eq!(queries[0].page_size, CANDIDATES_PER_SECTION);
+    }
+
+    #[tokio::test]
+    async fn with_nothing_trending_an_anonymous_caller_gets_popular_right_now() {
+        let (store, _engine, feeds, now) = world();
+        // Indexed in stock, sold out since: re-read and left out.
+        store.update_product("a0", |p| p.quantity = 0);
+        let (feed, outcome) = feeds.feed(None, now).await.expect("feed");
+        assert_eq!(outcome, FeedOutcome::Anonymous);
+        assert_eq!(kinds(&feed), vec![SectionKind::Trending]);
+        assert_eq!(feed.sections[0].title, "Popular right now");
+        assert_eq!(
+            ids(&feed.sections[0]),
+            vec!["a1", "a2", "a3", "a4", "j-platinum", "j00", "j01", "j02"]
+        );
+    }
+
+    #[tokio::test]
+    async fn a_stored_trending_product_since_held_by_others_is_left_out_of_the_section() {
+        let (store, _engine, feeds, now) = world();
+        // Held by another buyer when the list was computed: stored with `available: 0`.
+        store.set_hold("a2", 0, "zoe", now.timestamp() + 600);
+        store.set_trending(None, &["a2", "a3"], now);
+        let (feed, _) = feeds.feed(None, now).await.expect("feed");
+        let shown = ids(&feed.sections[0]);
+        assert_eq!(shown[0], "a3");
+        assert!(!shown.contains(&"a2"), "{shown:?}");
+        assert_eq!(shown.len(), SECTION_SIZE);
+    }
+
+    #[tokio::test]
+    async fn a_user_with_two_favorites_and_four_viewed_products_is_at_cold_start_and_gets_trending_without_their_favorites()
+     {
+        let (store, _engine, feeds, now) = world();
+        favorite(&store, "alice", &["j00", "j01"], now);
+        view(&store, "alice", &["a0", "a1", "a2", "a3", "a3"], now);
+        store.set_trending(None, &["a0", "j00", "a1"], now);
+        let (feed, outcome) = feeds.feed(Some("alice"), now).await.expect("feed");
+        assert_eq!(outcome, FeedOutcome::ColdStart);
+        assert!(!feed.personalized);
+        assert_eq!(kinds(&feed), vec![SectionKind::Trending]);
+        assert_eq!(
+            ids(&feed.sections[0]),
+            vec!["a0", "a1", "a2", "a3", "a4", "j-platinum", "j02", "j03"]
+        );
+        assert_eq!(
+            (
+                store.calls(FeedCall::Favorites),
+                store.calls(FeedCall::Views),
+                store.calls(FeedCall::Trending),
+                store.calls(FeedCall::Load)
+            ),
+            (1, 1, 1, 1)
+        );
+    }
+
+    #[tokio::test]
+    async fn three_favorites_or_five_viewed_products_end_the_cold_start() {
+        let (store, _engine, feeds, now) = world();
+        favorite(&store, "alice", &["j00", "j01", "j02"], now);
+        view(&store, "bob", &["a0", "a1", "a2", "a3", "a4"], now);
+        for user in ["alice", "bob"] {
+            let (feed, outcome) = feeds.feed(Some(user), now).await.expect("feed");
+            assert_eq!(outcome, FeedOutcome::Personalized, "{user}");
+            assert!(feed.personalized, "{user}");
+        }
+    }
+
+    #[tokio::test]
+    async fn a_user_with_favorites_gets_a_section_from_their_tags_and_more_in_their_category_capped_at_one_and_a_half_times_their_average_price()
+     {
+        let (store, engine, feeds, now) = world();
+        favorite(&store, "alice", &["j00", "j01", "j02"], now);
+        // Repriced far above alice's range; the index still has the old price.
+        store.update_product("j03", |p| p.price_cents = 80_000);
+        store.set_trending(None, &["a0", "j04"], now);
+        let (feed, outcome) = feeds.feed(Some("alice"), now).await.expect("feed");
+        assert_eq!(outcome, FeedOutcome::Personalized);
+        assert!(feed.personalized);
+
+        // (3000 + 3050 + 3100) / 3 × 1.5 = 4575; the favorites' tags, newest favorite's first.
+        let queries = engine.queries();
+        assert_eq!(queries.len(), 2);
+        assert_eq!(queries[0].text.as_deref(), Some("silver ring"));
+        assert_eq!(queries[0].category, None);
+        assert_eq!(queries[1].text, None);
+        assert_eq!(queries[1].category.as_deref(), Some("jewelry"));
+        assert!(queries.iter().all(|q| q.max_price_cents == Some(4575)));
+
+        assert_eq!(
+            kinds(&feed),
+            vec![
+                SectionKind::Favorites,
+                SectionKind::Category,
+                SectionKind::Trending
+            ]
+        );
+        assert_eq!(feed.sections[0].title, "Based on your favorites");
+        assert_eq!(ids(&feed.sections[0]), rings(4..12));
+        assert_eq!(feed.sections[1].title, "More in jewelry");
+        assert_eq!(ids(&feed.sections[1]), rings(12..16));
+        // j04 went to the favorites section: trending keeps the print only.
+        assert_eq!(feed.sections[2].title, "Trending now");
+        assert_eq!(ids(&feed.sections[2]), vec!["a0"]);
+        for product in feed.sections[..2].iter().flat_map(|s| &s.products) {
+            assert!(
+                product["price_cents"].as_i64().expect("price") <= 4575,
+                "{product}"
+            );
+            assert_eq!(product["shop"]["name"], "Silver Smith");
+        }
+        assert_eq!(
+            (store.calls(FeedCall::Trending), store.calls(FeedCall::Load)),
+            (1, 1),
+            "one read of the trending list, one of the candidates"
+        );
+    }
+
+    #[tokio::test]
+    async fn sold_out_products_products_held_by_others_and_the_users_favorites_are_left_out() {
+        let (store, _engine, feeds, now) = world();
+        favorite(&store, "alice", &["j00", "j01", "j02"], now);
+        let later = now.timestamp() + 600;
+        // Since they were indexed: j04 sold out, j05 held by another buyer; j06 held by alice
+        // herself (still hers to buy), j07 held by a buyer whose hold has lapsed.
+        store.update_product("j04", |p| p.quantity = 0);
+        store.set_hold("j05", 0, "zoe", later);
+        store.set_hold("j06", 0, "alice", later);
+        store.set_hold("j07", 0, "zoe", now.timestamp() - 1);
+        store.set_trending(None, &["j00", "j04", "j05", "a0"], now);
+        let (feed, outcome) = feeds.feed(Some("alice"), now).await.expect("feed");
+        assert_eq!(outcome, FeedOutcome::Personalized);
+        let shown = all_ids(&feed);
+        for gone in ["j00", "j01", "j02", "j04", "j05", "j-sold", "j-platinum"] {
+            assert!(!shown.contains(&gone), "{gone} in {shown:?}");
+        }
+        assert_eq!(
+            ids(&feed.sections[0]),
+            vec!["j03", "j06", "j07", "j08", "j09", "j10", "j11", "j12"]
+        );
+        assert_eq!(ids(&feed.sections[1]), rings(13..16));
+        assert_eq!(ids(&feed.sections[2]), vec!["a0"]);
+        for product in feed.sections.iter().flat_map(|s| &s.products) {
+            assert!(
+                product["available"].as_i64().expect("available") > 0,
+                "{product}"
+            );
+        }
+    }
+
+    #[tokio::test]
+    async fn a_product_appears_in_one_section_only_and_what_was_viewed_is_shown_as_recently_viewed()
+    {
+        let (store, engine, feeds, now) = world();
+        favorite(&store, "alice", &["j00", "j01", "j02"], now);
+        view(&store, "alice", &["a0", "a1"], now);
+        // Trending is not price-capped: the platinum ring may trend.
+        store.set_trending(None, &["a2", "j05", "a0", "j-platinum"], now);
+        let (feed, outcome) = feeds.feed(Some("alice"), now).await.expect("feed");
+        assert_eq!(outcome, FeedOutcome::Personalized);
+        // jewelry 3 × 3 > art 2 × 1; (3000 + 3050 + 3100 + 2000 + 2000) / 5 × 1.5 = 3945.
+        let queries = engine.queries();
+        assert_eq!(queries.len(), 3);
+        assert_eq!(queries[2].category.as_deref(), Some("art"));
+        assert!(queries.iter().all(|q| q.max_price_cents == Some(3945)));
+        assert_eq!(
+            kinds(&feed),
+            vec![
+                SectionKind::Favorites,
+                SectionKind::Category,
+                SectionKind::Category,
+                SectionKind::Recent,
+                SectionKind::Trending
+            ]
+        );
+        let titles: Vec<&str> = feed.sections.iter().map(|s| s.title.as_str()).collect();
+        assert_eq!(
+            titles,
+            vec![
+                "Based on your favorites",
+                "More in jewelry",
+                "More in art",
+                "Recently viewed",
+                "Trending now"
+            ]
+        );
+        // The 16 best-ranked rings under the cap, less the favorites.
+        assert_eq!(ids(&feed.sections[0]), rings(3..11));
+        assert_eq!(ids(&feed.sections[1]), rings(11..16));
+        // The viewed prints are not suggested; they are shown once, newest view first.
+        assert_eq!(ids(&feed.sections[2]), vec!["a2", "a3", "a4"]);
+        assert_eq!(ids(&feed.sections[3]), vec!["a1", "a0"]);
+        assert_eq!(ids(&feed.sections[4]), vec!["j-platinum"]);
+        let shown = all_ids(&feed);
+        let unique: HashSet<&str> = shown.iter().copied().collect();
+        assert_eq!(unique.len(), shown.len(), "{shown:?}");
+    }
+
+    #[tokio::test]
+    async fn views_alone_personalize_and_are_shown_once_as_recently_viewed_newest_first() {
+        let (store, engine, feeds, now) = world();
+        view(&store, "bob", &["a0", "a1", "a2", "a3", "a4", "a2"], now);
+        let (feed, outcome) = feeds.feed(Some("bob"), now).await.expect("feed");
+        assert_eq!(outcome, FeedOutcome::Personalized);
+        // No favorites, no favorites query; every print was viewed, so "More in art" is empty.
+        let queries = engine.queries();
+        assert_eq!(queries.len(), 1);
+        assert_eq!(queries[0].category.as_deref(), Some("art"));
+        assert_eq!(kinds(&feed), vec![SectionKind::Recent]);
+        assert_eq!(ids(&feed.sections[0]), vec!["a2", "a4", "a3", "a1", "a0"]);
+    }
+
+    #[tokio::test]
+    async fn when_the_engine_fails_the_feed_is_the_trending_feed_degraded_and_not_filled() {
+        let (store, engine, feeds, now) = world();
+        favorite(&store, "alice", &["j00", "j01", "j02"], now);
+        store.set_trending(None, &["a0", "j00", "a1"], now);
+        engine.fail();
+        let (feed, outcome) = feeds
+            .feed(Some("alice"), now)
+            .await
+            .expect("never an error");
+        assert_eq!(outcome, FeedOutcome::Degraded);
+        assert!(!feed.personalized);
+        assert_eq!(kinds(&feed), vec![SectionKind::Trending]);
+        // Favorites still left out; the engine is not asked again to fill the section.
+        assert_eq!(ids(&feed.sections[0]), vec!["a0", "a1"]);
+        assert_eq!(
+            engine.queries().len(),
+            2,
+            "the two personalized searches only"
+        );
+        assert_eq!(store.calls(FeedCall::Load), 0);
+    }
+
+    #[tokio::test]
+    async fn when_loading_the_candidates_fails_the_feed_is_the_trending_feed_degraded() {
+        let (store, _engine, feeds, now) = world();
+        favorite(&store, "alice", &["j00", "j01", "j02"], now);
+        store.set_trending(None, &["a0", "a1"], now);
+        store.fail(FeedCall::Load);
+        let (feed, outcome) = feeds.feed(Some("alice"), now).await.expect("feed");
+        assert_eq!(outcome, FeedOutcome::Degraded);
+        assert_eq!(ids(&feed.sections[0]), vec!["a0", "a1"]);
+        assert_eq!(store.calls(FeedCall::Load), 1);
+    }
+
+    #[tokio::test]
+    async fn when_the_users_signals_are_unreadable_the_feed_is_the_trending_feed_degraded() {
+        let (store, engine, feeds, now) = world();
+        favorite(&store, "alice", &["j00", "j01", "j02"], now);
+        store.set_trending(None, &["a0", "j00", "a1"], now);
+        for call in [FeedCall::Favorites, FeedCall::Views] {
+            store.heal();
+            store.fail(call);
+            let (feed, outcome) = feeds.feed(Some("alice"), now).await.expect("feed");
+            assert_eq!(outcome, FeedOutcome::Degraded, "{call:?}");
+            // Her favorites could not be read, so they cannot be left out.
+            assert_eq!(ids(&feed.sections[0]), vec!["a0", "j00", "a1"], "{call:?}");
+        }
+        assert!(engine.queries().is_empty());
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_personalization_slower_than_the_budget_degrades_at_the_budget() {
+        let (store, engine, feeds, now) = world();
+        favorite(&store, "alice", &["j00", "j01", "j02"], now);
+        store.set_trending(None, &["a0", "a1"], now);
+        let late = PERSONALIZATION_BUDGET + Duration::from_secs(1);
+        engine.slow(late);
+        let started = tokio::time::Instant::now();
+        let (feed, outcome) = feeds.feed(Some("alice"), now).await.expect("feed");
+        let took = started.elapsed();
+        assert_eq!(outcome, FeedOutcome::Degraded);
+        assert_eq!(ids(&feed.sections[0]), vec!["a0", "a1"]);
+        assert!(
+            took >= PERSONALIZATION_BUDGET && took < late,
+            "answered after {took:?}"
+        );
+
+        engine.heal();
+        store.slow(FeedCall::Load, late);
+        let (_, outcome) = feeds.feed(Some("alice"), now).await.expect("feed");
+        assert_eq!(outcome, FeedOutcome::Degraded);
+
+        // Just within the budget: personalized.
+        store.slow(
+            FeedCall::Load,
+            PERSONALIZATION_BUDGET - Duration::from_millis(100),
+        );
+        let (feed, outcome) = feeds.feed(Some("alice"), now).await.expect("feed");
+        assert_eq!(outcome, FeedOutcome::Personalized);
+        assert!(feed.personalized);
+    }
+
+    #[tokio::test]
+    async fn an_unreadable_trending_list_fails_the_anonymous_feed_but_not_a_personalized_one() {
+        let (store, _engine, feeds, now) = world();
+        favorite(&store, "alice", &["j00", "j01", "j02"], now);
+        store.fail(FeedCall::Trending);
+        let err = feeds.feed(None, now).await.expect_err("nothing to serve");
+        assert_eq!(err.status(), 503);
+        let (feed, outcome) = feeds.feed(Some("alice"), now).await.expect("feed");
+        assert_eq!(outcome, FeedOutcome::Personalized);
+        assert_eq!(
+            kinds(&feed),
+            vec![SectionKind::Favorites, SectionKind::Category]
+        );
+    }
+
+    #[tokio::test]
+    async fn at_cold_start_a_failing_engine_leaves_the_short_trending_section_as_it_is() {
+        let (store, engine, feeds, now) = world();
+        store.set_trending(None, &["a0", "a1"], now);
+        engine.fail();
+        let (feed, outcome) = feeds.feed(Some("carol"), now).await.expect("feed");
+        assert_eq!(outcome, FeedOutcome::ColdStart);
+        assert_eq!(ids(&feed.sections[0]), vec!["a0", "a1"]);
+        let (feed, outcome) = feeds.feed(None, now).await.expect("feed");
+        assert_eq!(outcome, FeedOutcome::Anonymous);
+        assert_eq!(ids(&feed.sections[0]), vec!["a0", "a1"]);
+        // Nothing trending and no engine: an empty feed, not an error.
+        store.set_trending(None, &[], now);
+        let (feed, _) = feeds.feed(None, now).await.expect("feed");
+        assert!(feed.sections.is_empty());
+    }
+
+    #[tokio::test]
+    async fn a_short_overall_trending_list_is_filled_to_24_trending_products_first() {
+        let (store, engine, feeds, now) = world();
+        store.set_trending(None, &["a3", "a1"], now);
+        let (page, padding) = feeds.trending(None, now).await.expect("trending");
+        assert_eq!(padding, Padding::Filled(22));
+        assert_eq!(page.trending, 2);
+        let mut want = vec!["a3", "a1", "a0", "a2", "a4", "j-platinum"];
+        let more = rings(0..18);
+        want.extend(more.iter().map(String::as_str));
+        assert_eq!(page_ids(&page), want);
+        assert_eq!(page.products.len(), TRENDING_ALL);
+        // 2 stored + 2 × 22 candidates asked for, at most 48.
+        assert_eq!(engine.queries()[0].page_size, 46);
+        assert_eq!(store.calls(FeedCall::Load), 1);
+    }
+
+    #[tokio::test]
+    async fn a_short_category_list_is_filled_to_12_with_that_categorys_listings_in_stock_now() {
+        let (store, engine, feeds, now) = world();
+        // Since they were indexed: j00 sold out, a4 moved to another category.
+        store.update_product("j00", |p| p.quantity = 0);
+        store.update_product("a4", |p| p.category = "home-decor".into());
+        let (page, padding) = feeds.trending(Some("jewelry"), now).await.expect("ok");
+        assert_eq!(padding, Padding::Filled(TRENDING_PER_CATEGORY));
+        assert_eq!(page.trending, 0);
+        let mut want = vec!["j-platinum"];
+        let more = rings(1..12);
+        want.extend(more.iter().map(String::as_str));
+        assert_eq!(page_ids(&page), want);
+        assert_eq!(engine.queries()[0].category.as_deref(), Some("jewelry"));
+
+        store.set_trending(Some("art"), &["a1"], now);
+        let (page, padding) = feeds.trending(Some("art"), now).await.expect("ok");
+        assert_eq!(padding, Padding::Filled(3));
+        assert_eq!(
+            (page_ids(&page), page.trending),
+            (vec!["a1", "a0", "a2", "a3"], 1)
+        );
+    }
+
+    #[tokio::test]
+    async fn a_category_nobody_lists_in_is_an_empty_page_and_reads_no_products() {
+        let (store, _engine, feeds, now) = world();
+        let (page, padding) = feeds.trending(Some("toys"), now).await.expect("ok");
+        assert_eq!(padding, Padding::Filled(0));
+        assert_eq!(
+            page,
+            TrendingPage {
+                products: Vec::new(),
+                trending: 0
+            }
+        );
+        assert_eq!(store.calls(FeedCall::Load), 0);
+    }
+
+    #[tokio::test]
+    async fn a_full_trending_list_is_answered_as_stored_without_asking_the_engine() {
+        let (store, engine, feeds, now) = world();
+        let mut full = vec!["a0", "a1", "a2", "a3", "a4"];
+        let more = rings(0..19);
+        full.extend(more.iter().map(String::as_str));
+        store.set_trending(None, &full, now);
+        store.set_trending(Some("jewelry"), &full[5..17], now);
+        let (page, padding) = feeds.trending(None, now).await.expect("ok");
+        assert_eq!(padding, Padding::NotNeeded);
+        assert_eq!(
+            (page_ids(&page), page.trending),
+            (full.clone(), TRENDING_ALL)
+        );
+        let (page, padding) = feeds.trending(Some("jewelry"), now).await.expect("ok");
+        assert_eq!(padding, Padding::NotNeeded);
+        assert_eq!(page_ids(&page), full[5..17].to_vec());
+        assert!(engine.queries().is_empty());
+        assert_eq!(store.calls(FeedCall::Load), 0);
+    }
+
+    #[tokio::test]
+    async fn when_the_engine_fails_get_trending_answers_the_stored_list_alone() {
+        let (store, engine, feeds, now) = world();
+        store.set_trending(None, &["a3", "a1"], now);
+        engine.fail();
+        let (page, padding) = feeds.trending(None, now).await.expect("never an error");
+        assert_eq!(padding, Padding::Failed);
+        assert_eq!((page_ids(&page), page.trending), (vec!["a3", "a1"], 2));
+        let (page, padding) = feeds.trending(Some("jewelry"), now).await.expect("ok");
+        assert_eq!((padding, page.products.len()), (Padding::Failed, 0));
+        assert_eq!(store.calls(FeedCall::Load), 0);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn when_the_engine_is_slower_than_the_budget_get_trending_answers_the_stored_list_alone()
+    {
+        let (store, engine, feeds, now) = world();
+        store.set_trending(None, &["a3", "a1"], now);
+        engine.slow(PERSONALIZATION_BUDGET + Duration::from_secs(1));
+        let started = tokio::time::Instant::now();
+        let (page, padding) = feeds.trending(None, now).await.expect("ok");
+        assert_eq!(padding, Padding::Failed);
+        assert_eq!(page_ids(&page), vec!["a3", "a1"]);
+        assert!(started.elapsed() < PERSONALIZATION_BUDGET + Duration::from_secs(1));
+    }
+
+    #[tokio::test]
+    async fn an_unreadable_stored_list_is_the_only_error_of_get_trending() {
+        let (store, _engine, feeds, now) = world();
+        store.fail(FeedCall::Trending);
+        let err = feeds.trending(None, now).await.expect_err("unreadable");
+        assert_eq!(err.status(), 503);
+    }
+}

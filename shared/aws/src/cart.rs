@@ -122,6 +122,23 @@ pub(crate) async fn products_and_shops(
     Ok((products.into_iter().collect(), shops.into_iter().collect()))
 }
 
+/// Deletes `holder`'s hold on a slot (a slot already free counts as released): the one way a
+/// cart write and a checkout give a slot back.
+pub(crate) fn release_hold(
+    table: &Table,
+    product_id: &str,
+    slot: u32,
+    holder: &str,
+) -> Result<Delete, Error> {
+    Delete::builder()
+        .table_name(table.name())
+        .set_key(Some(key(keys::hold(product_id, slot))))
+        .condition_expression("attribute_not_exists(pk) OR holder = :me")
+        .expression_attribute_values(":me", s(holder))
+        .build()
+        .map_err(Error::internal)
+}
+
 impl DynamoCart {
     pub fn new(client: Client, table: impl Into<String>) -> Self {
         Self {
@@ -190,14 +207,8 @@ impl DynamoCart {
             tx.put(put).or("hold");
         }
         for slot in &plan.release {
-            let delete = Delete::builder()
-                .table_name(self.table.name())
-                .set_key(Some(key(keys::hold(product_id, *slot))))
-                .condition_expression("attribute_not_exists(pk) OR holder = :me")
-                .expression_attribute_values(":me", s(user))
-                .build()
-                .map_err(Error::internal)?;
-            tx.delete(delete).or("release");
+            tx.delete(release_hold(&self.table, product_id, *slot, user)?)
+                .or("release");
         }
         // The mirror on the product item, in the same transaction.
         let mut update = UpdateBuilder::default();

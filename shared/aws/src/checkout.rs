@@ -67,14 +67,13 @@ impl DynamoCheckout {
                 tx.delete(delete).or(step);
             }
             for slot in &line.plan.release {
-                let delete = Delete::builder()
-                    .table_name(self.table.name())
-                    .set_key(Some(key(keys::hold(&line.product_id, *slot))))
-                    .condition_expression("attribute_not_exists(pk) OR holder = :me")
-                    .expression_attribute_values(":me", s(buyer))
-                    .build()
-                    .map_err(Error::internal)?;
-                tx.delete(delete).or(step);
+                tx.delete(crate::cart::release_hold(
+                    &self.table,
+                    &line.product_id,
+                    *slot,
+                    buyer,
+                )?)
+                .or(step);
             }
             let mut removes = Vec::new();
             let mut update = Update::builder()

@@ -40,6 +40,25 @@ use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
+/// Writes a hold entry into a product's mirror (both fakes seed holds the same way).
+fn put_hold(
+    products: &mut BTreeMap<String, Product>,
+    product_id: &str,
+    slot: u32,
+    holder: &str,
+    expires_at: i64,
+) {
+    if let Some(p) = products.get_mut(product_id) {
+        p.holds.insert(
+            slot,
+            HoldEntry {
+                holder: holder.to_owned(),
+                expires_at,
+            },
+        );
+    }
+}
+
 /// Everything [`FakeStore`] holds.
 #[derive(Debug, Default)]
 struct State {
@@ -183,15 +202,13 @@ impl FakeStore {
 
     /// Replaces a hold entry (e.g. another buyer's, or a lapsed one).
     pub fn set_hold(&self, product_id: &str, slot: u32, holder: &str, expires_at: i64) {
-        if let Some(p) = self.state().products.get_mut(product_id) {
-            p.holds.insert(
-                slot,
-                HoldEntry {
-                    holder: holder.to_owned(),
-                    expires_at,
-                },
-            );
-        }
+        put_hold(
+            &mut self.state().products,
+            product_id,
+            slot,
+            holder,
+            expires_at,
+        );
     }
 
     pub fn get_product(&self, id: &str) -> Option<Product> {
@@ -919,15 +936,13 @@ impl FakeFeedStore {
 
     /// Replaces a hold entry of a product (another buyer's, the user's own, a lapsed one).
     pub fn set_hold(&self, product_id: &str, slot: u32, holder: &str, expires_at: i64) {
-        if let Some(p) = self.state().products.get_mut(product_id) {
-            p.holds.insert(
-                slot,
-                HoldEntry {
-                    holder: holder.to_owned(),
-                    expires_at,
-                },
-            );
-        }
+        put_hold(
+            &mut self.state().products,
+            product_id,
+            slot,
+            holder,
+            expires_at,
+        );
     }
 
     pub fn get_product(&self, id: &str) -> Option<Product> {

@@ -31,14 +31,6 @@ impl DynamoCatalog {
         }
     }
 
-    pub fn client(&self) -> &Client {
-        self.table.client()
-    }
-
-    pub fn table(&self) -> &str {
-        self.table.name()
-    }
-
     async fn get_raw(
         &self,
         pk_sk: (String, String),

@@ -38,14 +38,6 @@ impl DynamoCheckout {
         }
     }
 
-    pub fn client(&self) -> &Client {
-        self.table.client()
-    }
-
-    pub fn table(&self) -> &str {
-        self.table.name()
-    }
-
     /// The transaction of a checkout, each action named by its [`Step`] (orders and sales
     /// counts are unnamed: their conditions cannot fail while the record's holds).
     fn transaction(&self, write: &CheckoutWrite<'_>) -> Result<Tx<Step>, Error> {

@@ -383,6 +383,8 @@ pub struct CheckoutWrite<'a> {
     pub lines: &'a [PlannedLine],
     pub orders: &'a [Order],
     pub record: &'a CheckoutRecord,
+    /// The payment's record, written with the orders (state `authorized`).
+    pub payment: &'a crate::payments::Payment,
     /// Unix seconds the lines were planned at.
     pub now: i64,
 }

@@ -111,6 +111,12 @@ pub enum Error {
     /// The payment provider declined the payment.
     #[error("{0}")]
     PaymentDeclined(String),
+    /// A provider webhook whose `Stripe-Signature` is missing, malformed, stale or wrong.
+    #[error("{0}")]
+    BadSignature(&'static str),
+    /// The payment method needs the buyer's action (3-D Secure), which checkout cannot take.
+    #[error("{0}")]
+    PaymentActionRequired(String),
     /// The same idempotent request is still being processed; retry after `retry_after` seconds.
     #[error("{detail}")]
     InProgress {
@@ -184,6 +190,10 @@ impl Error {
             Error::MethodNotAllowed { .. } => (405, "method_not_allowed", "Method not allowed"),
             Error::Conflict { code, .. } => (409, code, "Conflict"),
             Error::PaymentDeclined(_) => (402, "payment_declined", "Payment declined"),
+            Error::BadSignature(_) => (400, "invalid_signature", "Invalid signature"),
+            Error::PaymentActionRequired(_) => {
+                (402, "payment_action_required", "Payment needs authentication")
+            }
             Error::InProgress { code, .. } => (409, code, "Conflict"),
             Error::Unavailable(_) => (503, "service_unavailable", "Service unavailable"),
             Error::Internal(_) => (500, "internal", "Internal server error"),

@@ -10,7 +10,10 @@ use crate::error::Error;
 use crate::events::OrderCreated;
 use crate::idempotency::{Claim, StoredResponse};
 use crate::orders::{NotificationView, OrderPage, Review};
-use crate::payments::Authorization;
+use crate::payments::{
+    AuthorizeRequest, Authorization, ConnectedAccount, LedgerEntry, LedgerPage, Payment,
+    PayoutAccount, ProviderPayment, ProviderRefund, Transfer, TransferRequest,
+};
 use crate::personalize::Signal;
 use crate::personalize::also_bought::Recorded;
 use crate::personalize::favorites::{FavoriteKind, FavoritesView};
@@ -213,31 +216,210 @@ pub trait OrderStore: Send + Sync {
     ) -> impl Future<Output = Result<Vec<NotificationView>, Error>> + Send;
 }
 
-/// What checkout needs from a payment provider.
+/// A payment provider (Stripe, or the built-in test gateway). Every mutating call carries an
+/// idempotency key derived from our ids ([`crate::payments::keys`]), so repeating a call with the
+/// same key moves the money once.
 pub trait PaymentGateway: Send + Sync {
-    /// Reserves `amount_cents` on `method` for the checkout `reference`. Repeating it with the same
-    /// reference and amount returns the same authorization. A decline is `402 payment_declined`.
+    /// Reserves `amount_cents` on the request's method (a manual-capture payment, created and
+    /// confirmed in one call). A decline is `402 payment_declined`, a method that needs 3-D
+    /// Secure `402 payment_action_required` (nothing stays reserved), an unknown method `422`.
     fn authorize(
         &self,
-        reference: &str,
-        amount_cents: i64,
-        method: &str,
+        request: &AuthorizeRequest,
     ) -> impl Future<Output = Result<Authorization, Error>> + Send;
 
-    /// Takes the money. Capturing twice captures once.
-    fn capture(&self, auth: &Authorization) -> impl Future<Output = Result<(), Error>> + Send;
+    /// The provider's view of a payment: the truth settlement adopts.
+    fn payment(&self, id: &str) -> impl Future<Output = Result<ProviderPayment, Error>> + Send;
 
-    /// Releases an authorization that will not be captured. Voiding twice is harmless.
-    fn void(&self, auth: &Authorization) -> impl Future<Output = Result<(), Error>> + Send;
+    /// Captures `amount_cents` (at most the authorized amount) of an authorized payment.
+    fn capture(
+        &self,
+        id: &str,
+        amount_cents: i64,
+        idempotency_key: &str,
+    ) -> impl Future<Output = Result<ProviderPayment, Error>> + Send;
 
-    /// Refunds `amount_cents` of a captured payment for one of its orders. Refunding the same
-    /// order twice refunds once.
+    /// Releases an authorization that will not be captured.
+    fn cancel(
+        &self,
+        id: &str,
+        idempotency_key: &str,
+    ) -> impl Future<Output = Result<ProviderPayment, Error>> + Send;
+
+    /// Refunds `amount_cents` of a captured payment for one of its orders (recorded with the
+    /// order id, so [`ProviderPayment::refunds`] names it).
     fn refund(
         &self,
-        payment_id: &str,
+        id: &str,
         order_id: &str,
         amount_cents: i64,
+        idempotency_key: &str,
+    ) -> impl Future<Output = Result<ProviderRefund, Error>> + Send;
+
+    /// Payments of ours still waiting for capture that were created before `created_before`
+    /// (unix seconds): reconciliation voids those no committed checkout owns.
+    fn stale_authorizations(
+        &self,
+        created_before: i64,
+    ) -> impl Future<Output = Result<Vec<ProviderPayment>, Error>> + Send;
+}
+
+/// Seller payouts through the provider's connected accounts (Stripe Connect).
+pub trait Payouts: Send + Sync {
+    /// Creates the connected account of a shop (one per shop: the key is the shop id's).
+    fn create_account(
+        &self,
+        shop_id: &str,
+        email: Option<&str>,
+        idempotency_key: &str,
+    ) -> impl Future<Output = Result<ConnectedAccount, Error>> + Send;
+
+    /// A one-time onboarding link for the account's owner.
+    fn onboarding_link(
+        &self,
+        account_id: &str,
+        return_url: &str,
+        refresh_url: &str,
+    ) -> impl Future<Output = Result<String, Error>> + Send;
+
+    fn account(
+        &self,
+        account_id: &str,
+    ) -> impl Future<Output = Result<ConnectedAccount, Error>> + Send;
+
+    fn transfer(
+        &self,
+        request: &TransferRequest,
+    ) -> impl Future<Output = Result<Transfer, Error>> + Send;
+
+    /// The transfers of one transfer group (a checkout): a read of what was written.
+    fn transfers(
+        &self,
+        transfer_group: &str,
+    ) -> impl Future<Output = Result<Vec<Transfer>, Error>> + Send;
+
+    /// Takes `amount_cents` of a transfer back.
+    fn reverse(
+        &self,
+        transfer_id: &str,
+        amount_cents: i64,
+        idempotency_key: &str,
+    ) -> impl Future<Output = Result<Transfer, Error>> + Send;
+}
+
+/// Where payment records, payout accounts and the ledger live.
+///
+/// Settlement is serialized per checkout by a lease; every save is conditioned on the version read
+/// and on the lease, and answers [`Commit::LostRace`] when another change won (a cancellation
+/// landed meanwhile): the settler reads again and continues.
+pub trait PaymentStore: Send + Sync {
+    /// A checkout's payment, read consistently.
+    fn payment(
+        &self,
+        checkout_id: &str,
+    ) -> impl Future<Output = Result<Option<Payment>, Error>> + Send;
+
+    /// Takes the checkout's settlement lease for `holder` until `until` (unix seconds) and
+    /// answers the payment as it is; `None` when there is no such payment, [`Leased::Busy`] when
+    /// another holder's lease runs at `now`.
+    fn lease(
+        &self,
+        checkout_id: &str,
+        holder: &str,
+        now: i64,
+        until: i64,
+    ) -> impl Future<Output = Result<Leased, Error>> + Send;
+
+    /// Writes `payment` (its version bumped by one) and the `entries` not written before, on the
+    /// condition that the stored version is `payment.version` and `holder` holds the lease.
+    /// `due`: when reconciliation should look at it next (unix seconds), `None` when nothing is
+    /// left to do. Orders owed a payout by a shop that has no enabled account are remembered
+    /// under that shop ([`PaymentStore::waiting_payouts`]).
+    fn save(
+        &self,
+        payment: &Payment,
+        entries: &[LedgerEntry],
+        holder: &str,
+        due: Option<i64>,
+    ) -> impl Future<Output = Result<Commit, Error>> + Send;
+
+    /// Gives the lease up.
+    fn release(
+        &self,
+        checkout_id: &str,
+        holder: &str,
     ) -> impl Future<Output = Result<(), Error>> + Send;
+
+    /// Checkout ids of payments due before `before` (unix seconds) with the time each was
+    /// opened, oldest due first, at most `limit`.
+    fn due(
+        &self,
+        before: i64,
+        limit: usize,
+    ) -> impl Future<Output = Result<Vec<(String, DateTime<Utc>)>, Error>> + Send;
+
+    /// The shops' payout accounts (shops without one are absent).
+    fn payout_accounts(
+        &self,
+        shop_ids: &[String],
+    ) -> impl Future<Output = Result<HashMap<String, PayoutAccount>, Error>> + Send;
+
+    /// A shop's owner, the owner's e-mail and its payout account; `None` for an unknown shop.
+    fn shop_payouts(
+        &self,
+        shop_id: &str,
+    ) -> impl Future<Output = Result<Option<ShopPayouts>, Error>> + Send;
+
+    /// Stores a shop's payout account.
+    fn set_payout_account(
+        &self,
+        shop_id: &str,
+        account: &PayoutAccount,
+    ) -> impl Future<Output = Result<(), Error>> + Send;
+
+    /// The shop whose connected account this is, if any.
+    fn shop_of_account(
+        &self,
+        account_id: &str,
+    ) -> impl Future<Output = Result<Option<String>, Error>> + Send;
+
+    /// Checkout ids with an order whose payout waits for `shop_id`'s account.
+    fn waiting_payouts(
+        &self,
+        shop_id: &str,
+    ) -> impl Future<Output = Result<Vec<String>, Error>> + Send;
+
+    /// A shop's ledger, newest orders first, from `cursor` (`400` when it is not this list's).
+    fn ledger(
+        &self,
+        shop_id: &str,
+        cursor: Option<&str>,
+        limit: i32,
+    ) -> impl Future<Output = Result<LedgerPage, Error>> + Send;
+
+    /// Claims a provider event id: `true` the first time, `false` on a redelivery.
+    fn first_delivery(
+        &self,
+        event_id: &str,
+    ) -> impl Future<Output = Result<bool, Error>> + Send;
+}
+
+/// The answer of [`PaymentStore::lease`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Leased {
+    Taken(Payment),
+    /// Another settler holds the lease.
+    Busy,
+    /// No payment for this checkout.
+    Missing,
+}
+
+/// What payouts need to know of a shop.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ShopPayouts {
+    pub owner_id: String,
+    pub owner_email: Option<String>,
+    pub account: Option<PayoutAccount>,
 }
 
 /// Where idempotency records live.

@@ -1,12 +1,19 @@
 //! The checkout saga (see [`crate::checkout`] for the steps and why each is safe to repeat):
-//! derive the checkout id, return a committed checkout's orders (capturing idempotently), else
-//! read the cart, plan every line, price one order per shop, authorize, commit everything in one
-//! atomic write, then capture — or void the authorization when the commit was cancelled and plan
-//! again from fresh reads, so a lost slot may be replaced by another free one and a line that can
-//! no longer be had is named with its current availability (`409 items_unavailable`).
+//! derive the checkout id, return a committed checkout's orders, else read the cart, plan every
+//! line, price one order per shop, authorize, and commit everything — the orders and the
+//! payment's record in state `authorized` — in one atomic write. Capture is not on this path:
+//! the payment record's event drives it ([`crate::services::payments`]).
 //!
-//! Round trips of a first attempt: record check, cart read (lines, products and shops),
-//! authorize, the commit, capture.
+//! A commit cancelled by a concurrent change is certain not to have happened: the authorization
+//! is voided and the checkout planned again from fresh reads, so a lost slot may be replaced by
+//! another free one and a line that can no longer be had is named with its current availability
+//! (`409 items_unavailable`). A commit whose outcome is unknown (a timeout, a 5xx) is resolved
+//! by reading what was written; when that cannot tell either, nothing is voided — the answer is
+//! `503`, a retry returns the orders if they exist, and reconciliation voids an authorization
+//! that no committed checkout owns.
+//!
+//! Round trips of a first attempt: record check, cart read (lines, products and shops), one
+//! provider call (authorize), the commit.
 
 use crate::cart::{self, Line};
 use crate::checkout::{
@@ -16,7 +23,7 @@ use crate::checkout::{
 };
 use crate::error::Error;
 use crate::metrics::Metrics;
-use crate::payments::Authorization;
+use crate::payments::{AuthorizeRequest, Payment, keys};
 use crate::ports::{CheckoutStore, LineCatalog, PaymentGateway};
 use chrono::Utc;
 use serde_json::{Map, Value};
@@ -25,16 +32,30 @@ use std::collections::BTreeMap;
 /// Attempts of one checkout before `503`: each lost race is re-planned from fresh reads.
 pub const ATTEMPTS: usize = 4;
 
+/// The marketplace fee when none is configured: 10 %.
+pub const DEFAULT_FEE_BPS: u32 = 1_000;
+
 /// The saga over a [`CheckoutStore`] and a [`PaymentGateway`].
 #[derive(Debug, Clone)]
 pub struct CheckoutService<S, P> {
     store: S,
     payments: P,
+    fee_bps: u32,
 }
 
 impl<S: CheckoutStore, P: PaymentGateway> CheckoutService<S, P> {
     pub fn new(store: S, payments: P) -> Self {
-        Self { store, payments }
+        Self {
+            store,
+            payments,
+            fee_bps: DEFAULT_FEE_BPS,
+        }
+    }
+
+    /// The marketplace fee in basis points, recorded on each order's share of the payment.
+    pub fn with_fee_bps(mut self, fee_bps: u32) -> Self {
+        self.fee_bps = fee_bps;
+        self
     }
 
     pub fn store(&self) -> &S {
@@ -57,15 +78,8 @@ impl<S: CheckoutStore, P: PaymentGateway> CheckoutService<S, P> {
     ) -> Result<CheckoutView, Error> {
         let checkout_id = checkout_id(buyer, idempotency_key);
         for _attempt in 0..ATTEMPTS {
-            if let Some((record, orders)) = self.store.committed(&checkout_id).await? {
-                // Committed before (a retry after a crash, or a racing duplicate): same orders;
-                // the capture may not have happened, and capturing twice captures once.
-                self.payments
-                    .capture(&Authorization {
-                        id: record.payment_id.clone(),
-                        amount_cents: record.total_cents,
-                    })
-                    .await?;
+            if let Some((_record, orders)) = self.store.committed(&checkout_id).await? {
+                // Committed before (a retry after a crash, or a racing duplicate): same orders.
                 return Ok(checkout_view(&checkout_id, &orders));
             }
             let now = Utc::now();
@@ -85,9 +99,16 @@ impl<S: CheckoutStore, P: PaymentGateway> CheckoutService<S, P> {
             }
             let orders = build_orders(&checkout_id, buyer, &lines, &shops, address, now)?;
             let total: i64 = orders.iter().map(|o| o.total_cents).sum();
+            let attempt = uuid::Uuid::new_v4().simple().to_string();
             let auth = self
                 .payments
-                .authorize(&checkout_id, total, payment_method)
+                .authorize(&AuthorizeRequest {
+                    checkout_id: checkout_id.clone(),
+                    buyer_id: buyer.to_owned(),
+                    amount_cents: total,
+                    method: payment_method.to_owned(),
+                    idempotency_key: keys::authorize(&checkout_id, &attempt),
+                })
                 .await?;
             let record = CheckoutRecord {
                 checkout_id: checkout_id.clone(),
@@ -97,6 +118,7 @@ impl<S: CheckoutStore, P: PaymentGateway> CheckoutService<S, P> {
                 payment_id: auth.id.clone(),
                 created_at: now,
             };
+            let payment = Payment::authorized(&checkout_id, buyer, &auth, &orders, self.fee_bps, now);
             hooks.before_commit(&checkout_id).await;
             let written = self
                 .store
@@ -105,19 +127,32 @@ impl<S: CheckoutStore, P: PaymentGateway> CheckoutService<S, P> {
                     lines: &lines,
                     orders: &orders,
                     record: &record,
+                    payment: &payment,
                     now: now.timestamp(),
                 })
                 .await;
             match written {
                 Ok(CheckoutWritten::Committed) => {
                     hooks.after_commit(&checkout_id);
-                    self.payments.capture(&auth).await?;
+                    Metrics::new("checkout")
+                        .count("PaymentsAuthorized", 1)
+                        .count("AuthorizedCents", u64::try_from(total).unwrap_or(0))
+                        .emit();
                     return Ok(checkout_view(&checkout_id, &orders));
                 }
-                // A duplicate of this checkout committed first: the next round returns its orders.
-                Ok(CheckoutWritten::Duplicate) => continue,
+                // A duplicate of this checkout committed first: the next round returns its
+                // orders. This attempt's authorization is not theirs: release it.
+                Ok(CheckoutWritten::Duplicate) => {
+                    self.payments
+                        .cancel(&auth.id, &keys::cancel(&auth.id))
+                        .await?;
+                    continue;
+                }
                 Ok(CheckoutWritten::Cancelled { lines: failed }) => {
-                    self.payments.void(&auth).await?;
+                    // Certainly not written: the authorization can go.
+                    self.payments
+                        .cancel(&auth.id, &keys::cancel(&auth.id))
+                        .await?;
                     let lost: Vec<&str> = failed
                         .iter()
                         .filter_map(|i| lines.get(*i))
@@ -128,14 +163,31 @@ impl<S: CheckoutStore, P: PaymentGateway> CheckoutService<S, P> {
                         .count("CheckoutConflicts", 1)
                         .property("products", lost.join(","))
                         .emit();
-                    // Re-plan from fresh reads: a lost slot may be replaced by another free one;
-                    // a line that can no longer be had is named with its current availability.
                     continue;
                 }
                 Err(err) => {
-                    // Best effort: the error is what the caller needs to see.
-                    let _ = self.payments.void(&auth).await;
-                    return Err(err);
+                    // The outcome is unknown: read what was written before touching the payment.
+                    return match self.store.committed(&checkout_id).await {
+                        Ok(Some((record, orders))) if record.payment_id == auth.id => {
+                            tracing::warn!(checkout_id, error = %err, "checkout commit answered an error but committed");
+                            Ok(checkout_view(&checkout_id, &orders))
+                        }
+                        // Another attempt's orders: ours did not commit (the record is unique).
+                        Ok(Some((_, orders))) => {
+                            self.payments
+                                .cancel(&auth.id, &keys::cancel(&auth.id))
+                                .await?;
+                            Ok(checkout_view(&checkout_id, &orders))
+                        }
+                        // Not visible (yet): leave the authorization to reconciliation, which
+                        // voids it once no committed checkout can own it.
+                        Ok(None) | Err(_) => {
+                            tracing::error!(checkout_id, payment_id = auth.id, error = %err, "checkout commit outcome unknown; authorization left for reconciliation");
+                            Err(Error::Unavailable(
+                                "the checkout could not be confirmed; retry with the same Idempotency-Key".into(),
+                            ))
+                        }
+                    };
                 }
             }
         }

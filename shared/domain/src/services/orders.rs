@@ -6,24 +6,27 @@
 //! so (status and version): when another change won meanwhile the store answers a lost race,
 //! which is a `409` here — the caller reads the order again and decides.
 //!
-//! Round trips: ship 2 (read, write), cancel 4 (read, stock read, write, refund), review 2.
+//! Cancellation moves no money on the request path: the cancel's write also marks the order
+//! cancelled on its checkout's payment record, and settlement ([`crate::services::payments`])
+//! voids, captures less or refunds (reversing a payout first) from that record's event.
+//!
+//! Round trips: ship 2 (read, write), cancel 3 (read, stock read, write), review 2.
 
 use crate::checkout::{Order, OrderStatus, OrderView, Shipment};
 use crate::error::{Error, Resource};
 use crate::orders::{NotificationView, OrderPage, Review};
-use crate::ports::{Commit, OrderStore, PaymentGateway};
+use crate::ports::{Commit, OrderStore};
 use chrono::Utc;
 
-/// The order rules over an [`OrderStore`] and the [`PaymentGateway`] that refunds.
+/// The order rules over an [`OrderStore`].
 #[derive(Debug, Clone)]
-pub struct OrderService<S, P> {
+pub struct OrderService<S> {
     store: S,
-    payments: P,
 }
 
-impl<S: OrderStore, P: PaymentGateway> OrderService<S, P> {
-    pub fn new(store: S, payments: P) -> Self {
-        Self { store, payments }
+impl<S: OrderStore> OrderService<S> {
+    pub fn new(store: S) -> Self {
+        Self { store }
     }
 
     pub fn store(&self) -> &S {
@@ -105,10 +108,9 @@ impl<S: OrderStore, P: PaymentGateway> OrderService<S, P> {
         }
     }
 
-    /// The owner cancels a paid order: its status, the stock of its products that still exist
-    /// and the shop's sales count change in one write; then the order's amount is refunded
-    /// (a refund of the same order twice refunds once, so a retry after a failed refund is safe
-    /// to make by hand).
+    /// The owner cancels a paid order: its status, the stock of its products that still exist,
+    /// the shop's sales count and the order's share of the payment (marked cancelled) change in
+    /// one write. The money follows from the payment record: never captured, or refunded.
     pub async fn cancel(&self, caller: &str, order_id: &str) -> Result<OrderView, Error> {
         let order = self.owned(caller, order_id, "cancel").await?;
         if order.status != OrderStatus::Paid {
@@ -134,9 +136,6 @@ impl<S: OrderStore, P: PaymentGateway> OrderService<S, P> {
                 ));
             }
         }
-        self.payments
-            .refund(&order.checkout_id, order_id, order.total_cents)
-            .await?;
         let mut view = order.view();
         view.status = OrderStatus::Cancelled;
         Ok(view)

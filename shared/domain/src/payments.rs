@@ -146,21 +146,23 @@ pub mod keys {
     pub fn authorize(checkout_id: &str, attempt: &str) -> String {
         format!("bazaar-authorize-{checkout_id}-{attempt}")
     }
-    pub fn capture(checkout_id: &str) -> String {
-        format!("bazaar-capture-{checkout_id}")
+    /// A payment is captured once; the amount is in the key because a capture retried after a
+    /// cancellation landed asks for less (the provider refuses a key reused with other values).
+    pub fn capture(checkout_id: &str, amount_cents: i64) -> String {
+        format!("bazaar-capture-{checkout_id}-{amount_cents}")
     }
     pub fn cancel(payment_id: &str) -> String {
         format!("bazaar-cancel-{payment_id}")
     }
-    pub fn refund(order_id: &str) -> String {
-        format!("bazaar-refund-{order_id}")
+    pub fn refund(order_id: &str, amount_cents: i64) -> String {
+        format!("bazaar-refund-{order_id}-{amount_cents}")
     }
     /// The order id, as the contract of payouts says.
     pub fn transfer(order_id: &str) -> String {
         order_id.to_owned()
     }
-    pub fn reversal(order_id: &str) -> String {
-        format!("bazaar-reversal-{order_id}")
+    pub fn reversal(order_id: &str, amount_cents: i64) -> String {
+        format!("bazaar-reversal-{order_id}-{amount_cents}")
     }
     pub fn account(shop_id: &str) -> String {
         format!("bazaar-account-{shop_id}")
@@ -504,7 +506,6 @@ pub fn balances(entries: &[LedgerEntry]) -> BTreeMap<Account, i64> {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct LedgerPage {
     pub entries: Vec<LedgerEntry>,
-    /// Per account, over this page's entries.
     pub next_cursor: Option<String>,
 }
 

@@ -402,6 +402,9 @@ pub trait PaymentStore: Send + Sync {
         &self,
         event_id: &str,
     ) -> impl Future<Output = Result<bool, Error>> + Send;
+
+    /// Drops the claim of an event whose application failed, so that its redelivery applies it.
+    fn forget_delivery(&self, event_id: &str) -> impl Future<Output = Result<(), Error>> + Send;
 }
 
 /// The answer of [`PaymentStore::lease`].

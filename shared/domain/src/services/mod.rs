@@ -4,3 +4,4 @@ pub mod cart;
 pub mod checkout;
 pub mod feed;
 pub mod orders;
+pub mod payments;

@@ -191,9 +191,11 @@ impl Error {
             Error::Conflict { code, .. } => (409, code, "Conflict"),
             Error::PaymentDeclined(_) => (402, "payment_declined", "Payment declined"),
             Error::BadSignature(_) => (400, "invalid_signature", "Invalid signature"),
-            Error::PaymentActionRequired(_) => {
-                (402, "payment_action_required", "Payment needs authentication")
-            }
+            Error::PaymentActionRequired(_) => (
+                402,
+                "payment_action_required",
+                "Payment needs authentication",
+            ),
             Error::InProgress { code, .. } => (409, code, "Conflict"),
             Error::Unavailable(_) => (503, "service_unavailable", "Service unavailable"),
             Error::Internal(_) => (500, "internal", "Internal server error"),

@@ -9,8 +9,9 @@
 //! count: [`FakeStore::lose_races`] (the next writes answer a lost race, as a
 //! `TransactionConflict` would) and [`FakeStore::fail_writes`] (the next writes fail with `503`).
 //!
-//! [`FakeGateway`] follows the built-in test gateway: Stripe's test methods, idempotent per
-//! reference, and it counts captures, voids and refunds.
+//! [`FakeGateway`] is a payment provider with Stripe's rules (manual capture, idempotency keys,
+//! refunds, connected accounts, transfers), with faults per call and a switch that makes it
+//! ignore idempotency keys; [`FakeStore`] is also the payment store (records, leases, ledger).
 //!
 //! [`FakeFeedStore`] and [`FakeSearchIndex`] are what the home feed reads: signals, stored
 //! trending lists and products by id; and the search engine over in-memory documents. Their
@@ -24,19 +25,23 @@ use crate::checkout::{
 };
 use crate::error::Error;
 use crate::orders::{NotificationView, OrderPage, Review};
-use crate::payments::{Authorization, check_test_method};
+use crate::payments::{
+    Authorization, AuthorizeRequest, ConnectedAccount, EntryKind, IntentStatus, LedgerEntry,
+    LedgerPage, Payment, PayoutAccount, PayoutStatus, ProviderPayment, ProviderRefund, Transfer,
+    TransferRequest, check_test_method,
+};
 use crate::personalize::trending::TrendingList;
 use crate::personalize::{Signal, VIEWS_READ};
 use crate::ports::{
-    CartStore, CheckoutStore, Commit, FeedStore, LineCatalog, Loaded, OrderStore, PaymentGateway,
-    SearchIndex, TrendingSource,
+    CartStore, CheckoutStore, Commit, FeedStore, Leased, LineCatalog, Loaded, OrderStore,
+    PaymentGateway, PaymentStore, Payouts, SearchIndex, ShopPayouts, TrendingSource,
 };
 use crate::search::{
     Applied, Facets, Hit, IndexChange, SearchDoc, SearchError, SearchPage, SearchQuery, Sort,
     ranking,
 };
 use chrono::{DateTime, Utc};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
@@ -70,9 +75,19 @@ struct State {
     orders: BTreeMap<String, Order>,
     reviews: BTreeMap<String, Review>,
     notifications: BTreeMap<String, Vec<NotificationView>>,
+    /// Payment records by checkout, with their lease and due time.
+    payments: BTreeMap<String, StoredPayment>,
+    /// Ledger entries by (shop, order, kind): one of each.
+    ledger: BTreeMap<(String, String, EntryKind), LedgerEntry>,
+    payout_accounts: BTreeMap<String, PayoutAccount>,
+    /// Checkouts whose payout to a shop waits for its account, by shop.
+    waiting: BTreeMap<String, BTreeSet<String>>,
+    deliveries: BTreeSet<String>,
     /// Faults to inject into the next writes.
     races_to_lose: usize,
     failures: usize,
+    /// Checkout commits that are applied and then answer an error (an unknown outcome).
+    apply_then_fail: usize,
     /// Writes asked for (committed or not).
     attempts: usize,
 }
@@ -124,6 +139,47 @@ impl FakeStore {
     }
 
     /// The next `n` writes fail with `503` (nothing is written).
+    /// The next `n` checkout commits are applied, then answer `503` (the outcome looks unknown).
+    pub fn commit_then_fail(&self, n: usize) {
+        self.state().apply_then_fail = n;
+    }
+
+    /// A checkout's payment record.
+    pub fn payment_record(&self, checkout_id: &str) -> Option<Payment> {
+        self.state()
+            .payments
+            .get(checkout_id)
+            .map(|p| p.payment.clone())
+    }
+
+    /// When reconciliation is to look at a payment next (`None`: closed).
+    pub fn payment_due(&self, checkout_id: &str) -> Option<i64> {
+        self.state().payments.get(checkout_id).and_then(|p| p.due)
+    }
+
+    /// Moves a payment's opening time back (a payment that has been open for long).
+    pub fn age_payment(&self, checkout_id: &str, by: chrono::Duration) {
+        if let Some(p) = self.state().payments.get_mut(checkout_id) {
+            p.opened_at -= by;
+            p.due = p.due.map(|d| d - by.num_seconds());
+        }
+    }
+
+    /// Every ledger entry of an order.
+    pub fn ledger_of(&self, order_id: &str) -> Vec<LedgerEntry> {
+        self.state()
+            .ledger
+            .values()
+            .filter(|e| e.order_id == order_id)
+            .cloned()
+            .collect()
+    }
+
+    /// Every ledger entry.
+    pub fn ledger_entries(&self) -> Vec<LedgerEntry> {
+        self.state().ledger.values().cloned().collect()
+    }
+
     pub fn fail_writes(&self, n: usize) {
         self.state().failures = n;
     }
@@ -484,6 +540,21 @@ impl CheckoutStore for FakeStore {
         state
             .checkouts
             .insert(write.record.checkout_id.clone(), write.record.clone());
+        state.payments.insert(
+            write.payment.checkout_id.clone(),
+            StoredPayment {
+                payment: write.payment.clone(),
+                lease: None,
+                due: Some(write.now + 900),
+                opened_at: now,
+            },
+        );
+        if state.apply_then_fail > 0 {
+            state.apply_then_fail -= 1;
+            return Err(Error::Unavailable(
+                "injected: committed, answer lost".into(),
+            ));
+        }
         Ok(CheckoutWritten::Committed)
     }
 }
@@ -596,6 +667,21 @@ impl OrderStore for FakeStore {
         if let Some(shop) = state.shops.get_mut(&order.shop_id) {
             shop.sales_count -= units;
         }
+        if let Some(stored) = state.payments.get_mut(&order.checkout_id) {
+            if let Some(share) = stored
+                .payment
+                .orders
+                .iter_mut()
+                .find(|o| o.order_id == order.order_id)
+            {
+                share.cancelled = true;
+            }
+            stored.payment.version += 1;
+            if stored.due.is_none() {
+                stored.opened_at = now;
+            }
+            stored.due = Some(now.timestamp());
+        }
         Ok(Commit::Committed)
     }
 
@@ -640,139 +726,688 @@ impl OrderStore for FakeStore {
 
 // ------------------------------------------------------------------ payments
 
-/// Where a fake payment stands.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum PaymentStatus {
-    Authorized,
-    Captured,
-    Voided,
+/// A payment record with what only the store knows of it.
+#[derive(Debug, Clone)]
+struct StoredPayment {
+    payment: Payment,
+    /// (holder, until unix seconds).
+    lease: Option<(String, i64)>,
+    due: Option<i64>,
+    opened_at: DateTime<Utc>,
 }
 
-/// A payment as [`FakeGateway`] records it.
+impl PaymentStore for FakeStore {
+    async fn payment(&self, checkout_id: &str) -> Result<Option<Payment>, Error> {
+        Ok(self.payment_record(checkout_id))
+    }
+
+    async fn lease(
+        &self,
+        checkout_id: &str,
+        holder: &str,
+        now: i64,
+        until: i64,
+    ) -> Result<Leased, Error> {
+        let mut state = self.state();
+        let Some(stored) = state.payments.get_mut(checkout_id) else {
+            return Ok(Leased::Missing);
+        };
+        match &stored.lease {
+            Some((h, u)) if h != holder && *u > now => Ok(Leased::Busy),
+            _ => {
+                stored.lease = Some((holder.to_owned(), until));
+                Ok(Leased::Taken(stored.payment.clone()))
+            }
+        }
+    }
+
+    async fn save(
+        &self,
+        payment: &Payment,
+        entries: &[LedgerEntry],
+        holder: &str,
+        due: Option<i64>,
+    ) -> Result<Commit, Error> {
+        let mut state = self.state();
+        let accounts = state.payout_accounts.clone();
+        let Some(stored) = state.payments.get_mut(&payment.checkout_id) else {
+            return Ok(Commit::LostRace);
+        };
+        let holds = stored.lease.as_ref().is_some_and(|(h, _)| h == holder);
+        if !holds || stored.payment.version != payment.version {
+            return Ok(Commit::LostRace);
+        }
+        let mut saved = payment.clone();
+        saved.version += 1;
+        stored.payment = saved;
+        if stored.due.is_none() && due.is_some() {
+            stored.opened_at = Utc::now();
+        }
+        stored.due = due;
+        for e in entries {
+            state
+                .ledger
+                .entry((e.shop_id.clone(), e.order_id.clone(), e.kind))
+                .or_insert_with(|| e.clone());
+        }
+        for o in &payment.orders {
+            let waits = !o.cancelled
+                && o.captured
+                && o.transfer_id.is_none()
+                && accounts
+                    .get(&o.shop_id)
+                    .is_none_or(|a| a.status != PayoutStatus::Enabled);
+            let set = state.waiting.entry(o.shop_id.clone()).or_default();
+            if waits {
+                set.insert(payment.checkout_id.clone());
+            } else {
+                set.remove(&payment.checkout_id);
+            }
+        }
+        Ok(Commit::Committed)
+    }
+
+    async fn release(&self, checkout_id: &str, holder: &str) -> Result<(), Error> {
+        if let Some(stored) = self.state().payments.get_mut(checkout_id)
+            && stored.lease.as_ref().is_some_and(|(h, _)| h == holder)
+        {
+            stored.lease = None;
+        }
+        Ok(())
+    }
+
+    async fn due(&self, before: i64, limit: usize) -> Result<Vec<(String, DateTime<Utc>)>, Error> {
+        let state = self.state();
+        let mut due: Vec<(i64, String, DateTime<Utc>)> = state
+            .payments
+            .iter()
+            .filter_map(|(id, p)| {
+                p.due
+                    .filter(|d| *d <= before)
+                    .map(|d| (d, id.clone(), p.opened_at))
+            })
+            .collect();
+        due.sort();
+        Ok(due
+            .into_iter()
+            .take(limit)
+            .map(|(_, id, at)| (id, at))
+            .collect())
+    }
+
+    async fn payout_accounts(
+        &self,
+        shop_ids: &[String],
+    ) -> Result<HashMap<String, PayoutAccount>, Error> {
+        let state = self.state();
+        Ok(shop_ids
+            .iter()
+            .filter_map(|s| state.payout_accounts.get(s).map(|a| (s.clone(), a.clone())))
+            .collect())
+    }
+
+    async fn shop_payouts(&self, shop_id: &str) -> Result<Option<ShopPayouts>, Error> {
+        let state = self.state();
+        Ok(state.shops.get(shop_id).map(|s| ShopPayouts {
+            owner_id: s.owner_id.clone(),
+            owner_email: s.owner_email.clone(),
+            account: state.payout_accounts.get(shop_id).cloned(),
+        }))
+    }
+
+    async fn set_payout_account(
+        &self,
+        shop_id: &str,
+        account: &PayoutAccount,
+    ) -> Result<(), Error> {
+        let mut state = self.state();
+        if !state.shops.contains_key(shop_id) {
+            return Err(Error::not_found(crate::error::Resource::Shop, shop_id));
+        }
+        state
+            .payout_accounts
+            .insert(shop_id.to_owned(), account.clone());
+        Ok(())
+    }
+
+    async fn shop_of_account(&self, account_id: &str) -> Result<Option<String>, Error> {
+        Ok(self
+            .state()
+            .payout_accounts
+            .iter()
+            .find(|(_, a)| a.account_id == account_id)
+            .map(|(s, _)| s.clone()))
+    }
+
+    async fn waiting_payouts(&self, shop_id: &str) -> Result<Vec<String>, Error> {
+        Ok(self
+            .state()
+            .waiting
+            .get(shop_id)
+            .map(|s| s.iter().cloned().collect())
+            .unwrap_or_default())
+    }
+
+    async fn ledger(
+        &self,
+        shop_id: &str,
+        cursor: Option<&str>,
+        limit: i32,
+    ) -> Result<LedgerPage, Error> {
+        let state = self.state();
+        let mut entries: Vec<LedgerEntry> = state
+            .ledger
+            .values()
+            .filter(|e| e.shop_id == shop_id)
+            .cloned()
+            .collect();
+        entries.sort_by(|a, b| b.order_created_at.cmp(&a.order_created_at));
+        let skip: usize = match cursor {
+            None => 0,
+            Some(c) => c.parse().map_err(|_| Error::InvalidParameter {
+                name: "cursor".into(),
+                reason: "not a cursor of this list".into(),
+            })?,
+        };
+        let limit = usize::try_from(limit.max(1)).unwrap_or(1);
+        let page: Vec<LedgerEntry> = entries.iter().skip(skip).take(limit).cloned().collect();
+        let next = (skip + page.len() < entries.len()).then(|| (skip + page.len()).to_string());
+        Ok(LedgerPage {
+            entries: page,
+            next_cursor: next,
+        })
+    }
+
+    async fn first_delivery(&self, event_id: &str) -> Result<bool, Error> {
+        Ok(self.state().deliveries.insert(event_id.to_owned()))
+    }
+
+    async fn forget_delivery(&self, event_id: &str) -> Result<(), Error> {
+        self.state().deliveries.remove(event_id);
+        Ok(())
+    }
+}
+
+/// A call of [`FakeGateway`] that faults can be injected into (and that is counted).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum GatewayCall {
+    Authorize,
+    Payment,
+    Capture,
+    Cancel,
+    Refund,
+    Stale,
+    CreateAccount,
+    Account,
+    Transfer,
+    Transfers,
+    Reverse,
+}
+
+/// A payment as [`FakeGateway`] holds it.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct FakePayment {
+pub struct FakeIntent {
+    pub id: String,
+    pub checkout_id: String,
     pub amount_cents: i64,
-    pub status: PaymentStatus,
-    /// Authorizations asked for with this reference (a retry asks again).
-    pub authorizations: u32,
-    /// Captures and voids that moved the payment (repeats are not counted).
-    pub captures: u32,
-    pub voids: u32,
-    /// Refunded amounts by order.
-    pub refunds: BTreeMap<String, i64>,
+    pub method: String,
+    pub status: IntentStatus,
+    pub amount_received: i64,
+    pub refunds: Vec<ProviderRefund>,
+    pub created: i64,
 }
 
-/// The payment gateway in memory, with the built-in test gateway's rules. Clones share state.
+/// A transfer as [`FakeGateway`] holds it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FakeTransfer {
+    pub transfer: Transfer,
+    pub group: String,
+    pub source_transaction: Option<String>,
+}
+
+#[derive(Debug, Default)]
+struct GatewayState {
+    intents: BTreeMap<String, FakeIntent>,
+    /// Idempotency key → the id of what the first request with it created.
+    keys: BTreeMap<String, String>,
+    transfers: BTreeMap<String, FakeTransfer>,
+    accounts: BTreeMap<String, ConnectedAccount>,
+    /// Calls that fail before doing anything.
+    fail: BTreeMap<GatewayCall, usize>,
+    /// Calls that do their work, then fail (the answer is lost: a timeout).
+    lose: BTreeMap<GatewayCall, usize>,
+    calls: BTreeMap<GatewayCall, usize>,
+    /// Like localstripe: idempotency keys are not honoured.
+    ignore_keys: bool,
+    /// New connected accounts have payouts enabled at once.
+    instant_onboarding: bool,
+    next: u64,
+}
+
+impl GatewayState {
+    fn id(&mut self, prefix: &str) -> String {
+        self.next += 1;
+        format!("{prefix}_fake_{}", self.next)
+    }
+
+    /// Counts the call and answers an injected failure.
+    fn enter(&mut self, call: GatewayCall) -> Result<(), Error> {
+        *self.calls.entry(call).or_default() += 1;
+        if let Some(n) = self.fail.get_mut(&call).filter(|n| **n > 0) {
+            *n -= 1;
+            return Err(Error::Unavailable(
+                format!("injected {call:?} failure").into(),
+            ));
+        }
+        Ok(())
+    }
+
+    /// After the work: answers an injected lost answer.
+    fn leave<T>(&mut self, call: GatewayCall, value: T) -> Result<T, Error> {
+        if let Some(n) = self.lose.get_mut(&call).filter(|n| **n > 0) {
+            *n -= 1;
+            return Err(Error::Unavailable(
+                format!("injected {call:?} timeout after the work").into(),
+            ));
+        }
+        Ok(value)
+    }
+
+    fn keyed(&self, key: &str) -> Option<String> {
+        if self.ignore_keys {
+            None
+        } else {
+            self.keys.get(key).cloned()
+        }
+    }
+
+    fn view(&self, id: &str) -> Result<ProviderPayment, Error> {
+        let i = self
+            .intents
+            .get(id)
+            .ok_or_else(|| Error::internal(format!("no such payment {id}")))?;
+        Ok(ProviderPayment {
+            id: i.id.clone(),
+            status: i.status,
+            amount_cents: i.amount_cents,
+            amount_received: i.amount_received,
+            charge_id: (i.status != IntentStatus::Canceled || i.amount_received > 0)
+                .then(|| format!("ch_{}", i.id)),
+            refunds: i.refunds.clone(),
+            checkout_id: Some(i.checkout_id.clone()),
+            created: i.created,
+        })
+    }
+}
+
+/// A payment provider in memory with Stripe's rules: manual capture, idempotency keys, partial
+/// capture and refunds, connected accounts and transfers. Faults are injected per call (fail
+/// before the work, or lose the answer after it), and it can ignore idempotency keys as
+/// localstripe does, to show that settlement does not depend on them. Clones share state.
 #[derive(Debug, Clone, Default)]
 pub struct FakeGateway {
-    payments: Arc<Mutex<BTreeMap<String, FakePayment>>>,
+    state: Arc<Mutex<GatewayState>>,
 }
 
 impl FakeGateway {
-    fn payments(&self) -> MutexGuard<'_, BTreeMap<String, FakePayment>> {
-        self.payments.lock().unwrap_or_else(PoisonError::into_inner)
+    fn state(&self) -> MutexGuard<'_, GatewayState> {
+        self.state.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// The payment of `reference`, if one was authorized.
-    pub fn payment(&self, reference: &str) -> Option<FakePayment> {
-        self.payments().get(reference).cloned()
+    /// Idempotency keys are ignored from now on (every request acts anew).
+    pub fn ignore_keys(&self) {
+        self.state().ignore_keys = true;
     }
 
-    fn settle(&self, auth: &Authorization, to: PaymentStatus) -> Result<(), Error> {
-        let mut payments = self.payments();
-        let Some(p) = payments.get_mut(&auth.id) else {
-            return Err(Error::internal(format!("no payment {}", auth.id)));
-        };
-        match p.status {
-            PaymentStatus::Authorized => {
-                p.status = to;
-                match to {
-                    PaymentStatus::Captured => p.captures += 1,
-                    PaymentStatus::Voided => p.voids += 1,
-                    PaymentStatus::Authorized => {}
-                }
-                Ok(())
-            }
-            done if done == to => Ok(()),
-            other => Err(Error::internal(format!(
-                "payment {} cannot become {to:?}: it is {other:?}",
-                auth.id
-            ))),
+    /// Connected accounts are enabled as soon as they are created.
+    pub fn instant_onboarding(&self) {
+        self.state().instant_onboarding = true;
+    }
+
+    /// Finishes the onboarding of an account.
+    pub fn enable_account(&self, account_id: &str) {
+        if let Some(a) = self.state().accounts.get_mut(account_id) {
+            a.payouts_enabled = true;
+            a.details_submitted = true;
+        }
+    }
+
+    /// The next `n` calls of `call` fail before doing anything.
+    pub fn fail(&self, call: GatewayCall, n: usize) {
+        self.state().fail.insert(call, n);
+    }
+
+    /// The next `n` calls of `call` do their work, then answer an error.
+    pub fn lose_answers(&self, call: GatewayCall, n: usize) {
+        self.state().lose.insert(call, n);
+    }
+
+    pub fn calls(&self, call: GatewayCall) -> usize {
+        self.state().calls.get(&call).copied().unwrap_or(0)
+    }
+
+    /// Every payment made for `checkout_id`.
+    pub fn intents_of(&self, checkout_id: &str) -> Vec<FakeIntent> {
+        self.state()
+            .intents
+            .values()
+            .filter(|i| i.checkout_id == checkout_id)
+            .cloned()
+            .collect()
+    }
+
+    pub fn intent(&self, id: &str) -> Option<FakeIntent> {
+        self.state().intents.get(id).cloned()
+    }
+
+    /// Every transfer made for `order_id`.
+    pub fn transfers_of(&self, order_id: &str) -> Vec<FakeTransfer> {
+        self.state()
+            .transfers
+            .values()
+            .filter(|t| t.transfer.order_id.as_deref() == Some(order_id))
+            .cloned()
+            .collect()
+    }
+
+    /// Ages a payment by `secs` (an authorization created long ago).
+    pub fn age(&self, id: &str, secs: i64) {
+        if let Some(i) = self.state().intents.get_mut(id) {
+            i.created -= secs;
         }
     }
 }
 
 impl PaymentGateway for FakeGateway {
-    async fn authorize(
-        &self,
-        reference: &str,
-        amount_cents: i64,
-        method: &str,
-    ) -> Result<Authorization, Error> {
-        check_test_method(method)?;
-        let mut payments = self.payments();
-        let auth = Authorization {
-            id: reference.to_owned(),
-            amount_cents,
-        };
-        match payments.get_mut(reference) {
-            // A voided authorization (a cancelled attempt) is renewed.
-            Some(p) if p.status == PaymentStatus::Voided => {
-                p.status = PaymentStatus::Authorized;
-                p.amount_cents = amount_cents;
-                p.authorizations += 1;
-                Ok(auth)
-            }
-            Some(p) if p.amount_cents == amount_cents => {
-                p.authorizations += 1;
-                Ok(auth)
-            }
-            Some(p) => Err(Error::internal(format!(
-                "payment {reference} was authorized for {}, not {amount_cents}",
-                p.amount_cents
-            ))),
+    async fn authorize(&self, request: &AuthorizeRequest) -> Result<Authorization, Error> {
+        let mut state = self.state();
+        state.enter(GatewayCall::Authorize)?;
+        check_test_method(&request.method)?;
+        let id = match state.keyed(&request.idempotency_key) {
+            Some(id) => id,
             None => {
-                payments.insert(
-                    reference.to_owned(),
-                    FakePayment {
-                        amount_cents,
-                        status: PaymentStatus::Authorized,
-                        authorizations: 1,
-                        captures: 0,
-                        voids: 0,
-                        refunds: BTreeMap::new(),
+                let id = state.id("pi");
+                state.intents.insert(
+                    id.clone(),
+                    FakeIntent {
+                        id: id.clone(),
+                        checkout_id: request.checkout_id.clone(),
+                        amount_cents: request.amount_cents,
+                        method: request.method.clone(),
+                        status: IntentStatus::RequiresCapture,
+                        amount_received: 0,
+                        refunds: Vec::new(),
+                        created: Utc::now().timestamp(),
                     },
                 );
-                Ok(auth)
+                state
+                    .keys
+                    .insert(request.idempotency_key.clone(), id.clone());
+                id
             }
+        };
+        let auth = Authorization {
+            id,
+            amount_cents: request.amount_cents,
+        };
+        state.leave(GatewayCall::Authorize, auth)
+    }
+
+    async fn payment(&self, id: &str) -> Result<ProviderPayment, Error> {
+        let mut state = self.state();
+        state.enter(GatewayCall::Payment)?;
+        let view = state.view(id)?;
+        state.leave(GatewayCall::Payment, view)
+    }
+
+    async fn capture(
+        &self,
+        id: &str,
+        amount_cents: i64,
+        key: &str,
+    ) -> Result<ProviderPayment, Error> {
+        let mut state = self.state();
+        state.enter(GatewayCall::Capture)?;
+        if state.keyed(key).is_none() {
+            let intent = state
+                .intents
+                .get_mut(id)
+                .ok_or_else(|| Error::internal(format!("no such payment {id}")))?;
+            if intent.status != IntentStatus::RequiresCapture || amount_cents > intent.amount_cents
+            {
+                return Err(Error::internal(format!(
+                    "payment {id} cannot be captured: it is {:?}",
+                    intent.status
+                )));
+            }
+            intent.status = IntentStatus::Succeeded;
+            intent.amount_received = amount_cents;
+            state.keys.insert(key.to_owned(), id.to_owned());
         }
+        let view = state.view(id)?;
+        state.leave(GatewayCall::Capture, view)
     }
 
-    async fn capture(&self, auth: &Authorization) -> Result<(), Error> {
-        self.settle(auth, PaymentStatus::Captured)
-    }
-
-    async fn void(&self, auth: &Authorization) -> Result<(), Error> {
-        self.settle(auth, PaymentStatus::Voided)
+    async fn cancel(&self, id: &str, key: &str) -> Result<ProviderPayment, Error> {
+        let mut state = self.state();
+        state.enter(GatewayCall::Cancel)?;
+        if state.keyed(key).is_none() {
+            let intent = state
+                .intents
+                .get_mut(id)
+                .ok_or_else(|| Error::internal(format!("no such payment {id}")))?;
+            if intent.status != IntentStatus::RequiresCapture {
+                return Err(Error::internal(format!(
+                    "payment {id} cannot be cancelled: it is {:?}",
+                    intent.status
+                )));
+            }
+            intent.status = IntentStatus::Canceled;
+            state.keys.insert(key.to_owned(), id.to_owned());
+        }
+        let view = state.view(id)?;
+        state.leave(GatewayCall::Cancel, view)
     }
 
     async fn refund(
         &self,
-        payment_id: &str,
+        id: &str,
         order_id: &str,
         amount_cents: i64,
-    ) -> Result<(), Error> {
-        let mut payments = self.payments();
-        match payments.get_mut(payment_id) {
-            Some(p) if p.refunds.contains_key(order_id) => Ok(()),
-            Some(p) if p.status == PaymentStatus::Captured => {
-                p.refunds.insert(order_id.to_owned(), amount_cents);
-                Ok(())
+        key: &str,
+    ) -> Result<ProviderRefund, Error> {
+        let mut state = self.state();
+        state.enter(GatewayCall::Refund)?;
+        let refund = match state.keyed(key) {
+            Some(refund_id) => state
+                .intents
+                .get(id)
+                .and_then(|i| i.refunds.iter().find(|r| r.id == refund_id).cloned())
+                .ok_or_else(|| Error::internal("refund vanished"))?,
+            None => {
+                let refund_id = state.id("re");
+                let intent = state
+                    .intents
+                    .get_mut(id)
+                    .ok_or_else(|| Error::internal(format!("no such payment {id}")))?;
+                let refunded: i64 = intent.refunds.iter().map(|r| r.amount_cents).sum();
+                if intent.status != IntentStatus::Succeeded
+                    || refunded + amount_cents > intent.amount_received
+                {
+                    return Err(Error::internal(format!(
+                        "payment {id} cannot refund {amount_cents}: {refunded} of {} refunded",
+                        intent.amount_received
+                    )));
+                }
+                let refund = ProviderRefund {
+                    id: refund_id.clone(),
+                    amount_cents,
+                    order_id: Some(order_id.to_owned()),
+                };
+                intent.refunds.push(refund.clone());
+                state.keys.insert(key.to_owned(), refund_id);
+                refund
             }
-            _ => Err(Error::internal(format!(
-                "payment {payment_id} is not captured; cannot refund"
-            ))),
+        };
+        state.leave(GatewayCall::Refund, refund)
+    }
+
+    async fn stale_authorizations(
+        &self,
+        created_before: i64,
+    ) -> Result<Vec<ProviderPayment>, Error> {
+        let mut state = self.state();
+        state.enter(GatewayCall::Stale)?;
+        let ids: Vec<String> = state
+            .intents
+            .values()
+            .filter(|i| i.status == IntentStatus::RequiresCapture && i.created < created_before)
+            .map(|i| i.id.clone())
+            .collect();
+        ids.iter().map(|id| state.view(id)).collect()
+    }
+}
+
+impl Payouts for FakeGateway {
+    async fn create_account(
+        &self,
+        _shop_id: &str,
+        _email: Option<&str>,
+        key: &str,
+    ) -> Result<ConnectedAccount, Error> {
+        let mut state = self.state();
+        state.enter(GatewayCall::CreateAccount)?;
+        let id = match state.keyed(key) {
+            Some(id) => id,
+            None => {
+                let id = state.id("acct");
+                let enabled = state.instant_onboarding;
+                state.accounts.insert(
+                    id.clone(),
+                    ConnectedAccount {
+                        id: id.clone(),
+                        payouts_enabled: enabled,
+                        details_submitted: enabled,
+                    },
+                );
+                state.keys.insert(key.to_owned(), id.clone());
+                id
+            }
+        };
+        let account = state
+            .accounts
+            .get(&id)
+            .cloned()
+            .ok_or_else(|| Error::internal("account vanished"))?;
+        state.leave(GatewayCall::CreateAccount, account)
+    }
+
+    async fn onboarding_link(
+        &self,
+        account_id: &str,
+        return_url: &str,
+        _refresh_url: &str,
+    ) -> Result<String, Error> {
+        Ok(format!(
+            "https://connect.fake/onboarding/{account_id}?return={return_url}"
+        ))
+    }
+
+    async fn account(&self, account_id: &str) -> Result<ConnectedAccount, Error> {
+        let mut state = self.state();
+        state.enter(GatewayCall::Account)?;
+        let account = state
+            .accounts
+            .get(account_id)
+            .cloned()
+            .ok_or_else(|| Error::internal(format!("no such account {account_id}")))?;
+        state.leave(GatewayCall::Account, account)
+    }
+
+    async fn transfer(&self, request: &TransferRequest) -> Result<Transfer, Error> {
+        let mut state = self.state();
+        state.enter(GatewayCall::Transfer)?;
+        let id = match state.keyed(&request.idempotency_key) {
+            Some(id) => id,
+            None => {
+                if !state
+                    .accounts
+                    .get(&request.destination)
+                    .is_some_and(|a| a.payouts_enabled)
+                {
+                    return Err(Error::internal(format!(
+                        "account {} cannot receive transfers",
+                        request.destination
+                    )));
+                }
+                let id = state.id("tr");
+                state.transfers.insert(
+                    id.clone(),
+                    FakeTransfer {
+                        transfer: Transfer {
+                            id: id.clone(),
+                            amount_cents: request.amount_cents,
+                            reversed_cents: 0,
+                            destination: request.destination.clone(),
+                            order_id: Some(request.order_id.clone()),
+                        },
+                        group: request.transfer_group.clone(),
+                        source_transaction: request.source_transaction.clone(),
+                    },
+                );
+                state
+                    .keys
+                    .insert(request.idempotency_key.clone(), id.clone());
+                id
+            }
+        };
+        let t = state
+            .transfers
+            .get(&id)
+            .map(|t| t.transfer.clone())
+            .ok_or_else(|| Error::internal("transfer vanished"))?;
+        state.leave(GatewayCall::Transfer, t)
+    }
+
+    async fn transfers(&self, transfer_group: &str) -> Result<Vec<Transfer>, Error> {
+        let mut state = self.state();
+        state.enter(GatewayCall::Transfers)?;
+        let found = state
+            .transfers
+            .values()
+            .filter(|t| t.group == transfer_group)
+            .map(|t| t.transfer.clone())
+            .collect();
+        state.leave(GatewayCall::Transfers, found)
+    }
+
+    async fn reverse(
+        &self,
+        transfer_id: &str,
+        amount_cents: i64,
+        key: &str,
+    ) -> Result<Transfer, Error> {
+        let mut state = self.state();
+        state.enter(GatewayCall::Reverse)?;
+        if state.keyed(key).is_none() {
+            let t = state
+                .transfers
+                .get_mut(transfer_id)
+                .ok_or_else(|| Error::internal(format!("no such transfer {transfer_id}")))?;
+            if t.transfer.reversed_cents + amount_cents > t.transfer.amount_cents {
+                return Err(Error::internal(format!(
+                    "transfer {transfer_id} cannot reverse {amount_cents}"
+                )));
+            }
+            t.transfer.reversed_cents += amount_cents;
+            state.keys.insert(key.to_owned(), transfer_id.to_owned());
         }
+        let t = state
+            .transfers
+            .get(transfer_id)
+            .map(|t| t.transfer.clone())
+            .ok_or_else(|| Error::internal("transfer vanished"))?;
+        state.leave(GatewayCall::Reverse, t)
     }
 }
 

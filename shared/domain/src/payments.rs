@@ -557,7 +557,10 @@ pub const DECLINING: &[(&str, &str)] = &[
     ("pm_card_chargeDeclinedIncorrectCvc", "incorrect_cvc"),
 ];
 /// Stripe's test payment methods that require 3-D Secure authentication.
-pub const AUTHENTICATING: &[&str] = &["pm_card_authenticationRequired", "pm_card_threeDSecure2Required"];
+pub const AUTHENTICATING: &[&str] = &[
+    "pm_card_authenticationRequired",
+    "pm_card_threeDSecure2Required",
+];
 
 /// The test gateways' answer to `method` before any money moves: a declined Stripe test method
 /// is `402 payment_declined` (with its reason), one that needs 3-D Secure `402
@@ -658,7 +661,10 @@ mod tests {
         .collect();
         let b = balances(&entries);
         assert_eq!(b.values().sum::<i64>(), 0);
-        assert!(b.values().all(|v| *v == 0), "a fully reversed order leaves nothing anywhere: {b:?}");
+        assert!(
+            b.values().all(|v| *v == 0),
+            "a fully reversed order leaves nothing anywhere: {b:?}"
+        );
         let settled = balances(&entries[..3]);
         assert_eq!(settled[&Account::Buyer], -1000);
         assert_eq!(settled[&Account::Shop], 900);

@@ -11,7 +11,7 @@ use crate::events::OrderCreated;
 use crate::idempotency::{Claim, StoredResponse};
 use crate::orders::{NotificationView, OrderPage, Review};
 use crate::payments::{
-    AuthorizeRequest, Authorization, ConnectedAccount, LedgerEntry, LedgerPage, Payment,
+    Authorization, AuthorizeRequest, ConnectedAccount, LedgerEntry, LedgerPage, Payment,
     PayoutAccount, ProviderPayment, ProviderRefund, Transfer, TransferRequest,
 };
 use crate::personalize::Signal;
@@ -398,10 +398,7 @@ pub trait PaymentStore: Send + Sync {
     ) -> impl Future<Output = Result<LedgerPage, Error>> + Send;
 
     /// Claims a provider event id: `true` the first time, `false` on a redelivery.
-    fn first_delivery(
-        &self,
-        event_id: &str,
-    ) -> impl Future<Output = Result<bool, Error>> + Send;
+    fn first_delivery(&self, event_id: &str) -> impl Future<Output = Result<bool, Error>> + Send;
 
     /// Drops the claim of an event whose application failed, so that its redelivery applies it.
     fn forget_delivery(&self, event_id: &str) -> impl Future<Output = Result<(), Error>> + Send;

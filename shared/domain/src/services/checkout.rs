@@ -118,7 +118,8 @@ impl<S: CheckoutStore, P: PaymentGateway> CheckoutService<S, P> {
                 payment_id: auth.id.clone(),
                 created_at: now,
             };
-            let payment = Payment::authorized(&checkout_id, buyer, &auth, &orders, self.fee_bps, now);
+            let payment =
+                Payment::authorized(&checkout_id, buyer, &auth, &orders, self.fee_bps, now);
             hooks.before_commit(&checkout_id).await;
             let written = self
                 .store
@@ -274,7 +275,8 @@ mod tests {
     use super::*;
     use crate::cart::LineChange;
     use crate::checkout::{NoHooks, OrderStatus, order_id};
-    use crate::fakes::{FakeGateway, FakeStore, PaymentStatus};
+    use crate::fakes::{FakeGateway, FakeStore, GatewayCall};
+    use crate::payments::{IntentStatus, PaymentStatus};
     use crate::services::cart::CartService;
     use std::sync::atomic::{AtomicBool, Ordering};
 
@@ -335,7 +337,7 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn a_checkout_places_one_order_per_shop_and_captures_the_total() {
+    async fn a_checkout_places_one_order_per_shop_and_authorizes_the_total_without_capturing() {
         let w = world().await;
         let view = place(&w, "k1", "pm_card_visa").await.expect("placed");
         let vase_total = 2 * 4200 + 500 + 150;
@@ -349,10 +351,35 @@ mod tests {
         assert_eq!(view.orders[0].total_cents, vase_total);
         assert_eq!(view.orders[1].shop_id, w.loom);
         assert_eq!(view.orders[1].status, OrderStatus::Paid);
-        let payment = w.gateway.payment(&view.checkout_id).expect("paid");
+        let intents = w.gateway.intents_of(&view.checkout_id);
+        assert_eq!(intents.len(), 1);
         assert_eq!(
-            (payment.status, payment.amount_cents, payment.captures),
-            (PaymentStatus::Captured, vase_total + scarf_total, 1)
+            (intents[0].status, intents[0].amount_cents),
+            (IntentStatus::RequiresCapture, vase_total + scarf_total),
+            "capture is not on the request path"
+        );
+        let record = w
+            .store
+            .payment_record(&view.checkout_id)
+            .expect("payment record");
+        assert_eq!(
+            (
+                record.status,
+                record.payment_id.as_str(),
+                record.amount_cents,
+                record.orders.len()
+            ),
+            (
+                PaymentStatus::Authorized,
+                intents[0].id.as_str(),
+                vase_total + scarf_total,
+                2
+            )
+        );
+        assert_eq!(
+            record.orders[0].fee_cents,
+            vase_total / 10,
+            "the default fee is 10 %"
         );
         let vase = w.store.get_product(&w.vase).expect("vase");
         assert_eq!((vase.quantity, vase.version, vase.holds.len()), (0, 2, 0));
@@ -361,18 +388,19 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn a_retried_checkout_after_commit_returns_the_same_orders_and_captures_once() {
+    async fn a_retried_checkout_after_commit_returns_the_same_orders_and_authorizes_once() {
         let w = world().await;
         let first = place(&w, "k1", "pm_card_visa").await.expect("placed");
         let again = place(&w, "k1", "pm_card_visa").await.expect("replayed");
         assert_eq!(again, first);
         assert_eq!(w.store.orders().len(), 2, "no second set of orders");
-        let payment = w.gateway.payment(&first.checkout_id).expect("paid");
-        assert_eq!((payment.authorizations, payment.captures), (1, 1));
+        assert_eq!(w.gateway.intents_of(&first.checkout_id).len(), 1);
+        assert_eq!(w.gateway.calls(GatewayCall::Authorize), 1);
+        assert_eq!(w.gateway.calls(GatewayCall::Capture), 0);
     }
 
     #[tokio::test]
-    async fn a_crash_between_commit_and_capture_is_captured_by_the_retry() {
+    async fn a_crash_after_the_commit_is_answered_by_the_retry_without_any_capture() {
         struct Crash;
         impl CheckoutHooks for Crash {
             fn after_commit(&self, _: &str) {
@@ -391,18 +419,16 @@ mod tests {
         .await;
         assert!(crashed.is_err(), "the attempt crashed");
         let id = checkout_id("ada", "k1");
-        let payment = w.gateway.payment(&id).expect("authorized");
-        assert_eq!(
-            (payment.status, payment.captures),
-            (PaymentStatus::Authorized, 0)
-        );
         let view = place(&w, "k1", "pm_card_visa").await.expect("retried");
         assert_eq!(view.orders.len(), 2);
         assert_eq!(w.store.orders().len(), 2);
-        let payment = w.gateway.payment(&id).expect("captured");
+        let intents = w.gateway.intents_of(&id);
+        assert_eq!(intents.len(), 1);
+        assert_eq!(intents[0].status, IntentStatus::RequiresCapture);
         assert_eq!(
-            (payment.status, payment.captures),
-            (PaymentStatus::Captured, 1)
+            w.gateway.calls(GatewayCall::Capture),
+            0,
+            "a retry never captures"
         );
     }
 
@@ -420,7 +446,7 @@ mod tests {
         assert!(w.store.orders().is_empty());
         assert_eq!(w.store.lines_of("ada").len(), 2);
         assert_eq!(w.store.holds_of(&w.vase, "ada"), 2, "the holds are intact");
-        assert_eq!(w.gateway.payment(&checkout_id("ada", "k1")), None);
+        assert!(w.gateway.intents_of(&checkout_id("ada", "k1")).is_empty());
     }
 
     #[tokio::test]
@@ -462,14 +488,13 @@ mod tests {
             problem.extra["unavailable_items"],
             serde_json::json!([{"product_id": w.scarf, "title": "Scarf", "requested": 1, "available": 0}])
         );
-        let payment = w
-            .gateway
-            .payment(&checkout_id("ada", "k1"))
-            .expect("voided");
+        let intents = w.gateway.intents_of(&checkout_id("ada", "k1"));
         assert_eq!(
-            (payment.status, payment.voids, payment.captures),
-            (PaymentStatus::Voided, 1, 0)
+            intents.len(),
+            1,
+            "the second plan cannot be had: no second authorization"
         );
+        assert_eq!(intents[0].status, IntentStatus::Canceled);
         assert!(w.store.orders().is_empty());
         assert_eq!(w.store.get_product(&w.vase).map(|p| p.quantity), Some(2));
         assert_eq!(w.store.holds_of(&w.scarf, "bob"), 1);
@@ -483,16 +508,21 @@ mod tests {
             .await
             .expect("third attempt");
         assert_eq!(view.orders.len(), 2);
-        let payment = w.gateway.payment(&view.checkout_id).expect("paid");
-        // Voided twice and re-authorized: one final authorization, captured once.
+        // One authorization per attempt; the two that lost are voided.
+        let intents = w.gateway.intents_of(&view.checkout_id);
+        let statuses: Vec<_> = intents.iter().map(|i| i.status).collect();
         assert_eq!(
-            (
-                payment.status,
-                payment.authorizations,
-                payment.voids,
-                payment.captures
-            ),
-            (PaymentStatus::Captured, 3, 2, 1)
+            statuses,
+            [
+                IntentStatus::Canceled,
+                IntentStatus::Canceled,
+                IntentStatus::RequiresCapture
+            ]
+        );
+        let record = w.store.payment_record(&view.checkout_id).expect("record");
+        assert_eq!(
+            record.payment_id, intents[2].id,
+            "the record names the live one"
         );
     }
 
@@ -502,25 +532,49 @@ mod tests {
         w.store.lose_races(ATTEMPTS);
         let err = place(&w, "k1", "pm_card_visa").await.expect_err("gave up");
         assert_eq!(err.status(), 503);
-        let payment = w
-            .gateway
-            .payment(&checkout_id("ada", "k1"))
-            .expect("voided");
-        assert_eq!(payment.status, PaymentStatus::Voided);
+        let intents = w.gateway.intents_of(&checkout_id("ada", "k1"));
+        assert_eq!(intents.len(), ATTEMPTS);
+        assert!(intents.iter().all(|i| i.status == IntentStatus::Canceled));
         assert!(w.store.orders().is_empty());
     }
 
     #[tokio::test]
-    async fn a_store_failure_at_commit_voids_and_is_answered() {
+    async fn a_commit_of_unknown_outcome_that_committed_answers_the_orders_and_voids_nothing() {
+        let w = world().await;
+        w.store.commit_then_fail(1);
+        let view = place(&w, "k1", "pm_card_visa")
+            .await
+            .expect("resolved by a read");
+        assert_eq!(view.orders.len(), 2);
+        let intents = w.gateway.intents_of(&view.checkout_id);
+        assert_eq!(intents.len(), 1);
+        assert_eq!(
+            intents[0].status,
+            IntentStatus::RequiresCapture,
+            "not voided"
+        );
+        let record = w.store.payment_record(&view.checkout_id).expect("record");
+        assert_eq!(
+            (record.status, record.payment_id.as_str()),
+            (PaymentStatus::Authorized, intents[0].id.as_str())
+        );
+        assert_eq!(w.gateway.calls(GatewayCall::Cancel), 0);
+    }
+
+    #[tokio::test]
+    async fn a_store_failure_at_commit_is_503_and_leaves_the_authorization_to_reconciliation() {
         let w = world().await;
         w.store.fail_writes(1);
         let err = place(&w, "k1", "pm_card_visa").await.expect_err("failed");
         assert_eq!(err.status(), 503);
-        let payment = w
-            .gateway
-            .payment(&checkout_id("ada", "k1"))
-            .expect("voided");
-        assert_eq!(payment.status, PaymentStatus::Voided);
+        let intents = w.gateway.intents_of(&checkout_id("ada", "k1"));
+        assert_eq!(intents.len(), 1);
+        assert_eq!(
+            intents[0].status,
+            IntentStatus::RequiresCapture,
+            "the outcome was unknown: nothing is voided on the request path"
+        );
+        assert_eq!(w.gateway.calls(GatewayCall::Cancel), 0);
         assert!(w.store.orders().is_empty());
     }
 
@@ -541,9 +595,8 @@ mod tests {
             problem.extra["unavailable_items"][0]["product_id"],
             w.scarf.as_str()
         );
-        assert_eq!(
-            w.gateway.payment(&checkout_id("ada", "k1")),
-            None,
+        assert!(
+            w.gateway.intents_of(&checkout_id("ada", "k1")).is_empty(),
             "nothing authorized"
         );
     }

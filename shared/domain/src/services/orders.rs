@@ -1,5 +1,5 @@
 //! The order use cases after checkout (see [`crate::orders`] for who may do what): reading,
-//! listing, shipment, cancellation (stock restored, then the order's amount refunded) and
+//! listing, shipment, cancellation (stock restored, the payment record told) and
 //! reviews (the shop's rating moves in the same write).
 //!
 //! Every change is decided on the order as read and written on the condition that it is still
@@ -194,14 +194,14 @@ mod tests {
     use super::*;
     use crate::cart::LineChange;
     use crate::checkout::{NoHooks, ShippingAddress};
-    use crate::fakes::{FakeGateway, FakeStore, PaymentStatus};
+    use crate::fakes::{FakeGateway, FakeStore};
     use crate::services::cart::CartService;
     use crate::services::checkout::CheckoutService;
 
     struct World {
         store: FakeStore,
         gateway: FakeGateway,
-        orders: OrderService<FakeStore, FakeGateway>,
+        orders: OrderService<FakeStore>,
         kiln: String,
         vase: String,
         /// Ada's order from the kiln: two vases, 2 × 4200 + 500 + 150.
@@ -239,7 +239,7 @@ mod tests {
             .await
             .expect("placed");
         World {
-            orders: OrderService::new(store.clone(), gateway.clone()),
+            orders: OrderService::new(store.clone()),
             order: placed.orders[0].order_id.clone(),
             checkout: placed.checkout_id,
             store,
@@ -390,7 +390,7 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn cancel_refunds_the_order_total_once_and_restores_stock() {
+    async fn cancel_restores_stock_and_marks_the_order_cancelled_on_its_payment() {
         let w = world().await;
         assert_eq!(w.store.get_product(&w.vase).map(|p| p.quantity), Some(1));
         assert_eq!(
@@ -410,11 +410,17 @@ mod tests {
             (err.status(), err.problem().code),
             (409, "order_not_cancellable")
         );
-        let payment = w.gateway.payment(&w.checkout).expect("payment");
-        assert_eq!(payment.status, PaymentStatus::Captured);
+        let record = w.store.payment_record(&w.checkout).expect("payment");
+        assert!(record.orders[0].cancelled, "settlement takes it from here");
+        assert_eq!(record.version, 2);
+        assert!(
+            w.store.payment_due(&w.checkout).is_some(),
+            "due for settlement"
+        );
         assert_eq!(
-            payment.refunds.into_iter().collect::<Vec<_>>(),
-            [(w.order.clone(), 9050)]
+            w.gateway.calls(crate::fakes::GatewayCall::Refund),
+            0,
+            "no money moves on the request path"
         );
     }
 
@@ -424,9 +430,10 @@ mod tests {
         w.store.delete_product(&w.vase);
         let view = w.orders.cancel("kiln", &w.order).await.expect("cancelled");
         assert_eq!(view.status, OrderStatus::Cancelled);
-        assert_eq!(
-            w.gateway.payment(&w.checkout).map(|p| p.refunds.len()),
-            Some(1)
+        assert!(
+            w.store
+                .payment_record(&w.checkout)
+                .is_some_and(|p| p.orders[0].cancelled)
         );
     }
 
@@ -446,9 +453,10 @@ mod tests {
             (err.status(), err.problem().code),
             (409, "order_not_cancellable")
         );
-        assert_eq!(
-            w.gateway.payment(&w.checkout).map(|p| p.refunds.len()),
-            Some(0)
+        assert!(
+            w.store
+                .payment_record(&w.checkout)
+                .is_some_and(|p| !p.orders[0].cancelled)
         );
     }
 

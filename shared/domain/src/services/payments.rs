@@ -57,14 +57,27 @@ pub enum Settled {
 /// The next movement of a payment.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Step {
-    Capture { amount_cents: i64 },
+    Capture {
+        amount_cents: i64,
+    },
     Void,
     /// Take a cancelled order's payout back from its shop.
-    Reverse { order: usize, transfer_id: String, amount_cents: i64 },
+    Reverse {
+        order: usize,
+        transfer_id: String,
+        amount_cents: i64,
+    },
     /// Give a cancelled, captured order's amount back to the buyer.
-    Refund { order: usize, amount_cents: i64 },
+    Refund {
+        order: usize,
+        amount_cents: i64,
+    },
     /// Pay a live order's share out to its shop's account.
-    Transfer { order: usize, destination: String, amount_cents: i64 },
+    Transfer {
+        order: usize,
+        destination: String,
+        amount_cents: i64,
+    },
 }
 
 /// The next movement `payment` needs, given the shops' payout accounts; `None` when it is final
@@ -121,7 +134,11 @@ pub fn next_step(payment: &Payment, accounts: &HashMap<String, PayoutAccount>) -
 
 /// Adopts the provider's view of the payment into `payment`, returning the ledger entries the
 /// adopted movements imply (entries are per (order, kind): adopting twice writes them once).
-pub fn adopt(payment: &mut Payment, truth: &ProviderPayment, now: DateTime<Utc>) -> Vec<LedgerEntry> {
+pub fn adopt(
+    payment: &mut Payment,
+    truth: &ProviderPayment,
+    now: DateTime<Utc>,
+) -> Vec<LedgerEntry> {
     let mut entries = Vec::new();
     if payment.status == PaymentStatus::Authorized {
         match truth.status {
@@ -199,7 +216,14 @@ fn refund_entries(
         .map(|r| r.id.clone());
     let mut out = Vec::new();
     if o.fee_cents > 0 {
-        out.push(LedgerEntry::new(payment, o, EntryKind::FeeRefund, o.fee_cents, None, now));
+        out.push(LedgerEntry::new(
+            payment,
+            o,
+            EntryKind::FeeRefund,
+            o.fee_cents,
+            None,
+            now,
+        ));
     }
     out.push(LedgerEntry::new(
         payment,
@@ -213,7 +237,12 @@ fn refund_entries(
 }
 
 /// Adopts a transfer of order `i` (made now, or found at the provider).
-fn adopt_transfer(payment: &mut Payment, i: usize, t: &Transfer, now: DateTime<Utc>) -> Vec<LedgerEntry> {
+fn adopt_transfer(
+    payment: &mut Payment,
+    i: usize,
+    t: &Transfer,
+    now: DateTime<Utc>,
+) -> Vec<LedgerEntry> {
     let mut entries = Vec::new();
     let o = &mut payment.orders[i];
     if o.transfer_id.is_none() {
@@ -347,8 +376,6 @@ impl<S: PaymentStore, G: PaymentGateway, P: Payouts> PaymentService<S, G, P> {
         let accounts = self.store.payout_accounts(&shops).await?;
         let truth = self.gateway.payment(&payment.payment_id).await?;
         let mut pending = adopt(&mut payment, &truth, Utc::now());
-        // Read the provider's transfers once, before the first payout of this run, so that a
-        // payout whose answer was lost is adopted instead of repeated.
         let mut transfers_read = false;
         for _round in 0..ROUNDS {
             let step = next_step(&payment, &accounts);
@@ -368,7 +395,11 @@ impl<S: PaymentStore, G: PaymentGateway, P: Payouts> PaymentService<S, G, P> {
                 Step::Capture { amount_cents } => {
                     let after = self
                         .gateway
-                        .capture(&payment.payment_id, amount_cents, &keys::capture(&payment.checkout_id, amount_cents))
+                        .capture(
+                            &payment.payment_id,
+                            amount_cents,
+                            &keys::capture(&payment.checkout_id, amount_cents),
+                        )
                         .await?;
                     pending.extend(adopt(&mut payment, &after, now));
                 }
@@ -379,42 +410,58 @@ impl<S: PaymentStore, G: PaymentGateway, P: Payouts> PaymentService<S, G, P> {
                         .await?;
                     pending.extend(adopt(&mut payment, &after, now));
                 }
-                Step::Reverse { order, transfer_id, amount_cents } => {
+                Step::Reverse { .. } | Step::Transfer { .. } if !transfers_read => {
+                    // Before a payout moves, read the provider's transfers of this checkout: a
+                    // transfer or reversal whose answer was lost is adopted, not repeated.
+                    transfers_read = true;
+                    for t in self.payouts.transfers(&payment.checkout_id).await? {
+                        if let Some(i) = payment
+                            .orders
+                            .iter()
+                            .position(|o| t.order_id.as_deref() == Some(o.order_id.as_str()))
+                        {
+                            pending.extend(adopt_transfer(&mut payment, i, &t, now));
+                        }
+                    }
+                    continue;
+                }
+                Step::Reverse {
+                    order,
+                    transfer_id,
+                    amount_cents,
+                } => {
                     let order_id = payment.orders[order].order_id.clone();
                     let after = self
                         .payouts
-                        .reverse(&transfer_id, amount_cents, &keys::reversal(&order_id, amount_cents))
+                        .reverse(
+                            &transfer_id,
+                            amount_cents,
+                            &keys::reversal(&order_id, amount_cents),
+                        )
                         .await?;
                     pending.extend(adopt_transfer(&mut payment, order, &after, now));
                 }
-                Step::Refund { order, amount_cents } => {
+                Step::Refund {
+                    order,
+                    amount_cents,
+                } => {
                     let order_id = payment.orders[order].order_id.clone();
                     self.gateway
-                        .refund(&payment.payment_id, &order_id, amount_cents, &keys::refund(&order_id, amount_cents))
+                        .refund(
+                            &payment.payment_id,
+                            &order_id,
+                            amount_cents,
+                            &keys::refund(&order_id, amount_cents),
+                        )
                         .await?;
                     let after = self.gateway.payment(&payment.payment_id).await?;
                     pending.extend(adopt(&mut payment, &after, now));
                 }
-                Step::Transfer { order, destination, amount_cents } => {
-                    if !transfers_read {
-                        transfers_read = true;
-                        let found = self.payouts.transfers(&payment.checkout_id).await?;
-                        let mut adopted = false;
-                        for t in &found {
-                            if let Some(i) = payment
-                                .orders
-                                .iter()
-                                .position(|o| t.order_id.as_deref() == Some(o.order_id.as_str()))
-                            {
-                                let entries = adopt_transfer(&mut payment, i, t, now);
-                                adopted |= !entries.is_empty();
-                                pending.extend(entries);
-                            }
-                        }
-                        if adopted {
-                            continue;
-                        }
-                    }
+                Step::Transfer {
+                    order,
+                    destination,
+                    amount_cents,
+                } => {
                     let o = &payment.orders[order];
                     let t = self
                         .payouts
@@ -442,7 +489,11 @@ impl<S: PaymentStore, G: PaymentGateway, P: Payouts> PaymentService<S, G, P> {
             }
         }
         Err(Error::Unavailable(
-            format!("payment {} kept changing while it was settled", payment.checkout_id).into(),
+            format!(
+                "payment {} kept changing while it was settled",
+                payment.checkout_id
+            )
+            .into(),
         ))
     }
 
@@ -476,12 +527,16 @@ impl<S: PaymentStore, G: PaymentGateway, P: Payouts> PaymentService<S, G, P> {
         match payment.status {
             PaymentStatus::Voided => m = m.count("PaymentsVoided", 1),
             PaymentStatus::Captured => {
-                m = m
-                    .count("PaymentsCaptured", 1)
-                    .count("CapturedCents", u64::try_from(payment.captured_cents).unwrap_or(0))
+                m = m.count("PaymentsCaptured", 1).count(
+                    "CapturedCents",
+                    u64::try_from(payment.captured_cents).unwrap_or(0),
+                )
             }
             PaymentStatus::PartiallyRefunded | PaymentStatus::Refunded => {
-                m = m.count("RefundedCents", u64::try_from(payment.refunded_cents).unwrap_or(0))
+                m = m.count(
+                    "RefundedCents",
+                    u64::try_from(payment.refunded_cents).unwrap_or(0),
+                )
             }
             PaymentStatus::Authorized => {}
         }
@@ -503,8 +558,12 @@ impl<S: PaymentStore, G: PaymentGateway, P: Payouts> PaymentService<S, G, P> {
 
     async fn apply(&self, kind: &ProviderEventKind) -> Result<Applied, Error> {
         match kind {
-            ProviderEventKind::Payment { payment_id, checkout_id } => {
-                let Some(checkout_id) = self.checkout_of(payment_id, checkout_id.as_deref()).await?
+            ProviderEventKind::Payment {
+                payment_id,
+                checkout_id,
+            } => {
+                let Some(checkout_id) =
+                    self.checkout_of(payment_id, checkout_id.as_deref()).await?
                 else {
                     return Ok(Applied::Ignored);
                 };
@@ -514,14 +573,21 @@ impl<S: PaymentStore, G: PaymentGateway, P: Payouts> PaymentService<S, G, P> {
                     Settled::Busy | Settled::Done(_) => Ok(Applied::Applied),
                 }
             }
-            ProviderEventKind::Dispute { payment_id, checkout_id } => {
-                let Some(checkout_id) = self.checkout_of(payment_id, checkout_id.as_deref()).await?
+            ProviderEventKind::Dispute {
+                payment_id,
+                checkout_id,
+            } => {
+                let Some(checkout_id) =
+                    self.checkout_of(payment_id, checkout_id.as_deref()).await?
                 else {
                     return Ok(Applied::Ignored);
                 };
                 self.mark_disputed(&checkout_id).await
             }
-            ProviderEventKind::Account { account_id, shop_id } => {
+            ProviderEventKind::Account {
+                account_id,
+                shop_id,
+            } => {
                 let shop = match shop_id {
                     Some(s) => Some(s.clone()),
                     None => self.store.shop_of_account(account_id).await?,
@@ -539,7 +605,11 @@ impl<S: PaymentStore, G: PaymentGateway, P: Payouts> PaymentService<S, G, P> {
     }
 
     /// The checkout a provider payment belongs to: its metadata, else the provider's record.
-    async fn checkout_of(&self, payment_id: &str, hint: Option<&str>) -> Result<Option<String>, Error> {
+    async fn checkout_of(
+        &self,
+        payment_id: &str,
+        hint: Option<&str>,
+    ) -> Result<Option<String>, Error> {
         if let Some(c) = hint {
             return Ok(Some(c.to_owned()));
         }
@@ -616,7 +686,9 @@ impl<S: PaymentStore, G: PaymentGateway, P: Payouts> PaymentService<S, G, P> {
             if owned {
                 continue;
             }
-            self.gateway.cancel(&auth.id, &keys::cancel(&auth.id)).await?;
+            self.gateway
+                .cancel(&auth.id, &keys::cancel(&auth.id))
+                .await?;
             report.orphans_voided += 1;
             tracing::warn!(payment_id = auth.id, checkout_id = ?auth.checkout_id, "voided an authorization no checkout owns");
         }
@@ -632,13 +704,19 @@ impl<S: PaymentStore, G: PaymentGateway, P: Payouts> PaymentService<S, G, P> {
     /// The shop's owner connects a payout account: created once per shop, then a fresh
     /// onboarding link. `404` for an unknown shop, `403` for anyone but its owner.
     pub async fn connect(&self, caller: &str, shop_id: &str) -> Result<Onboarding, Error> {
-        let shop = self.owned_shop(caller, shop_id, "connect a payout account for").await?;
+        let shop = self
+            .owned_shop(caller, shop_id, "connect a payout account for")
+            .await?;
         let account = match shop.account {
             Some(a) => a,
             None => {
                 let created = self
                     .payouts
-                    .create_account(shop_id, shop.owner_email.as_deref(), &keys::account(shop_id))
+                    .create_account(
+                        shop_id,
+                        shop.owner_email.as_deref(),
+                        &keys::account(shop_id),
+                    )
                     .await?;
                 let account = PayoutAccount {
                     account_id: created.id.clone(),
@@ -648,13 +726,24 @@ impl<S: PaymentStore, G: PaymentGateway, P: Payouts> PaymentService<S, G, P> {
                 account
             }
         };
-        let base = if self.return_url.is_empty() { "https://bazaar.invalid/payouts" } else { &self.return_url };
+        let base = if self.return_url.is_empty() {
+            "https://bazaar.invalid/payouts"
+        } else {
+            &self.return_url
+        };
         let return_url = format!("{base}?shop_id={shop_id}");
         let url = self
             .payouts
-            .onboarding_link(&account.account_id, &return_url, &format!("{return_url}&refresh=1"))
+            .onboarding_link(
+                &account.account_id,
+                &return_url,
+                &format!("{return_url}&refresh=1"),
+            )
             .await?;
-        let status = self.refresh_account(shop_id).await?.map_or(account.status, |a| a.status);
+        let status = self
+            .refresh_account(shop_id)
+            .await?
+            .map_or(account.status, |a| a.status);
         Ok(Onboarding {
             shop_id: shop_id.to_owned(),
             account_id: account.account_id,
@@ -696,7 +785,8 @@ impl<S: PaymentStore, G: PaymentGateway, P: Payouts> PaymentService<S, G, P> {
         cursor: Option<&str>,
         limit: i32,
     ) -> Result<LedgerPage, Error> {
-        self.owned_shop(caller, shop_id, "read the payouts of").await?;
+        self.owned_shop(caller, shop_id, "read the payouts of")
+            .await?;
         self.store.ledger(shop_id, cursor, limit).await
     }
 
@@ -712,8 +802,618 @@ impl<S: PaymentStore, G: PaymentGateway, P: Payouts> PaymentService<S, G, P> {
             .await?
             .ok_or_else(|| Error::not_found(Resource::Shop, shop_id))?;
         if shop.owner_id != caller {
-            return Err(Error::Forbidden(format!("Only the shop's owner may {verb} the shop.")));
+            return Err(Error::Forbidden(format!(
+                "Only the shop's owner may {verb} the shop."
+            )));
         }
         Ok(shop)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cart::LineChange;
+    use crate::checkout::{CheckoutHooks, NoHooks, ShippingAddress, checkout_id};
+    use crate::fakes::{FakeGateway, FakeStore, GatewayCall};
+    use crate::payments::{Account, balances};
+    use crate::ports::PaymentStore;
+    use crate::services::cart::CartService;
+    use crate::services::checkout::CheckoutService;
+    use crate::services::orders::OrderService;
+
+    fn address() -> ShippingAddress {
+        ShippingAddress {
+            name: "Ada".into(),
+            line1: "1 Loom St".into(),
+            line2: None,
+            city: "Bristol".into(),
+            region: None,
+            postal_code: "BS1".into(),
+            country: "GB".into(),
+        }
+    }
+
+    struct World {
+        store: FakeStore,
+        gateway: FakeGateway,
+        checkout: CheckoutService<FakeStore, FakeGateway>,
+        orders: OrderService<FakeStore>,
+        payments: PaymentService<FakeStore, FakeGateway, FakeGateway>,
+        kiln: String,
+        loom: String,
+    }
+
+    /// Two shops; Ada's cart holds a vase from the kiln (2 × 4200 + 500 + 150 = 9050) and a
+    /// scarf from the loom (6500 + 300 = 6800).
+    async fn world() -> World {
+        let store = FakeStore::default();
+        let gateway = FakeGateway::default();
+        let kiln = store.add_shop("kiln", "The Copper Kiln", 500, 150);
+        let loom = store.add_shop("loom", "Loom & Larch", 300, 0);
+        let vase = store.add_product(&kiln, "Vase", 4200, 2);
+        let scarf = store.add_product(&loom, "Scarf", 6500, 1);
+        let carts = CartService::new(store.clone());
+        for (p, q) in [(&vase, 2), (&scarf, 1)] {
+            carts
+                .write_line("ada", p, LineChange::Add(q), 900)
+                .await
+                .expect("in the cart");
+        }
+        World {
+            checkout: CheckoutService::new(store.clone(), gateway.clone()),
+            orders: OrderService::new(store.clone()),
+            payments: PaymentService::new(store.clone(), gateway.clone(), gateway.clone()),
+            store,
+            gateway,
+            kiln,
+            loom,
+        }
+    }
+
+    async fn place(w: &World, key: &str) -> crate::checkout::CheckoutView {
+        w.checkout
+            .checkout(&NoHooks, "ada", key, &address(), "pm_card_visa")
+            .await
+            .expect("placed")
+    }
+
+    fn done(s: Settled) -> Payment {
+        match s {
+            Settled::Done(p) => p,
+            other => panic!("not settled: {other:?}"),
+        }
+    }
+
+    /// Every order's ledger sums to zero, and a settled order leaves nothing on the platform
+    /// (paid out, or everything given back) unless its shop has not connected yet.
+    fn assert_ledgers_balance(w: &World, payment: &Payment) {
+        for o in &payment.orders {
+            let entries = w.store.ledger_of(&o.order_id);
+            let b = balances(&entries);
+            assert_eq!(b.values().sum::<i64>(), 0, "order {} balances", o.order_id);
+            let platform = b.get(&Account::Platform).copied().unwrap_or(0);
+            if o.cancelled || o.transfer_id.is_some() || !o.captured {
+                assert_eq!(platform, 0, "nothing left on the platform for {o:?}: {b:?}");
+            } else {
+                assert_eq!(platform, o.payout_cents(), "the shop's share waits: {b:?}");
+            }
+        }
+    }
+
+    #[tokio::test]
+    async fn settlement_captures_the_live_amount_once_and_records_charge_and_fee() {
+        let w = world().await;
+        let view = place(&w, "k1").await;
+        let p = done(w.payments.settle(&view.checkout_id).await.expect("settled"));
+        assert_eq!(
+            (p.status, p.captured_cents),
+            (PaymentStatus::Captured, 9050 + 6800)
+        );
+        assert_eq!(w.store.payment_due(&view.checkout_id), None, "closed");
+        // Settling again moves nothing.
+        done(w.payments.settle(&view.checkout_id).await.expect("again"));
+        assert_eq!(w.gateway.calls(GatewayCall::Capture), 1);
+        let kinds: Vec<_> = w
+            .store
+            .ledger_of(&p.orders[0].order_id)
+            .iter()
+            .map(|e| e.kind)
+            .collect();
+        assert_eq!(kinds.len(), 2, "charge and fee: {kinds:?}");
+        assert_ledgers_balance(&w, &p);
+    }
+
+    /// Failure 1 of the issue: the checkout function died after its commit, the seller cancels,
+    /// the buyer retries — the payment is never captured and the authorization is voided.
+    #[tokio::test]
+    async fn a_crash_after_commit_then_cancel_then_retry_never_captures_and_voids() {
+        struct Crash;
+        impl CheckoutHooks for Crash {
+            fn after_commit(&self, _: &str) {
+                panic!("simulated crash after the commit");
+            }
+        }
+        let w = world().await;
+        let crashed = tokio::spawn({
+            let checkout = w.checkout.clone();
+            async move {
+                checkout
+                    .checkout(&Crash, "ada", "k1", &address(), "pm_card_visa")
+                    .await
+            }
+        })
+        .await;
+        assert!(crashed.is_err());
+        let id = checkout_id("ada", "k1");
+        for (owner, order) in w
+            .store
+            .orders()
+            .iter()
+            .map(|o| (o.owner_id.clone(), o.order_id.clone()))
+        {
+            w.orders
+                .cancel(&owner, &order)
+                .await
+                .expect("cancelled before any capture");
+        }
+        let view = place(&w, "k1").await;
+        assert_eq!(view.checkout_id, id);
+        let p = done(w.payments.settle(&id).await.expect("settled"));
+        assert_eq!(p.status, PaymentStatus::Voided);
+        assert_eq!(w.gateway.calls(GatewayCall::Capture), 0, "never captured");
+        let intents = w.gateway.intents_of(&id);
+        assert_eq!(intents.len(), 1);
+        assert_eq!(
+            (intents[0].status, intents[0].amount_received),
+            (IntentStatus::Canceled, 0)
+        );
+        assert!(w.store.ledger_entries().is_empty(), "no money moved");
+    }
+
+    #[tokio::test]
+    async fn one_order_cancelled_before_capture_is_left_out_of_the_capture() {
+        let w = world().await;
+        let view = place(&w, "k1").await;
+        w.orders
+            .cancel("kiln", &view.orders[0].order_id)
+            .await
+            .expect("cancelled");
+        let p = done(w.payments.settle(&view.checkout_id).await.expect("settled"));
+        assert_eq!(
+            (p.status, p.captured_cents),
+            (PaymentStatus::Captured, 6800)
+        );
+        assert_eq!(
+            w.gateway.calls(GatewayCall::Refund),
+            0,
+            "nothing to give back"
+        );
+        assert_ledgers_balance(&w, &p);
+    }
+
+    #[tokio::test]
+    async fn a_cancel_after_capture_and_payout_reverses_then_refunds_once() {
+        let w = world().await;
+        w.gateway.instant_onboarding();
+        let onboarding = w
+            .payments
+            .connect("kiln", &w.kiln)
+            .await
+            .expect("connected");
+        assert_eq!(onboarding.status, PayoutStatus::Enabled);
+        let view = place(&w, "k1").await;
+        let p = done(
+            w.payments
+                .settle(&view.checkout_id)
+                .await
+                .expect("captured and paid out"),
+        );
+        let kiln_order = &p.orders[0];
+        assert_eq!(kiln_order.transferred_cents, 9050 - 905);
+        assert_eq!(
+            w.store.waiting_payouts(&w.loom).await.expect("waiting"),
+            [view.checkout_id.clone()]
+        );
+        w.orders
+            .cancel("kiln", &kiln_order.order_id)
+            .await
+            .expect("cancelled");
+        // Redelivered events: settle three times.
+        for _ in 0..3 {
+            done(w.payments.settle(&view.checkout_id).await.expect("settled"));
+        }
+        let p = w.store.payment_record(&view.checkout_id).expect("record");
+        assert_eq!(p.status, PaymentStatus::PartiallyRefunded);
+        assert_eq!(
+            (p.orders[0].reversed_cents, p.orders[0].refunded_cents),
+            (8145, 9050)
+        );
+        assert_eq!(
+            (
+                w.gateway.calls(GatewayCall::Reverse),
+                w.gateway.calls(GatewayCall::Refund)
+            ),
+            (1, 1)
+        );
+        assert_ledgers_balance(&w, &p);
+    }
+
+    #[tokio::test]
+    async fn a_shop_that_connects_later_is_paid_what_waited() {
+        let w = world().await;
+        let view = place(&w, "k1").await;
+        let p = done(
+            w.payments
+                .settle(&view.checkout_id)
+                .await
+                .expect("captured"),
+        );
+        assert!(
+            p.orders.iter().all(|o| o.transfer_id.is_none()),
+            "no account yet"
+        );
+        let onboarding = w.payments.connect("loom", &w.loom).await.expect("link");
+        assert_eq!(onboarding.status, PayoutStatus::Pending);
+        assert!(onboarding.onboarding_url.contains(&onboarding.account_id));
+        assert_eq!(
+            w.payments
+                .connect("kiln", &w.loom)
+                .await
+                .expect_err("not theirs")
+                .status(),
+            403
+        );
+        w.gateway.enable_account(&onboarding.account_id);
+        w.payments
+            .webhook(&ProviderEvent {
+                id: "evt_account".into(),
+                kind: ProviderEventKind::Account {
+                    account_id: onboarding.account_id.clone(),
+                    shop_id: None,
+                },
+            })
+            .await
+            .expect("applied");
+        let p = w.store.payment_record(&view.checkout_id).expect("record");
+        let loom_order = p
+            .orders
+            .iter()
+            .find(|o| o.shop_id == w.loom)
+            .expect("loom order");
+        assert_eq!(loom_order.transferred_cents, 6800 - 680);
+        assert!(
+            w.store
+                .waiting_payouts(&w.loom)
+                .await
+                .expect("none")
+                .is_empty()
+        );
+        let page = w
+            .payments
+            .ledger("loom", &w.loom, None, 50)
+            .await
+            .expect("ledger");
+        let kinds: Vec<_> = page.entries.iter().map(|e| e.kind).collect();
+        assert_eq!(kinds.len(), 3, "charge, fee, transfer: {kinds:?}");
+        assert_eq!(
+            w.payments
+                .ledger("kiln", &w.loom, None, 50)
+                .await
+                .expect_err("owner only")
+                .status(),
+            403
+        );
+    }
+
+    /// Failure 3 of the issue: an authorization whose settlement event was lost is found by
+    /// reconciliation and captured; one that no checkout owns is voided.
+    #[tokio::test]
+    async fn reconciliation_settles_a_stuck_authorization_and_voids_an_orphan() {
+        let w = world().await;
+        let view = place(&w, "k1").await;
+        // The event never reached the worker; the record's due time passes.
+        w.store
+            .age_payment(&view.checkout_id, chrono::Duration::hours(1));
+        // An orphan: authorized by an attempt whose commit never landed.
+        w.store.fail_writes(1);
+        let orphan_err = w
+            .checkout
+            .checkout(&NoHooks, "ada", "k2", &address(), "pm_card_visa")
+            .await;
+        assert_eq!(orphan_err.expect_err("commit failed").status(), 503);
+        let orphan = w.gateway.intents_of(&checkout_id("ada", "k2"));
+        assert_eq!(orphan.len(), 1, "authorized, never committed");
+        w.gateway.age(&orphan[0].id, 2 * ORPHAN_AFTER_SECS);
+        let report = w.payments.reconcile(100).await.expect("ran");
+        assert_eq!((report.settled, report.failed, report.stuck), (1, 0, 0));
+        assert_eq!(report.orphans_voided, 1);
+        let p = w.store.payment_record(&view.checkout_id).expect("record");
+        assert_eq!(p.status, PaymentStatus::Captured);
+        for o in orphan {
+            assert_eq!(
+                w.gateway.intent(&o.id).map(|i| i.status),
+                Some(IntentStatus::Canceled)
+            );
+        }
+    }
+
+    #[tokio::test]
+    async fn a_payment_open_for_days_is_counted_stuck() {
+        let w = world().await;
+        let view = place(&w, "k1").await;
+        w.store
+            .age_payment(&view.checkout_id, chrono::Duration::days(4));
+        w.gateway.fail(GatewayCall::Capture, 1);
+        let report = w.payments.reconcile(100).await.expect("ran");
+        assert_eq!((report.stuck, report.failed), (1, 1));
+        assert!(
+            w.store.payment_due(&view.checkout_id).is_some(),
+            "still due"
+        );
+    }
+
+    /// Lost answers (timeouts after the provider did the work) with a provider that ignores
+    /// idempotency keys, as localstripe does: every amount still moves once.
+    #[tokio::test]
+    async fn lost_answers_never_move_an_amount_twice_even_without_provider_keys() {
+        let w = world().await;
+        w.gateway.ignore_keys();
+        w.gateway.instant_onboarding();
+        w.payments
+            .connect("kiln", &w.kiln)
+            .await
+            .expect("connected");
+        let view = place(&w, "k1").await;
+        w.gateway.lose_answers(GatewayCall::Capture, 1);
+        assert!(
+            w.payments.settle(&view.checkout_id).await.is_err(),
+            "the capture's answer was lost"
+        );
+        w.gateway.lose_answers(GatewayCall::Transfer, 1);
+        assert!(
+            w.payments.settle(&view.checkout_id).await.is_err(),
+            "the transfer's answer was lost"
+        );
+        done(w.payments.settle(&view.checkout_id).await.expect("settled"));
+        let kiln_order = view.orders[0].order_id.clone();
+        assert_eq!(w.gateway.transfers_of(&kiln_order).len(), 1, "one transfer");
+        w.orders
+            .cancel("kiln", &kiln_order)
+            .await
+            .expect("cancelled");
+        w.gateway.lose_answers(GatewayCall::Reverse, 1);
+        assert!(w.payments.settle(&view.checkout_id).await.is_err());
+        w.gateway.lose_answers(GatewayCall::Refund, 1);
+        assert!(w.payments.settle(&view.checkout_id).await.is_err());
+        let p = done(w.payments.settle(&view.checkout_id).await.expect("settled"));
+        let intent = w.gateway.intent(&p.payment_id).expect("intent");
+        assert_eq!(intent.amount_received, 9050 + 6800, "captured once");
+        assert_eq!(
+            intent.refunds.len(),
+            1,
+            "refunded once: {:?}",
+            intent.refunds
+        );
+        assert_eq!(
+            w.gateway.transfers_of(&kiln_order)[0]
+                .transfer
+                .reversed_cents,
+            8145,
+            "reversed once"
+        );
+        assert_ledgers_balance(&w, &p);
+    }
+
+    #[tokio::test]
+    async fn twenty_concurrent_checkouts_and_settlements_move_the_amount_once() {
+        let w = world().await;
+        let mut tasks = Vec::new();
+        for _ in 0..20 {
+            let checkout = w.checkout.clone();
+            tasks.push(tokio::spawn(async move {
+                checkout
+                    .checkout(&NoHooks, "ada", "storm", &address(), "pm_card_visa")
+                    .await
+            }));
+        }
+        let mut ids = std::collections::BTreeSet::new();
+        for t in tasks {
+            if let Ok(Ok(view)) = t.await {
+                ids.insert(
+                    view.orders
+                        .iter()
+                        .map(|o| o.order_id.clone())
+                        .collect::<Vec<_>>(),
+                );
+            }
+        }
+        assert_eq!(ids.len(), 1, "every answer names the same orders");
+        assert_eq!(w.store.orders().len(), 2);
+        let id = checkout_id("ada", "storm");
+        let mut settlers = Vec::new();
+        for _ in 0..20 {
+            let payments = w.payments.clone();
+            let id = id.clone();
+            settlers.push(tokio::spawn(async move { payments.settle(&id).await }));
+        }
+        for s in settlers {
+            s.await.expect("joined").expect("settled or busy");
+        }
+        // Whatever the interleaving, one more pass finds it final.
+        let p = done(w.payments.settle(&id).await.expect("final"));
+        let live: Vec<_> = w
+            .gateway
+            .intents_of(&id)
+            .into_iter()
+            .filter(|i| i.status != IntentStatus::Canceled)
+            .collect();
+        assert_eq!(
+            live.len(),
+            1,
+            "one authorization survives, the others are voided"
+        );
+        assert_eq!(
+            (live[0].amount_received, p.status),
+            (9050 + 6800, PaymentStatus::Captured)
+        );
+        assert_eq!(w.gateway.calls(GatewayCall::Capture), 1);
+        assert_ledgers_balance(&w, &p);
+    }
+
+    #[tokio::test]
+    async fn webhooks_delivered_twice_and_out_of_order_apply_once() {
+        let w = world().await;
+        let view = place(&w, "k1").await;
+        let record = w.store.payment_record(&view.checkout_id).expect("record");
+        let refunded = ProviderEvent {
+            id: "evt_2".into(),
+            kind: ProviderEventKind::Payment {
+                payment_id: record.payment_id.clone(),
+                checkout_id: None,
+            },
+        };
+        let succeeded = ProviderEvent {
+            id: "evt_1".into(),
+            kind: ProviderEventKind::Payment {
+                payment_id: record.payment_id.clone(),
+                checkout_id: Some(view.checkout_id.clone()),
+            },
+        };
+        for e in [&refunded, &succeeded, &refunded, &succeeded] {
+            let applied = w.payments.webhook(e).await.expect("acknowledged");
+            assert_ne!(applied, Applied::Ignored);
+        }
+        assert_eq!(w.gateway.calls(GatewayCall::Capture), 1);
+        let dispute = ProviderEvent {
+            id: "evt_3".into(),
+            kind: ProviderEventKind::Dispute {
+                payment_id: record.payment_id.clone(),
+                checkout_id: None,
+            },
+        };
+        assert_eq!(
+            w.payments.webhook(&dispute).await.expect("applied"),
+            Applied::Applied
+        );
+        assert_eq!(
+            w.payments.webhook(&dispute).await.expect("again"),
+            Applied::Duplicate
+        );
+        assert!(
+            w.store
+                .payment_record(&view.checkout_id)
+                .is_some_and(|p| p.disputed)
+        );
+        let unknown = ProviderEvent {
+            id: "evt_4".into(),
+            kind: ProviderEventKind::Ignored {
+                kind: "customer.created".into(),
+            },
+        };
+        assert_eq!(
+            w.payments.webhook(&unknown).await.expect("ack"),
+            Applied::Ignored
+        );
+    }
+
+    #[tokio::test]
+    async fn a_failed_webhook_application_is_applied_on_redelivery() {
+        let w = world().await;
+        let view = place(&w, "k1").await;
+        let record = w.store.payment_record(&view.checkout_id).expect("record");
+        let e = ProviderEvent {
+            id: "evt_1".into(),
+            kind: ProviderEventKind::Payment {
+                payment_id: record.payment_id,
+                checkout_id: Some(view.checkout_id.clone()),
+            },
+        };
+        w.gateway.fail(GatewayCall::Payment, 1);
+        assert!(w.payments.webhook(&e).await.is_err());
+        assert_eq!(
+            w.payments.webhook(&e).await.expect("redelivered"),
+            Applied::Applied
+        );
+        assert_eq!(
+            w.store.payment_record(&view.checkout_id).map(|p| p.status),
+            Some(PaymentStatus::Captured)
+        );
+    }
+
+    #[test]
+    fn next_step_orders_reversal_before_refund_and_waits_for_unconnected_shops() {
+        let now = Utc::now();
+        let share = |id: &str, shop: &str| crate::payments::OrderShare {
+            order_id: id.into(),
+            shop_id: shop.into(),
+            amount_cents: 1000,
+            fee_cents: 100,
+            created_at: now,
+            cancelled: false,
+            captured: true,
+            refunded_cents: 0,
+            transfer_id: None,
+            transferred_cents: 0,
+            reversed_cents: 0,
+        };
+        let mut p = Payment {
+            checkout_id: "c".into(),
+            buyer_id: "b".into(),
+            payment_id: "pi".into(),
+            amount_cents: 2000,
+            status: PaymentStatus::Captured,
+            captured_cents: 2000,
+            refunded_cents: 0,
+            charge_id: Some("ch".into()),
+            orders: vec![share("o1", "s1"), share("o2", "s2")],
+            disputed: false,
+            created_at: now,
+            updated_at: now,
+            version: 1,
+        };
+        assert_eq!(
+            next_step(&p, &HashMap::new()),
+            None,
+            "no accounts: payouts wait"
+        );
+        p.orders[0].cancelled = true;
+        p.orders[0].transfer_id = Some("tr".into());
+        p.orders[0].transferred_cents = 900;
+        assert_eq!(
+            next_step(&p, &HashMap::new()),
+            Some(Step::Reverse {
+                order: 0,
+                transfer_id: "tr".into(),
+                amount_cents: 900
+            })
+        );
+        p.orders[0].reversed_cents = 900;
+        assert_eq!(
+            next_step(&p, &HashMap::new()),
+            Some(Step::Refund {
+                order: 0,
+                amount_cents: 1000
+            })
+        );
+        p.orders[0].refunded_cents = 1000;
+        let accounts = HashMap::from([(
+            "s2".to_owned(),
+            PayoutAccount {
+                account_id: "acct".into(),
+                status: PayoutStatus::Enabled,
+            },
+        )]);
+        assert_eq!(
+            next_step(&p, &accounts),
+            Some(Step::Transfer {
+                order: 1,
+                destination: "acct".into(),
+                amount_cents: 900
+            })
+        );
+        p.status = PaymentStatus::Authorized;
+        p.orders[1].cancelled = true;
+        assert_eq!(next_step(&p, &accounts), Some(Step::Void));
     }
 }

@@ -1116,6 +1116,11 @@ mod tests {
         w.store
             .age_payment(&view.checkout_id, chrono::Duration::hours(1));
         // An orphan: authorized by an attempt whose commit never landed.
+        let jug = w.store.add_product(&w.kiln, "Jug", 1500, 1);
+        CartService::new(w.store.clone())
+            .write_line("ada", &jug, LineChange::Add(1), 900)
+            .await
+            .expect("in the cart");
         w.store.fail_writes(1);
         let orphan_err = w
             .checkout

@@ -1,11 +1,11 @@
 //! The orders function: the buyer's and the shop's order lists, order detail, shipment,
-//! cancellation (stock restored, payment refunded), reviews, and the caller's notifications.
+//! cancellation (stock restored; the refund follows from the payment record), reviews, and the caller's notifications.
 
 use bazaar_aws::orders::DynamoOrders;
 use bazaar_domain::error::{Error, Resource};
 use bazaar_domain::metrics::Metrics;
 use bazaar_domain::orders::{ReviewRequest, ShipmentRequest, page_size};
-use bazaar_domain::ports::{OrderStore, PaymentGateway};
+use bazaar_domain::ports::OrderStore;
 use bazaar_domain::services::orders::OrderService;
 use bazaar_lambda::auth::AuthMode;
 use bazaar_lambda::env::Config;
@@ -38,8 +38,8 @@ pub const ROUTES: &[(Route, Op)] = &[
 ];
 
 /// State built once per cold start. (`S` defaults to the DynamoDB store.)
-pub struct App<P, S = DynamoOrders> {
-    orders: OrderService<S, P>,
+pub struct App<S = DynamoOrders> {
+    orders: OrderService<S>,
     auth: AuthMode,
     service: String,
 }
@@ -70,10 +70,10 @@ fn paging(req: &Request) -> Result<(i32, Option<String>), Error> {
     ))
 }
 
-impl<P: PaymentGateway, S: OrderStore> App<P, S> {
-    pub fn new(orders: S, payments: P, config: &Config) -> Self {
+impl<S: OrderStore> App<S> {
+    pub fn new(orders: S, config: &Config) -> Self {
         Self {
-            orders: OrderService::new(orders, payments),
+            orders: OrderService::new(orders),
             auth: config.auth.clone(),
             service: config.service.clone(),
         }
@@ -136,7 +136,7 @@ impl<P: PaymentGateway, S: OrderStore> App<P, S> {
     }
 }
 
-impl<P: PaymentGateway> bazaar_lambda::http::HttpApp for App<P> {
+impl<S: OrderStore> bazaar_lambda::http::HttpApp for App<S> {
     /// Serves one API Gateway request; errors become problem responses.
     async fn handle(&self, req: Request) -> Result<Response<Body>, lambda_http::Error> {
         http::serve(&self.service, req, |req| self.dispatch(req)).await

@@ -266,3 +266,30 @@ mod tests {
         assert!(old.items.is_empty() && old.basket.is_empty());
     }
 }
+
+/// `payment.changed`: a checkout's payment needs settling (it was committed, or an order of it
+/// was cancelled). Published by the relay when a payment record reaches the stream with a new
+/// version and nobody holds its settlement lease; consumed by the settlement function.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PaymentChanged {
+    /// Always `payment.changed`.
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// `<checkout id>:<version>`.
+    pub event_id: String,
+    pub checkout_id: String,
+    pub version: i64,
+}
+
+pub const PAYMENT_CHANGED: &str = "payment.changed";
+
+impl PaymentChanged {
+    pub fn new(checkout_id: &str, version: i64) -> Self {
+        PaymentChanged {
+            kind: PAYMENT_CHANGED.to_owned(),
+            event_id: format!("{checkout_id}:{version}"),
+            checkout_id: checkout_id.to_owned(),
+            version,
+        }
+    }
+}

@@ -12,7 +12,7 @@ use crate::idempotency::{Claim, StoredResponse};
 use crate::orders::{NotificationView, OrderPage, Review};
 use crate::payments::{
     Authorization, AuthorizeRequest, ConnectedAccount, LedgerEntry, LedgerPage, Payment,
-    PayoutAccount, ProviderPayment, ProviderRefund, Transfer, TransferRequest,
+    PayoutAccount, ProviderEvent, ProviderPayment, ProviderRefund, Transfer, TransferRequest,
 };
 use crate::personalize::Signal;
 use crate::personalize::also_bought::Recorded;
@@ -402,6 +402,17 @@ pub trait PaymentStore: Send + Sync {
 
     /// Drops the claim of an event whose application failed, so that its redelivery applies it.
     fn forget_delivery(&self, event_id: &str) -> impl Future<Output = Result<(), Error>> + Send;
+}
+
+/// Verifies a provider's webhook delivery and reduces it to a [`ProviderEvent`]: a missing,
+/// malformed, stale or wrong signature is `400 invalid_signature`.
+pub trait WebhookVerifier: Send + Sync {
+    fn verify(
+        &self,
+        signature: Option<&str>,
+        body: &[u8],
+        now: i64,
+    ) -> Result<ProviderEvent, Error>;
 }
 
 /// The answer of [`PaymentStore::lease`].

@@ -1,0 +1,9 @@
+//! Cold start: [`bazaar_lambda::Env`] and the payment provider once; then [`settlement::Settlement`]
+//! for every SQS batch.
+
+#[tokio::main]
+async fn main() -> Result<(), bazaar_lambda::BoxError> {
+    let env = bazaar_lambda::Env::load_worker("settlement").await?;
+    let provider = env.payment_provider().await?;
+    bazaar_lambda::serve_messages(settlement::Settlement::new(env.table.payment_store(), provider)).await
+}

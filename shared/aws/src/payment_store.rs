@@ -122,6 +122,7 @@ fn payout_account_of(item: &Item) -> Result<Option<PayoutAccount>, Error> {
 }
 
 impl DynamoPayments {
+    /// The store over table `table` (see [`Table::payments`]).
     pub fn new(client: Client, table: impl Into<String>) -> Self {
         Self {
             table: Table::new(client, table),

@@ -165,6 +165,7 @@ fn rejected(detail: String) -> Error {
 }
 
 impl TestGateway {
+    /// The gateway over table `table` (see [`Table::test_gateway`]).
     pub fn new(client: Client, table: impl Into<String>) -> Self {
         Self {
             table: Table::new(client, table),

@@ -262,6 +262,28 @@ mod tests {
     use super::*;
 
     #[test]
+    fn request_tokens_are_per_attempt_and_fit_dynamodb() {
+        let token = request_token("c1", "pi_1");
+        assert_eq!(token.len(), 36, "DynamoDB's ClientRequestToken limit");
+        assert_eq!(
+            token,
+            request_token("c1", "pi_1"),
+            "a retry sends the same token"
+        );
+        assert_ne!(
+            token,
+            request_token("c1", "pi_2"),
+            "another attempt, another token"
+        );
+        assert_ne!(token, request_token("c2", "pi_1"));
+        // Due keys sort by time, and strictly before the bound.
+        let (_, sk) = keys::payment_due(99, "c");
+        assert!(sk.as_str() < keys::due_stamp(100).as_str());
+        assert!(sk.as_str() > keys::due_stamp(99).as_str());
+        assert!(keys::due_stamp(1_000_000_000) > keys::due_stamp(999_999_999));
+    }
+
+    #[test]
     fn cancellation_reasons_name_the_lines() {
         // The actions as a checkout lays them out: per line its hold items, its product, its cart
         // line (a: 1 hold, b: 2 holds, c: 1 hold); then the shop's order and sales (unnamed) and

@@ -5,6 +5,7 @@
 //! Each action of the transaction is named ([`Step`]) by the line it belongs to, or as the
 //! record, so a cancelled transaction is mapped to the failed lines by name, never by position.
 
+use crate::payment_store::payment_item;
 use crate::records::order_item;
 use crate::schema::keys;
 use crate::table::{Table, Tx, TxError, from_item, from_sdk, key, s, to_item};
@@ -14,7 +15,6 @@ use bazaar_domain::cart::Line;
 use bazaar_domain::checkout::{CheckoutRecord, CheckoutWrite, CheckoutWritten, Order};
 use bazaar_domain::error::Error;
 use bazaar_domain::ports::{CheckoutStore, LineCatalog};
-use chrono::Utc;
 
 /// What an action of a checkout's transaction stands for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -75,7 +75,7 @@ impl DynamoCheckout {
                 .expression_attribute_names("#version", "version")
                 .expression_attribute_values(":q", AttributeValue::N(line.quantity.to_string()))
                 .expression_attribute_values(":one", AttributeValue::N("1".into()))
-                .expression_attribute_values(":now", s(&Utc::now().to_rfc3339()));
+                .expression_attribute_values(":now", s(&write.record.created_at.to_rfc3339()));
             for (i, slot) in line
                 .plan
                 .held()
@@ -136,8 +136,42 @@ impl DynamoCheckout {
             .build()
             .map_err(Error::internal)?;
         tx.put(put).or(Step::Record);
+        // The payment's record, open and due at reconciliation's safety net: its stream event
+        // starts settlement, and the due keys make sure someone looks at it if that is lost.
+        // It exists exactly when the checkout's record does, so its failure means the same.
+        let payment = Put::builder()
+            .table_name(self.table.name())
+            .set_item(Some(payment_item(
+                write.payment,
+                Some(write.now + PAYMENT_SAFETY_NET_SECS),
+            )?))
+            .condition_expression("attribute_not_exists(pk)")
+            .build()
+            .map_err(Error::internal)?;
+        tx.put(payment).or(Step::Record);
+        debug_assert!(tx.len() <= bazaar_domain::checkout::MAX_TRANSACTION_ACTIONS);
+        tx.token(request_token(
+            &write.record.checkout_id,
+            &write.payment.payment_id,
+        ));
         Ok(tx)
     }
+}
+
+/// How long after its checkout an authorized payment is due for reconciliation (unix seconds),
+/// should its stream event never start settlement.
+pub const PAYMENT_SAFETY_NET_SECS: i64 = 15 * 60;
+
+/// The `ClientRequestToken` of a checkout's transaction: one per (checkout, authorization), i.e.
+/// per commit attempt, so the SDK's retry of the same request is answered as committed instead
+/// of as a duplicate (DynamoDB keeps a token 10 minutes). A UUID v5 (36 characters, the limit).
+pub fn request_token(checkout_id: &str, payment_id: &str) -> String {
+    uuid::Uuid::new_v5(
+        &uuid::Uuid::NAMESPACE_OID,
+        format!("bazaar-checkout#{checkout_id}#{payment_id}").as_bytes(),
+    )
+    .hyphenated()
+    .to_string()
 }
 
 /// The stored item of a checkout record: the record with its keys.
@@ -226,6 +260,28 @@ impl CheckoutStore for DynamoCheckout {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn request_tokens_are_per_attempt_and_fit_dynamodb() {
+        let token = request_token("c1", "pi_1");
+        assert_eq!(token.len(), 36, "DynamoDB's ClientRequestToken limit");
+        assert_eq!(
+            token,
+            request_token("c1", "pi_1"),
+            "a retry sends the same token"
+        );
+        assert_ne!(
+            token,
+            request_token("c1", "pi_2"),
+            "another attempt, another token"
+        );
+        assert_ne!(token, request_token("c2", "pi_1"));
+        // Due keys sort by time, and strictly before the bound.
+        let (_, sk) = keys::payment_due(99, "c");
+        assert!(sk.as_str() < keys::due_stamp(100).as_str());
+        assert!(sk.as_str() > keys::due_stamp(99).as_str());
+        assert!(keys::due_stamp(1_000_000_000) > keys::due_stamp(999_999_999));
+    }
 
     #[test]
     fn cancellation_reasons_name_the_lines() {

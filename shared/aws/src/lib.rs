@@ -10,6 +10,7 @@ pub mod idempotency;
 pub mod listing;
 pub mod notifications;
 pub mod orders;
+pub mod payment_store;
 pub mod payments;
 pub mod personalize;
 pub mod records;

@@ -4,44 +4,16 @@
 //! `bazaar_domain::services::orders`'s; this adapter translates.
 use crate::records::ShopItem;
 use crate::schema::keys;
-use crate::table::{Item, Table, Tx, conditional, from_item, from_sdk, key, s};
+use crate::table::{
+    Item, Table, Tx, conditional, decode_cursor, encode_cursor, from_item, from_sdk, key, s,
+};
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::types::{AttributeValue, Put, Update};
-use base64::Engine;
 use bazaar_domain::checkout::{Order, OrderItem, Shipment};
 use bazaar_domain::error::Error;
 use bazaar_domain::orders::{NotificationView, OrderPage, Review};
 use bazaar_domain::ports::{Commit, OrderStore};
 use chrono::{DateTime, Utc};
-use std::collections::HashMap;
-
-fn encode_cursor(key: &Item) -> Result<String, Error> {
-    let plain: HashMap<String, String> = key
-        .iter()
-        .filter_map(|(k, v)| v.as_s().ok().map(|s| (k.clone(), s.clone())))
-        .collect();
-    let json = serde_json::to_vec(&plain).map_err(Error::internal)?;
-    Ok(base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(json))
-}
-
-fn decode_cursor(cursor: &str, index_pk: &str, expected: &str) -> Result<Item, Error> {
-    let invalid = || Error::InvalidParameter {
-        name: "cursor".into(),
-        reason: "is not a cursor this list returned".into(),
-    };
-    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
-        .decode(cursor)
-        .map_err(|_| invalid())?;
-    let plain: HashMap<String, String> = serde_json::from_slice(&bytes).map_err(|_| invalid())?;
-    // A cursor only continues the list it came from.
-    if plain.get(index_pk).map(String::as_str) != Some(expected) || plain.len() != 4 {
-        return Err(invalid());
-    }
-    Ok(plain
-        .into_iter()
-        .map(|(k, v)| (k, AttributeValue::S(v)))
-        .collect())
-}
 
 /// The DynamoDB implementation of [`OrderStore`].
 #[derive(Debug, Clone)]
@@ -65,7 +37,7 @@ impl DynamoOrders {
         limit: i32,
     ) -> Result<OrderPage, Error> {
         let start = cursor
-            .map(|c| decode_cursor(c, index_pk, value))
+            .map(|c| decode_cursor(c, index_pk, value, 4))
             .transpose()?;
         let out = self
             .table
@@ -272,6 +244,28 @@ impl OrderStore for DynamoOrders {
                 .map_err(Error::internal)?,
         )
         .or("shop_deleted");
+        // The payment's record learns of the cancellation without a read: the order joins its
+        // `cancelled_orders` set, its version moves (a settler holding an older copy loses its
+        // save) and it is re-opened, due now.
+        let (due_pk, due_sk) = keys::payment_due(now.timestamp(), &order.checkout_id);
+        tx.update(
+            Update::builder()
+                .table_name(self.table.name())
+                .set_key(Some(key(keys::payment(&order.checkout_id))))
+                .update_expression(
+                    "ADD cancelled_orders :order, #version :one SET gsi1pk = :due_pk, gsi1sk = :due_sk, opened_at = if_not_exists(opened_at, :now), updated_at = :now",
+                )
+                .condition_expression("attribute_exists(pk)")
+                .expression_attribute_names("#version", "version")
+                .expression_attribute_values(":order", AttributeValue::Ss(vec![order.order_id.clone()]))
+                .expression_attribute_values(":one", AttributeValue::N("1".into()))
+                .expression_attribute_values(":due_pk", s(&due_pk))
+                .expression_attribute_values(":due_sk", s(&due_sk))
+                .expression_attribute_values(":now", s(&now.to_rfc3339()))
+                .build()
+                .map_err(Error::internal)?,
+        )
+        .or("payment_missing");
         self.commit(tx).await
     }
 
@@ -374,17 +368,17 @@ mod tests {
         .collect();
         let cursor = encode_cursor(&key).expect("encodes");
         assert_eq!(
-            decode_cursor(&cursor, "gsi1pk", "BUYER#alice").expect("decodes"),
+            decode_cursor(&cursor, "gsi1pk", "BUYER#alice", 4).expect("decodes"),
             key
         );
         assert_eq!(
-            decode_cursor(&cursor, "gsi1pk", "BUYER#mallory")
+            decode_cursor(&cursor, "gsi1pk", "BUYER#mallory", 4)
                 .expect_err("other list")
                 .status(),
             400
         );
         assert_eq!(
-            decode_cursor("not a cursor!", "gsi1pk", "BUYER#alice")
+            decode_cursor("not a cursor!", "gsi1pk", "BUYER#alice", 4)
                 .expect_err("junk")
                 .status(),
             400

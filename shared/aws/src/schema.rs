@@ -13,7 +13,17 @@
 //! | checkout | `CHECKOUT#<checkout id>` | `CHECKOUT` | | checkout: the record that makes a second commit impossible |
 //! | order | `ORDER#<id>` | `ORDER` | GSI1 `BUYER#<user>`, GSI2 `SHOPORDERS#<shop>` / `<created_at ms>#<id>` | checkout; orders (ship, cancel, review flag) |
 //! | review | `REVIEW#<order id>` | `REVIEW` | GSI1 `SHOPREVIEWS#<shop>` | orders |
-//! | payment | `PAYMENT#<checkout id>` | `PAYMENT` | | the test payment gateway |
+//! | payment | `PAYMENT#<checkout id>` | `PAYMENT` | GSI1 `PAYMENTS#DUE` / `<due unix s:012>#<checkout id>` while open (sparse; with `opened_at`) | checkout (state `authorized`, due in 15 min); order cancel (`ADD cancelled_orders`, version, due now); settlement (`version` + `lease_holder`/`lease_until` conditions) |
+//! | ledger entry | `LEDGER#<shop>` | `<order created_at ms:015>#<order id>#<kind>` | | settlement, write-once per (order, kind) (`SET a = if_not_exists(a, :a)`) |
+//! | waiting payout | `PAYOUTWAIT#<shop>` | `<checkout id>#<order id>` | | settlement: present while a live, captured order has no transfer |
+//! | payout account lookup | `PAYOUTACCOUNT#<account id>` | `PAYOUTACCOUNT` | | payouts, with the shop's `payout_account` map (`{account_id, status}`) |
+//! | webhook event | `WEBHOOK#<provider event id>` | `WEBHOOK` | TTL 30 days | the payment webhook (each event applied once) |
+//! | test gateway payment | `TESTPAY#<pi_test_…>` | `TESTPAY` | | the built-in test gateway (`PAYMENTS=test`) |
+//! | test gateway listing | `TESTPAYS` | `<created unix s:012>#<payment id>` | | test gateway (stale authorizations; local only) |
+//! | test gateway key | `TESTKEY#<operation>#<idempotency key>` | `TESTKEY` | | test gateway: what a key created (the same key answers the same object) |
+//! | test connected account | `TESTACCT#<acct_test_…>` | `TESTACCT` | | test gateway payouts (enabled at once) |
+//! | test transfer | `TESTGROUP#<transfer group>` | `<tr_test_…>` | | test gateway payouts (amount, reversed, destination, order) |
+//! | test transfer pointer | `TESTTRANSFER#<tr_test_…>` | `TESTTRANSFER` | | test gateway: a transfer's group |
 //! | idempotency record | `IDEMPOTENCY#<caller>#<key>` | `IDEMPOTENCY` | TTL 24 h | the HTTP idempotency layer |
 //! | notification | `NOTIFY#<user>` | `<created_at>#<event id>` | | notifier (a repeat of the event writes nothing) |
 //! | favorite | `FAV#<user>` | `P#<product>` / `S#<shop>` | | favorites (with the product's category, price, tags) |
@@ -31,6 +41,8 @@
 
 /// Item keys, in one place.
 pub mod keys {
+    use chrono::{DateTime, Utc};
+
     pub const PK: &str = "pk";
     pub const SK: &str = "sk";
 
@@ -96,8 +108,88 @@ pub mod keys {
     pub fn notifications(user: &str) -> String {
         format!("NOTIFY#{user}")
     }
-    pub fn payment(reference: &str) -> (String, String) {
-        (format!("PAYMENT#{reference}"), "PAYMENT".to_owned())
+    /// A checkout's payment record.
+    pub fn payment(checkout_id: &str) -> (String, String) {
+        (format!("PAYMENT#{checkout_id}"), "PAYMENT".to_owned())
+    }
+    /// GSI1 partition of the open (due) payment records: sparse, only open records carry it.
+    pub const PAYMENTS_DUE: &str = "PAYMENTS#DUE";
+    /// GSI1 keys of an open payment record due at `due` (unix seconds).
+    pub fn payment_due(due: i64, checkout_id: &str) -> (String, String) {
+        (
+            PAYMENTS_DUE.to_owned(),
+            format!("{}#{checkout_id}", due_stamp(due)),
+        )
+    }
+    /// The zero-padded unix seconds that sort GSI1 `PAYMENTS#DUE`: every `gsi1sk` due strictly
+    /// before `before` sorts below `due_stamp(before)`.
+    pub fn due_stamp(at: i64) -> String {
+        format!("{:012}", at.max(0))
+    }
+    /// A shop's ledger partition.
+    pub fn ledger(shop_id: &str) -> String {
+        format!("LEDGER#{shop_id}")
+    }
+    /// A ledger entry: one per (order, kind), sorted by the order's creation (newest last).
+    pub fn ledger_entry(
+        shop_id: &str,
+        order_created_at: DateTime<Utc>,
+        order_id: &str,
+        kind: &str,
+    ) -> (String, String) {
+        (
+            ledger(shop_id),
+            format!(
+                "{:015}#{order_id}#{kind}",
+                order_created_at.timestamp_millis().max(0)
+            ),
+        )
+    }
+    /// A shop's waiting payouts partition.
+    pub fn payout_waits(shop_id: &str) -> String {
+        format!("PAYOUTWAIT#{shop_id}")
+    }
+    pub fn payout_wait(shop_id: &str, checkout_id: &str, order_id: &str) -> (String, String) {
+        (payout_waits(shop_id), format!("{checkout_id}#{order_id}"))
+    }
+    /// The connected account → shop lookup.
+    pub fn payout_account(account_id: &str) -> (String, String) {
+        (
+            format!("PAYOUTACCOUNT#{account_id}"),
+            "PAYOUTACCOUNT".to_owned(),
+        )
+    }
+    /// A claimed provider webhook event.
+    pub fn webhook(event_id: &str) -> (String, String) {
+        (format!("WEBHOOK#{event_id}"), "WEBHOOK".to_owned())
+    }
+
+    // ---- the built-in test gateway (local only)
+    pub fn test_payment(id: &str) -> (String, String) {
+        (format!("TESTPAY#{id}"), "TESTPAY".to_owned())
+    }
+    /// The partition listing every test payment by creation.
+    pub const TEST_PAYMENTS: &str = "TESTPAYS";
+    pub fn test_payment_listed(created: i64, id: &str) -> (String, String) {
+        (
+            TEST_PAYMENTS.to_owned(),
+            format!("{}#{id}", due_stamp(created)),
+        )
+    }
+    pub fn test_key(operation: &str, key: &str) -> (String, String) {
+        (format!("TESTKEY#{operation}#{key}"), "TESTKEY".to_owned())
+    }
+    pub fn test_account(id: &str) -> (String, String) {
+        (format!("TESTACCT#{id}"), "TESTACCT".to_owned())
+    }
+    pub fn test_transfer_group(group: &str) -> String {
+        format!("TESTGROUP#{group}")
+    }
+    pub fn test_transfer(group: &str, id: &str) -> (String, String) {
+        (test_transfer_group(group), id.to_owned())
+    }
+    pub fn test_transfer_pointer(id: &str) -> (String, String) {
+        (format!("TESTTRANSFER#{id}"), "TESTTRANSFER".to_owned())
     }
     pub fn idempotency(scope: &str, key: &str) -> (String, String) {
         (
@@ -112,7 +204,6 @@ pub mod keys {
 
     // ---- personalization
     pub use bazaar_domain::personalize::{hour, shard};
-    use chrono::{DateTime, Utc};
 
     pub fn favorite_product(user: &str, product: &str) -> (String, String) {
         (format!("FAV#{user}"), format!("P#{product}"))

@@ -30,8 +30,14 @@ impl Table {
         crate::idempotency::DynamoIdempotency::new(self.client().clone(), self.name())
     }
 
-    /// The test payment gateway (its charges are items of the table).
-    pub fn payments(&self) -> crate::payments::TestGateway {
+    /// Payment records, their settlement lease, the ledger and payout accounts.
+    pub fn payments(&self) -> crate::payment_store::DynamoPayments {
+        crate::payment_store::DynamoPayments::new(self.client().clone(), self.name())
+    }
+
+    /// The built-in test gateway (`PAYMENTS=test`): payments and payouts emulated as items of
+    /// the table.
+    pub fn test_gateway(&self) -> crate::payments::TestGateway {
         crate::payments::TestGateway::new(self.client().clone(), self.name())
     }
 

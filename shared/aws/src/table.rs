@@ -136,6 +136,49 @@ where
     }
 }
 
+/// An opaque page cursor: the query's `LastEvaluatedKey` (string keys), as URL-safe base64 JSON.
+pub(crate) fn encode_cursor(key: &Item) -> Result<String, Error> {
+    use base64::Engine;
+    let plain: HashMap<String, String> = key
+        .iter()
+        .filter_map(|(k, v)| v.as_s().ok().map(|s| (k.clone(), s.clone())))
+        .collect();
+    let json = serde_json::to_vec(&plain).map_err(Error::internal)?;
+    Ok(base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(json))
+}
+
+/// The `ExclusiveStartKey` of a cursor from [`encode_cursor`], when it continues the list whose
+/// partition attribute `partition` is `expected` and has the list's `key_count` key attributes
+/// (2 for the table, 4 for an index); anything else is `400`, never a 500.
+pub(crate) fn decode_cursor(
+    cursor: &str,
+    partition: &str,
+    expected: &str,
+    key_count: usize,
+) -> Result<Item, Error> {
+    use base64::Engine;
+    let invalid = || Error::InvalidParameter {
+        name: "cursor".into(),
+        reason: "is not a cursor this list returned".into(),
+    };
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(cursor)
+        .map_err(|_| invalid())?;
+    let plain: HashMap<String, String> = serde_json::from_slice(&bytes).map_err(|_| invalid())?;
+    // A cursor only continues the list it came from.
+    if plain.get(partition).map(String::as_str) != Some(expected)
+        || plain.len() != key_count
+        || !plain.contains_key(keys::PK)
+        || !plain.contains_key(keys::SK)
+    {
+        return Err(invalid());
+    }
+    Ok(plain
+        .into_iter()
+        .map(|(k, v)| (k, AttributeValue::S(v)))
+        .collect())
+}
+
 pub(crate) fn key(pk_sk: (String, String)) -> Item {
     HashMap::from([
         (keys::PK.to_owned(), AttributeValue::S(pk_sk.0)),
@@ -288,6 +331,7 @@ pub(crate) fn named_by_code<N: Clone>(
 pub struct Tx<N = &'static str> {
     actions: Vec<TransactWriteItem>,
     names: Vec<Option<N>>,
+    token: Option<String>,
 }
 
 /// Names the action just added.
@@ -354,6 +398,7 @@ impl<N> Default for Tx<N> {
         Self {
             actions: Vec::new(),
             names: Vec::new(),
+            token: None,
         }
     }
 }
@@ -386,6 +431,13 @@ impl<N: Clone> Tx<N> {
         self.push(TransactWriteItem::builder().condition_check(check).build())
     }
 
+    /// Sends the transaction with this `ClientRequestToken` (at most 36 characters): DynamoDB
+    /// answers a repeat of the same transaction with the same token, within 10 minutes, as
+    /// committed without writing again.
+    pub fn token(&mut self, token: String) {
+        self.token = Some(token);
+    }
+
     /// Actions added so far (DynamoDB takes at most 100).
     pub fn len(&self) -> usize {
         self.actions.len()
@@ -397,10 +449,15 @@ impl<N: Clone> Tx<N> {
 
     /// Sends the transaction (one round trip).
     pub async fn commit(self, client: &Client) -> Result<(), TxError<N>> {
-        let Tx { actions, names } = self;
+        let Tx {
+            actions,
+            names,
+            token,
+        } = self;
         match client
             .transact_write_items()
             .set_transact_items(Some(actions))
+            .set_client_request_token(token)
             .send()
             .await
         {

@@ -251,9 +251,9 @@ pub fn line_actions(plan: &Plan) -> usize {
     plan.hold_actions() + 2
 }
 
-/// Actions per shop (order, sales count) and per checkout (its record).
+/// Actions per shop (order, sales count) and per checkout (its record, its payment's record).
 pub const SHOP_ACTIONS: usize = 2;
-pub const CHECKOUT_ACTIONS: usize = 1;
+pub const CHECKOUT_ACTIONS: usize = 2;
 
 /// How many of `lines` (in cart order) fit in one transaction.
 pub fn max_lines(lines: &[PlannedLine]) -> usize {
@@ -520,12 +520,12 @@ mod tests {
 
     #[test]
     fn the_transaction_limit_decides_max_lines() {
-        // 1 unit each, all from different shops: 1 + 5 per line → 19 lines fit.
+        // 1 unit each, all from different shops: 2 + 5 per line → 19 lines fit.
         let lines: Vec<PlannedLine> = (0..30)
             .map(|i| line(&format!("p{i}"), &format!("s{i}"), 1, 100, 1))
             .collect();
         assert_eq!(max_lines(&lines), 19);
-        // one shop: 1 + 2 + 3 per line → 32 lines fit
+        // one shop: 2 + 2 + 3 per line → 32 lines fit
         let lines: Vec<PlannedLine> = (0..40)
             .map(|i| line(&format!("p{i}"), "s", 1, 100, 1))
             .collect();

@@ -20,4 +20,6 @@ pub mod source;
 pub mod sqs;
 pub mod stores;
 pub mod stream;
+#[cfg(feature = "stripe")]
+pub mod stripe;
 pub mod table;

@@ -6,6 +6,7 @@ async fn main() -> Result<(), bazaar_lambda::BoxError> {
     let env = bazaar_lambda::Env::load("checkout").await?;
     let (t, config) = (&env.table, &env.config);
     let faults = checkout::Faults::from_env(config);
-    let app = checkout::App::new(t.checkout(), t.payments(), t.idempotency(), faults, config);
+    let provider = env.payment_provider().await?;
+    let app = checkout::App::new(t.checkout(), provider, t.idempotency(), faults, config);
     bazaar_lambda::serve_http(app).await
 }

@@ -1,3 +1,5 @@
+#![recursion_limit = "256"]
+
 //! Cold start: [`bazaar_lambda::Env`] and the payment provider once; then [`reconcile::Job`]
 //! for every scheduled invocation.
 
@@ -5,5 +7,5 @@
 async fn main() -> Result<(), bazaar_lambda::BoxError> {
     let env = bazaar_lambda::Env::load_worker("reconcile").await?;
     let provider = env.payment_provider().await?;
-    bazaar_lambda::serve_schedule(reconcile::Job::new(env.table.payment_store(), provider)).await
+    bazaar_lambda::serve_schedule(reconcile::Job::new(env.table.payments(), provider)).await
 }

@@ -6,7 +6,9 @@
 //!   events queue (the recommender: "customers also bought" and trending sales);
 //! - a product created, changed (a new version), sold or deleted → `product.*` on the product
 //!   events queue (search indexer). Hold bookkeeping does not change a product's version and is
-//!   not published.
+//!   not published;
+//! - a payment record committed or changed by a cancellation → `payment.changed` on the payment
+//!   events queue (settlement; see `bazaar_aws::stream::payment_changed`).
 //!
 //! Failures are reported per record (`ReportBatchItemFailures` with the record's sequence number):
 //! Lambda retries from the first failed record, so nothing is skipped; a redelivered record
@@ -64,15 +66,18 @@ pub struct Queues {
     pub order_events: String,
     pub product_events: String,
     pub purchase_events: String,
+    pub payment_events: String,
 }
 
 impl Queues {
-    /// `ORDER_EVENTS_QUEUE_URL`, `PRODUCT_EVENTS_QUEUE_URL`, `PURCHASE_EVENTS_QUEUE_URL`.
+    /// `ORDER_EVENTS_QUEUE_URL`, `PRODUCT_EVENTS_QUEUE_URL`, `PURCHASE_EVENTS_QUEUE_URL`,
+    /// `PAYMENT_EVENTS_QUEUE_URL`.
     pub fn from_env() -> Result<Self, ConfigError> {
         Ok(Queues {
             order_events: required("ORDER_EVENTS_QUEUE_URL")?,
             product_events: required("PRODUCT_EVENTS_QUEUE_URL")?,
             purchase_events: required("PURCHASE_EVENTS_QUEUE_URL")?,
+            payment_events: required("PAYMENT_EVENTS_QUEUE_URL")?,
         })
     }
 }
@@ -115,6 +120,8 @@ impl<P: Publisher> Relay<P> {
             )
         } else if let Some(e) = product_event(record)? {
             (vec![&self.queues.product_events], serde_json::to_string(&e))
+        } else if let Some(e) = stream::payment_changed(record) {
+            (vec![&self.queues.payment_events], serde_json::to_string(&e))
         } else {
             return Ok(Vec::new());
         };
@@ -438,6 +445,7 @@ mod tests {
             order_events: "orders".into(),
             product_events: "products".into(),
             purchase_events: "purchases".into(),
+            payment_events: "payments".into(),
         }
     }
 

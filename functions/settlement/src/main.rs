@@ -5,5 +5,5 @@
 async fn main() -> Result<(), bazaar_lambda::BoxError> {
     let env = bazaar_lambda::Env::load_worker("settlement").await?;
     let provider = env.payment_provider().await?;
-    bazaar_lambda::serve_messages(settlement::Settlement::new(env.table.payment_store(), provider)).await
+    bazaar_lambda::serve_messages(settlement::Settlement::new(env.table.payments(), provider)).await
 }

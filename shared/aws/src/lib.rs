@@ -22,4 +22,6 @@ pub mod stores;
 pub mod stream;
 #[cfg(feature = "stripe")]
 pub mod stripe;
+#[cfg(feature = "stripe")]
+pub mod provider;
 pub mod table;

@@ -587,4 +587,16 @@ impl PaymentStore for DynamoPayments {
             .await;
         Ok(conditional(result)?.is_ok())
     }
+
+    async fn forget_delivery(&self, event_id: &str) -> Result<(), Error> {
+        let result = self
+            .client()
+            .delete_item()
+            .table_name(self.table.name())
+            .set_key(Some(crate::table::key(keys::webhook(event_id))))
+            .send()
+            .await;
+        // No condition: a failed delete surfaces as the store error it is.
+        conditional(result)?.map(|_| ()).or(Ok(()))
+    }
 }

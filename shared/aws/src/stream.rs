@@ -66,3 +66,49 @@ pub fn failures(sequence_numbers: impl IntoIterator<Item = String>) -> DynamoDbE
     }
     response
 }
+
+/// A checkout's payment needs settling: the `payment.changed` of a payment record that reached
+/// the stream with a new version, still due (open) and with nobody holding its settlement lease
+/// (a settler's own saves are not published: it carries on by itself; the checkout's commit and
+/// an order's cancellation are).
+pub fn payment_changed(record: &EventRecord) -> Option<bazaar_domain::events::PaymentChanged> {
+    let new = new_image(record)?;
+    if entity(Some(new)) != Some("payment") || !new.contains_key("gsi1pk") {
+        return None;
+    }
+    let version = |image: Option<&Image>| match image?.get("version") {
+        Some(serde_dynamo::AttributeValue::N(n)) => n.parse::<i64>().ok(),
+        _ => None,
+    };
+    let now = version(Some(new))?;
+    if version(old_image(record)) == Some(now) {
+        return None;
+    }
+    let leased = matches!(new.get("lease_holder"), Some(serde_dynamo::AttributeValue::S(h)) if !h.is_empty());
+    let lease_running = match new.get("lease_until") {
+        Some(serde_dynamo::AttributeValue::N(n)) => n
+            .parse::<i64>()
+            .is_ok_and(|until| until > chrono::Utc::now().timestamp()),
+        _ => false,
+    };
+    // A settler's own save (it holds a running lease) is not published; a cancellation always is
+    // (a settler that is running then loses its save and reads the cancellation itself; the
+    // message, if it finds the lease busy, is retried).
+    if leased && lease_running && !cancelled_more(record) {
+        return None;
+    }
+    let checkout_id = match new.get("checkout_id") {
+        Some(serde_dynamo::AttributeValue::S(c)) => c.clone(),
+        _ => return None,
+    };
+    Some(bazaar_domain::events::PaymentChanged::new(&checkout_id, now))
+}
+
+/// Whether the record adds cancelled orders to the payment.
+fn cancelled_more(record: &EventRecord) -> bool {
+    let count = |image: Option<&Image>| match image.and_then(|i| i.get("cancelled_orders")) {
+        Some(serde_dynamo::AttributeValue::Ss(ids)) => ids.len(),
+        _ => 0,
+    };
+    count(new_image(record)) > count(old_image(record))
+}

@@ -44,6 +44,34 @@ impl Env {
         Env { config, sdk, table }
     }
 
+    /// The payment provider (`PAYMENTS`): `test` (default) is the built-in test gateway over the
+    /// table; `stripe` is Stripe at `STRIPE_API_BASE` (localstripe locally) with the secret key
+    /// `STRIPE_SECRET_KEY`. A function refuses to start on any other value or a missing key.
+    #[cfg(feature = "payments")]
+    pub async fn payment_provider(&self) -> Result<bazaar_aws::provider::Provider, crate::BoxError> {
+        use bazaar_aws::provider::Provider;
+        match std::env::var("PAYMENTS").as_deref().unwrap_or("test") {
+            "test" | "" => Ok(Provider::Test(self.table.test_gateway())),
+            "stripe" => {
+                let key = std::env::var("STRIPE_SECRET_KEY")
+                    .map_err(|_| "PAYMENTS=stripe needs STRIPE_SECRET_KEY")?;
+                let base = std::env::var("STRIPE_API_BASE")
+                    .unwrap_or_else(|_| bazaar_aws::stripe::API_BASE.to_owned());
+                Ok(Provider::Stripe(bazaar_aws::stripe::StripeClient::new(&base, &key)?))
+            }
+            other => Err(format!("PAYMENTS must be test or stripe, not {other:?}").into()),
+        }
+    }
+
+    /// The webhook verifier: Stripe's scheme with `STRIPE_WEBHOOK_SECRET` (none: every delivery
+    /// is refused with `400`).
+    #[cfg(feature = "payments")]
+    pub async fn webhook_verifier(&self) -> Result<bazaar_aws::provider::StripeWebhooks, crate::BoxError> {
+        Ok(bazaar_aws::provider::StripeWebhooks::new(
+            std::env::var("STRIPE_WEBHOOK_SECRET").ok(),
+        ))
+    }
+
     /// An SQS client.
     pub fn sqs(&self) -> bazaar_aws::sqs::Client {
         bazaar_aws::sqs::client(&self.sdk)

@@ -363,7 +363,8 @@ impl<S: PaymentStore, G: PaymentGateway, P: Payouts> PaymentService<S, G, P> {
             Leased::Busy => return Ok(Settled::Busy),
             Leased::Missing => return Ok(Settled::Missing),
         };
-        let result = self.drive(payment).await;
+        // Boxed: the settle future is deep (every provider and store call), and callers nest it.
+        let result = Box::pin(self.drive(payment)).await;
         if let Err(err) = self.store.release(checkout_id, &self.holder).await {
             // The lease lapses by itself; the work is done or will be retried.
             tracing::warn!(checkout_id, error = %err, "could not release the settlement lease");
@@ -661,7 +662,7 @@ impl<S: PaymentStore, G: PaymentGateway, P: Payouts> PaymentService<S, G, P> {
                 report.stuck += 1;
                 tracing::error!(checkout_id, %opened_at, "payment open for more than 3 days");
             }
-            match self.settle(&checkout_id).await {
+            match Box::pin(self.settle(&checkout_id)).await {
                 Ok(Settled::Busy) => report.busy += 1,
                 Ok(_) => report.settled += 1,
                 Err(err) => {

@@ -1,5 +1,7 @@
 //! Integration tests of checkout against DynamoDB in the emulator: the real catalog, add-to-cart
-//! and checkout handlers, the built-in test payment gateway, each test on its own table.
+//! and checkout handlers, the built-in test payment gateway, the payment store and settlement (run
+//! here where the stack's settlement function would run it from the record's event), each test on
+//! its own table.
 
 use aws_sdk_dynamodb::types::AttributeValue;
 use bazaar_aws::calls::counting_aws_calls;
@@ -8,10 +10,12 @@ use bazaar_aws::catalog::DynamoCatalog;
 use bazaar_aws::checkout::DynamoCheckout;
 use bazaar_aws::idempotency::DynamoIdempotency;
 use bazaar_aws::orders::DynamoOrders;
+use bazaar_aws::payment_store::DynamoPayments;
 use bazaar_aws::payments::TestGateway;
 use bazaar_aws::personalize::DynamoDiscovery;
 use bazaar_domain::checkout::{CheckoutHooks, ShippingAddress};
-use bazaar_domain::ports::IdempotencyStore;
+use bazaar_domain::ports::{IdempotencyStore, PaymentGateway, PaymentStore};
+use bazaar_domain::services::payments::{PaymentService, Settled};
 use bazaar_domain::services::cart::CartService;
 use bazaar_domain::services::checkout::CheckoutService;
 use bazaar_lambda::auth::mint_local_token;
@@ -32,7 +36,8 @@ struct Stack {
     catalog: catalog::App<DynamoCatalog>,
     add: add_to_cart::App<DynamoCart>,
     checkout: checkout::App<TestGateway, DynamoIdempotency>,
-    orders: orders::App<TestGateway>,
+    orders: orders::App,
+    payments: PaymentService<DynamoPayments, TestGateway, TestGateway>,
 }
 
 #[derive(Debug)]
@@ -75,10 +80,11 @@ impl Stack {
                 },
                 &config,
             ),
-            orders: orders::App::new(
-                DynamoOrders::new(client.clone(), &table),
+            orders: orders::App::new(DynamoOrders::new(client.clone(), &table), &config),
+            payments: PaymentService::new(
+                DynamoPayments::new(client.clone(), &table),
                 TestGateway::new(client.clone(), &table),
-                &config,
+                TestGateway::new(client.clone(), &table),
             ),
             client,
             table,
@@ -194,30 +200,24 @@ impl Stack {
             .body
     }
 
-    /// The test gateway's record of a checkout's payment.
+    /// A checkout's payment: the record's status and what the test gateway has captured.
     async fn payment(&self, checkout_id: &str) -> Option<(String, i64)> {
-        let item = self
-            .client
-            .get_item()
-            .table_name(&self.table)
-            .key("pk", AttributeValue::S(format!("PAYMENT#{checkout_id}")))
-            .key("sk", AttributeValue::S("PAYMENT".into()))
-            .consistent_read(true)
-            .send()
+        let record = self.payments.store().payment(checkout_id).await.expect("read")?;
+        let at_gateway = self
+            .payments
+            .gateway()
+            .payment(&record.payment_id)
             .await
-            .expect("get")
-            .item?;
-        let status = item
-            .get("status")
-            .and_then(|v| v.as_s().ok())
-            .cloned()
-            .unwrap_or_default();
-        let captures = item
-            .get("captures")
-            .and_then(|v| v.as_n().ok())
-            .and_then(|n| n.parse().ok())
-            .unwrap_or(0);
-        Some((status, captures))
+            .expect("gateway");
+        Some((record.status.as_str().to_owned(), at_gateway.amount_received))
+    }
+
+    /// Settles a checkout's payment, as the settlement function does on the record's event.
+    async fn settle(&self, checkout_id: &str) {
+        match self.payments.settle(checkout_id).await.expect("settled") {
+            Settled::Done(_) => {}
+            other => panic!("not settled: {other:?}"),
+        }
     }
 
     async fn count_entities(&self, entity: &str) -> usize {
@@ -277,7 +277,7 @@ async fn a_cart_from_two_shops_becomes_two_orders() {
     );
     assert_eq!(r.body["total_cents"], 10600 + 6800);
 
-    // Stock decremented, holds consumed, cart emptied, payment captured once.
+    // Stock decremented, holds consumed, cart emptied, payment authorized; settlement captures.
     let p = s.product_json(&mugs).await;
     assert_eq!(
         (p["quantity"].as_i64(), p["available"].as_i64()),
@@ -287,7 +287,10 @@ async fn a_cart_from_two_shops_becomes_two_orders() {
     assert_eq!(s.count_entities("cart_line").await, 0);
     assert_eq!(s.count_entities("hold").await, 0);
     let checkout_id = r.body["checkout_id"].as_str().expect("id");
-    assert_eq!(s.payment(checkout_id).await, Some(("captured".into(), 1)));
+    assert_eq!(s.payment(checkout_id).await, Some(("authorized".into(), 0)));
+    s.settle(checkout_id).await;
+    s.settle(checkout_id).await;
+    assert_eq!(s.payment(checkout_id).await, Some(("captured".into(), 10600 + 6800)));
     let shop = s
         .call("GET", &format!("/shops/{kiln}"), None, None, None)
         .await;
@@ -298,7 +301,7 @@ async fn a_cart_from_two_shops_becomes_two_orders() {
     assert_eq!(again.aws_calls, 1, "a replay is the claim's answer");
     assert_eq!((again.status, again.replayed), (201, true));
     assert_eq!(again.body, r.body);
-    assert_eq!(s.payment(checkout_id).await, Some(("captured".into(), 1)));
+    assert_eq!(s.payment(checkout_id).await, Some(("captured".into(), 10600 + 6800)));
     let empty = s.checkout("buyer", "order-2", "pm_card_visa").await;
     assert_eq!(
         (empty.status, empty.body["code"].as_str()),
@@ -449,7 +452,17 @@ async fn twenty_concurrent_retries_make_one_checkout() {
     }
     assert_eq!(s.count_entities("order").await, 1);
     let checkout_id = fresh[0].body["checkout_id"].as_str().expect("id");
-    assert_eq!(s.payment(checkout_id).await, Some(("captured".into(), 1)));
+    assert_eq!(s.payment(checkout_id).await, Some(("authorized".into(), 0)));
+    assert_eq!(s.count_entities("payment").await, 1, "one payment record");
+    // Redelivered settlement events, at once.
+    let settles: Vec<_> = (0..5).map(|_| s.payments.settle(checkout_id)).collect();
+    for r in futures::future::join_all(settles).await {
+        r.expect("settled or busy");
+    }
+    s.settle(checkout_id).await;
+    let captured = s.payment(checkout_id).await.expect("payment").1;
+    assert!(captured > 0, "captured once, for the cart's total: {captured}");
+    assert_eq!(s.count_entities("ledger").await, 2, "one charge and one fee");
     assert_eq!(s.product_json(&a).await["quantity"], 1);
 }
 
@@ -460,9 +473,9 @@ impl CheckoutHooks for CrashAfterCommit {
     }
 }
 
-/// The attempt dies after its transaction committed, before the capture and before the response
-/// was stored. Once its in-progress claim lapses, the retry returns the same orders and captures
-/// exactly once.
+/// The attempt dies after its transaction committed, before the response was stored. Once its
+/// in-progress claim lapses, the retry returns the same orders and never captures; settlement
+/// captures exactly once.
 #[tokio::test]
 async fn a_crash_after_commit_then_a_retry() {
     let s = Stack::new("checkout-crash", "900").await;
@@ -522,10 +535,12 @@ async fn a_crash_after_commit_then_a_retry() {
         1,
         "no second set of orders"
     );
-    assert_eq!(s.payment(&checkout_id).await, Some(("captured".into(), 1)));
+    assert_eq!(s.payment(&checkout_id).await, Some(("authorized".into(), 0)), "a retry never captures");
+    s.settle(&checkout_id).await;
+    assert_eq!(s.payment(&checkout_id).await, Some(("captured".into(), 3300)));
     let again = s.checkout("buyer", "crash-key", "pm_card_visa").await;
     assert_eq!((again.status, again.replayed), (201, true));
-    assert_eq!(s.payment(&checkout_id).await, Some(("captured".into(), 1)));
+    assert_eq!(s.payment(&checkout_id).await, Some(("captured".into(), 3300)));
 }
 
 #[tokio::test]
@@ -647,7 +662,20 @@ async fn a_race_lost_at_commit_voids_the_authorization() {
     let problem = err.problem();
     assert_eq!((problem.status, problem.code), (409, "items_unavailable"));
     let checkout_id = bazaar_domain::checkout::checkout_id("buyer", "race-1");
-    assert_eq!(s.payment(&checkout_id).await, Some(("voided".into(), 0)));
+    assert_eq!(s.payment(&checkout_id).await, None, "no payment record: nothing committed");
+    assert_eq!(s.count_entities("test_payment").await, 1, "one authorization at the gateway");
+    let voided = s
+        .client
+        .scan()
+        .table_name(&s.table)
+        .filter_expression("entity = :e AND #status = :s")
+        .expression_attribute_names("#status", "status")
+        .expression_attribute_values(":e", AttributeValue::S("test_payment".into()))
+        .expression_attribute_values(":s", AttributeValue::S("canceled".into()))
+        .send()
+        .await
+        .expect("scan");
+    assert_eq!(voided.count, 1, "the attempt's authorization is voided");
     assert_eq!(s.count_entities("order").await, 0);
     assert_eq!(s.product_json(&lamp).await["quantity"], 1);
 }
@@ -675,8 +703,10 @@ async fn calls_per_checkout_do_not_grow_with_lines() {
     }
     assert!(calls.iter().all(|(_, c)| *c == calls[0].1), "{calls:?}");
     assert_eq!(
-        calls[0].1, 8,
-        "claim, record check, cart query, batch read, authorize, transaction, capture, complete"
+        calls[0].1, 9,
+        "claim, record check, cart query, batch read, authorize (test gateway: key lookup, \
+         transaction), transaction, complete — with Stripe the authorization is one HTTPS call \
+         and no DynamoDB call"
     );
     // 40 one-unit lines exceed one transaction: 422 with the number that fits.
     for p in &products {
@@ -694,7 +724,7 @@ async fn calls_per_checkout_do_not_grow_with_lines() {
 }
 
 /// After checkout: lists, detail, who may see what, shipment, review (rating), cancellation
-/// (stock restored, refund).
+/// (stock restored; settlement refunds).
 #[tokio::test]
 async fn orders_after_checkout() {
     let s = Stack::new("orders-lifecycle", "900").await;
@@ -932,7 +962,7 @@ async fn orders_after_checkout() {
         (Some(4.0), Some(1))
     );
 
-    // The loom owner cancels before shipment: stock back, sales back, refunded.
+    // The loom owner cancels before shipment: stock back, sales back; settlement refunds.
     assert_eq!(s.product_json(&scarf).await["quantity"], 1);
     let cancel = format!("/orders/{loom_id}/cancel");
     assert_eq!(
@@ -942,7 +972,7 @@ async fn orders_after_checkout() {
         403
     );
     let r = s.call("POST", &cancel, Some("loom"), None, None).await;
-    assert_eq!(r.aws_calls, 4, "read, stock read, transaction, refund");
+    assert_eq!(r.aws_calls, 3, "read, stock read, transaction (no money moves here)");
     assert_eq!(
         (r.status, r.body["status"].as_str()),
         (200, Some("cancelled")),
@@ -965,32 +995,15 @@ async fn orders_after_checkout() {
         (r.status, r.body["code"].as_str()),
         (409, Some("order_not_cancellable"))
     );
-    let payment = s
-        .client
-        .get_item()
-        .table_name(&s.table)
-        .key(
-            "pk",
-            AttributeValue::S(format!(
-                "PAYMENT#{}",
-                placed.body["checkout_id"].as_str().expect("id")
-            )),
-        )
-        .key("sk", AttributeValue::S("PAYMENT".into()))
-        .send()
-        .await
-        .expect("get")
-        .item
-        .expect("payment");
-    let refunds = payment["refunds"].as_m().expect("map");
-    assert_eq!(
-        refunds
-            .get(&loom_id)
-            .and_then(|v| v.as_n().ok())
-            .map(String::as_str),
-        Some("6800")
-    );
-    assert_eq!(refunds.len(), 1);
+    let checkout_id = placed.body["checkout_id"].as_str().expect("id");
+    s.settle(checkout_id).await;
+    let record = s.payments.store().payment(checkout_id).await.expect("read").expect("record");
+    let loom_share = record.order(&loom_id).expect("loom order");
+    assert_eq!((loom_share.cancelled, loom_share.refunded_cents), (true, 6800));
+    assert_eq!(record.status.as_str(), "partially_refunded");
+    s.settle(checkout_id).await;
+    let at_gateway = s.payments.gateway().payment(&record.payment_id).await.expect("gateway");
+    assert_eq!(at_gateway.refunds.len(), 1, "refunded once");
 }
 
 #[test]

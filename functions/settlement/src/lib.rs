@@ -75,13 +75,10 @@ mod tests {
         s.settle(&body).await.expect("dropped");
         let gateway = FakeGateway::default();
         let s = Settlement::new(FakeStore::default(), gateway.clone());
-        let failures = s
-            .handle_batch(vec![SqsMessage {
-                message_id: Some("m1".into()),
-                body: Some("not json".into()),
-                ..Default::default()
-            }])
-            .await;
+        let mut message = SqsMessage::default();
+        message.message_id = Some("m1".into());
+        message.body = Some("not json".into());
+        let failures = s.handle_batch(vec![message]).await;
         assert_eq!(failures, ["m1"]);
         assert_eq!(gateway.calls(GatewayCall::Capture), 0);
     }

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # `make dev`: the whole system on this machine.
-#   moto (AWS emulator) at AWS_ENDPOINT_URL, tables provisioned from template.yaml, the demo catalog
+#   moto (AWS emulator) at AWS_ENDPOINT_URL (and localstripe with PAYMENTS=stripe), tables provisioned from template.yaml, the demo catalog
 #   seeded and indexed, and every route of template.yaml served on 127.0.0.1:$API_PORT by the local
 #   API Gateway + Lambda service (`bazaar-local serve`), which also plays the template's event sources.
 #   Each step prints its time since `make dev` started; the last line, with the URL, comes only
@@ -11,6 +11,9 @@ source "$(dirname "$0")/lib.sh"
 export AWS_ENDPOINT_URL="${AWS_ENDPOINT_URL:-http://127.0.0.1:4566}"
 export BAZAAR_STACK="${BAZAAR_STACK:-bazaar-dev}"
 API_PORT="${API_PORT:-9000}"
+# Payments: the built-in test gateway by default; PAYMENTS=stripe runs the Stripe adapter against
+# localstripe (started and stopped with the stack; LOCALSTRIPE_PORT to pin its port).
+export PAYMENTS="${PAYMENTS:-test}"
 trap stop_all EXIT
 trap 'exit 130' INT TERM
 
@@ -35,5 +38,5 @@ cat >&2 <<MSG
   Function logs: .local/logs-$API_PORT/<function>.log. Ctrl-C stops everything this command started.
 
 MSG
-step "Bazaar is ready on http://127.0.0.1:$API_PORT"
+step "Bazaar is ready on http://127.0.0.1:$API_PORT ($(payments_banner))"
 wait "${STARTED_PIDS[-1]}"

@@ -95,6 +95,58 @@ start_moto() {
   wait_for "$url/moto-api/" 60 "" "${STARTED_PIDS[-1]}" || die "moto did not start at $url (see $LOCAL_DIR/moto-$port.log)"
 }
 
+# The Stripe keys of the local functions with PAYMENTS=stripe (as infra/src/local.rs's
+# LOCAL_STRIPE_*): localstripe accepts any sk_ key, and signs its webhooks with the secret the
+# webhook was registered with.
+LOCAL_STRIPE_SECRET_KEY=sk_test_local
+LOCAL_STRIPE_WEBHOOK_SECRET=whsec_local
+
+# check_payments: PAYMENTS must be test (the built-in test gateway) or stripe (localstripe).
+check_payments() {
+  case "${PAYMENTS:-test}" in
+    test|stripe) ;;
+    *) die "PAYMENTS=$PAYMENTS: use test (the built-in test gateway) or stripe (localstripe)" ;;
+  esac
+}
+
+# start_localstripe API_PORT: localstripe (the Stripe API emulator of the venv) on LOCALSTRIPE_PORT
+# or a free port, fresh (--from-scratch: nothing of an earlier run), with the webhook endpoint of
+# the local API on API_PORT registered (signed with LOCAL_STRIPE_WEBHOOK_SECRET). Exports
+# STRIPE_API_BASE (for the functions' environment) and LOCALSTRIPE_URL (for the Stripe adapter's
+# integration tests). A second call (another API port) only registers that API's webhook.
+# Started like moto, in its own session: stop_all stops it with the stack.
+start_localstripe() {
+  local api_port="$1" port
+  if [[ -z "${LOCALSTRIPE_STARTED:-}" ]]; then
+    port="${LOCALSTRIPE_PORT:-$(free_port)}"
+    LOCALSTRIPE_URL="http://127.0.0.1:$port"
+    if answers "$LOCALSTRIPE_URL/"; then
+      log "something already answers at $LOCALSTRIPE_URL; using it as localstripe"
+    else
+      start localstripe "$LOCAL_DIR/localstripe-$port.log" "$VENV/bin/localstripe" --port "$port" --from-scratch
+      wait_for "$LOCALSTRIPE_URL/v1/customers" 30 "" "${STARTED_PIDS[-1]}" ||
+        die "localstripe did not start at $LOCALSTRIPE_URL (see $LOCAL_DIR/localstripe-$port.log)"
+    fi
+    LOCALSTRIPE_STARTED=1
+    export LOCALSTRIPE_URL STRIPE_API_BASE="$LOCALSTRIPE_URL"
+    step "localstripe up at $LOCALSTRIPE_URL"
+  fi
+  # localstripe's own configuration endpoint: POST /_config/webhooks/<id> (url, secret[, events]).
+  curl -fsS -o /dev/null --max-time 5 -X POST "$LOCALSTRIPE_URL/_config/webhooks/bazaar-$api_port" \
+    --data-urlencode "url=http://127.0.0.1:$api_port/payments/webhook" \
+    --data-urlencode "secret=$LOCAL_STRIPE_WEBHOOK_SECRET" ||
+    die "could not register the webhook with localstripe at $LOCALSTRIPE_URL"
+}
+
+# payments_banner: which payments provider the stack's functions use.
+payments_banner() {
+  if [[ "${PAYMENTS:-test}" == stripe ]]; then
+    echo "payments: Stripe API of localstripe at $STRIPE_API_BASE (webhooks to /payments/webhook)"
+  else
+    echo "payments: the built-in test gateway (PAYMENTS=stripe for localstripe)"
+  fi
+}
+
 # local_tool ARGS...: run the bazaar-local tool (built by cargo).
 local_tool_path() {
   if [[ -n "${LAMBDA_RELEASE:-}" ]]; then echo "$ROOT/target/release/bazaar-local"; else echo "$ROOT/target/debug/bazaar-local"; fi
@@ -105,7 +157,13 @@ local_tool() { "$(local_tool_path)" "$@"; }
 # shell's environment, e.g. HOLD_SECONDS), plus the emulator's address and dummy credentials.
 write_env() {
   {
-    local_tool env
+    if [[ "${PAYMENTS:-test}" == stripe ]]; then
+      # The local keys, whatever this shell holds (a real STRIPE_SECRET_KEY is for the tests that
+      # run against Stripe's test mode, never for the functions that talk to localstripe).
+      STRIPE_SECRET_KEY="$LOCAL_STRIPE_SECRET_KEY" STRIPE_WEBHOOK_SECRET="$LOCAL_STRIPE_WEBHOOK_SECRET" local_tool env
+    else
+      local_tool env
+    fi
     printf 'AWS_ENDPOINT_URL=%s\nAWS_REGION=%s\nAWS_ACCESS_KEY_ID=%s\nAWS_SECRET_ACCESS_KEY=%s\n' \
       "$AWS_ENDPOINT_URL" "$AWS_REGION" "$AWS_ACCESS_KEY_ID" "$AWS_SECRET_ACCESS_KEY"
     # Extra KEY=VALUE lines (the test stack's fault injection).
@@ -130,16 +188,19 @@ wait_ready() {
 }
 
 # start_stack API_PORT ENV_FILE: the whole local stack, in the order that makes "ready" true:
-#   the emulator; the tables with their streams off; the demo catalog loaded (as an import: no
+#   the emulator (and localstripe with PAYMENTS=stripe); the tables with their streams off; the demo catalog loaded (as an import: no
 #   stream records) and indexed from what was written; the streams on; then every function
 #   (prebuilt binaries) behind the local API and the event sources, which read the streams from
 #   TRIM_HORIZON. Every write after the streams are on flows through the pipeline; the seed never
 #   does, so the pipeline is empty at ready and the catalog is indexed once.
 start_stack() {
   local port="$1" env_file="$2" fresh=0
+  check_payments
   answers "$AWS_ENDPOINT_URL" || fresh=1
   start_moto "$AWS_ENDPOINT_URL"
   step "emulator up at $AWS_ENDPOINT_URL"
+  # PAYMENTS=stripe: the functions call localstripe (started here, stopped with the stack).
+  if [[ "${PAYMENTS:-test}" == stripe ]]; then start_localstripe "$port"; fi
   local_tool provision --import
   step "tables and queues provisioned from template.yaml"
   # A new emulator holds only the seed: an index left by an earlier run would hold listings the
@@ -155,5 +216,5 @@ start_stack() {
     tail -n 30 "$LOCAL_DIR/serve-$port.log" >&2
     die "the local API did not become ready (logs: $LOCAL_DIR/serve-$port.log, $ROOT/.local/logs-$port/)"
   }
-  step "every function answers; the event pipeline is empty"
+  step "every function answers; the event pipeline is empty; $(payments_banner)"
 }

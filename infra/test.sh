@@ -2,7 +2,8 @@
 # `make test`: every test of the workspace against a private local stack, started exactly as
 # `make dev` starts it (same steps, the same 10,000-product demo catalog, the same functions and
 # event sources), on free ports:
-#   1. moto (integration tests create their own tables and queues in it);
+#   1. moto (integration tests create their own tables and queues in it), and localstripe (the
+#      Stripe adapter's integration tests read LOCALSTRIPE_URL);
 #   2. the stack of `make dev` (start_stack in lib.sh) for the end-to-end tests in tests/;
 #   3. a second API on the same tables whose holds last 2 s, for the hold-expiry tests;
 #   4. `cargo test --workspace`; then everything started here is stopped.
@@ -26,9 +27,16 @@ export INDEX_DIR="$LOCAL_DIR/search-index-$MOTO_PORT"
 trap 'stop_all; rm -rf "$INDEX_DIR"' EXIT
 # The trending schedule (15 minutes in AWS) fires every few seconds here, so tests can see it.
 export LOCAL_SCHEDULE_SECONDS="${LOCAL_SCHEDULE_SECONDS:-5}"
+# The end-to-end stack pays through the Stripe adapter against localstripe; BAZAAR_TEST_PAYMENTS=test
+# runs it on the built-in test gateway (localstripe still runs, for the adapter's own tests).
+export PAYMENTS="${BAZAAR_TEST_PAYMENTS:-stripe}"
+check_payments
 
 cargo build --workspace --all-targets
 step "workspace and tests built"
+
+# Exports LOCALSTRIPE_URL (and STRIPE_API_BASE) to everything below, the cargo tests included.
+start_localstripe "$API_PORT"
 
 # Test-only fault injection: checkout crashes after its commit for keys named fault-crash-after-commit….
 EXTRA_ENV="FAULT_INJECTION=crash-after-commit" LOG_LEVEL=warn \

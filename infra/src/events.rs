@@ -120,6 +120,22 @@ fn sample(
             Some(json!({"rating": 5, "comment": "Beautifully made, arrived quickly."})),
         ),
         ("GET", "/shops/{shop_id}/orders") => (Some(ids.owner_id.clone()), None),
+        (_, path) if path.starts_with("/shops/{shop_id}/payouts") => {
+            (Some(ids.owner_id.clone()), None)
+        }
+        // A Stripe event as Stripe posts it; a committed sample cannot carry a valid
+        // Stripe-Signature (it is timestamped), so invoking it shows the 400 invalid_signature.
+        ("POST", "/payments/webhook") => (
+            None,
+            Some(
+                json!({"id": "evt_sample", "object": "event", "type": "payment_intent.succeeded",
+                        "created": 1_795_219_200_i64, "livemode": false,
+                        "data": {"object": {"id": "pi_sample", "object": "payment_intent",
+                                            "status": "succeeded", "amount": 5400,
+                                            "amount_received": 5400, "currency": "usd",
+                                            "metadata": {"checkout_id": "sample"}}}}),
+            ),
+        ),
         (_, path) if path.starts_with("/orders") || path == "/notifications" => {
             (Some("event-buyer".to_owned()), None)
         }

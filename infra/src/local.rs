@@ -339,8 +339,48 @@ pub async fn enable_streams(
 pub const LOCAL_OVERRIDES: &[(&str, &str)] = &[("AUTH_MODE", "local")];
 
 /// Template variables that only mean something in AWS and are left out locally: the Cognito
-/// issuer and client the public routes verify tokens against (local tokens are HS256).
-pub const AWS_ONLY: &[&str] = &["COGNITO_ISSUER", "COGNITO_CLIENT_ID"];
+/// issuer and client the public routes verify tokens against (local tokens are HS256), and the
+/// Secrets Manager ARNs of the Stripe keys (locally the keys themselves are in the environment,
+/// see [`local_stripe_keys`]).
+pub const AWS_ONLY: &[&str] = &[
+    "COGNITO_ISSUER",
+    "COGNITO_CLIENT_ID",
+    "STRIPE_SECRET_ARN",
+    "STRIPE_WEBHOOK_SECRET_ARN",
+];
+
+/// The payment providers of the template's `PaymentsProvider` (and of `PAYMENTS` locally).
+pub const PAYMENT_PROVIDERS: &[&str] = &["test", "stripe"];
+
+/// The Stripe secret key the local stack gives its functions with `PAYMENTS=stripe` (localstripe
+/// accepts any `sk_…` key).
+pub const LOCAL_STRIPE_SECRET_KEY: &str = "sk_test_local";
+/// The webhook signing secret the local stack registers with localstripe and gives its functions.
+pub const LOCAL_STRIPE_WEBHOOK_SECRET: &str = "whsec_local";
+
+/// The Stripe keys of the local functions with `PAYMENTS=stripe`: in AWS they are read from
+/// Secrets Manager (`STRIPE_SECRET_ARN`, `STRIPE_WEBHOOK_SECRET_ARN`); locally they are plain
+/// variables, `STRIPE_SECRET_KEY` and `STRIPE_WEBHOOK_SECRET`, this shell's values if set, else
+/// the local ones that `infra/lib.sh` registers with localstripe.
+pub fn local_stripe_keys(
+    process_env: &dyn Fn(&str) -> Option<String>,
+) -> [(&'static str, String); 2] {
+    let or = |k: &str, default: &str| {
+        process_env(k)
+            .filter(|v| !v.trim().is_empty())
+            .unwrap_or_else(|| default.to_owned())
+    };
+    [
+        (
+            "STRIPE_SECRET_KEY",
+            or("STRIPE_SECRET_KEY", LOCAL_STRIPE_SECRET_KEY),
+        ),
+        (
+            "STRIPE_WEBHOOK_SECRET",
+            or("STRIPE_WEBHOOK_SECRET", LOCAL_STRIPE_WEBHOOK_SECRET),
+        ),
+    ]
+}
 
 /// Local defaults that replace the template's values but yield to this shell's environment:
 /// search runs on the embedded engine (no OpenSearch here) with its index under `.local/`;
@@ -416,6 +456,20 @@ pub fn local_environment(
     for (k, v) in LOCAL_OVERRIDES {
         env.insert((*k).to_owned(), (*v).to_owned());
     }
+    match env.get("PAYMENTS").map(String::as_str) {
+        Some("stripe") => {
+            for (k, v) in local_stripe_keys(process_env) {
+                env.insert(k.to_owned(), v);
+            }
+        }
+        Some(p) if !PAYMENT_PROVIDERS.contains(&p) => {
+            return Err(shape(format!(
+                "PAYMENTS={p} is not one of {}",
+                PAYMENT_PROVIDERS.join(", ")
+            )));
+        }
+        _ => {}
+    }
     Ok(env)
 }
 
@@ -439,5 +493,55 @@ mod tests {
             env["ORDER_EVENTS_QUEUE_URL"],
             format!("{DEFAULT_ENDPOINT}/{LOCAL_ACCOUNT}/bazaar-test-OrderEventsQueue")
         );
+        assert_eq!(
+            env["PAYMENT_EVENTS_QUEUE_URL"],
+            format!("{DEFAULT_ENDPOINT}/{LOCAL_ACCOUNT}/bazaar-test-PaymentEventsQueue")
+        );
+        // The built-in test gateway by default, with the template's defaults.
+        assert_eq!(env["PAYMENTS"], "test");
+        assert_eq!(env["STRIPE_API_BASE"], "https://api.stripe.com");
+        assert_eq!(env["MARKETPLACE_FEE_BPS"], "1000");
+        assert_eq!(env["PAYOUTS_RETURN_URL"], "");
+        for aws_only in AWS_ONLY {
+            assert!(!env.contains_key(*aws_only), "{aws_only} is AWS-only");
+        }
+        assert!(!env.contains_key("STRIPE_SECRET_KEY"));
+        assert!(!env.contains_key("STRIPE_WEBHOOK_SECRET"));
+    }
+
+    /// `PAYMENTS=stripe` (what `infra/lib.sh` sets with localstripe) gives every function the
+    /// provider, its local base URL and the keys as plain variables, never the secrets' ARNs.
+    #[test]
+    fn stripe_payments_locally() {
+        let t = Template::load_repo().expect("template");
+        let names = LocalNames::new("bazaar-test");
+        let shell = |k: &str| match k {
+            "PAYMENTS" => Some("stripe".to_owned()),
+            "STRIPE_API_BASE" => Some("http://127.0.0.1:8420".to_owned()),
+            _ => None,
+        };
+        let env = local_environment(&t, &names, &shell).expect("env");
+        assert_eq!(env["PAYMENTS"], "stripe");
+        assert_eq!(env["STRIPE_API_BASE"], "http://127.0.0.1:8420");
+        assert_eq!(env["STRIPE_SECRET_KEY"], LOCAL_STRIPE_SECRET_KEY);
+        assert_eq!(env["STRIPE_WEBHOOK_SECRET"], LOCAL_STRIPE_WEBHOOK_SECRET);
+        assert!(!env.contains_key("STRIPE_SECRET_ARN"));
+        assert!(!env.contains_key("STRIPE_WEBHOOK_SECRET_ARN"));
+
+        // The shell's keys win (e.g. Stripe's test mode).
+        let mine = |k: &str| match k {
+            "STRIPE_SECRET_KEY" => Some("sk_test_mine".to_owned()),
+            "STRIPE_WEBHOOK_SECRET" => Some("whsec_mine".to_owned()),
+            other => shell(other),
+        };
+        let env = local_environment(&t, &names, &mine).expect("env");
+        assert_eq!(env["STRIPE_SECRET_KEY"], "sk_test_mine");
+        assert_eq!(env["STRIPE_WEBHOOK_SECRET"], "whsec_mine");
+
+        let wrong = |k: &str| (k == "PAYMENTS").then(|| "paypal".to_owned());
+        assert!(matches!(
+            local_environment(&t, &names, &wrong),
+            Err(InfraError::Shape(_))
+        ));
     }
 }

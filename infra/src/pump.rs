@@ -1004,9 +1004,36 @@ mod tests {
         let names = LocalNames::new("x");
         let s = sources(&t, &names, "http://h:1", "us-east-1", 4).expect("sources");
         assert!(s.iter().any(|s| matches!(s, Source::Sqs(SqsSource { function, queue_url, report_failures: true, .. }) if function == "notifier" && queue_url == "http://h:1/123456789012/x-OrderEventsQueue")));
-        assert!(s.iter().any(|s| matches!(s, Source::Stream(StreamSource { function, table, patterns, starting: StartingPosition::TrimHorizon, bisect: true, on_failure: Some(dlq), .. }) if function == "relay" && table == "x-Table" && patterns.len() == 3 && dlq.ends_with("x-StreamRelayDLQ"))));
+        assert!(s.iter().any(|s| matches!(s, Source::Stream(StreamSource { function, table, patterns, starting: StartingPosition::TrimHorizon, bisect: true, on_failure: Some(dlq), .. }) if function == "relay" && table == "x-Table" && patterns.len() == 4 && dlq.ends_with("x-StreamRelayDLQ"))));
         assert!(s.iter().any(|s| matches!(s, Source::Sqs(SqsSource { function, queue_url, .. }) if function == "recommender" && queue_url.ends_with("x-PurchaseEventsQueue"))));
         assert!(s.iter().any(|s| matches!(s, Source::Schedule { function, every, retries: 2 } if function == "trending" && *every == Duration::from_secs(900))));
+        // Payments: settlement consumes payment.changed with partial batch failures, reconcile
+        // runs every 10 minutes.
+        assert!(s.iter().any(|s| matches!(s, Source::Sqs(SqsSource { function, queue_url, batch_size: 10, concurrency: 5, report_failures: true, .. }) if function == "settlement" && queue_url == "http://h:1/123456789012/x-PaymentEventsQueue")));
+        assert!(s.iter().any(|s| matches!(s, Source::Schedule { function, every, retries: 2 } if function == "reconcile" && *every == Duration::from_secs(600))));
+    }
+
+    /// A payment record written or changed reaches the relay (payment.changed); other entities'
+    /// modifications do not.
+    #[test]
+    fn payment_records_reach_the_relay() {
+        let t = Template::load_repo().expect("template");
+        let s = sources(&t, &LocalNames::new("x"), "http://h:1", "us-east-1", 4).expect("sources");
+        let patterns = s
+            .iter()
+            .find_map(|s| match s {
+                Source::Stream(StreamSource {
+                    function, patterns, ..
+                }) if function == "relay" => Some(patterns.clone()),
+                _ => None,
+            })
+            .expect("the relay's stream source");
+        let record = |event: &str, entity: &str| json!({"eventName": event, "dynamodb": {"NewImage": {"entity": {"S": entity}}}});
+        let passes = |r: &Value| patterns.iter().any(|p| matches(p, r));
+        assert!(passes(&record("INSERT", "payment")));
+        assert!(passes(&record("MODIFY", "payment")));
+        assert!(!passes(&record("MODIFY", "order")));
+        assert!(!passes(&record("INSERT", "cart")));
     }
 
     /// Every setting of every event source in template.yaml reaches the local emulation with the

@@ -604,6 +604,185 @@ Resources:
         );
     }
 
+    /// The payments routes: the webhook is public (Stripe signs it, it sends no bearer token),
+    /// the payout routes are behind the API's JWT authorizer like every seller route.
+    #[test]
+    fn payments_routes() {
+        let routes = Template::load_repo()
+            .expect("template")
+            .http_routes()
+            .expect("routes");
+        let find = |method: &str, path: &str| {
+            routes
+                .iter()
+                .find(|r| r.method == method && r.path == path)
+                .unwrap_or_else(|| panic!("{method} {path} is not deployed"))
+        };
+        let webhook = find("POST", "/payments/webhook");
+        assert_eq!(webhook.function, "payments");
+        assert_eq!(webhook.authorizer, None);
+        for (method, path) in [
+            ("POST", "/shops/{shop_id}/payouts/account"),
+            ("GET", "/shops/{shop_id}/payouts"),
+        ] {
+            let route = find(method, path);
+            assert_eq!(route.function, "payments");
+            assert_eq!(route.authorizer.as_deref(), Some("CognitoJwt"));
+        }
+    }
+
+    /// `(condition, actions, resource)` of every policy statement of a function: `condition` is
+    /// the `!If` condition a statement is under, `resource` the statement's resources as YAML text.
+    fn statements(t: &Template, logical_id: &str) -> Vec<(Option<String>, Vec<String>, String)> {
+        let mut out = Vec::new();
+        let policies = t
+            .resource(logical_id)
+            .and_then(|r| r.get("Properties"))
+            .and_then(|p| p.get("Policies"))
+            .and_then(Value::as_sequence)
+            .cloned()
+            .unwrap_or_default();
+        for policy in policies {
+            for statement in policy
+                .get("Statement")
+                .and_then(Value::as_sequence)
+                .into_iter()
+                .flatten()
+            {
+                let (condition, statement) = match statement {
+                    Value::Tagged(tagged) if tagged.tag == "If" => {
+                        let parts = tagged.value.as_sequence().expect("!If [cond, a, b]");
+                        (parts[0].as_str().map(str::to_owned), parts[1].clone())
+                    }
+                    other => (None, other.clone()),
+                };
+                let actions = statement
+                    .get("Action")
+                    .and_then(Value::as_sequence)
+                    .into_iter()
+                    .flatten()
+                    .filter_map(Value::as_str)
+                    .map(str::to_owned)
+                    .collect();
+                let resource =
+                    serde_yaml_ng::to_string(statement.get("Resource").expect("Resource"))
+                        .expect("yaml");
+                out.push((condition, actions, resource));
+            }
+        }
+        out
+    }
+
+    /// Least privilege for the Stripe keys: a function reads a secret (GetSecretValue on exactly
+    /// that ARN parameter, only when PaymentsProvider is stripe) exactly when its environment
+    /// names the secret's ARN; no other function reads any secret.
+    #[test]
+    fn stripe_secrets_are_readable_by_exactly_the_functions_that_name_them() {
+        let t = Template::load_repo().expect("template");
+        // Each variable as the name of what it refers to (`!Sub` and `!GetAtt`: a placeholder).
+        let names = |v: &Value| {
+            Some(
+                ref_target(v)
+                    .map(str::to_owned)
+                    .or_else(|| scalar(v))
+                    .unwrap_or_default(),
+            )
+        };
+        let mut readers = BTreeMap::new();
+        for f in t.functions().expect("functions") {
+            let env = t
+                .function_environment(&f.logical_id, &names)
+                .expect("environment");
+            let mut declared = BTreeSet::new();
+            for (var, parameter) in [
+                ("STRIPE_SECRET_ARN", "StripeSecretKeyArn"),
+                ("STRIPE_WEBHOOK_SECRET_ARN", "StripeWebhookSecretArn"),
+            ] {
+                if let Some(p) = env.get(var) {
+                    assert_eq!(p, parameter, "{}: {var}", f.logical_id);
+                    declared.insert(format!("!Ref {parameter}\n"));
+                }
+            }
+            let mut granted = BTreeSet::new();
+            for (condition, actions, resource) in statements(&t, &f.logical_id) {
+                if actions.iter().any(|a| a.starts_with("secretsmanager:")) {
+                    assert_eq!(
+                        actions,
+                        ["secretsmanager:GetSecretValue"],
+                        "{}",
+                        f.logical_id
+                    );
+                    assert_eq!(condition.as_deref(), Some("IsStripe"), "{}", f.logical_id);
+                    granted.insert(resource);
+                }
+            }
+            assert_eq!(granted, declared, "{}", f.logical_id);
+            if !declared.is_empty() {
+                readers.insert(f.binary, declared.len());
+            }
+        }
+        let expected: BTreeMap<String, usize> = [
+            ("checkout", 1),
+            ("orders", 1),
+            ("payments", 2),
+            ("settlement", 1),
+            ("reconcile", 1),
+        ]
+        .into_iter()
+        .map(|(f, n)| (f.to_owned(), n))
+        .collect();
+        assert_eq!(readers, expected);
+    }
+
+    /// The functions that run the payment store (payments, settlement, reconcile) may make each
+    /// of its DynamoDB calls: items of the table (transactions need each item action they
+    /// contain) and queries of the table and of GSI1 — and nothing on the table beyond them.
+    #[test]
+    fn payment_functions_may_make_the_payment_stores_calls() {
+        let t = Template::load_repo().expect("template");
+        let store: BTreeSet<&str> = [
+            "dynamodb:GetItem",
+            "dynamodb:BatchGetItem",
+            "dynamodb:Query",
+            "dynamodb:PutItem",
+            "dynamodb:UpdateItem",
+            "dynamodb:DeleteItem",
+            "dynamodb:ConditionCheckItem",
+        ]
+        .into_iter()
+        .collect();
+        for id in [
+            "PaymentsFunction",
+            "SettlementFunction",
+            "ReconcileFunction",
+        ] {
+            let mut on_table = BTreeSet::new();
+            let mut on_gsi1 = BTreeSet::new();
+            for (condition, actions, resource) in statements(&t, id) {
+                let actions: Vec<String> = actions
+                    .into_iter()
+                    .filter(|a| a.starts_with("dynamodb:"))
+                    .collect();
+                if actions.is_empty() {
+                    continue;
+                }
+                assert_eq!(condition, None, "{id}");
+                match resource.trim() {
+                    "!GetAtt Table.Arn" => on_table.extend(actions),
+                    "!Sub ${Table.Arn}/index/GSI1" => on_gsi1.extend(actions),
+                    other => panic!("{id}: DynamoDB actions on {other}"),
+                }
+            }
+            let on_table: BTreeSet<&str> = on_table.iter().map(String::as_str).collect();
+            assert_eq!(on_table, store, "{id}");
+            assert_eq!(
+                on_gsi1,
+                BTreeSet::from(["dynamodb:Query".to_owned()]),
+                "{id}"
+            );
+        }
+    }
+
     #[test]
     fn the_repository_template_parses() {
         let t = Template::load_repo().expect("template.yaml parses");

@@ -95,6 +95,7 @@ pub fn domain_catalog(catalog: &Catalog, now: DateTime<Utc>) -> (Vec<Shop>, Vec<
                 sales_count: ((s.index * 13) % 200) as i64,
                 created_at: now - Duration::days(400),
                 updated_at: now - Duration::days(400),
+                payout_status: None,
             }
         })
         .collect();

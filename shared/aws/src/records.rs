@@ -34,6 +34,10 @@ pub struct ShopItem {
     pub sales_count: i64,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    /// Written by the payment store when the owner connects a payout account (never by the
+    /// catalog, whose updates set only the attributes they change).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub payout_account: Option<bazaar_domain::payments::PayoutAccount>,
 }
 
 impl ShopItem {
@@ -55,6 +59,7 @@ impl ShopItem {
             sales_count: shop.sales_count,
             created_at: shop.created_at,
             updated_at: shop.updated_at,
+            payout_account: None,
         }
     }
 
@@ -71,6 +76,7 @@ impl ShopItem {
             sales_count: self.sales_count,
             created_at: self.created_at,
             updated_at: self.updated_at,
+            payout_status: self.payout_account.map(|a| a.status),
         }
     }
 }

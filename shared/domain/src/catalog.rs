@@ -51,6 +51,8 @@ pub struct Shop {
     pub sales_count: i64,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    /// Where the shop's payouts stand (`None`: no payout account connected yet).
+    pub payout_status: Option<crate::payments::PayoutStatus>,
 }
 
 impl Shop {
@@ -73,6 +75,11 @@ impl Shop {
             review_count: self.review_count,
             sales_count: self.sales_count,
             created_at: self.created_at,
+            payouts_status: match self.payout_status {
+                None => "none",
+                Some(crate::payments::PayoutStatus::Pending) => "pending",
+                Some(crate::payments::PayoutStatus::Enabled) => "enabled",
+            },
         }
     }
 
@@ -98,6 +105,9 @@ pub struct ShopView {
     pub sales_count: i64,
     #[serde(serialize_with = "rfc3339")]
     pub created_at: DateTime<Utc>,
+    /// `none` (no payout account yet: sales wait on the platform), `pending` (onboarding not
+    /// finished) or `enabled` (each captured order is paid out).
+    pub payouts_status: &'static str,
 }
 
 /// The `shop` member of a Product.
@@ -202,6 +212,7 @@ mod tests {
             sales_count: 0,
             created_at: now,
             updated_at: now,
+            payout_status: None,
         }
     }
 

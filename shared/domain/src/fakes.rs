@@ -209,6 +209,7 @@ impl FakeStore {
             sales_count: 0,
             created_at: now,
             updated_at: now,
+            payout_status: None,
         };
         let id = shop.id.clone();
         self.state().shops.insert(id.clone(), shop);
@@ -1518,6 +1519,7 @@ impl FakeFeedStore {
             sales_count: 0,
             created_at: now,
             updated_at: now,
+            payout_status: None,
         };
         self.state().shops.insert(id.to_owned(), shop);
     }

@@ -217,6 +217,7 @@ impl NewShop {
             sales_count: 0,
             created_at: now,
             updated_at: now,
+            payout_status: None,
         }
     }
 }

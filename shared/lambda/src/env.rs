@@ -53,8 +53,7 @@ impl Env {
         match std::env::var("PAYMENTS").as_deref().unwrap_or("test") {
             "test" | "" => Ok(Provider::Test(self.table.test_gateway())),
             "stripe" => {
-                let key = std::env::var("STRIPE_SECRET_KEY")
-                    .map_err(|_| "PAYMENTS=stripe needs STRIPE_SECRET_KEY")?;
+                let key = self.secret("STRIPE_SECRET_KEY", "STRIPE_SECRET_ARN").await?;
                 let base = std::env::var("STRIPE_API_BASE")
                     .unwrap_or_else(|_| bazaar_aws::stripe::API_BASE.to_owned());
                 Ok(Provider::Stripe(bazaar_aws::stripe::StripeClient::new(&base, &key)?))
@@ -67,9 +66,39 @@ impl Env {
     /// is refused with `400`).
     #[cfg(feature = "payments")]
     pub async fn webhook_verifier(&self) -> Result<bazaar_aws::provider::StripeWebhooks, crate::BoxError> {
-        Ok(bazaar_aws::provider::StripeWebhooks::new(
-            std::env::var("STRIPE_WEBHOOK_SECRET").ok(),
-        ))
+        let secret = match std::env::var("PAYMENTS").as_deref() {
+            Ok("stripe") => Some(
+                self.secret("STRIPE_WEBHOOK_SECRET", "STRIPE_WEBHOOK_SECRET_ARN")
+                    .await?,
+            ),
+            _ => std::env::var("STRIPE_WEBHOOK_SECRET").ok(),
+        };
+        Ok(bazaar_aws::provider::StripeWebhooks::new(secret))
+    }
+
+    /// A secret: the variable `plain` when set (the local stack), else the Secrets Manager secret
+    /// whose ARN is in `arn` (AWS: read once per cold start; the function's role may read exactly
+    /// that secret). Neither → the function refuses to start.
+    #[cfg(feature = "payments")]
+    async fn secret(&self, plain: &str, arn: &str) -> Result<String, crate::BoxError> {
+        if let Ok(value) = std::env::var(plain)
+            && !value.is_empty()
+        {
+            return Ok(value);
+        }
+        let id = std::env::var(arn)
+            .ok()
+            .filter(|a| !a.is_empty())
+            .ok_or_else(|| format!("PAYMENTS=stripe needs {plain} or {arn}"))?;
+        let out = aws_sdk_secretsmanager::Client::new(&self.sdk)
+            .get_secret_value()
+            .secret_id(&id)
+            .send()
+            .await
+            .map_err(|e| format!("reading the secret {arn}: {}", aws_sdk_secretsmanager::error::DisplayErrorContext(e)))?;
+        out.secret_string
+            .filter(|s| !s.is_empty())
+            .ok_or_else(|| format!("the secret {arn} has no string value").into())
     }
 
     /// An SQS client.

@@ -273,6 +273,21 @@ async fn unknown_payment_method_is_unprocessable() {
     .await;
     let result = client.authorize(&authorize_request()).await;
     assert!(matches!(result, Err(Error::Validation(_))), "{result:?}");
+
+    // localstripe's answer for a test method it does not know.
+    server.reset().await;
+    mount(
+        &server,
+        "POST",
+        "/v1/payment_intents",
+        stripe_error(
+            404,
+            json!({"type": "invalid_request_error", "message": "Not Found"}),
+        ),
+    )
+    .await;
+    let result = client.authorize(&authorize_request()).await;
+    assert!(matches!(result, Err(Error::Validation(_))), "{result:?}");
 }
 
 #[tokio::test]

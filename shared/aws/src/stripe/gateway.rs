@@ -14,7 +14,10 @@
 //!   are only read for payments that were captured;
 //! - `Idempotency-Key` is ignored (Stripe replays the first answer of a key for 24 hours);
 //! - declines are `402` with `type: invalid_request_error` and `code: card_declined`, no
-//!   `decline_code`.
+//!   `decline_code`; of Stripe's test methods it knows only `pm_card_visa`,
+//!   `pm_card_visa_chargeDeclined` (which it *authorizes*: it declines that card only when
+//!   attached to a customer) and `pm_card_chargeCustomerFail` (declined when charged); any other
+//!   `pm_card_…` is a bare `404 Not Found` (answered here as an unknown method, `422`).
 
 use super::client::{Failure, Form, StripeClient};
 use bazaar_domain::catalog::CURRENCY;
@@ -296,7 +299,13 @@ impl PaymentGateway for StripeClient {
         let intent: IntentJson = self
             .post("v1/payment_intents", &form, &request.idempotency_key)
             .await
-            .map_err(Failure::into_error)?;
+            .map_err(|failure| match failure.status() {
+                // Creating names one other resource, the method: localstripe answers a bare
+                // `404 Not Found` for an unknown one (Stripe a `400 resource_missing` on
+                // `payment_method`, mapped alike by `into_error`).
+                Some(404) => Error::validation("payment_method", "unknown payment method"),
+                _ => failure.into_error(),
+            })?;
         match intent.status.as_str() {
             "requires_capture" => Ok(Authorization {
                 id: intent.id,

@@ -49,7 +49,7 @@ pub async fn authorize_capture_refund(client: &StripeClient) {
     assert!(payment.refunds.is_empty());
 
     let captured = client
-        .capture(&auth.id, 3000, &keys::capture(&checkout))
+        .capture(&auth.id, 3000, &keys::capture(&checkout, 3000))
         .await
         .expect("captured");
     assert_eq!(captured.status, IntentStatus::Succeeded);
@@ -58,7 +58,7 @@ pub async fn authorize_capture_refund(client: &StripeClient) {
     assert!(captured.refunds.is_empty(), "{captured:?}");
 
     let refund = client
-        .refund(&auth.id, "ord_flows_a", 1000, &keys::refund("ord_flows_a"))
+        .refund(&auth.id, "ord_flows_a", 1000, &keys::refund("ord_flows_a", 1000))
         .await
         .expect("refunded");
     assert_eq!(refund.amount_cents, 1000);

@@ -456,7 +456,7 @@ async fn capture_posts_the_amount_with_the_key() {
     )
     .await;
     let payment = client
-        .capture("pi_1", 3000, &keys::capture("chk_1"))
+        .capture("pi_1", 3000, &keys::capture("chk_1", 3000))
         .await
         .expect("captured");
     assert_eq!(payment.status, IntentStatus::Succeeded);
@@ -506,7 +506,7 @@ async fn refund_names_the_order() {
     )
     .await;
     let refund = client
-        .refund("pi_1", "ord_a", 1500, &keys::refund("ord_a"))
+        .refund("pi_1", "ord_a", 1500, &keys::refund("ord_a", 1500))
         .await
         .expect("refunded");
     assert_eq!(
@@ -853,7 +853,7 @@ async fn reverse_takes_the_amount_back_and_reports_the_transfer() {
     )
     .await;
     let transfer = client
-        .reverse("tr_1", 4500, &keys::reversal("ord_a"))
+        .reverse("tr_1", 4500, &keys::reversal("ord_a", 4500))
         .await
         .expect("reversed");
     assert_eq!(transfer.id, "tr_1");
@@ -885,7 +885,7 @@ async fn reverse_reads_the_transfer_when_it_is_not_expanded() {
     )
     .await;
     let transfer = client
-        .reverse("tr_1", 1000, &keys::reversal("ord_a"))
+        .reverse("tr_1", 1000, &keys::reversal("ord_a", 1000))
         .await
         .expect("reversed");
     assert_eq!(transfer.reversed_cents, 1000);

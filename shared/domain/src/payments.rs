@@ -549,6 +549,7 @@ pub const APPROVING: &[&str] = &[
 pub const DECLINING: &[(&str, &str)] = &[
     ("pm_card_chargeDeclined", "card_declined"),
     ("pm_card_visa_chargeDeclined", "card_declined"),
+    ("pm_card_chargeCustomerFail", "card_declined"),
     (
         "pm_card_chargeDeclinedInsufficientFunds",
         "insufficient_funds",

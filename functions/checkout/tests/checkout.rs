@@ -15,9 +15,9 @@ use bazaar_aws::payments::TestGateway;
 use bazaar_aws::personalize::DynamoDiscovery;
 use bazaar_domain::checkout::{CheckoutHooks, ShippingAddress};
 use bazaar_domain::ports::{IdempotencyStore, PaymentGateway, PaymentStore};
-use bazaar_domain::services::payments::{PaymentService, Settled};
 use bazaar_domain::services::cart::CartService;
 use bazaar_domain::services::checkout::CheckoutService;
+use bazaar_domain::services::payments::{PaymentService, Settled};
 use bazaar_lambda::auth::mint_local_token;
 use bazaar_lambda::env::Config;
 use bazaar_lambda::http::HttpApp;
@@ -202,14 +202,22 @@ impl Stack {
 
     /// A checkout's payment: the record's status and what the test gateway has captured.
     async fn payment(&self, checkout_id: &str) -> Option<(String, i64)> {
-        let record = self.payments.store().payment(checkout_id).await.expect("read")?;
+        let record = self
+            .payments
+            .store()
+            .payment(checkout_id)
+            .await
+            .expect("read")?;
         let at_gateway = self
             .payments
             .gateway()
             .payment(&record.payment_id)
             .await
             .expect("gateway");
-        Some((record.status.as_str().to_owned(), at_gateway.amount_received))
+        Some((
+            record.status.as_str().to_owned(),
+            at_gateway.amount_received,
+        ))
     }
 
     /// Settles a checkout's payment, as the settlement function does on the record's event.
@@ -290,7 +298,10 @@ async fn a_cart_from_two_shops_becomes_two_orders() {
     assert_eq!(s.payment(checkout_id).await, Some(("authorized".into(), 0)));
     s.settle(checkout_id).await;
     s.settle(checkout_id).await;
-    assert_eq!(s.payment(checkout_id).await, Some(("captured".into(), 10600 + 6800)));
+    assert_eq!(
+        s.payment(checkout_id).await,
+        Some(("captured".into(), 10600 + 6800))
+    );
     let shop = s
         .call("GET", &format!("/shops/{kiln}"), None, None, None)
         .await;
@@ -301,7 +312,10 @@ async fn a_cart_from_two_shops_becomes_two_orders() {
     assert_eq!(again.aws_calls, 1, "a replay is the claim's answer");
     assert_eq!((again.status, again.replayed), (201, true));
     assert_eq!(again.body, r.body);
-    assert_eq!(s.payment(checkout_id).await, Some(("captured".into(), 10600 + 6800)));
+    assert_eq!(
+        s.payment(checkout_id).await,
+        Some(("captured".into(), 10600 + 6800))
+    );
     let empty = s.checkout("buyer", "order-2", "pm_card_visa").await;
     assert_eq!(
         (empty.status, empty.body["code"].as_str()),
@@ -461,8 +475,15 @@ async fn twenty_concurrent_retries_make_one_checkout() {
     }
     s.settle(checkout_id).await;
     let captured = s.payment(checkout_id).await.expect("payment").1;
-    assert!(captured > 0, "captured once, for the cart's total: {captured}");
-    assert_eq!(s.count_entities("ledger").await, 2, "one charge and one fee");
+    assert!(
+        captured > 0,
+        "captured once, for the cart's total: {captured}"
+    );
+    assert_eq!(
+        s.count_entities("ledger").await,
+        2,
+        "one charge and one fee"
+    );
     assert_eq!(s.product_json(&a).await["quantity"], 1);
 }
 
@@ -535,12 +556,22 @@ async fn a_crash_after_commit_then_a_retry() {
         1,
         "no second set of orders"
     );
-    assert_eq!(s.payment(&checkout_id).await, Some(("authorized".into(), 0)), "a retry never captures");
+    assert_eq!(
+        s.payment(&checkout_id).await,
+        Some(("authorized".into(), 0)),
+        "a retry never captures"
+    );
     s.settle(&checkout_id).await;
-    assert_eq!(s.payment(&checkout_id).await, Some(("captured".into(), 3300)));
+    assert_eq!(
+        s.payment(&checkout_id).await,
+        Some(("captured".into(), 3300))
+    );
     let again = s.checkout("buyer", "crash-key", "pm_card_visa").await;
     assert_eq!((again.status, again.replayed), (201, true));
-    assert_eq!(s.payment(&checkout_id).await, Some(("captured".into(), 3300)));
+    assert_eq!(
+        s.payment(&checkout_id).await,
+        Some(("captured".into(), 3300))
+    );
 }
 
 #[tokio::test]
@@ -662,8 +693,16 @@ async fn a_race_lost_at_commit_voids_the_authorization() {
     let problem = err.problem();
     assert_eq!((problem.status, problem.code), (409, "items_unavailable"));
     let checkout_id = bazaar_domain::checkout::checkout_id("buyer", "race-1");
-    assert_eq!(s.payment(&checkout_id).await, None, "no payment record: nothing committed");
-    assert_eq!(s.count_entities("test_payment").await, 1, "one authorization at the gateway");
+    assert_eq!(
+        s.payment(&checkout_id).await,
+        None,
+        "no payment record: nothing committed"
+    );
+    assert_eq!(
+        s.count_entities("test_payment").await,
+        1,
+        "one authorization at the gateway"
+    );
     let voided = s
         .client
         .scan()
@@ -972,7 +1011,10 @@ async fn orders_after_checkout() {
         403
     );
     let r = s.call("POST", &cancel, Some("loom"), None, None).await;
-    assert_eq!(r.aws_calls, 3, "read, stock read, transaction (no money moves here)");
+    assert_eq!(
+        r.aws_calls, 3,
+        "read, stock read, transaction (no money moves here)"
+    );
     assert_eq!(
         (r.status, r.body["status"].as_str()),
         (200, Some("cancelled")),
@@ -997,12 +1039,26 @@ async fn orders_after_checkout() {
     );
     let checkout_id = placed.body["checkout_id"].as_str().expect("id");
     s.settle(checkout_id).await;
-    let record = s.payments.store().payment(checkout_id).await.expect("read").expect("record");
+    let record = s
+        .payments
+        .store()
+        .payment(checkout_id)
+        .await
+        .expect("read")
+        .expect("record");
     let loom_share = record.order(&loom_id).expect("loom order");
-    assert_eq!((loom_share.cancelled, loom_share.refunded_cents), (true, 6800));
+    assert_eq!(
+        (loom_share.cancelled, loom_share.refunded_cents),
+        (true, 6800)
+    );
     assert_eq!(record.status.as_str(), "partially_refunded");
     s.settle(checkout_id).await;
-    let at_gateway = s.payments.gateway().payment(&record.payment_id).await.expect("gateway");
+    let at_gateway = s
+        .payments
+        .gateway()
+        .payment(&record.payment_id)
+        .await
+        .expect("gateway");
     assert_eq!(at_gateway.refunds.len(), 1, "refunded once");
 }
 

@@ -25,7 +25,10 @@ pub enum Op {
 /// The routes of this function (template.yaml must agree; a test checks).
 pub const ROUTES: &[(Route, Op)] = &[
     (Route::new("POST", "/payments/webhook"), Op::Webhook),
-    (Route::new("POST", "/shops/{shop_id}/payouts/account"), Op::Connect),
+    (
+        Route::new("POST", "/shops/{shop_id}/payouts/account"),
+        Op::Connect,
+    ),
     (Route::new("GET", "/shops/{shop_id}/payouts"), Op::Ledger),
 ];
 
@@ -43,7 +46,8 @@ pub struct App<S, G, V> {
 impl<S: PaymentStore, G: PaymentGateway + Payouts + Clone, V: WebhookVerifier> App<S, G, V> {
     pub fn new(store: S, gateway: G, verifier: V, return_url: &str, config: &Config) -> Self {
         Self {
-            payments: PaymentService::new(store, gateway.clone(), gateway).with_return_url(return_url),
+            payments: PaymentService::new(store, gateway.clone(), gateway)
+                .with_return_url(return_url),
             verifier,
             auth: config.auth.clone(),
             service: config.service.clone(),
@@ -56,15 +60,17 @@ impl<S: PaymentStore, G: PaymentGateway + Payouts + Clone, V: WebhookVerifier> A
             Op::Webhook => {
                 let body = req.body().as_ref();
                 if body.len() > MAX_WEBHOOK_BYTES {
-                    return Err(Error::InvalidBody(format!("a webhook body is at most {MAX_WEBHOOK_BYTES} bytes")));
+                    return Err(Error::InvalidBody(format!(
+                        "a webhook body is at most {MAX_WEBHOOK_BYTES} bytes"
+                    )));
                 }
                 let signature = req
                     .headers()
                     .get("stripe-signature")
                     .and_then(|v| v.to_str().ok());
-                let event = self
-                    .verifier
-                    .verify(signature, body, chrono::Utc::now().timestamp())?;
+                let event =
+                    self.verifier
+                        .verify(signature, body, chrono::Utc::now().timestamp())?;
                 let applied = self.payments.webhook(&event).await?;
                 let outcome = match applied {
                     Applied::Applied => "applied",
@@ -72,7 +78,10 @@ impl<S: PaymentStore, G: PaymentGateway + Payouts + Clone, V: WebhookVerifier> A
                     Applied::Ignored => "ignored",
                 };
                 tracing::info!(event_id = event.id, outcome, "webhook");
-                json(StatusCode::OK, &json!({ "received": true, "outcome": outcome }))
+                json(
+                    StatusCode::OK,
+                    &json!({ "received": true, "outcome": outcome }),
+                )
             }
             Op::Connect => {
                 let me = self.auth.require(&req)?.user_id;
@@ -85,7 +94,10 @@ impl<S: PaymentStore, G: PaymentGateway + Payouts + Clone, V: WebhookVerifier> A
                 let (limit, cursor) = paging(&req)?;
                 json(
                     StatusCode::OK,
-                    &self.payments.ledger(&me, &shop_id, cursor.as_deref(), limit).await?,
+                    &self
+                        .payments
+                        .ledger(&me, &shop_id, cursor.as_deref(), limit)
+                        .await?,
                 )
             }
         }
@@ -112,7 +124,10 @@ fn paging(req: &Request) -> Result<(i32, Option<String>), Error> {
             _ => {}
         }
     }
-    Ok((page_size(limit.as_deref())?, cursor.filter(|c| !c.is_empty())))
+    Ok((
+        page_size(limit.as_deref())?,
+        cursor.filter(|c| !c.is_empty()),
+    ))
 }
 
 impl<S: PaymentStore, G: PaymentGateway + Payouts + Clone, V: WebhookVerifier> http::HttpApp

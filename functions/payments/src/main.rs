@@ -7,6 +7,12 @@ async fn main() -> Result<(), bazaar_lambda::BoxError> {
     let provider = env.payment_provider().await?;
     let verifier = env.webhook_verifier().await?;
     let return_url = std::env::var("PAYOUTS_RETURN_URL").unwrap_or_default();
-    let app = payments::App::new(env.table.payments(), provider, verifier, &return_url, &env.config);
+    let app = payments::App::new(
+        env.table.payments(),
+        provider,
+        verifier,
+        &return_url,
+        &env.config,
+    );
     bazaar_lambda::serve_http(app).await
 }

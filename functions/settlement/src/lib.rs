@@ -31,15 +31,25 @@ impl<S: PaymentStore, G: PaymentGateway + Payouts + Clone> Settlement<S, G> {
             .map_err(|e| Error::internal(format!("not a payment.changed message: {e}")))?;
         match self.payments.settle(&event.checkout_id).await? {
             Settled::Done(p) => {
-                tracing::info!(checkout_id = event.checkout_id, status = p.status.as_str(), version = p.version, "payment settled");
+                tracing::info!(
+                    checkout_id = event.checkout_id,
+                    status = p.status.as_str(),
+                    version = p.version,
+                    "payment settled"
+                );
                 Ok(())
             }
             Settled::Missing => {
-                tracing::warn!(checkout_id = event.checkout_id, "no payment for this checkout; dropped");
+                tracing::warn!(
+                    checkout_id = event.checkout_id,
+                    "no payment for this checkout; dropped"
+                );
                 Ok(())
             }
             // Another settler has it now; retry later in case it stopped short of this change.
-            Settled::Busy => Err(Error::Unavailable("another settler holds the payment".into())),
+            Settled::Busy => Err(Error::Unavailable(
+                "another settler holds the payment".into(),
+            )),
         }
     }
 }

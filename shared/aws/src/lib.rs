@@ -13,6 +13,8 @@ pub mod orders;
 pub mod payment_store;
 pub mod payments;
 pub mod personalize;
+#[cfg(feature = "stripe")]
+pub mod provider;
 pub mod records;
 pub mod schema;
 pub mod ses;
@@ -22,6 +24,4 @@ pub mod stores;
 pub mod stream;
 #[cfg(feature = "stripe")]
 pub mod stripe;
-#[cfg(feature = "stripe")]
-pub mod provider;
 pub mod table;

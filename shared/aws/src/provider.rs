@@ -5,7 +5,7 @@ use crate::payments::TestGateway;
 use crate::stripe::{StripeClient, verify_webhook};
 use bazaar_domain::error::Error;
 use bazaar_domain::payments::{
-    AuthorizeRequest, Authorization, ConnectedAccount, ProviderEvent, ProviderPayment,
+    Authorization, AuthorizeRequest, ConnectedAccount, ProviderEvent, ProviderPayment,
     ProviderRefund, Transfer, TransferRequest,
 };
 use bazaar_domain::ports::{PaymentGateway, Payouts, WebhookVerifier};
@@ -33,7 +33,12 @@ impl PaymentGateway for Provider {
     async fn payment(&self, id: &str) -> Result<ProviderPayment, Error> {
         delegate!(self, payment(id))
     }
-    async fn capture(&self, id: &str, amount_cents: i64, key: &str) -> Result<ProviderPayment, Error> {
+    async fn capture(
+        &self,
+        id: &str,
+        amount_cents: i64,
+        key: &str,
+    ) -> Result<ProviderPayment, Error> {
         delegate!(self, capture(id, amount_cents, key))
     }
     async fn cancel(&self, id: &str, key: &str) -> Result<ProviderPayment, Error> {
@@ -48,7 +53,10 @@ impl PaymentGateway for Provider {
     ) -> Result<ProviderRefund, Error> {
         delegate!(self, refund(id, order_id, amount_cents, key))
     }
-    async fn stale_authorizations(&self, created_before: i64) -> Result<Vec<ProviderPayment>, Error> {
+    async fn stale_authorizations(
+        &self,
+        created_before: i64,
+    ) -> Result<Vec<ProviderPayment>, Error> {
         delegate!(self, stale_authorizations(created_before))
     }
 }
@@ -62,7 +70,12 @@ impl Payouts for Provider {
     ) -> Result<ConnectedAccount, Error> {
         delegate!(self, create_account(shop_id, email, key))
     }
-    async fn onboarding_link(&self, account_id: &str, return_url: &str, refresh_url: &str) -> Result<String, Error> {
+    async fn onboarding_link(
+        &self,
+        account_id: &str,
+        return_url: &str,
+        refresh_url: &str,
+    ) -> Result<String, Error> {
         delegate!(self, onboarding_link(account_id, return_url, refresh_url))
     }
     async fn account(&self, account_id: &str) -> Result<ConnectedAccount, Error> {
@@ -74,7 +87,12 @@ impl Payouts for Provider {
     async fn transfers(&self, transfer_group: &str) -> Result<Vec<Transfer>, Error> {
         delegate!(self, transfers(transfer_group))
     }
-    async fn reverse(&self, transfer_id: &str, amount_cents: i64, key: &str) -> Result<Transfer, Error> {
+    async fn reverse(
+        &self,
+        transfer_id: &str,
+        amount_cents: i64,
+        key: &str,
+    ) -> Result<Transfer, Error> {
         delegate!(self, reverse(transfer_id, amount_cents, key))
     }
 }
@@ -88,21 +106,32 @@ pub struct StripeWebhooks {
 
 impl std::fmt::Debug for StripeWebhooks {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("StripeWebhooks").field("secret", &self.secret.as_ref().map(|_| "…")).finish()
+        f.debug_struct("StripeWebhooks")
+            .field("secret", &self.secret.as_ref().map(|_| "…"))
+            .finish()
     }
 }
 
 impl StripeWebhooks {
     pub fn new(secret: Option<String>) -> Self {
-        Self { secret: secret.filter(|s| !s.is_empty()) }
+        Self {
+            secret: secret.filter(|s| !s.is_empty()),
+        }
     }
 }
 
 impl WebhookVerifier for StripeWebhooks {
-    fn verify(&self, signature: Option<&str>, body: &[u8], now: i64) -> Result<ProviderEvent, Error> {
+    fn verify(
+        &self,
+        signature: Option<&str>,
+        body: &[u8],
+        now: i64,
+    ) -> Result<ProviderEvent, Error> {
         match &self.secret {
             Some(secret) => verify_webhook(secret, signature, body, now),
-            None => Err(Error::BadSignature("no webhook secret is configured for this deployment")),
+            None => Err(Error::BadSignature(
+                "no webhook secret is configured for this deployment",
+            )),
         }
     }
 }

@@ -101,7 +101,10 @@ pub fn payment_changed(record: &EventRecord) -> Option<bazaar_domain::events::Pa
         Some(serde_dynamo::AttributeValue::S(c)) => c.clone(),
         _ => return None,
     };
-    Some(bazaar_domain::events::PaymentChanged::new(&checkout_id, now))
+    Some(bazaar_domain::events::PaymentChanged::new(
+        &checkout_id,
+        now,
+    ))
 }
 
 /// Whether the record adds cancelled orders to the payment.

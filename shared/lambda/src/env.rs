@@ -48,15 +48,21 @@ impl Env {
     /// table; `stripe` is Stripe at `STRIPE_API_BASE` (localstripe locally) with the secret key
     /// `STRIPE_SECRET_KEY`. A function refuses to start on any other value or a missing key.
     #[cfg(feature = "payments")]
-    pub async fn payment_provider(&self) -> Result<bazaar_aws::provider::Provider, crate::BoxError> {
+    pub async fn payment_provider(
+        &self,
+    ) -> Result<bazaar_aws::provider::Provider, crate::BoxError> {
         use bazaar_aws::provider::Provider;
         match std::env::var("PAYMENTS").as_deref().unwrap_or("test") {
             "test" | "" => Ok(Provider::Test(self.table.test_gateway())),
             "stripe" => {
-                let key = self.secret("STRIPE_SECRET_KEY", "STRIPE_SECRET_ARN").await?;
+                let key = self
+                    .secret("STRIPE_SECRET_KEY", "STRIPE_SECRET_ARN")
+                    .await?;
                 let base = std::env::var("STRIPE_API_BASE")
                     .unwrap_or_else(|_| bazaar_aws::stripe::API_BASE.to_owned());
-                Ok(Provider::Stripe(bazaar_aws::stripe::StripeClient::new(&base, &key)?))
+                Ok(Provider::Stripe(bazaar_aws::stripe::StripeClient::new(
+                    &base, &key,
+                )?))
             }
             other => Err(format!("PAYMENTS must be test or stripe, not {other:?}").into()),
         }
@@ -65,7 +71,9 @@ impl Env {
     /// The webhook verifier: Stripe's scheme with `STRIPE_WEBHOOK_SECRET` (none: every delivery
     /// is refused with `400`).
     #[cfg(feature = "payments")]
-    pub async fn webhook_verifier(&self) -> Result<bazaar_aws::provider::StripeWebhooks, crate::BoxError> {
+    pub async fn webhook_verifier(
+        &self,
+    ) -> Result<bazaar_aws::provider::StripeWebhooks, crate::BoxError> {
         let secret = match std::env::var("PAYMENTS").as_deref() {
             Ok("stripe") => Some(
                 self.secret("STRIPE_WEBHOOK_SECRET", "STRIPE_WEBHOOK_SECRET_ARN")
@@ -95,7 +103,12 @@ impl Env {
             .secret_id(&id)
             .send()
             .await
-            .map_err(|e| format!("reading the secret {arn}: {}", aws_sdk_secretsmanager::error::DisplayErrorContext(e)))?;
+            .map_err(|e| {
+                format!(
+                    "reading the secret {arn}: {}",
+                    aws_sdk_secretsmanager::error::DisplayErrorContext(e)
+                )
+            })?;
         out.secret_string
             .filter(|s| !s.is_empty())
             .ok_or_else(|| format!("the secret {arn} has no string value").into())

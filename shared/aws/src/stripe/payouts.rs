@@ -91,6 +91,20 @@ enum TransferOrId {
 
 const PAGE: usize = 100;
 
+/// A bare `404` (no Stripe error object) on a Connect endpoint means the provider has no Connect
+/// at all — localstripe — which is a `503` for the caller, not a server bug.
+fn no_connect(failure: Failure) -> Error {
+    match &failure {
+        Failure::Api { status: 404, error } if error.kind.is_none() && error.code.is_none() => {
+            Error::Unavailable(
+                "the payment provider offers no connected accounts (localstripe emulates no Connect)"
+                    .into(),
+            )
+        }
+        _ => failure.into_error(),
+    }
+}
+
 impl Payouts for StripeClient {
     async fn create_account(
         &self,
@@ -107,7 +121,7 @@ impl Payouts for StripeClient {
         let account: AccountJson = self
             .post("v1/accounts", &form, idempotency_key)
             .await
-            .map_err(Failure::into_error)?;
+            .map_err(no_connect)?;
         Ok(account.into())
     }
 

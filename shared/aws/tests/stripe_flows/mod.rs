@@ -58,7 +58,12 @@ pub async fn authorize_capture_refund(client: &StripeClient) {
     assert!(captured.refunds.is_empty(), "{captured:?}");
 
     let refund = client
-        .refund(&auth.id, "ord_flows_a", 1000, &keys::refund("ord_flows_a", 1000))
+        .refund(
+            &auth.id,
+            "ord_flows_a",
+            1000,
+            &keys::refund("ord_flows_a", 1000),
+        )
         .await
         .expect("refunded");
     assert_eq!(refund.amount_cents, 1000);

@@ -418,8 +418,8 @@ async fn webhooks_are_verified_and_applied_once() {
     );
 }
 
-/// Payouts: only the owner connects; with the test gateway onboarding is instant and captured
-/// orders are paid out (order total minus the fee); localstripe has no Connect → 503.
+/// Payouts: only the owner connects; onboarding (the local emulation of Connect) is instant and
+/// captured orders are paid out: order total minus the fee, and the ledger balances.
 #[tokio::test]
 async fn a_shop_connects_its_payout_account_and_is_paid_out() {
     let owner = Client::as_user(&unique("payee"));

@@ -461,6 +461,14 @@ pub fn local_environment(
             for (k, v) in local_stripe_keys(process_env) {
                 env.insert(k.to_owned(), v);
             }
+            // localstripe emulates no Connect: payouts go through the built-in emulation of
+            // connected accounts and transfers, unless this shell says otherwise.
+            env.insert(
+                "PAYOUTS".to_owned(),
+                process_env("PAYOUTS")
+                    .filter(|v| !v.trim().is_empty())
+                    .unwrap_or_else(|| "test".to_owned()),
+            );
         }
         Some(p) if !PAYMENT_PROVIDERS.contains(&p) => {
             return Err(shape(format!(
@@ -524,6 +532,7 @@ mod tests {
         assert_eq!(env["PAYMENTS"], "stripe");
         assert_eq!(env["STRIPE_API_BASE"], "http://127.0.0.1:8420");
         assert_eq!(env["STRIPE_SECRET_KEY"], LOCAL_STRIPE_SECRET_KEY);
+        assert_eq!(env["PAYOUTS"], "test", "localstripe has no Connect");
         assert_eq!(env["STRIPE_WEBHOOK_SECRET"], LOCAL_STRIPE_WEBHOOK_SECRET);
         assert!(!env.contains_key("STRIPE_SECRET_ARN"));
         assert!(!env.contains_key("STRIPE_WEBHOOK_SECRET_ARN"));

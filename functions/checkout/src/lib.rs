@@ -86,6 +86,12 @@ impl<P: PaymentGateway, I: IdempotencyStore, S: CheckoutStore> App<P, I, S> {
         }
     }
 
+    /// The marketplace fee recorded on each order's share of the payment.
+    pub fn with_fee_bps(mut self, fee_bps: u32) -> Self {
+        self.checkout = self.checkout.with_fee_bps(fee_bps);
+        self
+    }
+
     async fn checkout(&self, req: Request) -> Result<Response<Body>, Error> {
         let started = Instant::now();
         match_route(ROUTES, req.method().as_str(), req.uri().path())?;

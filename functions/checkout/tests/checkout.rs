@@ -742,10 +742,10 @@ async fn calls_per_checkout_do_not_grow_with_lines() {
     }
     assert!(calls.iter().all(|(_, c)| *c == calls[0].1), "{calls:?}");
     assert_eq!(
-        calls[0].1, 9,
-        "claim, record check, cart query, batch read, authorize (test gateway: key lookup, \
-         transaction), transaction, complete — with Stripe the authorization is one HTTPS call \
-         and no DynamoDB call"
+        calls[0].1, 8,
+        "claim, record check, cart query, batch read, authorize (the test gateway: a key read \
+         and a transaction; with Stripe one HTTPS call and no DynamoDB call), transaction, \
+         complete"
     );
     // 40 one-unit lines exceed one transaction: 422 with the number that fits.
     for p in &products {

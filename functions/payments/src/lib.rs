@@ -36,18 +36,23 @@ pub const ROUTES: &[(Route, Op)] = &[
 pub const MAX_WEBHOOK_BYTES: usize = 256 * 1024;
 
 /// State built once per cold start.
-pub struct App<S, G, V> {
-    payments: PaymentService<S, G, G>,
+pub struct App<S, G, P, V> {
+    payments: PaymentService<S, G, P>,
     verifier: V,
     auth: AuthMode,
     service: String,
 }
 
-impl<S: PaymentStore, G: PaymentGateway + Payouts + Clone, V: WebhookVerifier> App<S, G, V> {
-    pub fn new(store: S, gateway: G, verifier: V, return_url: &str, config: &Config) -> Self {
+impl<S: PaymentStore, G: PaymentGateway, P: Payouts, V: WebhookVerifier> App<S, G, P, V> {
+    pub fn new(
+        store: S,
+        (gateway, payouts): (G, P),
+        verifier: V,
+        return_url: &str,
+        config: &Config,
+    ) -> Self {
         Self {
-            payments: PaymentService::new(store, gateway.clone(), gateway)
-                .with_return_url(return_url),
+            payments: PaymentService::new(store, gateway, payouts).with_return_url(return_url),
             verifier,
             auth: config.auth.clone(),
             service: config.service.clone(),
@@ -130,8 +135,8 @@ fn paging(req: &Request) -> Result<(i32, Option<String>), Error> {
     ))
 }
 
-impl<S: PaymentStore, G: PaymentGateway + Payouts + Clone, V: WebhookVerifier> http::HttpApp
-    for App<S, G, V>
+impl<S: PaymentStore, G: PaymentGateway, P: Payouts, V: WebhookVerifier> http::HttpApp
+    for App<S, G, P, V>
 {
     /// Serves one API Gateway request; errors become problem responses.
     async fn handle(&self, req: Request) -> Result<Response<Body>, lambda_http::Error> {

@@ -4,12 +4,12 @@
 #[tokio::main]
 async fn main() -> Result<(), bazaar_lambda::BoxError> {
     let env = bazaar_lambda::Env::load("payments").await?;
-    let provider = env.payment_provider().await?;
+    let providers = (env.payment_provider().await?, env.payouts_provider().await?);
     let verifier = env.webhook_verifier().await?;
     let return_url = std::env::var("PAYOUTS_RETURN_URL").unwrap_or_default();
     let app = payments::App::new(
         env.table.payments(),
-        provider,
+        providers,
         verifier,
         &return_url,
         &env.config,

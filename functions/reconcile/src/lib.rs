@@ -12,19 +12,19 @@ use bazaar_lambda::batch::ScheduledJob;
 pub const BATCH: usize = 200;
 
 /// State built once per cold start.
-pub struct Job<S, G> {
-    payments: PaymentService<S, G, G>,
+pub struct Job<S, G, P> {
+    payments: PaymentService<S, G, P>,
 }
 
-impl<S: PaymentStore, G: PaymentGateway + Payouts + Clone> Job<S, G> {
-    pub fn new(store: S, gateway: G) -> Self {
+impl<S: PaymentStore, G: PaymentGateway, P: Payouts> Job<S, G, P> {
+    pub fn new(store: S, gateway: G, payouts: P) -> Self {
         Self {
-            payments: PaymentService::new(store, gateway.clone(), gateway),
+            payments: PaymentService::new(store, gateway, payouts),
         }
     }
 }
 
-impl<S: PaymentStore, G: PaymentGateway + Payouts + Clone> ScheduledJob for Job<S, G> {
+impl<S: PaymentStore, G: PaymentGateway, P: Payouts> ScheduledJob for Job<S, G, P> {
     async fn run(&self) -> Result<serde_json::Value, BoxError> {
         let report = self.payments.reconcile(BATCH).await?;
         tracing::info!(?report, "reconciliation run");
@@ -39,7 +39,11 @@ mod tests {
 
     #[tokio::test]
     async fn an_empty_run_reports_nothing() {
-        let job = Job::new(FakeStore::default(), FakeGateway::default());
+        let job = Job::new(
+            FakeStore::default(),
+            FakeGateway::default(),
+            FakeGateway::default(),
+        );
         let out = job.run().await.expect("ran");
         assert_eq!(out["settled"], 0);
         assert_eq!(out["stuck"], 0);

@@ -6,6 +6,6 @@
 #[tokio::main]
 async fn main() -> Result<(), bazaar_lambda::BoxError> {
     let env = bazaar_lambda::Env::load_worker("reconcile").await?;
-    let provider = env.payment_provider().await?;
-    bazaar_lambda::serve_schedule(reconcile::Job::new(env.table.payments(), provider)).await
+    let (gateway, payouts) = (env.payment_provider().await?, env.payouts_provider().await?);
+    bazaar_lambda::serve_schedule(reconcile::Job::new(env.table.payments(), gateway, payouts)).await
 }

@@ -14,14 +14,14 @@ use bazaar_lambda::batch::{BatchHandler, each_message};
 const CONCURRENCY: usize = 4;
 
 /// State built once per cold start.
-pub struct Settlement<S, G> {
-    payments: PaymentService<S, G, G>,
+pub struct Settlement<S, G, P> {
+    payments: PaymentService<S, G, P>,
 }
 
-impl<S: PaymentStore, G: PaymentGateway + Payouts + Clone> Settlement<S, G> {
-    pub fn new(store: S, gateway: G) -> Self {
+impl<S: PaymentStore, G: PaymentGateway, P: Payouts> Settlement<S, G, P> {
+    pub fn new(store: S, gateway: G, payouts: P) -> Self {
         Self {
-            payments: PaymentService::new(store, gateway.clone(), gateway),
+            payments: PaymentService::new(store, gateway, payouts),
         }
     }
 
@@ -54,7 +54,7 @@ impl<S: PaymentStore, G: PaymentGateway + Payouts + Clone> Settlement<S, G> {
     }
 }
 
-impl<S: PaymentStore, G: PaymentGateway + Payouts + Clone> BatchHandler for Settlement<S, G> {
+impl<S: PaymentStore, G: PaymentGateway, P: Payouts> BatchHandler for Settlement<S, G, P> {
     async fn handle_batch(&self, messages: Vec<SqsMessage>) -> Vec<String> {
         each_message(messages, CONCURRENCY, |m| async move {
             self.settle(m.body.as_deref().unwrap_or_default()).await
@@ -79,12 +79,16 @@ mod tests {
 
     #[tokio::test]
     async fn a_malformed_message_fails_and_a_missing_payment_is_dropped() {
-        let s = Settlement::new(FakeStore::default(), FakeGateway::default());
+        let s = Settlement::new(
+            FakeStore::default(),
+            FakeGateway::default(),
+            FakeGateway::default(),
+        );
         assert!(s.settle("{}").await.is_err());
         let body = serde_json::to_string(&PaymentChanged::new("nope", 1)).expect("json");
         s.settle(&body).await.expect("dropped");
         let gateway = FakeGateway::default();
-        let s = Settlement::new(FakeStore::default(), gateway.clone());
+        let s = Settlement::new(FakeStore::default(), gateway.clone(), gateway.clone());
         let mut message = SqsMessage::default();
         message.message_id = Some("m1".into());
         message.body = Some("not json".into());

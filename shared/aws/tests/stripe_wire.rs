@@ -464,7 +464,7 @@ async fn capture_posts_the_amount_with_the_key() {
     assert_eq!(payment.charge_id.as_deref(), Some("ch_1"));
 
     let sent = requests(&server).await;
-    assert_headers(&sent[0], Some("bazaar-capture-chk_1"));
+    assert_headers(&sent[0], Some("bazaar-capture-chk_1-3000"));
     assert_eq!(
         pairs(&sent[0]),
         expect(&[("amount_to_capture", "3000"), ("expand[]", "latest_charge")])
@@ -518,7 +518,7 @@ async fn refund_names_the_order() {
         }
     );
     let sent = requests(&server).await;
-    assert_headers(&sent[0], Some("bazaar-refund-ord_a"));
+    assert_headers(&sent[0], Some("bazaar-refund-ord_a-1500"));
     assert_eq!(
         pairs(&sent[0]),
         expect(&[
@@ -860,7 +860,7 @@ async fn reverse_takes_the_amount_back_and_reports_the_transfer() {
     assert_eq!(transfer.reversed_cents, 4500);
     let sent = requests(&server).await;
     assert_eq!(sent.len(), 1);
-    assert_headers(&sent[0], Some("bazaar-reversal-ord_a"));
+    assert_headers(&sent[0], Some("bazaar-reversal-ord_a-4500"));
     assert_eq!(
         pairs(&sent[0]),
         expect(&[("amount", "4500"), ("expand[]", "transfer")])

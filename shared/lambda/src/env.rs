@@ -51,8 +51,17 @@ impl Env {
     pub async fn payment_provider(
         &self,
     ) -> Result<bazaar_aws::provider::Provider, crate::BoxError> {
+        let name = std::env::var("PAYMENTS").unwrap_or_default();
+        self.payment_provider_named(&name).await
+    }
+
+    #[cfg(feature = "payments")]
+    async fn payment_provider_named(
+        &self,
+        name: &str,
+    ) -> Result<bazaar_aws::provider::Provider, crate::BoxError> {
         use bazaar_aws::provider::Provider;
-        match std::env::var("PAYMENTS").as_deref().unwrap_or("test") {
+        match name {
             "test" | "" => Ok(Provider::Test(self.table.test_gateway())),
             "stripe" => {
                 let key = self
@@ -65,6 +74,23 @@ impl Env {
                 )?))
             }
             other => Err(format!("PAYMENTS must be test or stripe, not {other:?}").into()),
+        }
+    }
+
+    /// The payouts provider (`PAYOUTS`, default: as `PAYMENTS`): `test` is the built-in
+    /// emulation of connected accounts and transfers over the table (the local stack uses it with
+    /// `PAYMENTS=stripe`, because localstripe emulates no Connect); `stripe` is Stripe Connect.
+    #[cfg(feature = "payments")]
+    pub async fn payouts_provider(
+        &self,
+    ) -> Result<bazaar_aws::provider::Provider, crate::BoxError> {
+        match std::env::var("PAYOUTS").ok().filter(|p| !p.is_empty()) {
+            Some(p) if p == "test" => Ok(bazaar_aws::provider::Provider::Test(
+                self.table.test_gateway(),
+            )),
+            Some(p) if p == "stripe" => self.payment_provider_named(&p).await,
+            Some(other) => Err(format!("PAYOUTS must be test or stripe, not {other:?}").into()),
+            None => self.payment_provider().await,
         }
     }
 
@@ -112,6 +138,23 @@ impl Env {
         out.secret_string
             .filter(|s| !s.is_empty())
             .ok_or_else(|| format!("the secret {arn} has no string value").into())
+    }
+
+    /// The marketplace fee in basis points (`MARKETPLACE_FEE_BPS`, default 1000 = 10 %, at most
+    /// 5000): recorded on each order's share of a payment at checkout.
+    pub fn marketplace_fee_bps(&self) -> Result<u32, crate::BoxError> {
+        match std::env::var("MARKETPLACE_FEE_BPS")
+            .ok()
+            .filter(|v| !v.trim().is_empty())
+        {
+            None => Ok(bazaar_domain::services::checkout::DEFAULT_FEE_BPS),
+            Some(v) => match v.trim().parse::<u32>() {
+                Ok(bps) if bps <= 5_000 => Ok(bps),
+                _ => Err(
+                    format!("MARKETPLACE_FEE_BPS must be 0..=5000 basis points, not {v:?}").into(),
+                ),
+            },
+        }
     }
 
     /// An SQS client.

@@ -317,8 +317,6 @@ pub struct PaymentService<S, G, P> {
     store: S,
     gateway: G,
     payouts: P,
-    /// This instance's lease holder id.
-    holder: String,
     return_url: String,
 }
 
@@ -328,7 +326,6 @@ impl<S: PaymentStore, G: PaymentGateway, P: Payouts> PaymentService<S, G, P> {
             store,
             gateway,
             payouts,
-            holder: uuid::Uuid::new_v4().to_string(),
             return_url: String::new(),
         }
     }
@@ -353,10 +350,13 @@ impl<S: PaymentStore, G: PaymentGateway, P: Payouts> PaymentService<S, G, P> {
 
     /// Drives the checkout's payment as far as it can go now (see the module doc).
     pub async fn settle(&self, checkout_id: &str) -> Result<Settled, Error> {
+        // One holder per settlement, not per instance: two messages of one batch for the same
+        // checkout must not both think they hold it.
+        let holder = uuid::Uuid::new_v4().to_string();
         let now = Utc::now().timestamp();
         let payment = match self
             .store
-            .lease(checkout_id, &self.holder, now, now + LEASE_SECS)
+            .lease(checkout_id, &holder, now, now + LEASE_SECS)
             .await?
         {
             Leased::Taken(p) => p,
@@ -364,15 +364,15 @@ impl<S: PaymentStore, G: PaymentGateway, P: Payouts> PaymentService<S, G, P> {
             Leased::Missing => return Ok(Settled::Missing),
         };
         // Boxed: the settle future is deep (every provider and store call), and callers nest it.
-        let result = Box::pin(self.drive(payment)).await;
-        if let Err(err) = self.store.release(checkout_id, &self.holder).await {
+        let result = Box::pin(self.drive(payment, &holder)).await;
+        if let Err(err) = self.store.release(checkout_id, &holder).await {
             // The lease lapses by itself; the work is done or will be retried.
             tracing::warn!(checkout_id, error = %err, "could not release the settlement lease");
         }
         result.map(Settled::Done)
     }
 
-    async fn drive(&self, mut payment: Payment) -> Result<Payment, Error> {
+    async fn drive(&self, mut payment: Payment, holder: &str) -> Result<Payment, Error> {
         let shops: Vec<String> = payment.orders.iter().map(|o| o.shop_id.clone()).collect();
         let accounts = self.store.payout_accounts(&shops).await?;
         let truth = self.gateway.payment(&payment.payment_id).await?;
@@ -381,7 +381,7 @@ impl<S: PaymentStore, G: PaymentGateway, P: Payouts> PaymentService<S, G, P> {
         for _round in 0..ROUNDS {
             let step = next_step(&payment, &accounts);
             let Some(step) = step else {
-                let done = self.save(&mut payment, &pending, None).await?;
+                let done = self.save(&mut payment, &pending, holder, None).await?;
                 if done {
                     self.emit_final(&payment);
                     return Ok(payment);
@@ -480,7 +480,7 @@ impl<S: PaymentStore, G: PaymentGateway, P: Payouts> PaymentService<S, G, P> {
             }
             // Record the movement at once: a crash after this point repeats nothing.
             let due = Some(Utc::now().timestamp() + RETRY_SECS);
-            if self.save(&mut payment, &pending, due).await? {
+            if self.save(&mut payment, &pending, holder, due).await? {
                 pending.clear();
             } else {
                 // A cancellation landed meanwhile: read it, adopt the provider's view again.
@@ -503,10 +503,11 @@ impl<S: PaymentStore, G: PaymentGateway, P: Payouts> PaymentService<S, G, P> {
         &self,
         payment: &mut Payment,
         entries: &[LedgerEntry],
+        holder: &str,
         due: Option<i64>,
     ) -> Result<bool, Error> {
         payment.updated_at = Utc::now();
-        match self.store.save(payment, entries, &self.holder, due).await? {
+        match self.store.save(payment, entries, holder, due).await? {
             Commit::Committed => {
                 payment.version += 1;
                 Ok(true)
@@ -618,11 +619,12 @@ impl<S: PaymentStore, G: PaymentGateway, P: Payouts> PaymentService<S, G, P> {
     }
 
     async fn mark_disputed(&self, checkout_id: &str) -> Result<Applied, Error> {
+        let holder = uuid::Uuid::new_v4().to_string();
         for _ in 0..ROUNDS {
             let now = Utc::now().timestamp();
             let mut payment = match self
                 .store
-                .lease(checkout_id, &self.holder, now, now + LEASE_SECS)
+                .lease(checkout_id, &holder, now, now + LEASE_SECS)
                 .await?
             {
                 Leased::Taken(p) => p,
@@ -634,13 +636,13 @@ impl<S: PaymentStore, G: PaymentGateway, P: Payouts> PaymentService<S, G, P> {
                 }
             };
             if payment.disputed {
-                self.store.release(checkout_id, &self.holder).await?;
+                self.store.release(checkout_id, &holder).await?;
                 return Ok(Applied::Applied);
             }
             payment.disputed = true;
             let due = (!payment.buyer_settled()).then_some(now);
-            let saved = self.save(&mut payment, &[], due).await;
-            self.store.release(checkout_id, &self.holder).await?;
+            let saved = self.save(&mut payment, &[], &holder, due).await;
+            self.store.release(checkout_id, &holder).await?;
             if saved? {
                 tracing::warn!(checkout_id, "payment disputed");
                 Metrics::new("settlement")

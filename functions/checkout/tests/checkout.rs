@@ -1047,11 +1047,22 @@ async fn orders_after_checkout() {
         .expect("read")
         .expect("record");
     let loom_share = record.order(&loom_id).expect("loom order");
+    // Cancelled before settlement ran: never captured, so nothing to refund.
     assert_eq!(
-        (loom_share.cancelled, loom_share.refunded_cents),
-        (true, 6800)
+        (
+            loom_share.cancelled,
+            loom_share.captured,
+            loom_share.refunded_cents
+        ),
+        (true, false, 0)
     );
-    assert_eq!(record.status.as_str(), "partially_refunded");
+    assert_eq!(record.status.as_str(), "captured");
+    let total = placed.body["total_cents"].as_i64().expect("total");
+    assert_eq!(
+        record.captured_cents,
+        total - 6800,
+        "the capture leaves the cancelled order out"
+    );
     s.settle(checkout_id).await;
     let at_gateway = s
         .payments
@@ -1059,7 +1070,10 @@ async fn orders_after_checkout() {
         .payment(&record.payment_id)
         .await
         .expect("gateway");
-    assert_eq!(at_gateway.refunds.len(), 1, "refunded once");
+    assert_eq!(
+        (at_gateway.amount_received, at_gateway.refunds.len()),
+        (total - 6800, 0)
+    );
 }
 
 #[test]

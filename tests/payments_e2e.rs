@@ -506,3 +506,160 @@ async fn a_declined_card_is_402_and_nothing_is_written() {
         Some(0)
     );
 }
+
+async fn payment_record(
+    checkout_id: &str,
+) -> Option<std::collections::HashMap<String, aws_sdk_dynamodb::types::AttributeValue>> {
+    bazaar_infra::testing::dynamo()
+        .await
+        .get_item()
+        .table_name(bazaar_e2e::stack_resource("Table"))
+        .key(
+            "pk",
+            aws_sdk_dynamodb::types::AttributeValue::S(format!("PAYMENT#{checkout_id}")),
+        )
+        .key(
+            "sk",
+            aws_sdk_dynamodb::types::AttributeValue::S("PAYMENT".into()),
+        )
+        .consistent_read(true)
+        .send()
+        .await
+        .expect("get")
+        .item
+}
+
+/// The first failure, through the real stack: the checkout function dies right after its
+/// commit, the seller cancels the (only) order, the buyer's ordinary retry answers the order —
+/// and the payment is never captured: settlement voids the authorization. (Before, the retry
+/// captured the payment and nothing ever refunded it.)
+#[tokio::test]
+async fn a_crash_after_commit_then_a_cancel_then_a_retry_never_charges() {
+    let owner = Client::as_user(&unique("crash-owner"));
+    let buyer = Client::as_user(&unique("crash-buyer"));
+    let (shop, spoon) = listing(&owner, 4100, 1).await;
+    let r = buyer
+        .post("/cart/items", json!({"product_id": spoon, "quantity": 1}))
+        .await;
+    assert!(r.status == 201 || r.status == 200, "{}", r.body);
+    let key = unique("fault-crash-after-commit");
+    let died = buyer
+        .send_unchecked(
+            "POST",
+            "/checkout",
+            &[("idempotency-key", &key)],
+            Some(checkout_body("pm_card_visa")),
+        )
+        .await;
+    assert!(
+        died.as_ref().map_or(true, |(s, _)| *s >= 500),
+        "the attempt died: {died:?}"
+    );
+    // The order exists (committed); its seller cancels it before anything was captured.
+    let orders = owner.get(&format!("/shops/{shop}/orders")).await;
+    let order = orders.body["orders"][0]["order_id"]
+        .as_str()
+        .expect("the committed order")
+        .to_owned();
+    let r = owner
+        .post(&format!("/orders/{order}/cancel"), json!({}))
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    // The buyer retries as any client would, until the dead attempt's claim lapses.
+    let mut answer = None;
+    for _ in 0..180 {
+        let r = buyer
+            .post_with(
+                "/checkout",
+                &[("idempotency-key", &key)],
+                checkout_body("pm_card_visa"),
+            )
+            .await;
+        if r.status == 201 {
+            answer = Some(r);
+            break;
+        }
+        assert_eq!(r.body["code"], "checkout_in_progress", "{}", r.body);
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+    let answer = answer.expect("the retry answered");
+    let checkout_id = answer.body["checkout_id"].as_str().expect("id").to_owned();
+    assert!(
+        eventually(SETTLED_WITHIN, || async {
+            payment_record(&checkout_id)
+                .await
+                .and_then(|item| item.get("status").and_then(|s| s.as_s().ok()).cloned())
+                .as_deref()
+                == Some("voided")
+        })
+        .await
+        .is_some(),
+        "settlement voided the authorization: {:?}",
+        payment_record(&checkout_id).await
+    );
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    assert!(
+        kinds(&ledger(&owner, &shop).await, &order).is_empty(),
+        "no money moved"
+    );
+    if let Some(base) = stripe() {
+        let list = provider_get(&base, "v1/payment_intents?limit=100").await;
+        let ours: Vec<&Value> = list["data"]
+            .as_array()
+            .expect("data")
+            .iter()
+            .filter(|pi| pi["metadata"]["checkout_id"] == checkout_id.as_str())
+            .collect();
+        assert!(!ours.is_empty());
+        assert!(
+            ours.iter().all(|pi| pi["status"] == "canceled"),
+            "never captured: {ours:?}"
+        );
+    }
+}
+
+/// Settlement messages delivered again and again (SQS redelivers; the relay may publish twice)
+/// move nothing more.
+#[tokio::test]
+async fn redelivered_settlement_messages_move_nothing_more() {
+    let owner = Client::as_user(&unique("redeliver-owner"));
+    let buyer = Client::as_user(&unique("redeliver-buyer"));
+    let (shop, spoon) = listing(&owner, 2700, 1).await;
+    let placed = place(&buyer, &spoon, 1, &unique("redeliver")).await;
+    let order = placed["orders"][0]["order_id"]
+        .as_str()
+        .expect("order")
+        .to_owned();
+    let checkout_id = placed["checkout_id"].as_str().expect("checkout").to_owned();
+    assert!(
+        eventually(SETTLED_WITHIN, || async {
+            kinds(&ledger(&owner, &shop).await, &order) == ["charge", "fee"]
+        })
+        .await
+        .is_some()
+    );
+    let sqs = aws_sdk_sqs::Client::new(&bazaar_infra::testing::emulator_config().await);
+    let queue = bazaar_infra::local::queue_url(
+        &bazaar_infra::testing::endpoint(),
+        &bazaar_e2e::stack_resource("PaymentEventsQueue"),
+    );
+    let message = json!({"type": "payment.changed", "event_id": format!("{checkout_id}:1"),
+                         "checkout_id": checkout_id, "version": 1})
+    .to_string();
+    for _ in 0..10 {
+        sqs.send_message()
+            .queue_url(&queue)
+            .message_body(&message)
+            .send()
+            .await
+            .expect("sent");
+    }
+    tokio::time::sleep(Duration::from_secs(4)).await;
+    let entries = ledger(&owner, &shop).await;
+    assert_eq!(
+        kinds(&entries, &order),
+        ["charge", "fee"],
+        "captured once: {entries:?}"
+    );
+    assert_eq!(balances(&entries, &order).values().sum::<i64>(), 0);
+}

@@ -456,6 +456,11 @@ pub fn local_environment(
     for (k, v) in LOCAL_OVERRIDES {
         env.insert((*k).to_owned(), (*v).to_owned());
     }
+    // A measurement setting with no template counterpart: the test gateway's authorization waits
+    // this long, standing in for a real provider's latency (`make load SCENARIO=checkout`).
+    if let Some(ms) = process_env("PAYMENTS_STUB_DELAY_MS").filter(|v| !v.trim().is_empty()) {
+        env.insert("PAYMENTS_STUB_DELAY_MS".to_owned(), ms);
+    }
     match env.get("PAYMENTS").map(String::as_str) {
         Some("stripe") => {
             for (k, v) in local_stripe_keys(process_env) {

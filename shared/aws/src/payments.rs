@@ -37,6 +37,9 @@ const ATTEMPTS: usize = 5;
 #[derive(Debug, Clone)]
 pub struct TestGateway {
     table: Table,
+    /// A fixed delay before each authorization (`PAYMENTS_STUB_DELAY_MS`, local only): stands in
+    /// for a real provider's latency when checkout is measured.
+    delay: Option<std::time::Duration>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -169,7 +172,15 @@ impl TestGateway {
     pub fn new(client: Client, table: impl Into<String>) -> Self {
         Self {
             table: Table::new(client, table),
+            delay: None,
         }
+    }
+
+    /// Waits `delay` before each authorization, like a remote provider would (local
+    /// measurements only).
+    pub fn with_delay(mut self, delay: std::time::Duration) -> Self {
+        self.delay = Some(delay);
+        self
     }
 
     async fn get(&self, pk_sk: (String, String)) -> Result<Option<Item>, Error> {
@@ -308,6 +319,9 @@ impl TestGateway {
 
 impl PaymentGateway for TestGateway {
     async fn authorize(&self, request: &AuthorizeRequest) -> Result<Authorization, Error> {
+        if let Some(delay) = self.delay {
+            tokio::time::sleep(delay).await;
+        }
         check_test_method(&request.method)?;
         if request.amount_cents <= 0 {
             return Err(rejected(format!(

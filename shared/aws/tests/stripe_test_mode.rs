@@ -2,8 +2,9 @@
 //! (`sk_test_…`); skipped with a message otherwise. Needs the internet; `STRIPE_API_BASE`
 //! overrides the API base.
 //!
-//! Connect is not exercised here (a connected account needs onboarding a human completes); the
-//! wire tests in `stripe_wire.rs` cover its calls.
+//! Connect is exercised up to onboarding (an Express account, its onboarding link, its status);
+//! a transfer needs an account whose onboarding a human completed, so transfers and reversals are
+//! proven by the wire tests in `stripe_wire.rs`.
 #![cfg(feature = "stripe")]
 
 mod stripe_flows;
@@ -67,4 +68,37 @@ async fn action_required_cancels() {
 async fn stale_authorizations_through_search() {
     let Some(client) = client() else { return };
     stripe_flows::stale_authorization_is_found(&client, Duration::from_secs(90)).await;
+}
+
+/// An Express account is created once per key, answers an onboarding link, and reads back
+/// without payouts enabled (nobody onboarded it).
+#[tokio::test]
+async fn connect_account_and_onboarding_link() {
+    use bazaar_domain::ports::Payouts;
+    let Some(client) = client() else { return };
+    let shop = format!("shop_test_{}", uuid::Uuid::new_v4().simple());
+    let key = bazaar_domain::payments::keys::account(&shop);
+    let account = client
+        .create_account(&shop, Some("seller@example.com"), &key)
+        .await
+        .expect("account");
+    let again = client
+        .create_account(&shop, Some("seller@example.com"), &key)
+        .await
+        .expect("same key");
+    assert_eq!(again.id, account.id, "one account per shop key");
+    let link = client
+        .onboarding_link(
+            &account.id,
+            "https://example.com/done",
+            "https://example.com/again",
+        )
+        .await
+        .expect("link");
+    assert!(link.starts_with("https://"), "{link}");
+    let read = client.account(&account.id).await.expect("read");
+    assert_eq!(
+        (read.id.as_str(), read.payouts_enabled),
+        (account.id.as_str(), false)
+    );
 }

@@ -62,7 +62,24 @@ impl Env {
     ) -> Result<bazaar_aws::provider::Provider, crate::BoxError> {
         use bazaar_aws::provider::Provider;
         match name {
-            "test" | "" => Ok(Provider::Test(self.table.test_gateway())),
+            "test" | "" => {
+                let gateway = self.table.test_gateway();
+                // Local measurements only: the provider's latency stood in by a fixed delay.
+                let local = std::env::var("AUTH_MODE").as_deref() == Ok("local");
+                match std::env::var("PAYMENTS_STUB_DELAY_MS")
+                    .ok()
+                    .map(|v| v.parse::<u64>())
+                {
+                    Some(Ok(ms)) if local => Ok(Provider::Test(
+                        gateway.with_delay(std::time::Duration::from_millis(ms)),
+                    )),
+                    Some(_) => Err(
+                        "PAYMENTS_STUB_DELAY_MS needs AUTH_MODE=local and a number of milliseconds"
+                            .into(),
+                    ),
+                    None => Ok(Provider::Test(gateway)),
+                }
+            }
             "stripe" => {
                 let key = self
                     .secret("STRIPE_SECRET_KEY", "STRIPE_SECRET_ARN")

@@ -143,3 +143,187 @@ impl<S: PaymentStore, G: PaymentGateway, P: Payouts, V: WebhookVerifier> http::H
         http::serve(&self.service, req, |req| self.dispatch(req)).await
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use bazaar_aws::provider::StripeWebhooks;
+    use bazaar_aws::stripe::sign_webhook;
+    use bazaar_domain::fakes::{FakeGateway, FakeStore};
+    use bazaar_lambda::auth::mint_local_token;
+    use bazaar_lambda::http::HttpApp;
+
+    const SECRET: &str = "payments-test-secret";
+
+    fn app() -> (
+        App<FakeStore, FakeGateway, FakeGateway, StripeWebhooks>,
+        FakeStore,
+    ) {
+        let config = Config::from_lookup("payments", |k| match k {
+            "TABLE_NAME" => Some("unused".into()),
+            "AUTH_MODE" => Some("local".into()),
+            "LOCAL_JWT_SECRET" => Some(SECRET.into()),
+            _ => None,
+        })
+        .expect("config");
+        let store = FakeStore::default();
+        let gateway = FakeGateway::default();
+        gateway.instant_onboarding();
+        let app = App::new(
+            store.clone(),
+            (gateway.clone(), gateway),
+            StripeWebhooks::new(Some("whsec_test".into())),
+            "https://bazaar.example/payouts",
+            &config,
+        );
+        (app, store)
+    }
+
+    async fn call(
+        app: &App<FakeStore, FakeGateway, FakeGateway, StripeWebhooks>,
+        method: &str,
+        path: &str,
+        user: Option<&str>,
+        headers: &[(&str, String)],
+        body: Vec<u8>,
+    ) -> (u16, serde_json::Value) {
+        let mut builder = lambda_http::http::Request::builder()
+            .method(method)
+            .uri(path);
+        if let Some(user) = user {
+            let token = mint_local_token(SECRET, user, 300, None).expect("token");
+            builder = builder.header("authorization", format!("Bearer {token}"));
+        }
+        for (k, v) in headers {
+            builder = builder.header(*k, v);
+        }
+        let response = app
+            .handle(builder.body(Body::Binary(body)).expect("request"))
+            .await
+            .expect("answered");
+        let status = response.status().as_u16();
+        let body = serde_json::from_slice(response.body().as_ref()).unwrap_or_default();
+        (status, body)
+    }
+
+    #[tokio::test]
+    async fn a_webhook_needs_a_valid_signature_and_each_event_applies_once() {
+        let (app, _) = app();
+        let event = serde_json::json!({"id": "evt_1", "type": "customer.created",
+                                       "data": {"object": {"id": "cus_1"}}});
+        let body = serde_json::to_vec(&event).expect("json");
+        let (status, problem) =
+            call(&app, "POST", "/payments/webhook", None, &[], body.clone()).await;
+        assert_eq!(
+            (status, problem["code"].as_str()),
+            (400, Some("invalid_signature"))
+        );
+        let forged = sign_webhook("whsec_other", &body, chrono::Utc::now().timestamp());
+        let (status, _) = call(
+            &app,
+            "POST",
+            "/payments/webhook",
+            None,
+            &[("stripe-signature", forged)],
+            body.clone(),
+        )
+        .await;
+        assert_eq!(status, 400);
+        let signed = sign_webhook("whsec_test", &body, chrono::Utc::now().timestamp());
+        let (status, answer) = call(
+            &app,
+            "POST",
+            "/payments/webhook",
+            None,
+            &[("stripe-signature", signed.clone())],
+            body.clone(),
+        )
+        .await;
+        assert_eq!((status, answer["outcome"].as_str()), (200, Some("ignored")));
+        let (status, answer) = call(
+            &app,
+            "POST",
+            "/payments/webhook",
+            None,
+            &[("stripe-signature", signed)],
+            body,
+        )
+        .await;
+        assert_eq!(
+            (status, answer["outcome"].as_str()),
+            (200, Some("duplicate"))
+        );
+        let huge = vec![b' '; MAX_WEBHOOK_BYTES + 1];
+        let (status, _) = call(&app, "POST", "/payments/webhook", None, &[], huge).await;
+        assert_eq!(status, 400, "bounded before anything is verified");
+    }
+
+    #[tokio::test]
+    async fn payouts_are_for_the_shop_owner_only() {
+        let (app, store) = app();
+        let shop = store.add_shop("owner", "Juniper Clay", 500, 100);
+        let connect = format!("/shops/{shop}/payouts/account");
+        assert_eq!(call(&app, "POST", &connect, None, &[], vec![]).await.0, 401);
+        assert_eq!(
+            call(&app, "POST", &connect, Some("stranger"), &[], vec![])
+                .await
+                .0,
+            403
+        );
+        assert_eq!(
+            call(
+                &app,
+                "POST",
+                "/shops/nope/payouts/account",
+                Some("owner"),
+                &[],
+                vec![]
+            )
+            .await
+            .0,
+            404
+        );
+        let (status, onboarding) = call(&app, "POST", &connect, Some("owner"), &[], vec![]).await;
+        assert_eq!(
+            (status, onboarding["status"].as_str()),
+            (200, Some("enabled")),
+            "{onboarding}"
+        );
+        let ledger = format!("/shops/{shop}/payouts");
+        assert_eq!(
+            call(&app, "GET", &ledger, Some("stranger"), &[], vec![])
+                .await
+                .0,
+            403
+        );
+        let (status, page) = call(&app, "GET", &ledger, Some("owner"), &[], vec![]).await;
+        assert_eq!(
+            (status, page["entries"].as_array().map(Vec::len)),
+            (200, Some(0))
+        );
+        let (status, _) = call(
+            &app,
+            "GET",
+            &format!("{ledger}?cursor=garbage"),
+            Some("owner"),
+            &[],
+            vec![],
+        )
+        .await;
+        assert_eq!(status, 400, "a cursor not of this list");
+    }
+
+    #[test]
+    fn routes_match_the_template() {
+        let template =
+            std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../template.yaml"))
+                .expect("template");
+        for (route, _) in ROUTES {
+            assert!(
+                template.contains(&format!("Path: {}", route.path)),
+                "{} is deployed",
+                route.path
+            );
+        }
+    }
+}

@@ -478,9 +478,15 @@ impl<S: PaymentStore, G: PaymentGateway, P: Payouts> PaymentService<S, G, P> {
                     pending.extend(adopt_transfer(&mut payment, order, &t, now));
                 }
             }
-            // Record the movement at once: a crash after this point repeats nothing.
-            let due = Some(Utc::now().timestamp() + RETRY_SECS);
+            // Record the movement at once: a crash after this point repeats nothing. When it was
+            // the last one, the same write closes the payment (one save per movement).
+            let last = next_step(&payment, &accounts).is_none();
+            let due = (!last).then(|| Utc::now().timestamp() + RETRY_SECS);
             if self.save(&mut payment, &pending, holder, due).await? {
+                if last {
+                    self.emit_final(&payment);
+                    return Ok(payment);
+                }
                 pending.clear();
             } else {
                 // A cancellation landed meanwhile: read it, adopt the provider's view again.
@@ -914,6 +920,14 @@ mod tests {
             (PaymentStatus::Captured, 9050 + 6800)
         );
         assert_eq!(w.store.payment_due(&view.checkout_id), None, "closed");
+        assert_eq!(
+            (
+                w.gateway.calls(GatewayCall::Payment),
+                w.gateway.calls(GatewayCall::Capture)
+            ),
+            (1, 1),
+            "two provider calls: the provider's view, the capture"
+        );
         // Settling again moves nothing.
         done(w.payments.settle(&view.checkout_id).await.expect("again"));
         assert_eq!(w.gateway.calls(GatewayCall::Capture), 1);

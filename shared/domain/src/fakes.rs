@@ -902,7 +902,7 @@ impl PaymentStore for FakeStore {
             .filter(|e| e.shop_id == shop_id)
             .cloned()
             .collect();
-        entries.sort_by(|a, b| b.order_created_at.cmp(&a.order_created_at));
+        entries.sort_by_key(|e| std::cmp::Reverse(e.order_created_at));
         let skip: usize = match cursor {
             None => 0,
             Some(c) => c.parse().map_err(|_| Error::InvalidParameter {

@@ -1030,7 +1030,7 @@ mod tests {
         assert_eq!(kiln_order.transferred_cents, 9050 - 905);
         assert_eq!(
             w.store.waiting_payouts(&w.loom).await.expect("waiting"),
-            [view.checkout_id.clone()]
+            std::slice::from_ref(&view.checkout_id)
         );
         w.orders
             .cancel("kiln", &kiln_order.order_id)

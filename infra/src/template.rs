@@ -723,7 +723,6 @@ Resources:
         }
         let expected: BTreeMap<String, usize> = [
             ("checkout", 1),
-            ("orders", 1),
             ("payments", 2),
             ("settlement", 1),
             ("reconcile", 1),

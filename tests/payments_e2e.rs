@@ -86,6 +86,19 @@ async fn ledger(owner: &Client, shop: &str) -> Vec<Value> {
     }
 }
 
+/// Waits (up to [`SETTLED_WITHIN`]) until the order's ledger entries are exactly `expected`.
+async fn await_ledger(owner: &Client, shop: &str, order: &str, expected: &[&str]) {
+    let reached = eventually(SETTLED_WITHIN, || async {
+        kinds(&ledger(owner, shop).await, order) == expected
+    })
+    .await;
+    assert!(
+        reached.is_some(),
+        "the ledger of {order} never became {expected:?}: {:?}",
+        ledger(owner, shop).await
+    );
+}
+
 fn kinds(entries: &[Value], order: &str) -> Vec<String> {
     let mut k: Vec<String> = entries
         .iter()
@@ -136,15 +149,7 @@ async fn checkout_is_captured_by_settlement_and_a_cancel_is_refunded_once() {
         .to_owned();
     let total = placed["total_cents"].as_i64().expect("total");
     assert_eq!(total, 2 * 2400 + 500 + 100);
-    assert!(
-        eventually(SETTLED_WITHIN, || async {
-            kinds(&ledger(&owner, &shop).await, &order) == ["charge", "fee"]
-        })
-        .await
-        .is_some(),
-        "settlement captured the order: {:?}",
-        ledger(&owner, &shop).await
-    );
+    await_ledger(&owner, &shop, &order, &["charge", "fee"]).await;
     let entries = ledger(&owner, &shop).await;
     let charge = entries
         .iter()
@@ -186,15 +191,13 @@ async fn checkout_is_captured_by_settlement_and_a_cancel_is_refunded_once() {
         "{}",
         r.body
     );
-    assert!(
-        eventually(SETTLED_WITHIN, || async {
-            kinds(&ledger(&owner, &shop).await, &order) == ["charge", "fee", "fee_refund", "refund"]
-        })
-        .await
-        .is_some(),
-        "settlement refunded the order: {:?}",
-        ledger(&owner, &shop).await
-    );
+    await_ledger(
+        &owner,
+        &shop,
+        &order,
+        &["charge", "fee", "fee_refund", "refund"],
+    )
+    .await;
     // Later events (redeliveries, webhooks) move nothing more.
     tokio::time::sleep(Duration::from_secs(2)).await;
     let entries = ledger(&owner, &shop).await;
@@ -262,13 +265,7 @@ async fn twenty_concurrent_identical_checkouts_move_the_amount_once() {
         .as_str()
         .expect("checkout")
         .to_owned();
-    assert!(
-        eventually(SETTLED_WITHIN, || async {
-            kinds(&ledger(&owner, &shop).await, &order) == ["charge", "fee"]
-        })
-        .await
-        .is_some()
-    );
+    await_ledger(&owner, &shop, &order, &["charge", "fee"]).await;
     tokio::time::sleep(Duration::from_secs(2)).await;
     assert_eq!(
         kinds(&ledger(&owner, &shop).await, &order),
@@ -409,13 +406,7 @@ async fn webhooks_are_verified_and_applied_once() {
     }
     let r = deliver(succeeded.clone()).await;
     assert_eq!(r.body["outcome"], "duplicate");
-    assert!(
-        eventually(SETTLED_WITHIN, || async {
-            kinds(&ledger(&owner, &shop).await, &order) == ["charge", "fee"]
-        })
-        .await
-        .is_some()
-    );
+    await_ledger(&owner, &shop, &order, &["charge", "fee"]).await;
 }
 
 /// Payouts: only the owner connects; onboarding (the local emulation of Connect) is instant and
@@ -459,15 +450,7 @@ async fn a_shop_connects_its_payout_account_and_is_paid_out() {
         .expect("order")
         .to_owned();
     let total = placed["total_cents"].as_i64().expect("total");
-    assert!(
-        eventually(SETTLED_WITHIN, || async {
-            kinds(&ledger(&owner, &shop).await, &order) == ["charge", "fee", "transfer"]
-        })
-        .await
-        .is_some(),
-        "{:?}",
-        ledger(&owner, &shop).await
-    );
+    await_ledger(&owner, &shop, &order, &["charge", "fee", "transfer"]).await;
     let entries = ledger(&owner, &shop).await;
     let b = balances(&entries, &order);
     assert_eq!(
@@ -631,13 +614,7 @@ async fn redelivered_settlement_messages_move_nothing_more() {
         .expect("order")
         .to_owned();
     let checkout_id = placed["checkout_id"].as_str().expect("checkout").to_owned();
-    assert!(
-        eventually(SETTLED_WITHIN, || async {
-            kinds(&ledger(&owner, &shop).await, &order) == ["charge", "fee"]
-        })
-        .await
-        .is_some()
-    );
+    await_ledger(&owner, &shop, &order, &["charge", "fee"]).await;
     let sqs = aws_sdk_sqs::Client::new(&bazaar_infra::testing::emulator_config().await);
     let queue = bazaar_infra::local::queue_url(
         &bazaar_infra::testing::endpoint(),

@@ -4,13 +4,13 @@
 use bazaar_aws::orders::DynamoOrders;
 use bazaar_domain::error::{Error, Resource};
 use bazaar_domain::metrics::Metrics;
-use bazaar_domain::orders::{ReviewRequest, ShipmentRequest, page_size};
+use bazaar_domain::orders::{ReviewRequest, ShipmentRequest};
 use bazaar_domain::ports::OrderStore;
 use bazaar_domain::services::orders::OrderService;
 use bazaar_lambda::auth::AuthMode;
 use bazaar_lambda::env::Config;
 use bazaar_lambda::http;
-use bazaar_lambda::http::{Params, Route, is_plausible_id, json, json_body, match_route};
+use bazaar_lambda::http::{Params, Route, is_plausible_id, json, json_body, match_route, paging};
 use lambda_http::http::StatusCode;
 use lambda_http::{Body, Request, Response};
 use serde_json::json;
@@ -51,23 +51,6 @@ fn id(params: &Params, name: &str, resource: Resource) -> Result<String, Error> 
     } else {
         Err(Error::not_found(resource, value))
     }
-}
-
-/// `limit` and `cursor` from the query string.
-fn paging(req: &Request) -> Result<(i32, Option<String>), Error> {
-    let mut limit = None;
-    let mut cursor = None;
-    for (k, v) in url::form_urlencoded::parse(req.uri().query().unwrap_or("").as_bytes()) {
-        match k.as_ref() {
-            "limit" => limit = Some(v.into_owned()),
-            "cursor" => cursor = Some(v.into_owned()),
-            _ => {}
-        }
-    }
-    Ok((
-        page_size(limit.as_deref())?,
-        cursor.filter(|c| !c.is_empty()),
-    ))
 }
 
 impl<S: OrderStore> App<S> {

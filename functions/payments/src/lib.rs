@@ -4,13 +4,12 @@
 //! shop's ledger). See `bazaar_domain::services::payments`.
 
 use bazaar_domain::error::{Error, Resource};
-use bazaar_domain::orders::page_size;
 use bazaar_domain::ports::{PaymentGateway, PaymentStore, Payouts, WebhookVerifier};
 use bazaar_domain::services::payments::{Applied, PaymentService};
 use bazaar_lambda::auth::AuthMode;
 use bazaar_lambda::env::Config;
 use bazaar_lambda::http;
-use bazaar_lambda::http::{Params, Route, is_plausible_id, json, match_route};
+use bazaar_lambda::http::{Params, Route, is_plausible_id, json, match_route, paging};
 use lambda_http::http::StatusCode;
 use lambda_http::{Body, Request, Response};
 use serde_json::json;
@@ -116,23 +115,6 @@ fn shop(params: &Params) -> Result<String, Error> {
     } else {
         Err(Error::not_found(Resource::Shop, value))
     }
-}
-
-/// `limit` and `cursor` from the query string.
-fn paging(req: &Request) -> Result<(i32, Option<String>), Error> {
-    let mut limit = None;
-    let mut cursor = None;
-    for (k, v) in url::form_urlencoded::parse(req.uri().query().unwrap_or("").as_bytes()) {
-        match k.as_ref() {
-            "limit" => limit = Some(v.into_owned()),
-            "cursor" => cursor = Some(v.into_owned()),
-            _ => {}
-        }
-    }
-    Ok((
-        page_size(limit.as_deref())?,
-        cursor.filter(|c| !c.is_empty()),
-    ))
 }
 
 impl<S: PaymentStore, G: PaymentGateway, P: Payouts, V: WebhookVerifier> http::HttpApp

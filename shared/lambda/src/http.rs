@@ -112,6 +112,24 @@ pub fn match_route<T: Copy>(
     }
 }
 
+/// `limit` and `cursor` of a paged list's query string (`limit` bounded by
+/// [`bazaar_domain::orders::page_size`]; an empty cursor is no cursor).
+pub fn paging(req: &Request) -> Result<(i32, Option<String>), Error> {
+    let mut limit = None;
+    let mut cursor = None;
+    for (k, v) in url::form_urlencoded::parse(req.uri().query().unwrap_or("").as_bytes()) {
+        match k.as_ref() {
+            "limit" => limit = Some(v.into_owned()),
+            "cursor" => cursor = Some(v.into_owned()),
+            _ => {}
+        }
+    }
+    Ok((
+        bazaar_domain::orders::page_size(limit.as_deref())?,
+        cursor.filter(|c| !c.is_empty()),
+    ))
+}
+
 /// Ids are opaque, but every id this service mints is short and URL-safe; anything else cannot
 /// name an existing resource and is answered `404` before it reaches the database.
 pub fn is_plausible_id(id: &str) -> bool {

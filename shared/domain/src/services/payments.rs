@@ -243,35 +243,24 @@ fn adopt_transfer(
     t: &Transfer,
     now: DateTime<Utc>,
 ) -> Vec<LedgerEntry> {
-    let mut entries = Vec::new();
+    let mut kinds = Vec::new();
     let o = &mut payment.orders[i];
     if o.transfer_id.is_none() {
         o.transfer_id = Some(t.id.clone());
         o.transferred_cents = t.amount_cents;
-        let snapshot = payment.orders[i].clone();
-        entries.push(LedgerEntry::new(
-            payment,
-            &snapshot,
-            EntryKind::Transfer,
-            t.amount_cents,
-            Some(t.id.clone()),
-            now,
-        ));
+        kinds.push((EntryKind::Transfer, t.amount_cents));
     }
-    let o = &mut payment.orders[i];
     if t.reversed_cents > o.reversed_cents {
         o.reversed_cents = t.reversed_cents;
-        let snapshot = payment.orders[i].clone();
-        entries.push(LedgerEntry::new(
-            payment,
-            &snapshot,
-            EntryKind::Reversal,
-            t.reversed_cents,
-            Some(t.id.clone()),
-            now,
-        ));
+        kinds.push((EntryKind::Reversal, t.reversed_cents));
     }
-    entries
+    let order = &payment.orders[i];
+    kinds
+        .into_iter()
+        .map(|(kind, amount)| {
+            LedgerEntry::new(payment, order, kind, amount, Some(t.id.clone()), now)
+        })
+        .collect()
 }
 
 /// What one reconciliation run did.

@@ -514,8 +514,11 @@ async fn payment_record(
 
 /// The first failure, through the real stack: the checkout function dies right after its
 /// commit, the seller cancels the (only) order, the buyer's ordinary retry answers the order —
-/// and the payment is never captured: settlement voids the authorization. (Before, the retry
-/// captured the payment and nothing ever refunded it.)
+/// and the buyer ends up charged nothing: settlement either voided the authorization (the cancel
+/// came first) or captured and then refunded it in full, once (settlement runs from the
+/// commit's event, crash or not, so here it usually captures before the cancel lands; the
+/// never-captured path is pinned in the domain's tests). Before, the retry captured the payment
+/// after the cancel and nothing ever refunded it.
 #[tokio::test]
 async fn a_crash_after_commit_then_a_cancel_then_a_retry_never_charges() {
     let owner = Client::as_user(&unique("crash-owner"));
@@ -567,23 +570,25 @@ async fn a_crash_after_commit_then_a_cancel_then_a_retry_never_charges() {
     }
     let answer = answer.expect("the retry answered");
     let checkout_id = answer.body["checkout_id"].as_str().expect("id").to_owned();
+    let status = || async {
+        payment_record(&checkout_id)
+            .await
+            .and_then(|item| item.get("status").and_then(|s| s.as_s().ok()).cloned())
+    };
     assert!(
         eventually(SETTLED_WITHIN, || async {
-            payment_record(&checkout_id)
-                .await
-                .and_then(|item| item.get("status").and_then(|s| s.as_s().ok()).cloned())
-                .as_deref()
-                == Some("voided")
+            matches!(status().await.as_deref(), Some("voided" | "refunded"))
         })
         .await
         .is_some(),
-        "settlement voided the authorization: {:?}",
+        "settlement gave everything back: {:?}",
         payment_record(&checkout_id).await
     );
     tokio::time::sleep(Duration::from_secs(1)).await;
+    let entries = ledger(&owner, &shop).await;
     assert!(
-        kinds(&ledger(&owner, &shop).await, &order).is_empty(),
-        "no money moved"
+        balances(&entries, &order).values().all(|v| *v == 0),
+        "nothing kept anywhere: {entries:?}"
     );
     if let Some(base) = stripe() {
         let list = provider_get(&base, "v1/payment_intents?limit=100").await;
@@ -594,10 +599,18 @@ async fn a_crash_after_commit_then_a_cancel_then_a_retry_never_charges() {
             .filter(|pi| pi["metadata"]["checkout_id"] == checkout_id.as_str())
             .collect();
         assert!(!ours.is_empty());
-        assert!(
-            ours.iter().all(|pi| pi["status"] == "canceled"),
-            "never captured: {ours:?}"
-        );
+        for pi in ours.iter().filter(|pi| pi["status"] != "canceled") {
+            let charge = pi["latest_charge"]
+                .as_str()
+                .map(str::to_owned)
+                .or_else(|| pi["latest_charge"]["id"].as_str().map(str::to_owned))
+                .expect("a captured payment has a charge");
+            let charge = provider_get(&base, &format!("v1/charges/{charge}")).await;
+            assert_eq!(
+                charge["amount_refunded"], charge["amount"],
+                "captured, then refunded in full: {charge}"
+            );
+        }
     }
 }
 

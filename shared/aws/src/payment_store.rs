@@ -410,20 +410,24 @@ impl PaymentStore for DynamoPayments {
                 limit,
             )
             .await?;
-        items
+        // A record that cannot be read is logged and skipped: it must not stop reconciliation
+        // of every other payment.
+        Ok(items
             .iter()
-            .map(|item| {
-                let checkout_id = string_attr(item, "checkout_id")
-                    .ok_or_else(|| Error::internal("a due payment record without checkout_id"))?;
+            .filter_map(|item| {
+                let checkout_id = string_attr(item, "checkout_id");
                 let opened_at = string_attr(item, "opened_at")
                     .and_then(|at| DateTime::parse_from_rfc3339(&at).ok())
-                    .map(|at| at.with_timezone(&Utc))
-                    .ok_or_else(|| {
-                        Error::internal(format!("payment {checkout_id}: no opened_at"))
-                    })?;
-                Ok((checkout_id, opened_at))
+                    .map(|at| at.with_timezone(&Utc));
+                match (checkout_id, opened_at) {
+                    (Some(c), Some(at)) => Some((c, at)),
+                    (c, _) => {
+                        tracing::error!(checkout_id = ?c, "a due payment record that cannot be read; skipped");
+                        None
+                    }
+                }
             })
-            .collect()
+            .collect())
     }
 
     async fn payout_accounts(

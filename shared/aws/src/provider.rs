@@ -97,17 +97,20 @@ impl Payouts for Provider {
     }
 }
 
-/// Stripe's webhook signatures with the endpoint secret. Without a secret (the test gateway
-/// sends no webhooks) every delivery is refused.
+/// Stripe's webhook signatures with the endpoints' secrets. The value may hold several secrets
+/// separated by commas: the platform endpoint's and the Connect endpoint's (`account.updated` of
+/// connected accounts reaches only an endpoint that listens to connected accounts, and each
+/// endpoint signs with its own secret). Without a secret (the test gateway sends no webhooks)
+/// every delivery is refused.
 #[derive(Clone)]
 pub struct StripeWebhooks {
-    secret: Option<String>,
+    secrets: Vec<String>,
 }
 
 impl std::fmt::Debug for StripeWebhooks {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("StripeWebhooks")
-            .field("secret", &self.secret.as_ref().map(|_| "…"))
+            .field("secrets", &self.secrets.len())
             .finish()
     }
 }
@@ -115,7 +118,13 @@ impl std::fmt::Debug for StripeWebhooks {
 impl StripeWebhooks {
     pub fn new(secret: Option<String>) -> Self {
         Self {
-            secret: secret.filter(|s| !s.is_empty()),
+            secrets: secret
+                .unwrap_or_default()
+                .split(',')
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(str::to_owned)
+                .collect(),
         }
     }
 }
@@ -127,11 +136,43 @@ impl WebhookVerifier for StripeWebhooks {
         body: &[u8],
         now: i64,
     ) -> Result<ProviderEvent, Error> {
-        match &self.secret {
-            Some(secret) => verify_webhook(secret, signature, body, now),
-            None => Err(Error::BadSignature(
-                "no webhook secret is configured for this deployment",
-            )),
+        let mut outcome = Err(Error::BadSignature(
+            "no webhook secret is configured for this deployment",
+        ));
+        for secret in &self.secrets {
+            outcome = verify_webhook(secret, signature, body, now);
+            if !matches!(outcome, Err(Error::BadSignature(_))) {
+                break;
+            }
         }
+        outcome
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::stripe::sign_webhook;
+
+    #[test]
+    fn either_endpoint_secret_verifies_and_none_refuses() {
+        let body = br#"{"id":"evt_1","type":"account.updated","data":{"object":{"id":"acct_1"}}}"#;
+        let now = 1_800_000_000;
+        let hooks = StripeWebhooks::new(Some("whsec_platform, whsec_connect".into()));
+        for secret in ["whsec_platform", "whsec_connect"] {
+            let header = sign_webhook(secret, body, now);
+            assert!(hooks.verify(Some(&header), body, now).is_ok(), "{secret}");
+        }
+        let forged = sign_webhook("whsec_other", body, now);
+        assert!(matches!(
+            hooks.verify(Some(&forged), body, now),
+            Err(Error::BadSignature(_))
+        ));
+        let none = StripeWebhooks::new(None);
+        let header = sign_webhook("whsec_platform", body, now);
+        assert!(matches!(
+            none.verify(Some(&header), body, now),
+            Err(Error::BadSignature(_))
+        ));
     }
 }

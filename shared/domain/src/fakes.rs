@@ -88,6 +88,8 @@ struct State {
     failures: usize,
     /// Checkout commits that are applied and then answer an error (an unknown outcome).
     apply_then_fail: usize,
+    /// Writes refused outright (a `ValidationException`-like `500`: certainly not applied).
+    refusals: usize,
     /// Writes asked for (committed or not).
     attempts: usize,
 }
@@ -96,6 +98,10 @@ impl State {
     /// Counts an attempted write and answers the fault injected into it, if any.
     fn fault(&mut self) -> Option<Result<(), Error>> {
         self.attempts += 1;
+        if self.refusals > 0 {
+            self.refusals -= 1;
+            return Some(Err(Error::internal("injected refusal: nothing written")));
+        }
         if self.failures > 0 {
             self.failures -= 1;
             return Some(Err(Error::Unavailable("injected store failure".into())));
@@ -139,6 +145,11 @@ impl FakeStore {
     }
 
     /// The next `n` writes fail with `503` (nothing is written).
+    /// The next `n` writes are refused (certainly not applied; answered `500`).
+    pub fn refuse_writes(&self, n: usize) {
+        self.state().refusals = n;
+    }
+
     /// The next `n` checkout commits are applied, then answer `503` (the outcome looks unknown).
     pub fn commit_then_fail(&self, n: usize) {
         self.state().apply_then_fail = n;

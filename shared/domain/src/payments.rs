@@ -242,6 +242,10 @@ pub struct OrderShare {
     /// The order's amount was part of the capture.
     #[serde(default)]
     pub captured: bool,
+    /// The order is covered by the capture being made (saved before the capture is asked for,
+    /// so that a capture read back after a lost answer says exactly which orders it took).
+    #[serde(default)]
+    pub in_capture: bool,
     #[serde(default)]
     pub refunded_cents: i64,
     /// The payout of `amount - fee` to the shop, once made.
@@ -330,6 +334,7 @@ impl Payment {
                     created_at: o.created_at,
                     cancelled: false,
                     captured: false,
+                    in_capture: false,
                     refunded_cents: 0,
                     transfer_id: None,
                     transferred_cents: 0,
@@ -644,6 +649,7 @@ mod tests {
             created_at: now,
             cancelled: true,
             captured: true,
+            in_capture: true,
             refunded_cents: 1000,
             transfer_id: Some("tr".into()),
             transferred_cents: 900,

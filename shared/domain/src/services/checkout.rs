@@ -32,6 +32,11 @@ use std::collections::BTreeMap;
 /// Attempts of one checkout before `503`: each lost race is re-planned from fresh reads.
 pub const ATTEMPTS: usize = 4;
 
+/// The smallest and largest charge the provider takes (Stripe, USD): a checkout outside is `422
+/// amount_out_of_range` before anything is authorized.
+pub const CHARGE_CENTS_MIN: i64 = 50;
+pub const CHARGE_CENTS_MAX: i64 = 99_999_999;
+
 /// The marketplace fee when none is configured: 10 %.
 pub const DEFAULT_FEE_BPS: u32 = 1_000;
 
@@ -99,6 +104,19 @@ impl<S: CheckoutStore, P: PaymentGateway> CheckoutService<S, P> {
             }
             let orders = build_orders(&checkout_id, buyer, &lines, &shops, address, now)?;
             let total: i64 = orders.iter().map(|o| o.total_cents).sum();
+            if !(CHARGE_CENTS_MIN..=CHARGE_CENTS_MAX).contains(&total) {
+                let mut extra = Map::new();
+                extra.insert("total_cents".into(), Value::from(total));
+                extra.insert("min_cents".into(), Value::from(CHARGE_CENTS_MIN));
+                extra.insert("max_cents".into(), Value::from(CHARGE_CENTS_MAX));
+                return Err(Error::Unprocessable {
+                    code: "amount_out_of_range",
+                    detail: format!(
+                        "A checkout's total must be between {CHARGE_CENTS_MIN} and {CHARGE_CENTS_MAX} cents; this one is {total}."
+                    ),
+                    extra,
+                });
+            }
             let attempt = uuid::Uuid::new_v4().simple().to_string();
             let auth = self
                 .payments
@@ -144,16 +162,12 @@ impl<S: CheckoutStore, P: PaymentGateway> CheckoutService<S, P> {
                 // A duplicate of this checkout committed first: the next round returns its
                 // orders. This attempt's authorization is not theirs: release it.
                 Ok(CheckoutWritten::Duplicate) => {
-                    self.payments
-                        .cancel(&auth.id, &keys::cancel(&auth.id))
-                        .await?;
+                    self.release(&checkout_id, &auth.id).await;
                     continue;
                 }
                 Ok(CheckoutWritten::Cancelled { lines: failed }) => {
                     // Certainly not written: the authorization can go.
-                    self.payments
-                        .cancel(&auth.id, &keys::cancel(&auth.id))
-                        .await?;
+                    self.release(&checkout_id, &auth.id).await;
                     let lost: Vec<&str> = failed
                         .iter()
                         .filter_map(|i| lines.get(*i))
@@ -167,7 +181,7 @@ impl<S: CheckoutStore, P: PaymentGateway> CheckoutService<S, P> {
                     continue;
                 }
                 Err(err) => {
-                    // The outcome is unknown: read what was written before touching the payment.
+                    // Read what was written before touching the payment.
                     return match self.store.committed(&checkout_id).await {
                         Ok(Some((record, orders))) if record.payment_id == auth.id => {
                             tracing::warn!(checkout_id, error = %err, "checkout commit answered an error but committed");
@@ -175,13 +189,17 @@ impl<S: CheckoutStore, P: PaymentGateway> CheckoutService<S, P> {
                         }
                         // Another attempt's orders: ours did not commit (the record is unique).
                         Ok(Some((_, orders))) => {
-                            self.payments
-                                .cancel(&auth.id, &keys::cancel(&auth.id))
-                                .await?;
+                            self.release(&checkout_id, &auth.id).await;
                             Ok(checkout_view(&checkout_id, &orders))
                         }
-                        // Not visible (yet): leave the authorization to reconciliation, which
-                        // voids it once no committed checkout can own it.
+                        // A refusal (not a timeout or a 5xx) wrote nothing: release at once.
+                        Ok(None) if !matches!(err, Error::Unavailable(_)) => {
+                            self.release(&checkout_id, &auth.id).await;
+                            Err(err)
+                        }
+                        // Unknown and not visible (yet): a transaction may still land, so the
+                        // authorization is left to reconciliation, which voids it once no
+                        // committed checkout can own it.
                         Ok(None) | Err(_) => {
                             tracing::error!(checkout_id, payment_id = auth.id, error = %err, "checkout commit outcome unknown; authorization left for reconciliation");
                             Err(Error::Unavailable(
@@ -195,6 +213,18 @@ impl<S: CheckoutStore, P: PaymentGateway> CheckoutService<S, P> {
         Err(Error::Unavailable(
             "checkout kept losing races; retry".into(),
         ))
+    }
+
+    /// Voids an authorization of ours that no committed checkout uses — best effort: the answer
+    /// the buyer gets does not depend on it, and reconciliation voids what is left over.
+    async fn release(&self, checkout_id: &str, payment_id: &str) {
+        if let Err(err) = self
+            .payments
+            .cancel(payment_id, &keys::cancel(payment_id))
+            .await
+        {
+            tracing::warn!(checkout_id, payment_id, error = %err, "could not void an unused authorization; reconciliation will");
+        }
     }
 
     /// Reads the cart with its products and shops and plans every line (or names every line
@@ -576,6 +606,41 @@ mod tests {
         );
         assert_eq!(w.gateway.calls(GatewayCall::Cancel), 0);
         assert!(w.store.orders().is_empty());
+    }
+
+    #[tokio::test]
+    async fn a_refused_commit_releases_the_authorization_at_once() {
+        let w = world().await;
+        w.store.refuse_writes(1);
+        let err = place(&w, "k1", "pm_card_visa").await.expect_err("refused");
+        assert_eq!(err.status(), 500);
+        let intents = w.gateway.intents_of(&checkout_id("ada", "k1"));
+        assert_eq!(intents.len(), 1);
+        assert_eq!(
+            intents[0].status,
+            IntentStatus::Canceled,
+            "nothing was written: no hold left on the card"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_total_outside_what_the_provider_charges_is_422_before_any_authorization() {
+        let store = FakeStore::default();
+        let shop = store.add_shop("seller", "Tiny Things", 0, 0);
+        let pin = store.add_product(&shop, "Pin", 10, 5);
+        CartService::new(store.clone())
+            .write_line("cheap", &pin, LineChange::Add(1), 900)
+            .await
+            .expect("added");
+        let gateway = FakeGateway::default();
+        let err = CheckoutService::new(store.clone(), gateway.clone())
+            .checkout(&NoHooks, "cheap", "k", &address(), "pm_card_visa")
+            .await
+            .expect_err("too small");
+        let problem = err.problem();
+        assert_eq!((problem.status, problem.code), (422, "amount_out_of_range"));
+        assert_eq!(problem.extra["min_cents"], CHARGE_CENTS_MIN);
+        assert_eq!(gateway.calls(GatewayCall::Authorize), 0);
     }
 
     #[tokio::test]

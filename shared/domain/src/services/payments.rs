@@ -149,17 +149,37 @@ pub fn adopt(
                 payment.status = PaymentStatus::Captured;
                 payment.captured_cents = truth.amount_received;
                 payment.charge_id = truth.charge_id.clone();
-                // The capture took the orders live when it was made: the live ones, and
-                // cancelled ones (cancelled after the capture was sent) up to what it took.
-                let mut left = truth.amount_received;
-                for o in payment.orders.iter_mut().filter(|o| !o.cancelled) {
-                    o.captured = true;
-                    left -= o.amount_cents;
-                }
-                for o in payment.orders.iter_mut().filter(|o| o.cancelled) {
-                    if left >= o.amount_cents {
+                // The capture took the orders saved as covered before it was asked for. A capture
+                // made without that record (outside settlement) is attributed to the live orders,
+                // then to cancelled ones while it lasts; what no order accounts for is logged.
+                let covered: i64 = payment
+                    .orders
+                    .iter()
+                    .filter(|o| o.in_capture)
+                    .map(|o| o.amount_cents)
+                    .sum();
+                if covered == truth.amount_received {
+                    for o in payment.orders.iter_mut() {
+                        o.captured = o.in_capture;
+                    }
+                } else {
+                    let mut left = truth.amount_received;
+                    for o in payment.orders.iter_mut().filter(|o| !o.cancelled) {
                         o.captured = true;
                         left -= o.amount_cents;
+                    }
+                    for o in payment.orders.iter_mut().filter(|o| o.cancelled) {
+                        if left >= o.amount_cents {
+                            o.captured = true;
+                            left -= o.amount_cents;
+                        }
+                    }
+                    if left != 0 {
+                        tracing::error!(
+                            checkout_id = payment.checkout_id,
+                            unaccounted = left,
+                            "a capture no order accounts for"
+                        );
                     }
                 }
                 let snapshot = payment.clone();
@@ -354,6 +374,11 @@ impl<S: PaymentStore, G: PaymentGateway, P: Payouts> PaymentService<S, G, P> {
         };
         // Boxed: the settle future is deep (every provider and store call), and callers nest it.
         let result = Box::pin(self.drive(payment, &holder)).await;
+        if let Err(err) = &result
+            && let Err(deferring) = self.defer(checkout_id, &holder).await
+        {
+            tracing::warn!(checkout_id, error = %err, %deferring, "could not defer a failed settlement");
+        }
         if let Err(err) = self.store.release(checkout_id, &holder).await {
             // The lease lapses by itself; the work is done or will be retried.
             tracing::warn!(checkout_id, error = %err, "could not release the settlement lease");
@@ -375,13 +400,31 @@ impl<S: PaymentStore, G: PaymentGateway, P: Payouts> PaymentService<S, G, P> {
                     self.emit_final(&payment);
                     return Ok(payment);
                 }
-                payment = self.reread(&payment).await?;
+                payment = self.relet(&payment, holder).await?;
                 let truth = self.gateway.payment(&payment.payment_id).await?;
                 pending = adopt(&mut payment, &truth, Utc::now());
+                transfers_read = false;
                 continue;
             };
             let now = Utc::now();
             match step {
+                Step::Capture { .. }
+                    if payment.orders.iter().any(|o| o.in_capture == o.cancelled) =>
+                {
+                    // Say which orders the capture covers before asking for it.
+                    for o in payment.orders.iter_mut() {
+                        o.in_capture = !o.cancelled;
+                    }
+                    let due = Some(now.timestamp() + RETRY_SECS);
+                    if self.save(&mut payment, &pending, holder, due).await? {
+                        pending.clear();
+                    } else {
+                        payment = self.relet(&payment, holder).await?;
+                        let truth = self.gateway.payment(&payment.payment_id).await?;
+                        pending = adopt(&mut payment, &truth, Utc::now());
+                    }
+                    continue;
+                }
                 Step::Capture { amount_cents } => {
                     let after = self
                         .gateway
@@ -400,9 +443,12 @@ impl<S: PaymentStore, G: PaymentGateway, P: Payouts> PaymentService<S, G, P> {
                         .await?;
                     pending.extend(adopt(&mut payment, &after, now));
                 }
-                Step::Reverse { .. } | Step::Transfer { .. } if !transfers_read => {
-                    // Before a payout moves, read the provider's transfers of this checkout: a
-                    // transfer or reversal whose answer was lost is adopted, not repeated.
+                Step::Reverse { .. } | Step::Transfer { .. } | Step::Refund { .. }
+                    if !transfers_read =>
+                {
+                    // Before a payout moves — or a refund, which must follow the reversal of a
+                    // payout whose answer was lost — read the provider's transfers of this
+                    // checkout: a transfer or reversal made before is adopted, not repeated.
                     transfers_read = true;
                     for t in self.payouts.transfers(&payment.checkout_id).await? {
                         if let Some(i) = payment
@@ -478,10 +524,12 @@ impl<S: PaymentStore, G: PaymentGateway, P: Payouts> PaymentService<S, G, P> {
                 }
                 pending.clear();
             } else {
-                // A cancellation landed meanwhile: read it, adopt the provider's view again.
-                payment = self.reread(&payment).await?;
+                // A cancellation landed meanwhile: read it (keeping the lease, or stopping when
+                // another settler has it), adopt the provider's view again.
+                payment = self.relet(&payment, holder).await?;
                 let truth = self.gateway.payment(&payment.payment_id).await?;
                 pending = adopt(&mut payment, &truth, Utc::now());
+                transfers_read = false;
             }
         }
         Err(Error::Unavailable(
@@ -511,11 +559,39 @@ impl<S: PaymentStore, G: PaymentGateway, P: Payouts> PaymentService<S, G, P> {
         }
     }
 
-    async fn reread(&self, payment: &Payment) -> Result<Payment, Error> {
-        self.store
-            .payment(&payment.checkout_id)
+    /// Reads the payment again by taking its lease again: a settler whose save lost because its
+    /// lease lapsed and another took it stops here instead of moving money beside it.
+    async fn relet(&self, payment: &Payment, holder: &str) -> Result<Payment, Error> {
+        let now = Utc::now().timestamp();
+        match self
+            .store
+            .lease(&payment.checkout_id, holder, now, now + LEASE_SECS)
             .await?
-            .ok_or_else(|| Error::internal(format!("payment {} vanished", payment.checkout_id)))
+        {
+            Leased::Taken(p) => Ok(p),
+            Leased::Busy => Err(Error::Unavailable(
+                format!("payment {}: another settler took over", payment.checkout_id).into(),
+            )),
+            Leased::Missing => Err(Error::internal(format!(
+                "payment {} vanished",
+                payment.checkout_id
+            ))),
+        }
+    }
+
+    /// After a failed settlement: due again in [`RETRY_SECS`] (so reconciliation's batch moves
+    /// on to others), then the lease goes.
+    async fn defer(&self, checkout_id: &str, holder: &str) -> Result<(), Error> {
+        let now = Utc::now().timestamp();
+        if let Leased::Taken(mut p) = self
+            .store
+            .lease(checkout_id, holder, now, now + LEASE_SECS)
+            .await?
+        {
+            self.save(&mut p, &[], holder, Some(now + RETRY_SECS))
+                .await?;
+        }
+        Ok(())
     }
 
     fn emit_final(&self, payment: &Payment) {
@@ -668,27 +744,28 @@ impl<S: PaymentStore, G: PaymentGateway, P: Payouts> PaymentService<S, G, P> {
                 }
             }
         }
-        let stale = self
+        // Orphans: one failure is counted and logged, never the end of the run.
+        match self
             .gateway
             .stale_authorizations(now.timestamp() - ORPHAN_AFTER_SECS)
-            .await?;
-        for auth in stale {
-            let owned = match &auth.checkout_id {
-                Some(c) => self
-                    .store
-                    .payment(c)
-                    .await?
-                    .is_some_and(|p| p.payment_id == auth.id),
-                None => false,
-            };
-            if owned {
-                continue;
+            .await
+        {
+            Ok(stale) => {
+                for auth in stale {
+                    match self.void_orphan(&auth).await {
+                        Ok(true) => report.orphans_voided += 1,
+                        Ok(false) => {}
+                        Err(err) => {
+                            report.failed += 1;
+                            tracing::error!(payment_id = auth.id, error = %err, "could not void an orphan authorization");
+                        }
+                    }
+                }
             }
-            self.gateway
-                .cancel(&auth.id, &keys::cancel(&auth.id))
-                .await?;
-            report.orphans_voided += 1;
-            tracing::warn!(payment_id = auth.id, checkout_id = ?auth.checkout_id, "voided an authorization no checkout owns");
+            Err(err) => {
+                report.failed += 1;
+                tracing::error!(error = %err, "could not list stale authorizations");
+            }
         }
         Metrics::new("reconcile")
             .count("PaymentsStuck", report.stuck as u64)
@@ -697,6 +774,26 @@ impl<S: PaymentStore, G: PaymentGateway, P: Payouts> PaymentService<S, G, P> {
             .count("OrphanAuthorizationsVoided", report.orphans_voided as u64)
             .emit();
         Ok(report)
+    }
+
+    /// Voids `auth` unless a committed checkout owns it; `true` when it was voided.
+    async fn void_orphan(&self, auth: &ProviderPayment) -> Result<bool, Error> {
+        let owned = match &auth.checkout_id {
+            Some(c) => self
+                .store
+                .payment(c)
+                .await?
+                .is_some_and(|p| p.payment_id == auth.id),
+            None => false,
+        };
+        if owned {
+            return Ok(false);
+        }
+        self.gateway
+            .cancel(&auth.id, &keys::cancel(&auth.id))
+            .await?;
+        tracing::warn!(payment_id = auth.id, checkout_id = ?auth.checkout_id, "voided an authorization no checkout owns");
+        Ok(true)
     }
 
     /// The shop's owner connects a payout account: created once per shop, then a fresh
@@ -738,10 +835,14 @@ impl<S: PaymentStore, G: PaymentGateway, P: Payouts> PaymentService<S, G, P> {
                 &format!("{return_url}&refresh=1"),
             )
             .await?;
-        let status = self
-            .refresh_account(shop_id)
-            .await?
-            .map_or(account.status, |a| a.status);
+        // A payout being settled meanwhile is retried by the account's own event.
+        let status = match self.refresh_account(shop_id).await {
+            Ok(refreshed) => refreshed.map_or(account.status, |a| a.status),
+            Err(err) => {
+                tracing::warn!(shop_id, error = %err, "payouts not all released yet");
+                account.status
+            }
+        };
         Ok(Onboarding {
             shop_id: shop_id.to_owned(),
             account_id: account.account_id,
@@ -766,10 +867,19 @@ impl<S: PaymentStore, G: PaymentGateway, P: Payouts> PaymentService<S, G, P> {
             self.store.set_payout_account(shop_id, &account).await?;
         }
         if account.status == PayoutStatus::Enabled {
+            let mut busy = 0;
             for checkout_id in self.store.waiting_payouts(shop_id).await? {
-                if let Settled::Busy = self.settle(&checkout_id).await? {
+                if let Settled::Busy = Box::pin(self.settle(&checkout_id)).await? {
+                    // Its settler may have read the account before it was enabled.
                     tracing::info!(checkout_id, "payout waits for the current settler");
+                    busy += 1;
                 }
+            }
+            if busy > 0 {
+                // Answered as a failure so that the account's event is delivered again.
+                return Err(Error::Unavailable(
+                    format!("{busy} payouts of shop {shop_id} were being settled; retry").into(),
+                ));
             }
         }
         Ok(Some(account))
@@ -1352,6 +1462,121 @@ mod tests {
         );
     }
 
+    /// A capture whose answer was lost, with an order cancelled before it and another cancelled
+    /// after it: the capture took exactly the orders saved as covered, and exactly the captured
+    /// cancelled one is refunded — the buyer keeps paying only for the live order.
+    #[tokio::test]
+    async fn a_lost_capture_answer_with_cancels_around_it_refunds_exactly_what_was_taken() {
+        let store = FakeStore::default();
+        let gateway = FakeGateway::default();
+        gateway.ignore_keys();
+        let shops: Vec<String> = ["a", "b", "c"]
+            .iter()
+            .map(|o| store.add_shop(o, &format!("Shop {o}"), 0, 0))
+            .collect();
+        let carts = CartService::new(store.clone());
+        for (shop, price) in shops.iter().zip([300, 500, 700]) {
+            let p = store.add_product(shop, "Thing", price, 1);
+            carts
+                .write_line("ada", &p, LineChange::Add(1), 900)
+                .await
+                .expect("added");
+        }
+        let checkout = CheckoutService::new(store.clone(), gateway.clone());
+        let payments = PaymentService::new(store.clone(), gateway.clone(), gateway.clone());
+        let orders = OrderService::new(store.clone());
+        let view = checkout
+            .checkout(&NoHooks, "ada", "k", &address(), "pm_card_visa")
+            .await
+            .expect("placed");
+        let order_of = |owner: &str| {
+            view.orders
+                .iter()
+                .zip(["a", "b", "c"])
+                .find(|(_, o)| *o == owner)
+                .map(|(v, _)| v.order_id.clone())
+                .expect("order")
+        };
+        orders
+            .cancel("a", &order_of("a"))
+            .await
+            .expect("cancelled before");
+        gateway.lose_answers(GatewayCall::Capture, 1);
+        assert!(
+            payments.settle(&view.checkout_id).await.is_err(),
+            "the answer was lost"
+        );
+        orders
+            .cancel("b", &order_of("b"))
+            .await
+            .expect("cancelled after");
+        let p = done(payments.settle(&view.checkout_id).await.expect("settled"));
+        let intent = gateway.intent(&p.payment_id).expect("intent");
+        assert_eq!(
+            intent.amount_received,
+            500 + 700,
+            "the capture took b and c"
+        );
+        assert_eq!(
+            intent.refunds.iter().map(|r| r.amount_cents).sum::<i64>(),
+            500,
+            "b refunded, a never taken"
+        );
+        assert_eq!(
+            intent.amount_received - 500,
+            700,
+            "the buyer pays for c only"
+        );
+        for o in &p.orders {
+            let b = balances(&store.ledger_of(&o.order_id));
+            assert_eq!(b.values().sum::<i64>(), 0);
+        }
+    }
+
+    /// A payout whose answer was lost, then the order is cancelled: the payout is found at the
+    /// provider and reversed before the refund — the shop does not keep the money.
+    #[tokio::test]
+    async fn a_lost_payout_answer_then_a_cancel_reverses_before_refunding() {
+        let w = world().await;
+        w.gateway.ignore_keys();
+        w.gateway.instant_onboarding();
+        w.payments
+            .connect("kiln", &w.kiln)
+            .await
+            .expect("connected");
+        let view = place(&w, "k1").await;
+        w.gateway.lose_answers(GatewayCall::Transfer, 1);
+        assert!(w.payments.settle(&view.checkout_id).await.is_err());
+        let kiln_order = view.orders[0].order_id.clone();
+        w.orders
+            .cancel("kiln", &kiln_order)
+            .await
+            .expect("cancelled");
+        let p = done(w.payments.settle(&view.checkout_id).await.expect("settled"));
+        let transfers = w.gateway.transfers_of(&kiln_order);
+        assert_eq!(transfers.len(), 1, "one payout");
+        assert_eq!(
+            transfers[0].transfer.reversed_cents, transfers[0].transfer.amount_cents,
+            "reversed"
+        );
+        let intent = w.gateway.intent(&p.payment_id).expect("intent");
+        assert_eq!(intent.refunds.len(), 1);
+        assert_ledgers_balance(&w, &p);
+    }
+
+    #[tokio::test]
+    async fn a_failed_settlement_is_due_again_later_not_at_once() {
+        let w = world().await;
+        let view = place(&w, "k1").await;
+        w.gateway.fail(GatewayCall::Capture, 1);
+        assert!(w.payments.settle(&view.checkout_id).await.is_err());
+        let due = w.store.payment_due(&view.checkout_id).expect("still due");
+        assert!(
+            due >= Utc::now().timestamp() + RETRY_SECS - 5,
+            "deferred: {due}"
+        );
+    }
+
     #[test]
     fn next_step_orders_reversal_before_refund_and_waits_for_unconnected_shops() {
         let now = Utc::now();
@@ -1363,6 +1588,7 @@ mod tests {
             created_at: now,
             cancelled: false,
             captured: true,
+            in_capture: true,
             refunded_cents: 0,
             transfer_id: None,
             transferred_cents: 0,

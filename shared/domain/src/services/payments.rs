@@ -35,8 +35,9 @@ use std::collections::HashMap;
 pub const LEASE_SECS: i64 = 60;
 /// When an open payment is looked at again by reconciliation if no event comes first.
 pub const RETRY_SECS: i64 = 600;
-/// Saves one settle may lose to concurrent changes before it gives up (and is retried).
-const ROUNDS: usize = 16;
+/// Steps of one settle (movements, saves lost to concurrent changes) before it gives up and is
+/// retried: enough for a checkout of many shops (capture, then a payout per order).
+const ROUNDS: usize = 48;
 /// An authorization no committed checkout owns is voided once it is this old (any checkout
 /// attempt that could still commit it has long timed out).
 pub const ORPHAN_AFTER_SECS: i64 = 3600;

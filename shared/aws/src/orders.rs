@@ -384,4 +384,28 @@ mod tests {
             400
         );
     }
+
+    /// Hardening (issue 14): valid base64 JSON of this list's partition but with other key
+    /// names used to reach DynamoDB as an invalid `ExclusiveStartKey` — a 500. Now a 400.
+    #[test]
+    fn a_forged_cursor_with_other_key_names_is_400() {
+        use base64::Engine;
+        let forge = |json: serde_json::Value| {
+            base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(json.to_string())
+        };
+        for forged in [
+            serde_json::json!({"pk": "ORDER#1", "sk": "ORDER", "gsi1pk": "BUYER#alice", "other": "x"}),
+            serde_json::json!({"pk": "ORDER#1", "gsi2sk": "x", "gsi1pk": "BUYER#alice", "gsi1sk": "y"}),
+            serde_json::json!({"pk": "", "sk": "ORDER", "gsi1pk": "BUYER#alice", "gsi1sk": "y"}),
+            serde_json::json!({"pk": "ORDER#1", "sk": 1, "gsi1pk": "BUYER#alice", "gsi1sk": "y"}),
+        ] {
+            assert_eq!(
+                decode_cursor(&forge(forged.clone()), "gsi1pk", "BUYER#alice", 4)
+                    .expect_err("forged")
+                    .status(),
+                400,
+                "{forged}"
+            );
+        }
+    }
 }

@@ -165,11 +165,23 @@ pub(crate) fn decode_cursor(
         .decode(cursor)
         .map_err(|_| invalid())?;
     let plain: HashMap<String, String> = serde_json::from_slice(&bytes).map_err(|_| invalid())?;
-    // A cursor only continues the list it came from.
+    // A cursor only continues the list it came from, and names exactly that list's key
+    // attributes (the table's `pk`/`sk`, plus the index's own pair): a forged one with other
+    // attribute names would reach DynamoDB as an invalid `ExclusiveStartKey` (a 500).
+    let index_sort = partition.strip_suffix("pk").map(|stem| format!("{stem}sk"));
+    let names: Vec<&str> = if partition == keys::PK {
+        vec![keys::PK, keys::SK]
+    } else {
+        match &index_sort {
+            Some(sort) => vec![keys::PK, keys::SK, partition, sort.as_str()],
+            None => return Err(invalid()),
+        }
+    };
     if plain.get(partition).map(String::as_str) != Some(expected)
         || plain.len() != key_count
-        || !plain.contains_key(keys::PK)
-        || !plain.contains_key(keys::SK)
+        || plain.len() != names.len()
+        || !names.iter().all(|n| plain.contains_key(*n))
+        || plain.values().any(|v| v.is_empty() || v.len() > 2048)
     {
         return Err(invalid());
     }

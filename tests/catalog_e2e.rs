@@ -292,3 +292,20 @@ async fn sample_events_invoke() {
     }
     assert!(invoked >= 8, "every catalog route has an event ({invoked})");
 }
+
+/// Hardening (issue 14): a token whose `sub` cannot key data (3,000 characters; a `#`) is 401 —
+/// it once reached DynamoDB's key-size limit as a 500 on `POST /shops`.
+#[tokio::test]
+async fn a_token_subject_out_of_bounds_is_401() {
+    for sub in ["a".repeat(3000), "mallory#k".to_owned()] {
+        let token = bazaar_e2e::token_with_secret(&sub, &bazaar_e2e::secret());
+        let r = bazaar_e2e::Client::with_raw_token(&token)
+            .post(
+                "/shops",
+                serde_json::json!({"name": bazaar_e2e::unique("Long Sub"), "shipping": {"base_cents": 0, "per_extra_item_cents": 0}}),
+            )
+            .await;
+        assert_eq!(r.status, 401, "{}", r.body);
+        assert_eq!(r.body["code"], "unauthorized");
+    }
+}

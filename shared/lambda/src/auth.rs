@@ -167,20 +167,44 @@ fn bearer_token(req: &Request) -> Option<Result<&str, ()>> {
     )
 }
 
+/// The longest user id (`sub`) accepted: Cognito's are 36-character UUIDs.
+pub const MAX_USER_ID_LEN: usize = 128;
+
+impl Identity {
+    /// The identity when its claims are fit to key data by: a `sub` of 1..=[`MAX_USER_ID_LEN`]
+    /// characters without control characters or `#` (the table's key separator) — else `None`,
+    /// which is `401` (a 3,000-character `sub` once reached DynamoDB's key limit as a `500`).
+    /// A display name or e-mail out of bounds is dropped, not trusted.
+    fn bounded(mut self) -> Option<Identity> {
+        let sub_ok = !self.user_id.trim().is_empty()
+            && self.user_id.chars().count() <= MAX_USER_ID_LEN
+            && !self.user_id.chars().any(|c| c.is_control() || c == '#');
+        if !sub_ok {
+            return None;
+        }
+        let fits =
+            |v: &String, max: usize| v.chars().count() <= max && !v.chars().any(char::is_control);
+        self.name = self.name.filter(|n| fits(n, 200));
+        self.email = self.email.filter(|e| fits(e, 254) && e.contains('@'));
+        Some(self)
+    }
+}
+
 fn authorizer_identity(req: &Request) -> Option<Identity> {
     let RequestContext::ApiGatewayV2(ctx) = req.request_context_ref()? else {
         return None;
     };
     let claims = &ctx.authorizer.as_ref()?.jwt.as_ref()?.claims;
     let sub = claims.get("sub").filter(|s| !s.is_empty())?;
-    Some(Identity {
+    Identity {
         user_id: sub.clone(),
         name: claims
             .get("name")
             .or_else(|| claims.get("cognito:username"))
             .cloned(),
         email: claims.get("email").cloned(),
-    })
+    }
+    .bounded()
 }
 
 fn verify_local(key: &DecodingKey, token: &str) -> Result<Identity, Error> {
@@ -191,14 +215,13 @@ fn verify_local(key: &DecodingKey, token: &str) -> Result<Identity, Error> {
     let data = jsonwebtoken::decode::<LocalClaims>(token, key, &validation)
         .map_err(|_| Error::Unauthorized(INVALID))?;
     let claims = data.claims;
-    if claims.sub.trim().is_empty() {
-        return Err(Error::Unauthorized(INVALID));
-    }
-    Ok(Identity {
+    Identity {
         user_id: claims.sub,
         name: claims.name,
         email: claims.email,
-    })
+    }
+    .bounded()
+    .ok_or(Error::Unauthorized(INVALID))
 }
 
 /// Mints a local HS256 token (for `make token`, tests and the seed tooling).
@@ -429,11 +452,13 @@ impl CognitoVerifier {
             .sub
             .filter(|s| !s.trim().is_empty())
             .ok_or("empty sub")?;
-        Ok(Identity {
+        Identity {
             user_id: sub,
             name: claims.name.or(claims.cognito_username).or(claims.username),
             email: claims.email,
-        })
+        }
+        .bounded()
+        .ok_or("sub out of bounds")
     }
 
     /// The key `kid`: the JWKS is fetched on first need; a `kid` it lacks refetches it at most once
@@ -626,6 +651,18 @@ mod tests {
             .require(&request(Some(&format!("Bearer {token}"))))
             .expect("verifies");
         assert_eq!(id.user_id, "alice");
+        // Hardening (issue 14): a `sub` that cannot key data is a 401, never a DynamoDB 500.
+        for sub in [
+            "a".repeat(3000),
+            "alice#k".to_owned(),
+            "ali\u{0}ce".to_owned(),
+        ] {
+            let token = mint_local_token("s3cret", &sub, 60, None).expect("mint");
+            let err = mode
+                .require(&request(Some(&format!("Bearer {token}"))))
+                .expect_err("out of bounds");
+            assert_eq!(err.status(), 401, "{sub:.20}");
+        }
         assert_eq!(id.name.as_deref(), Some("Alice"));
     }
 

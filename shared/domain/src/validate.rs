@@ -93,20 +93,46 @@ impl<'de> Deserialize<'de> for Int {
     }
 }
 
-/// Collects field errors so that a client learns about every problem in one round trip.
+/// The most field errors one answer lists: a body with 200,000 bad tags once answered an 11 MB
+/// problem (over Lambda's 6 MB response limit). The rest are counted in one last entry.
+pub const MAX_FIELD_ERRORS: usize = 20;
+
+/// Collects field errors so that a client learns about every problem in one round trip (the
+/// first [`MAX_FIELD_ERRORS`] of them).
 #[derive(Debug, Default)]
 pub struct Checker {
     errors: Vec<FieldError>,
+    omitted: usize,
+}
+
+/// Characters text fields refuse: control characters (tab and line breaks excepted) and the
+/// bidirectional embedding, override and isolate controls (U+202A–U+202E, U+2066–U+2069) that
+/// make a name or title display as something it is not.
+pub fn is_refused_char(c: char) -> bool {
+    (c.is_control() && !matches!(c, '\t' | '\n' | '\r'))
+        || ('\u{202A}'..='\u{202E}').contains(&c)
+        || ('\u{2066}'..='\u{2069}').contains(&c)
 }
 
 impl Checker {
     pub fn fail(&mut self, field: impl Into<String>, message: impl Into<String>) {
-        self.errors.push(FieldError::new(field, message));
+        if self.errors.len() < MAX_FIELD_ERRORS {
+            self.errors.push(FieldError::new(field, message));
+        } else {
+            self.omitted += 1;
+        }
     }
 
-    /// Trims `value` and checks its length in characters; returns the trimmed text.
+    /// Trims `value`, refuses control and bidirectional-override characters, and checks its
+    /// length in characters; returns the trimmed text.
     pub fn text(&mut self, field: &str, value: &str, min: usize, max: usize) -> String {
         let trimmed = value.trim();
+        if trimmed.chars().any(is_refused_char) {
+            self.fail(
+                field,
+                "must not contain control or bidirectional-override characters",
+            );
+        }
         let len = trimmed.chars().count();
         if len < min {
             if min == 1 {
@@ -127,7 +153,16 @@ impl Checker {
         value.0
     }
 
-    pub fn finish<T>(self, value: T) -> Result<T, Error> {
+    pub fn finish<T>(mut self, value: T) -> Result<T, Error> {
+        if self.omitted > 0 {
+            self.errors.push(FieldError::new(
+                "",
+                format!(
+                    "{} more problems not listed (only the first {MAX_FIELD_ERRORS} are)",
+                    self.omitted
+                ),
+            ));
+        }
         if self.errors.is_empty() {
             Ok(value)
         } else {
@@ -147,7 +182,12 @@ pub fn is_slug(s: &str) -> bool {
         })
 }
 
+/// An absolute http(s) URL as RFC 3986 writes it: ASCII only (an internationalized host such as
+/// `https://Ï` must come punycode-encoded), so that what is stored is a `format: uri`.
 fn is_http_url(s: &str) -> bool {
+    if !s.is_ascii() || s.chars().any(|c| c.is_ascii_control() || c == ' ') {
+        return false;
+    }
     match url::Url::parse(s) {
         Ok(u) => {
             matches!(u.scheme(), "http" | "https") && u.host_str().is_some_and(|h| !h.is_empty())
@@ -533,6 +573,74 @@ impl CartItemPatch {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn product(json: serde_json::Value) -> Result<NewProduct, Error> {
+        parse_json::<ProductCreate>(json.to_string().as_bytes())?.validate()
+    }
+
+    fn fields(err: Error) -> Vec<(String, String)> {
+        match err {
+            Error::Validation(errors) => errors.into_iter().map(|e| (e.field, e.message)).collect(),
+            other => panic!("not a validation error: {other:?}"),
+        }
+    }
+
+    /// Hardening (issue 14): NUL and U+202E were stored and served as they came; `https://Ï` was
+    /// accepted and then served where the contract promises `format: uri`.
+    #[test]
+    fn control_and_bidi_override_characters_and_non_ascii_urls_are_refused() {
+        let base = serde_json::json!({"title": "Vase", "price_cents": 4200, "category": "ceramics-and-pottery"});
+        let with = |k: &str, v: serde_json::Value| {
+            let mut b = base.clone();
+            b[k] = v;
+            b
+        };
+        for (field, value) in [
+            ("title", serde_json::json!("Va\u{0}se")),
+            ("title", serde_json::json!("gpj.\u{202E}exe")),
+            ("description", serde_json::json!("fine\u{2066}hidden")),
+        ] {
+            let errs = fields(product(with(field, value)).expect_err("refused"));
+            assert!(
+                errs.iter()
+                    .any(|(f, m)| f == field && m.contains("bidirectional")),
+                "{errs:?}"
+            );
+        }
+        let ok = product(with(
+            "description",
+            serde_json::json!("Line one.\nLine two.\tTabbed."),
+        ));
+        assert!(ok.is_ok(), "line breaks and tabs stay allowed: {ok:?}");
+        let errs =
+            fields(product(with("images", serde_json::json!(["https://Ï"]))).expect_err("refused"));
+        assert_eq!(errs[0].0, "images[0]");
+        assert!(
+            product(with(
+                "images",
+                serde_json::json!(["https://xn--0ca.example/a.jpg"])
+            ))
+            .is_ok()
+        );
+    }
+
+    /// Hardening (issue 14): 200,000 blank tags once answered an 11 MB problem document.
+    #[test]
+    fn error_lists_are_bounded() {
+        let tags: Vec<&str> = vec![" "; 200_000];
+        let body = serde_json::json!({"title": "Vase", "price_cents": 4200, "category": "ceramics-and-pottery", "tags": tags});
+        let errs = fields(product(body).expect_err("refused"));
+        assert_eq!(errs.len(), MAX_FIELD_ERRORS + 1);
+        assert!(
+            errs[MAX_FIELD_ERRORS]
+                .1
+                .contains("more problems not listed"),
+            "{:?}",
+            errs.last()
+        );
+        let problem_bytes = serde_json::to_vec(&errs).expect("json").len();
+        assert!(problem_bytes < 4_096, "{problem_bytes} bytes");
+    }
 
     #[test]
     fn a_new_shop_and_its_first_listing_start_empty_and_carry_the_owner() {

@@ -431,6 +431,20 @@ mod tests {
             "the copper kiln"
         );
         assert_eq!(keys::normalize_name("THE COPPER KILN"), "the copper kiln");
+        // Hardening (issue 14): names differing only by a zero-width space, full-width letters
+        // or a ligature were two names.
+        for look_alike in [
+            "The Copper Ki\u{200B}ln",
+            "The Copper \u{FF2B}iln",
+            "\u{FEFF}The Copper Kiln\u{2060}",
+        ] {
+            assert_eq!(
+                keys::normalize_name(look_alike),
+                "the copper kiln",
+                "{look_alike:?}"
+            );
+        }
+        assert_eq!(keys::normalize_name("\u{FB01}ne Things"), "fine things");
         assert_ne!(
             keys::normalize_name("Copper Kiln"),
             keys::normalize_name("CopperKiln")

@@ -62,9 +62,22 @@ pub mod keys {
         ("HEALTH".to_owned(), "HEALTH".to_owned())
     }
 
-    /// The case- and space-insensitive form under which shop names are unique.
+    /// The form under which shop names are unique: Unicode NFKC (so compatibility look-alikes
+    /// such as full-width letters or ligatures are one name), zero-width characters removed,
+    /// case folded, runs of whitespace collapsed to one space.
     pub fn normalize_name(name: &str) -> String {
-        name.split_whitespace()
+        let nfkc = icu_normalizer::ComposingNormalizerBorrowed::new_nfkc().normalize(name);
+        let visible: String = nfkc
+            .chars()
+            .filter(|c| {
+                !matches!(
+                    c,
+                    '\u{200B}'..='\u{200D}' | '\u{2060}' | '\u{FEFF}' | '\u{00AD}'
+                )
+            })
+            .collect();
+        visible
+            .split_whitespace()
             .map(str::to_lowercase)
             .collect::<Vec<_>>()
             .join(" ")

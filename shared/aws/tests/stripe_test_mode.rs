@@ -1,6 +1,6 @@
 //! The Stripe adapter against Stripe's test mode, when `STRIPE_SECRET_KEY` holds a test key
-//! (`sk_test_…`); skipped with a message otherwise. Needs the internet; `STRIPE_API_BASE`
-//! overrides the API base.
+//! (`sk_test_…`); skipped with a message otherwise. Needs the internet; `STRIPE_TEST_MODE_API_BASE`
+//! overrides the API base (not `STRIPE_API_BASE`, which `make test` points at localstripe).
 //!
 //! Connect is exercised up to onboarding (an Express account, its onboarding link, its status);
 //! a transfer needs an account whose onboarding a human completed, so transfers and reversals are
@@ -15,7 +15,8 @@ use std::time::Duration;
 fn client() -> Option<StripeClient> {
     match std::env::var("STRIPE_SECRET_KEY") {
         Ok(key) if key.starts_with("sk_test_") => {
-            let base = std::env::var("STRIPE_API_BASE").unwrap_or_else(|_| API_BASE.to_owned());
+            let base =
+                std::env::var("STRIPE_TEST_MODE_API_BASE").unwrap_or_else(|_| API_BASE.to_owned());
             Some(StripeClient::new(&base, &key).expect("client"))
         }
         Ok(_) => {

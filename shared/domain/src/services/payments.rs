@@ -22,9 +22,9 @@
 use crate::error::{Error, Resource};
 use crate::metrics::Metrics;
 use crate::payments::{
-    EntryKind, IntentStatus, LedgerEntry, LedgerPage, Payment, PaymentStatus, PayoutAccount,
-    PayoutStatus, ProviderEvent, ProviderEventKind, ProviderPayment, Transfer, TransferRequest,
-    keys,
+    ConnectedAccount, EntryKind, IntentStatus, LedgerEntry, LedgerPage, Payment, PaymentStatus,
+    PayoutAccount, PayoutStatus, ProviderEvent, ProviderEventKind, ProviderPayment, Transfer,
+    TransferRequest, keys,
 };
 use crate::ports::{Commit, Leased, PaymentGateway, PaymentStore, Payouts};
 use chrono::{DateTime, Duration, Utc};
@@ -387,11 +387,10 @@ impl<S: PaymentStore, G: PaymentGateway, P: Payouts> PaymentService<S, G, P> {
         result.map(Settled::Done)
     }
 
-    async fn drive(&self, mut payment: Payment, holder: &str) -> Result<Payment, Error> {
+    async fn drive(&self, payment: Payment, holder: &str) -> Result<Payment, Error> {
         let shops: Vec<String> = payment.orders.iter().map(|o| o.shop_id.clone()).collect();
         let accounts = self.store.payout_accounts(&shops).await?;
-        let truth = self.gateway.payment(&payment.payment_id).await?;
-        let mut pending = adopt(&mut payment, &truth, Utc::now());
+        let (mut payment, mut truth, mut pending) = self.fresh_view(payment).await?;
         let mut transfers_read = false;
         for _round in 0..ROUNDS {
             let step = next_step(&payment, &accounts);
@@ -401,9 +400,8 @@ impl<S: PaymentStore, G: PaymentGateway, P: Payouts> PaymentService<S, G, P> {
                     self.emit_final(&payment);
                     return Ok(payment);
                 }
-                payment = self.relet(&payment, holder).await?;
-                let truth = self.gateway.payment(&payment.payment_id).await?;
-                pending = adopt(&mut payment, &truth, Utc::now());
+                (payment, truth, pending) =
+                    self.fresh_view(self.relet(&payment, holder).await?).await?;
                 transfers_read = false;
                 continue;
             };
@@ -420,9 +418,9 @@ impl<S: PaymentStore, G: PaymentGateway, P: Payouts> PaymentService<S, G, P> {
                     if self.save(&mut payment, &pending, holder, due).await? {
                         pending.clear();
                     } else {
-                        payment = self.relet(&payment, holder).await?;
-                        let truth = self.gateway.payment(&payment.payment_id).await?;
-                        pending = adopt(&mut payment, &truth, Utc::now());
+                        (payment, truth, pending) =
+                            self.fresh_view(self.relet(&payment, holder).await?).await?;
+                        transfers_read = false;
                     }
                     continue;
                 }
@@ -435,14 +433,16 @@ impl<S: PaymentStore, G: PaymentGateway, P: Payouts> PaymentService<S, G, P> {
                             &keys::capture(&payment.checkout_id, amount_cents),
                         )
                         .await?;
-                    pending.extend(adopt(&mut payment, &after, now));
+                    truth = after;
+                    pending.extend(adopt(&mut payment, &truth, now));
                 }
                 Step::Void => {
                     let after = self
                         .gateway
                         .cancel(&payment.payment_id, &keys::cancel(&payment.payment_id))
                         .await?;
-                    pending.extend(adopt(&mut payment, &after, now));
+                    truth = after;
+                    pending.extend(adopt(&mut payment, &truth, now));
                 }
                 Step::Reverse { .. } | Step::Transfer { .. } | Step::Refund { .. }
                     if !transfers_read =>
@@ -483,7 +483,8 @@ impl<S: PaymentStore, G: PaymentGateway, P: Payouts> PaymentService<S, G, P> {
                     amount_cents,
                 } => {
                     let order_id = payment.orders[order].order_id.clone();
-                    self.gateway
+                    let refund = self
+                        .gateway
                         .refund(
                             &payment.payment_id,
                             &order_id,
@@ -491,8 +492,12 @@ impl<S: PaymentStore, G: PaymentGateway, P: Payouts> PaymentService<S, G, P> {
                             &keys::refund(&order_id, amount_cents),
                         )
                         .await?;
-                    let after = self.gateway.payment(&payment.payment_id).await?;
-                    pending.extend(adopt(&mut payment, &after, now));
+                    // The provider's view is the one read, plus this refund (once: a replayed
+                    // key answers a refund the view may already hold).
+                    if !truth.refunds.iter().any(|r| r.id == refund.id) {
+                        truth.refunds.push(refund);
+                    }
+                    pending.extend(adopt(&mut payment, &truth, now));
                 }
                 Step::Transfer {
                     order,
@@ -527,9 +532,8 @@ impl<S: PaymentStore, G: PaymentGateway, P: Payouts> PaymentService<S, G, P> {
             } else {
                 // A cancellation landed meanwhile: read it (keeping the lease, or stopping when
                 // another settler has it), adopt the provider's view again.
-                payment = self.relet(&payment, holder).await?;
-                let truth = self.gateway.payment(&payment.payment_id).await?;
-                pending = adopt(&mut payment, &truth, Utc::now());
+                (payment, truth, pending) =
+                    self.fresh_view(self.relet(&payment, holder).await?).await?;
                 transfers_read = false;
             }
         }
@@ -558,6 +562,17 @@ impl<S: PaymentStore, G: PaymentGateway, P: Payouts> PaymentService<S, G, P> {
             }
             Commit::LostRace => Ok(false),
         }
+    }
+
+    /// `payment` with the provider's view of it adopted: the view, and the ledger entries the
+    /// adopted movements imply.
+    async fn fresh_view(
+        &self,
+        mut payment: Payment,
+    ) -> Result<(Payment, ProviderPayment, Vec<LedgerEntry>), Error> {
+        let truth = self.gateway.payment(&payment.payment_id).await?;
+        let pending = adopt(&mut payment, &truth, Utc::now());
+        Ok((payment, truth, pending))
     }
 
     /// Reads the payment again by taking its lease again: a settler whose save lost because its
@@ -803,8 +818,9 @@ impl<S: PaymentStore, G: PaymentGateway, P: Payouts> PaymentService<S, G, P> {
         let shop = self
             .owned_shop(caller, shop_id, "connect a payout account for")
             .await?;
-        let account = match shop.account {
-            Some(a) => a,
+        // A new account comes back with its status; an existing one is read at the provider.
+        let (account, remote) = match shop.account {
+            Some(a) => (a, None),
             None => {
                 let created = self
                     .payouts
@@ -819,7 +835,7 @@ impl<S: PaymentStore, G: PaymentGateway, P: Payouts> PaymentService<S, G, P> {
                     status: PayoutStatus::of(&created),
                 };
                 self.store.set_payout_account(shop_id, &account).await?;
-                account
+                (account, Some(created))
             }
         };
         let base = if self.return_url.is_empty() {
@@ -837,8 +853,8 @@ impl<S: PaymentStore, G: PaymentGateway, P: Payouts> PaymentService<S, G, P> {
             )
             .await?;
         // A payout being settled meanwhile is retried by the account's own event.
-        let status = match self.refresh_account(shop_id).await {
-            Ok(refreshed) => refreshed.map_or(account.status, |a| a.status),
+        let status = match self.sync_account(shop_id, account.clone(), remote).await {
+            Ok(synced) => synced.status,
             Err(err) => {
                 tracing::warn!(shop_id, error = %err, "payouts not all released yet");
                 account.status
@@ -858,10 +874,24 @@ impl<S: PaymentStore, G: PaymentGateway, P: Payouts> PaymentService<S, G, P> {
         let Some(shop) = self.store.shop_payouts(shop_id).await? else {
             return Ok(None);
         };
-        let Some(mut account) = shop.account else {
+        let Some(account) = shop.account else {
             return Ok(None);
         };
-        let remote = self.payouts.account(&account.account_id).await?;
+        self.sync_account(shop_id, account, None).await.map(Some)
+    }
+
+    /// Stores the account's status as the provider reports it (`remote`, or read now), and once
+    /// payouts are enabled settles every checkout whose payout waited for it.
+    async fn sync_account(
+        &self,
+        shop_id: &str,
+        mut account: PayoutAccount,
+        remote: Option<ConnectedAccount>,
+    ) -> Result<PayoutAccount, Error> {
+        let remote = match remote {
+            Some(r) => r,
+            None => self.payouts.account(&account.account_id).await?,
+        };
         let status = PayoutStatus::of(&remote);
         if status != account.status {
             account.status = status;
@@ -883,7 +913,7 @@ impl<S: PaymentStore, G: PaymentGateway, P: Payouts> PaymentService<S, G, P> {
                 ));
             }
         }
-        Ok(Some(account))
+        Ok(account)
     }
 
     /// A shop's ledger, for its owner.
@@ -1172,6 +1202,11 @@ mod tests {
         );
         let onboarding = w.payments.connect("loom", &w.loom).await.expect("link");
         assert_eq!(onboarding.status, PayoutStatus::Pending);
+        assert_eq!(
+            w.gateway.calls(GatewayCall::Account),
+            0,
+            "a new account's status comes with its creation: no second read"
+        );
         assert!(onboarding.onboarding_url.contains(&onboarding.account_id));
         assert_eq!(
             w.payments

@@ -2,10 +2,12 @@
 //! for `HOLD_SECONDS`. The holding rules live in `bazaar_domain::services::cart`; the atomic
 //! write in `bazaar_aws::cart`.
 
+use bazaar_aws::quota::DynamoQuota;
 use bazaar_domain::cart::LineChange;
 use bazaar_domain::error::{Error, Resource};
 use bazaar_domain::metrics::Metrics;
-use bazaar_domain::ports::CartStore;
+use bazaar_domain::ports::{CartStore, QuotaStore};
+use bazaar_domain::quota::{QuotaClass, QuotaService};
 use bazaar_domain::services::cart::CartService;
 use bazaar_domain::validate::CartItemAdd;
 use bazaar_lambda::auth::AuthMode;
@@ -19,17 +21,19 @@ use lambda_http::{Body, Request, Response};
 pub const ROUTES: &[(Route, ())] = &[(Route::new("POST", "/cart/items"), ())];
 
 /// State built once per cold start.
-pub struct App<S> {
+pub struct App<S, Q = DynamoQuota> {
     carts: CartService<S>,
+    quota: QuotaService<Q>,
     auth: AuthMode,
     hold_seconds: i64,
     service: String,
 }
 
-impl<S: CartStore> App<S> {
-    pub fn new(store: S, config: &Config) -> Self {
+impl<S: CartStore, Q: QuotaStore> App<S, Q> {
+    pub fn new(store: S, quota: Q, config: &Config) -> Self {
         Self {
             carts: CartService::new(store),
+            quota: QuotaService::new(quota, config.quotas.clone()),
             auth: config.auth.clone(),
             hold_seconds: config.hold_seconds,
             service: config.service.clone(),
@@ -39,6 +43,7 @@ impl<S: CartStore> App<S> {
     async fn add(&self, req: Request) -> Result<Response<Body>, Error> {
         match_route(ROUTES, req.method().as_str(), req.uri().path())?;
         let buyer = self.auth.require(&req)?;
+        self.quota.spend(&buyer.user_id, QuotaClass::Cart).await?;
         let (product_id, quantity) = json_body::<CartItemAdd>(&req)?.validate()?;
         if !is_plausible_id(&product_id) {
             return Err(Error::not_found(Resource::Product, product_id));
@@ -65,7 +70,7 @@ impl<S: CartStore> App<S> {
     }
 }
 
-impl<S: CartStore> bazaar_lambda::http::HttpApp for App<S> {
+impl<S: CartStore, Q: QuotaStore> bazaar_lambda::http::HttpApp for App<S, Q> {
     /// Serves one API Gateway request; errors become problem responses.
     async fn handle(&self, req: Request) -> Result<Response<Body>, lambda_http::Error> {
         http::serve(&self.service, req, |req| self.add(req)).await

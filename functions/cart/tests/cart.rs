@@ -5,6 +5,7 @@ use bazaar_aws::calls::counting_aws_calls;
 use bazaar_aws::cart::DynamoCart;
 use bazaar_aws::catalog::DynamoCatalog;
 use bazaar_aws::personalize::DynamoDiscovery;
+use bazaar_aws::quota::DynamoQuota;
 use bazaar_lambda::auth::mint_local_token;
 use bazaar_lambda::env::Config;
 use bazaar_lambda::http::HttpApp;
@@ -42,10 +43,19 @@ impl Stack {
             catalog: catalog::App::new(
                 DynamoCatalog::new(client.clone(), &table),
                 DynamoDiscovery::new(client.clone(), &table),
+                DynamoQuota::new(client.clone(), &table),
                 &config,
             ),
-            add: add_to_cart::App::new(DynamoCart::new(client.clone(), &table), &config),
-            cart: cart::App::new(DynamoCart::new(client, &table), &config),
+            add: add_to_cart::App::new(
+                DynamoCart::new(client.clone(), &table),
+                DynamoQuota::new(client.clone(), &table),
+                &config,
+            ),
+            cart: cart::App::new(
+                DynamoCart::new(client.clone(), &table),
+                DynamoQuota::new(client, &table),
+                &config,
+            ),
         }
     }
 
@@ -471,8 +481,9 @@ async fn round_trips_do_not_grow_with_the_cart() {
         add_calls.push(s.add("buyer", p, 1).await.aws_calls);
         get_calls.push(s.call("GET", "/cart", Some("buyer"), None).await.aws_calls);
     }
+    // The write quota (one conditional UpdateItem), lines, product, the write, the render read.
     assert!(
-        add_calls.iter().all(|c| *c == 4),
+        add_calls.iter().all(|c| *c == 5),
         "add-to-cart: {add_calls:?}"
     );
     assert!(
@@ -487,7 +498,7 @@ async fn round_trips_do_not_grow_with_the_cart() {
             Some(json!({"quantity": 2})),
         )
         .await;
-    assert_eq!(r.aws_calls, 4);
+    assert_eq!(r.aws_calls, 5);
     let r = s
         .call(
             "DELETE",
@@ -496,7 +507,7 @@ async fn round_trips_do_not_grow_with_the_cart() {
             None,
         )
         .await;
-    assert_eq!(r.aws_calls, 4);
+    assert_eq!(r.aws_calls, 5);
     let r = s
         .call("GET", &format!("/products/{}", products[1]), None, None)
         .await;

@@ -7,10 +7,12 @@
 //! shop is read, so it adds no latency; a failed view write is logged, never answered.
 
 use bazaar_aws::personalize::DynamoDiscovery;
+use bazaar_aws::quota::DynamoQuota;
 use bazaar_domain::catalog::{Product, Shop};
 use bazaar_domain::error::{Error, Resource};
 use bazaar_domain::metrics::Metrics;
-use bazaar_domain::ports::{CatalogStore, Discovery, ViewLog};
+use bazaar_domain::ports::{CatalogStore, Discovery, QuotaStore, ViewLog};
+use bazaar_domain::quota::{QuotaClass, QuotaService};
 use bazaar_domain::validate::{ProductCreate, ProductPatch, ShopCreate, ShopPatch};
 use bazaar_lambda::auth::AuthMode;
 use bazaar_lambda::env::Config;
@@ -60,11 +62,19 @@ pub const ROUTES: &[(Route, Op)] = &[
 ];
 
 /// The function's state, built once per cold start.
-pub struct App<S, D = DynamoDiscovery> {
+pub struct App<S, D = DynamoDiscovery, Q = DynamoQuota> {
     store: S,
     discovery: D,
+    quota: QuotaService<Q>,
     auth: AuthMode,
     service: String,
+}
+
+/// What a write changes, for [`App::invalid`].
+#[derive(Debug, Clone, Copy)]
+enum Target<'a> {
+    Shop(&'a str),
+    Product(&'a str),
 }
 
 fn now() -> i64 {
@@ -80,18 +90,19 @@ fn id_param(params: &Params, name: &str, resource: Resource) -> Result<String, E
     }
 }
 
-impl<S: CatalogStore, D: Discovery> HttpApp for App<S, D> {
+impl<S: CatalogStore, D: Discovery, Q: QuotaStore> HttpApp for App<S, D, Q> {
     /// Serves one API Gateway request; errors become problem responses.
     async fn handle(&self, req: Request) -> Result<Response<Body>, lambda_http::Error> {
         http::serve(&self.service, req, |req| self.dispatch(req)).await
     }
 }
 
-impl<S: CatalogStore, D: Discovery> App<S, D> {
-    pub fn new(store: S, discovery: D, config: &Config) -> Self {
+impl<S: CatalogStore, D: Discovery, Q: QuotaStore> App<S, D, Q> {
+    pub fn new(store: S, discovery: D, quota: Q, config: &Config) -> Self {
         Self {
             store,
             discovery,
+            quota: QuotaService::new(quota, config.quotas.clone()),
             auth: config.auth.clone(),
             service: config.service.clone(),
         }
@@ -107,6 +118,9 @@ impl<S: CatalogStore, D: Discovery> App<S, D> {
             Op::Health => self.health().await,
             Op::CreateShop => {
                 let caller = self.auth.require(&req)?;
+                self.quota
+                    .spend(&caller.user_id, QuotaClass::Listings)
+                    .await?;
                 let shop = json_body::<ShopCreate>(&req)?.validate()?;
                 let shop = self
                     .store
@@ -126,8 +140,16 @@ impl<S: CatalogStore, D: Discovery> App<S, D> {
             }
             Op::UpdateShop => {
                 let caller = self.auth.require(&req)?;
+                self.quota
+                    .spend(&caller.user_id, QuotaClass::Listings)
+                    .await?;
                 let id = id_param(&params, "shop_id", Resource::Shop)?;
-                let changes = json_body::<ShopPatch>(&req)?.validate()?;
+                let changes = match json_body::<ShopPatch>(&req).and_then(ShopPatch::validate) {
+                    Ok(changes) => changes,
+                    Err(err) => {
+                        return Err(self.invalid(err, &caller.user_id, Target::Shop(&id)).await);
+                    }
+                };
                 let shop = self
                     .store
                     .update_shop(&caller.user_id, &id, changes)
@@ -136,8 +158,19 @@ impl<S: CatalogStore, D: Discovery> App<S, D> {
             }
             Op::CreateProduct => {
                 let caller = self.auth.require(&req)?;
+                self.quota
+                    .spend(&caller.user_id, QuotaClass::Listings)
+                    .await?;
                 let shop_id = id_param(&params, "shop_id", Resource::Shop)?;
-                let product = json_body::<ProductCreate>(&req)?.validate()?;
+                let product =
+                    match json_body::<ProductCreate>(&req).and_then(ProductCreate::validate) {
+                        Ok(product) => product,
+                        Err(err) => {
+                            return Err(self
+                                .invalid(err, &caller.user_id, Target::Shop(&shop_id))
+                                .await);
+                        }
+                    };
                 let (product, shop) = self
                     .store
                     .create_product(&caller.user_id, &shop_id, product)
@@ -163,8 +196,19 @@ impl<S: CatalogStore, D: Discovery> App<S, D> {
             }
             Op::UpdateProduct => {
                 let caller = self.auth.require(&req)?;
+                self.quota
+                    .spend(&caller.user_id, QuotaClass::Listings)
+                    .await?;
                 let id = id_param(&params, "product_id", Resource::Product)?;
-                let changes = json_body::<ProductPatch>(&req)?.validate()?;
+                let changes = match json_body::<ProductPatch>(&req).and_then(ProductPatch::validate)
+                {
+                    Ok(changes) => changes,
+                    Err(err) => {
+                        return Err(self
+                            .invalid(err, &caller.user_id, Target::Product(&id))
+                            .await);
+                    }
+                };
                 let (product, shop) = self
                     .store
                     .update_product(&caller.user_id, &id, changes)
@@ -175,6 +219,9 @@ impl<S: CatalogStore, D: Discovery> App<S, D> {
             }
             Op::DeleteProduct => {
                 let caller = self.auth.require(&req)?;
+                self.quota
+                    .spend(&caller.user_id, QuotaClass::Listings)
+                    .await?;
                 let id = id_param(&params, "product_id", Resource::Product)?;
                 self.store.delete_product(&caller.user_id, &id).await?;
                 self.metric("ProductsDeleted");
@@ -188,6 +235,36 @@ impl<S: CatalogStore, D: Discovery> App<S, D> {
                     .await?;
                 json(StatusCode::OK, &json!({"products": products}))
             }
+        }
+    }
+
+    /// A write to `target` whose body did not parse or validate (`err`). Authorization comes
+    /// first: a caller who may not write there gets the `404` / `403` the write itself would
+    /// answer, never the body's errors (one read, on this path only; a valid body costs nothing
+    /// extra, its write's condition checks ownership).
+    async fn invalid(&self, err: Error, caller: &str, target: Target<'_>) -> Error {
+        let (resource, id, owner) = match target {
+            Target::Shop(id) => (
+                Resource::Shop,
+                id,
+                self.store.get_shop(id).await.map(|s| s.map(|s| s.owner_id)),
+            ),
+            Target::Product(id) => (
+                Resource::Product,
+                id,
+                self.store
+                    .get_listing(id)
+                    .await
+                    .map(|p| p.map(|p| p.owner_id)),
+            ),
+        };
+        match owner {
+            Ok(None) => Error::not_found(resource, id),
+            Ok(Some(owner)) if owner != caller => {
+                Error::Forbidden("Only the shop's owner may change it.".into())
+            }
+            Ok(Some(_)) => err,
+            Err(read) => read,
         }
     }
 

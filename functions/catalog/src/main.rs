@@ -4,6 +4,6 @@
 async fn main() -> Result<(), bazaar_lambda::BoxError> {
     let env = bazaar_lambda::Env::load("catalog").await?;
     let (table, config) = (&env.table, &env.config);
-    let app = catalog::App::new(table.catalog(), table.discovery(), config);
+    let app = catalog::App::new(table.catalog(), table.discovery(), table.quota(), config);
     bazaar_lambda::serve_http(app).await
 }

@@ -4,6 +4,7 @@
 use bazaar_aws::calls::counting_aws_calls;
 use bazaar_aws::catalog::DynamoCatalog;
 use bazaar_aws::personalize::DynamoDiscovery;
+use bazaar_aws::quota::DynamoQuota;
 use bazaar_lambda::auth::mint_local_token;
 use bazaar_lambda::env::Config;
 use bazaar_lambda::http::HttpApp;
@@ -42,6 +43,7 @@ impl Harness {
             app: App::new(
                 DynamoCatalog::new(client.clone(), &table),
                 DynamoDiscovery::new(client.clone(), &table),
+                DynamoQuota::new(client.clone(), &table),
                 &config,
             ),
             client,
@@ -494,7 +496,8 @@ async fn bad_bodies_are_client_errors() {
             422,
         ),
         ("POST", "/shops", json!({"name": ""}), 422),
-        ("POST", "/shops", json!({"name": huge.clone()}), 422),
+        // Over the body limit (128 KiB): refused before it is parsed.
+        ("POST", "/shops", json!({"name": huge.clone()}), 413),
         (
             "POST",
             "/shops",
@@ -706,7 +709,8 @@ async fn dynamodb_round_trips_per_route() {
     let product = h.product("gina", &shop, 2).await;
     let shop_path = format!("/shops/{shop}");
     let product_path = format!("/products/{product}");
-    // (method, path, caller, body, expected status, expected DynamoDB calls)
+    // (method, path, caller, body, expected status, expected DynamoDB calls). Every signed-in
+    // write first spends the caller's write quota: one conditional UpdateItem.
     type Case<'a> = (&'a str, String, Option<&'a str>, Option<Value>, u16, u32);
     let cases: Vec<Case> = vec![
         ("GET", "/health".into(), None, None, 200, 1),
@@ -716,7 +720,7 @@ async fn dynamodb_round_trips_per_route() {
             Some("hank"),
             Some(json!({"name": "Hank's Hats"})),
             201,
-            1,
+            2,
         ),
         ("GET", shop_path.clone(), None, None, 200, 1),
         (
@@ -725,7 +729,7 @@ async fn dynamodb_round_trips_per_route() {
             Some("gina"),
             Some(json!({"description": "d"})),
             200,
-            1,
+            2,
         ),
         (
             "PATCH",
@@ -733,7 +737,7 @@ async fn dynamodb_round_trips_per_route() {
             Some("gina"),
             Some(json!({"name": "Round Trip Wares"})),
             200,
-            3,
+            4,
         ),
         (
             "POST",
@@ -741,7 +745,7 @@ async fn dynamodb_round_trips_per_route() {
             Some("gina"),
             Some(json!({"title": "Ring", "price_cents": 900, "category": "jewelry"})),
             201,
-            2,
+            3,
         ),
         ("GET", product_path.clone(), None, None, 200, 2),
         // Signed in: GetItem product, then GetItem shop ∥ TransactWriteItems (view + trending
@@ -772,7 +776,7 @@ async fn dynamodb_round_trips_per_route() {
             Some("gina"),
             Some(json!({"price_cents": 1000})),
             200,
-            2,
+            3,
         ),
         // A non-owner's write fails its condition; the failure carries the old item, so telling
         // 403 from 404 costs no extra read.
@@ -782,7 +786,7 @@ async fn dynamodb_round_trips_per_route() {
             Some("mallory"),
             Some(json!({"price_cents": 1})),
             403,
-            1,
+            2,
         ),
         (
             "DELETE",
@@ -790,7 +794,7 @@ async fn dynamodb_round_trips_per_route() {
             Some("mallory"),
             None,
             403,
-            1,
+            2,
         ),
         (
             "PATCH",
@@ -798,10 +802,44 @@ async fn dynamodb_round_trips_per_route() {
             Some("mallory"),
             Some(json!({"description": "x"})),
             403,
-            1,
+            2,
         ),
-        ("DELETE", product_path.clone(), Some("gina"), None, 204, 1),
-        // Validation and auth failures never reach DynamoDB.
+        ("DELETE", product_path.clone(), Some("gina"), None, 204, 2),
+        // An invalid body: authorization decides first (one read of the target, on this path
+        // only), so a non-owner learns 403 and nothing about the body; the owner gets the 422.
+        (
+            "PATCH",
+            shop_path.clone(),
+            Some("mallory"),
+            Some(json!({"name": ""})),
+            403,
+            2,
+        ),
+        (
+            "PATCH",
+            shop_path.clone(),
+            Some("gina"),
+            Some(json!({"name": ""})),
+            422,
+            2,
+        ),
+        (
+            "POST",
+            format!("{shop_path}/products"),
+            Some("mallory"),
+            Some(json!({"title": "", "price_cents": -1, "category": "jewelry"})),
+            403,
+            2,
+        ),
+        (
+            "POST",
+            "/shops/no-such-shop/products".into(),
+            Some("mallory"),
+            Some(json!({"title": ""})),
+            404,
+            2,
+        ),
+        // Auth failures never reach DynamoDB; a signed-in invalid shop costs its quota only.
         (
             "POST",
             "/shops".into(),
@@ -816,7 +854,7 @@ async fn dynamodb_round_trips_per_route() {
             Some("ivy"),
             Some(json!({"name": ""})),
             422,
-            0,
+            1,
         ),
         ("GET", "/products/not%20an%20id".into(), None, None, 404, 0),
     ];

@@ -13,6 +13,7 @@ use bazaar_aws::orders::DynamoOrders;
 use bazaar_aws::payment_store::DynamoPayments;
 use bazaar_aws::payments::TestGateway;
 use bazaar_aws::personalize::DynamoDiscovery;
+use bazaar_aws::quota::DynamoQuota;
 use bazaar_domain::checkout::{CheckoutHooks, ShippingAddress};
 use bazaar_domain::ports::{IdempotencyStore, PaymentGateway, PaymentStore};
 use bazaar_domain::services::cart::CartService;
@@ -68,19 +69,29 @@ impl Stack {
             catalog: catalog::App::new(
                 DynamoCatalog::new(client.clone(), &table),
                 DynamoDiscovery::new(client.clone(), &table),
+                DynamoQuota::new(client.clone(), &table),
                 &config,
             ),
-            add: add_to_cart::App::new(DynamoCart::new(client.clone(), &table), &config),
+            add: add_to_cart::App::new(
+                DynamoCart::new(client.clone(), &table),
+                DynamoQuota::new(client.clone(), &table),
+                &config,
+            ),
             checkout: checkout::App::new(
                 DynamoCheckout::new(client.clone(), &table),
                 TestGateway::new(client.clone(), &table),
                 DynamoIdempotency::new(client.clone(), &table),
+                DynamoQuota::new(client.clone(), &table),
                 Faults {
                     crash_after_commit: false,
                 },
                 &config,
             ),
-            orders: orders::App::new(DynamoOrders::new(client.clone(), &table), &config),
+            orders: orders::App::new(
+                DynamoOrders::new(client.clone(), &table),
+                DynamoQuota::new(client.clone(), &table),
+                &config,
+            ),
             payments: PaymentService::new(
                 DynamoPayments::new(client.clone(), &table),
                 TestGateway::new(client.clone(), &table),
@@ -742,8 +753,8 @@ async fn calls_per_checkout_do_not_grow_with_lines() {
     }
     assert!(calls.iter().all(|(_, c)| *c == calls[0].1), "{calls:?}");
     assert_eq!(
-        calls[0].1, 8,
-        "claim, record check, cart query, batch read, authorize (the test gateway: a key read \
+        calls[0].1, 9,
+        "claim, write quota, record check, cart query, batch read, authorize (the test gateway: a key read \
          and a transaction; with Stripe one HTTPS call and no DynamoDB call), transaction, \
          complete"
     );
@@ -972,7 +983,7 @@ async fn orders_after_checkout() {
         )
         .await;
     assert_eq!(r.status, 201, "{}", r.body);
-    assert_eq!(r.aws_calls, 2, "read, transaction");
+    assert_eq!(r.aws_calls, 3, "write quota, read, transaction");
     assert_eq!(
         (r.body["rating"].as_i64(), r.body["comment"].as_str()),
         (Some(4), Some("Lovely glaze"))

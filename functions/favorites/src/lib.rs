@@ -4,10 +4,12 @@
 //! shop is `404`. The store counts every favorite on its product or shop and in the trending
 //! activity in the same transaction.
 
+use bazaar_aws::quota::DynamoQuota;
 use bazaar_domain::error::{Error, Resource};
 use bazaar_domain::metrics::Metrics;
 use bazaar_domain::personalize::favorites::FavoriteKind;
-use bazaar_domain::ports::FavoritesStore;
+use bazaar_domain::ports::{FavoritesStore, QuotaStore};
+use bazaar_domain::quota::{QuotaClass, QuotaService};
 use bazaar_lambda::auth::AuthMode;
 use bazaar_lambda::env::Config;
 use bazaar_lambda::http;
@@ -43,8 +45,9 @@ pub const ROUTES: &[(Route, Op)] = &[
     ),
 ];
 
-pub struct App<S> {
+pub struct App<S, Q = DynamoQuota> {
     store: S,
+    quota: QuotaService<Q>,
     auth: AuthMode,
     service: String,
 }
@@ -62,17 +65,18 @@ fn target_id(params: &Params, target: FavoriteKind) -> Result<String, Error> {
     }
 }
 
-impl<S: FavoritesStore> HttpApp for App<S> {
+impl<S: FavoritesStore, Q: QuotaStore> HttpApp for App<S, Q> {
     /// Serves one API Gateway request; errors become problem responses.
     async fn handle(&self, req: Request) -> Result<Response<Body>, lambda_http::Error> {
         http::serve(&self.service, req, |req| self.dispatch(req)).await
     }
 }
 
-impl<S: FavoritesStore> App<S> {
-    pub fn new(store: S, config: &Config) -> Self {
+impl<S: FavoritesStore, Q: QuotaStore> App<S, Q> {
+    pub fn new(store: S, quota: Q, config: &Config) -> Self {
         Self {
             store,
+            quota: QuotaService::new(quota, config.quotas.clone()),
             auth: config.auth.clone(),
             service: config.service.clone(),
         }
@@ -84,6 +88,9 @@ impl<S: FavoritesStore> App<S> {
         match op {
             Op::List => json(StatusCode::OK, &self.store.list(&caller.user_id).await?),
             Op::Add(target) => {
+                self.quota
+                    .spend(&caller.user_id, QuotaClass::Favorites)
+                    .await?;
                 let id = target_id(&params, target)?;
                 self.store.add(&caller.user_id, target, &id).await?;
                 Metrics::new(&self.service)
@@ -93,6 +100,9 @@ impl<S: FavoritesStore> App<S> {
                 http::no_content()
             }
             Op::Remove(target) => {
+                self.quota
+                    .spend(&caller.user_id, QuotaClass::Favorites)
+                    .await?;
                 let id = target_id(&params, target)?;
                 self.store.remove(&caller.user_id, target, &id).await?;
                 http::no_content()

@@ -3,5 +3,10 @@
 #[tokio::main]
 async fn main() -> Result<(), bazaar_lambda::BoxError> {
     let env = bazaar_lambda::Env::load("favorites").await?;
-    bazaar_lambda::serve_http(favorites::App::new(env.table.favorites(), &env.config)).await
+    bazaar_lambda::serve_http(favorites::App::new(
+        env.table.favorites(),
+        env.table.quota(),
+        &env.config,
+    ))
+    .await
 }

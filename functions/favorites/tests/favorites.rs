@@ -4,6 +4,7 @@ use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::types::AttributeValue;
 use bazaar_aws::calls::counting_aws_calls;
 use bazaar_aws::personalize::favorites::DynamoFavorites;
+use bazaar_aws::quota::DynamoQuota;
 use bazaar_domain::personalize::FAVORITES_MAX;
 use bazaar_domain::ports::CatalogStore;
 use bazaar_infra::testing::{Listing, fresh_table, list_products};
@@ -40,7 +41,11 @@ impl Harness {
         })
         .expect("config");
         Harness {
-            app: App::new(DynamoFavorites::new(client.clone(), &table), &config),
+            app: App::new(
+                DynamoFavorites::new(client.clone(), &table),
+                DynamoQuota::new(client.clone(), &table),
+                &config,
+            ),
             client,
             table,
         }

@@ -2,10 +2,12 @@
 //! cancellation (stock restored; the refund follows from the payment record), reviews, and the caller's notifications.
 
 use bazaar_aws::orders::DynamoOrders;
+use bazaar_aws::quota::DynamoQuota;
 use bazaar_domain::error::{Error, Resource};
 use bazaar_domain::metrics::Metrics;
 use bazaar_domain::orders::{ReviewRequest, ShipmentRequest};
-use bazaar_domain::ports::OrderStore;
+use bazaar_domain::ports::{OrderStore, QuotaStore};
+use bazaar_domain::quota::{QuotaClass, QuotaService};
 use bazaar_domain::services::orders::OrderService;
 use bazaar_lambda::auth::AuthMode;
 use bazaar_lambda::env::Config;
@@ -38,8 +40,9 @@ pub const ROUTES: &[(Route, Op)] = &[
 ];
 
 /// State built once per cold start. (`S` defaults to the DynamoDB store.)
-pub struct App<S = DynamoOrders> {
+pub struct App<S = DynamoOrders, Q = DynamoQuota> {
     orders: OrderService<S>,
+    quota: QuotaService<Q>,
     auth: AuthMode,
     service: String,
 }
@@ -53,10 +56,11 @@ fn id(params: &Params, name: &str, resource: Resource) -> Result<String, Error> 
     }
 }
 
-impl<S: OrderStore> App<S> {
-    pub fn new(orders: S, config: &Config) -> Self {
+impl<S: OrderStore, Q: QuotaStore> App<S, Q> {
+    pub fn new(orders: S, quota: Q, config: &Config) -> Self {
         Self {
             orders: OrderService::new(orders),
+            quota: QuotaService::new(quota, config.quotas.clone()),
             auth: config.auth.clone(),
             service: config.service.clone(),
         }
@@ -105,6 +109,7 @@ impl<S: OrderStore> App<S> {
                 json(StatusCode::OK, &order)
             }
             Op::Review => {
+                self.quota.spend(&me, QuotaClass::Reviews).await?;
                 let order_id = id(&params, "order_id", Resource::Order)?;
                 let (rating, comment) = json_body::<ReviewRequest>(&req)?.validate()?;
                 let review = self.orders.review(&me, &order_id, rating, comment).await?;
@@ -119,7 +124,7 @@ impl<S: OrderStore> App<S> {
     }
 }
 
-impl<S: OrderStore> bazaar_lambda::http::HttpApp for App<S> {
+impl<S: OrderStore, Q: QuotaStore> bazaar_lambda::http::HttpApp for App<S, Q> {
     /// Serves one API Gateway request; errors become problem responses.
     async fn handle(&self, req: Request) -> Result<Response<Body>, lambda_http::Error> {
         http::serve(&self.service, req, |req| self.dispatch(req)).await

@@ -1,11 +1,12 @@
 //! The recommender: `order.created` events from the purchase events queue → co-purchase counts
-//! ("customers also bought") and units sold in the trending activity. Each event is applied once
+//! ("customers also bought") and units sold in the trending activity; `order.cancelled` events
+//! take the same counts back. Each event is applied once
 //! (a marker keyed by its event id commits in the same transaction as the counts), so SQS
 //! redeliveries change nothing. Messages that cannot be read or applied are reported as batch
 //! item failures: SQS retries them and, after `maxReceiveCount`, moves them to the DLQ.
 
 use aws_lambda_events::event::sqs::SqsMessage;
-use bazaar_domain::events::OrderCreated;
+use bazaar_domain::events::{ORDER_CANCELLED, ORDER_CREATED, OrderCreated};
 use bazaar_domain::metrics::Metrics;
 use bazaar_domain::personalize::also_bought::Recorded;
 use bazaar_domain::ports::AlsoBought;
@@ -30,7 +31,10 @@ impl<S: AlsoBought> Recommender<S> {
     /// Applies one message's event.
     async fn apply(&self, message: SqsMessage) -> Result<Recorded, ()> {
         let id = message.message_id.clone().unwrap_or_default();
-        let event = match OrderCreated::from_message(message.body.as_deref()) {
+        let event = match OrderCreated::from_message_of(
+            message.body.as_deref(),
+            &[ORDER_CREATED, ORDER_CANCELLED],
+        ) {
             Ok(e) => e,
             Err(reason) => {
                 tracing::error!(message_id = %id, %reason, "unreadable order event");

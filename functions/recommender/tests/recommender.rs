@@ -179,3 +179,66 @@ async fn co_purchases_are_counted_once_per_event_across_shops() {
             .is_empty()
     );
 }
+
+/// A cancelled order is taken back out of "customers also bought" and of trending's units sold,
+/// once, whichever of its two events arrives first; a redelivered cancellation changes nothing.
+#[tokio::test]
+async fn cancelled_orders_are_taken_back_out_of_the_counts() {
+    use bazaar_aws::personalize::trending::DynamoTrending;
+    use bazaar_domain::events::ORDER_CANCELLED;
+    use bazaar_domain::ports::TrendingSource;
+    let (client, table) = fresh_table("recommender-cancel").await;
+    let (_, a) = list_products(
+        &client,
+        &table,
+        "seller-a",
+        "Shop Cancel",
+        &[listing("X mug"), listing("Y bowl"), listing("Z plate")],
+    )
+    .await;
+    let (x, y, z) = (&a[0].id, &a[1].id, &a[2].id);
+    let worker = Recommender::new(DynamoAlsoBought::new(client.clone(), &table));
+    let cancelled = |e: &OrderCreated| OrderCreated {
+        kind: ORDER_CANCELLED.into(),
+        event_id: format!("{}:{ORDER_CANCELLED}", e.order_id),
+        ..e.clone()
+    };
+    let json = |e: &OrderCreated| serde_json::to_string(e).expect("json");
+    // o1 (X with Y) is created then cancelled, and its cancellation is redelivered; o2 (X with
+    // Z) arrives as cancellation first, then creation; o3 (Y with Z) stands.
+    let o1 = order("o1", &[x, y], &[x, y], 0);
+    let o2 = order("o2", &[x, z], &[x, z], 0);
+    let o3 = order("o3", &[y, z], &[y, z], 0);
+    for bodies in [
+        vec![json(&o1), json(&cancelled(&o2)), json(&o3)],
+        vec![json(&cancelled(&o1)), json(&o2)],
+        vec![json(&cancelled(&o1))],
+    ] {
+        let response = worker.handle(batch(&bodies)).await;
+        assert!(response.batch_item_failures.is_empty());
+    }
+    let now = Utc::now();
+    let store = worker.store();
+    assert!(
+        store
+            .recommendations(x, now)
+            .await
+            .expect("recs")
+            .is_empty(),
+        "X was only in cancelled orders"
+    );
+    assert_eq!(
+        ids(&store.recommendations(y, now).await.expect("recs")),
+        vec![z.as_str()]
+    );
+    // Trending counts units sold: only o3's Y and Z remain.
+    let job = DynamoTrending::new(client.clone(), &table);
+    let run = job.run(now).await.expect("trending");
+    assert_eq!(run.active_products, 2, "X's sales were taken back");
+    let trending = job.trending(None).await.expect("list");
+    let mut listed: Vec<&str> = trending.ids().collect();
+    listed.sort_unstable();
+    let mut want = vec![y.as_str(), z.as_str()];
+    want.sort_unstable();
+    assert_eq!(listed, want);
+}

@@ -3,7 +3,8 @@
 //! other parts of the system consume:
 //!
 //! - an order inserted → `order.created` on the order events queue (notifier) and on the purchase
-//!   events queue (the recommender: "customers also bought" and trending sales);
+//!   events queue (the recommender: "customers also bought" and trending sales); an order
+//!   cancelled → `order.cancelled` on the purchase events queue (its counts are taken back);
 //! - a product created, changed (a new version), sold or deleted → `product.*` on the product
 //!   events queue (search indexer). Hold bookkeeping does not change a product's version and is
 //!   not published;
@@ -16,6 +17,7 @@
 
 use bazaar_aws::sqs::SqsPublisher;
 use bazaar_aws::stream::{self, DynamoDbEventResponse, Event, EventRecord};
+use bazaar_domain::checkout::OrderStatus;
 use bazaar_domain::events::{OrderCreated, ProductChanged};
 use bazaar_domain::ports::Publisher;
 use bazaar_lambda::Env;
@@ -36,6 +38,25 @@ pub fn order_event(record: &EventRecord) -> Result<Option<OrderCreated>, String>
     }
     let order = stream::order(image)?;
     Ok(Some(OrderCreated::from_order(&order)))
+}
+
+/// The `order.cancelled` event of a stream record, if it cancels an order (the status becomes
+/// `cancelled`; a later change of a cancelled order is not another cancellation).
+pub fn order_cancelled(record: &EventRecord) -> Result<Option<OrderCreated>, String> {
+    if record.event_name != "MODIFY" {
+        return Ok(None);
+    }
+    let (Some(old), Some(new)) = (stream::old_image(record), stream::new_image(record)) else {
+        return Ok(None);
+    };
+    if stream::entity(Some(new)) != Some("order") {
+        return Ok(None);
+    }
+    let (old, new) = (stream::order(old)?, stream::order(new)?);
+    if old.status == OrderStatus::Cancelled || new.status != OrderStatus::Cancelled {
+        return Ok(None);
+    }
+    Ok(Some(OrderCreated::cancelled(&new)))
 }
 
 /// The `product.*` event of a stream record, if it changes a product's listing.
@@ -116,6 +137,11 @@ impl<P: Publisher> Relay<P> {
         let (queues, body) = if let Some(e) = order_event(record)? {
             (
                 vec![&self.queues.order_events, &self.queues.purchase_events],
+                serde_json::to_string(&e),
+            )
+        } else if let Some(e) = order_cancelled(record)? {
+            (
+                vec![&self.queues.purchase_events],
                 serde_json::to_string(&e),
             )
         } else if let Some(e) = product_event(record)? {
@@ -274,6 +300,54 @@ mod tests {
             "eventID": "e7", "eventName": event, "awsRegion": "us-east-1", "dynamodb": change
         }))
         .expect("record")
+    }
+
+    /// An order record changing from `old` to `new` status.
+    fn status_change(old: &str, new: &str) -> EventRecord {
+        let created = record("INSERT", "order");
+        let image = |status: &str| {
+            let mut image =
+                serde_json::to_value(stream::new_image(&created).expect("image")).expect("json");
+            image["status"] = serde_json::json!({"S": status});
+            image
+        };
+        serde_json::from_value(serde_json::json!({
+            "eventID": "e101", "eventName": "MODIFY", "awsRegion": "us-east-1",
+            "dynamodb": {"OldImage": image(old), "NewImage": image(new), "SequenceNumber": "101", "SizeBytes": 1}
+        }))
+        .expect("record")
+    }
+
+    #[test]
+    fn a_cancellation_becomes_order_cancelled_once() {
+        let event = order_cancelled(&status_change("paid", "cancelled"))
+            .expect("ok")
+            .expect("an event");
+        assert!(event.is_cancellation());
+        assert_eq!(event.event_id, "o1:order.cancelled");
+        assert_eq!(event.items[0].quantity, 2);
+        // Not a cancellation: shipping, a later change of a cancelled order, an insert.
+        for (old, new) in [("paid", "shipped"), ("cancelled", "cancelled")] {
+            assert!(
+                order_cancelled(&status_change(old, new))
+                    .expect("ok")
+                    .is_none()
+            );
+        }
+        assert!(
+            order_cancelled(&record("INSERT", "order"))
+                .expect("ok")
+                .is_none()
+        );
+        // It goes to the purchase events queue only (the recommender), not to the notifier.
+        let relay = Relay::new(FakeQueues::default(), queues());
+        let out = relay
+            .outgoing(&status_change("paid", "cancelled"))
+            .expect("ok");
+        assert_eq!(
+            out.iter().map(|o| o.queue).collect::<Vec<_>>(),
+            vec!["purchases"]
+        );
     }
 
     #[test]

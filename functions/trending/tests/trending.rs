@@ -180,3 +180,69 @@ async fn trending_lists_weigh_and_decay_activity_and_leave_out_sold_out_products
         vec!["B necklace", "A ring", "E earrings"]
     );
 }
+
+/// Listings at every size limit (title, description in 4-byte characters, ten longest image
+/// URLs: about 42 KB per card) cannot push a stored list past DynamoDB's 400 KB item limit: the
+/// job succeeds and each list item holds as many cards as fit its budget.
+#[tokio::test]
+async fn maximal_listings_keep_every_list_under_the_item_limit() {
+    use bazaar_domain::validate::{DESCRIPTION_MAX, IMAGE_URL_MAX, IMAGES_MAX, TITLE_MAX};
+    let (client, table) = fresh_table("trending-maximal").await;
+    let titles: Vec<String> = (0..30).map(|i| format!("Huge {i}")).collect();
+    let listings: Vec<Listing> = titles.iter().map(|t| listing(t, "art")).collect();
+    let (_, products) = list_products(&client, &table, "seller", "Huge Shop", &listings).await;
+    let catalog = bazaar_aws::catalog::DynamoCatalog::new(client.clone(), &table);
+    let views = DynamoViews::new(client.clone(), &table);
+    for (i, p) in products.iter().enumerate() {
+        let url = format!("https://img.example/{i}/{}", "a".repeat(IMAGE_URL_MAX - 30));
+        let changes = ProductChanges {
+            title: Some(format!("{i:02}{}", "𝔸".repeat(TITLE_MAX - 2))),
+            description: Some("𝔸".repeat(DESCRIPTION_MAX)),
+            images: Some(vec![url; IMAGES_MAX]),
+            ..ProductChanges::default()
+        };
+        catalog
+            .update_product("seller", &p.id, changes)
+            .await
+            .expect("maximal listing");
+        views.record("viewer", p).await.expect("view");
+    }
+    let job = DynamoTrending::new(client.clone(), &table);
+    let run = job.run(Utc::now()).await.expect("the job does not fail");
+    assert_eq!(run.active_products, 30);
+    for category in [None, Some("art")] {
+        let (pk, sk) = keys::trending(category);
+        let item = client
+            .get_item()
+            .table_name(&table)
+            .key("pk", AttributeValue::S(pk))
+            .key("sk", AttributeValue::S(sk))
+            .send()
+            .await
+            .expect("read")
+            .item
+            .expect("a stored list");
+        // DynamoDB's item size: attribute names plus values (strings as UTF-8).
+        let size: usize = item
+            .iter()
+            .map(|(k, v)| {
+                k.len()
+                    + match v {
+                        AttributeValue::S(s) => s.len(),
+                        AttributeValue::L(l) => l
+                            .iter()
+                            .map(|v| v.as_s().map(String::len).unwrap_or(0) + 1)
+                            .sum(),
+                        _ => 8,
+                    }
+            })
+            .sum();
+        assert!(size < 400_000, "{category:?}: {size} bytes");
+        let list = job.trending(category).await.expect("list");
+        assert!(
+            (4..12).contains(&list.products.len()),
+            "{category:?}: {} cards fit",
+            list.products.len()
+        );
+    }
+}

@@ -1,4 +1,4 @@
-//! The DynamoDB store of idempotency records (`IDEMPOTENCY#<scope>#<key>`): claimed with a
+//! The DynamoDB store of idempotency records (`IDEMPOTENCY#<scope>` / `KEY#<key>`): claimed with a
 //! conditional put whose condition also checks expiry; completed and released by token.
 
 use crate::schema::keys;

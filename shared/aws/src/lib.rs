@@ -15,6 +15,7 @@ pub mod payments;
 pub mod personalize;
 #[cfg(feature = "stripe")]
 pub mod provider;
+pub mod quota;
 pub mod records;
 pub mod schema;
 pub mod ses;

@@ -24,7 +24,8 @@
 //! | test connected account | `TESTACCT#<acct_test_…>` | `TESTACCT` | | test gateway payouts (enabled at once) |
 //! | test transfer | `TESTGROUP#<transfer group>` | `<tr_test_…>` | | test gateway payouts (amount, reversed, destination, order) |
 //! | test transfer pointer | `TESTTRANSFER#<tr_test_…>` | `TESTTRANSFER` | | test gateway: a transfer's group |
-//! | idempotency record | `IDEMPOTENCY#<caller>#<key>` | `IDEMPOTENCY` | TTL 24 h | the HTTP idempotency layer |
+//! | idempotency record | `IDEMPOTENCY#<caller>` | `KEY#<key>` | TTL 24 h | the HTTP idempotency layer |
+//! | write quota counter | `QUOTA#<user>` | `<class>#<window start unix s>` | TTL window end + 1 h | cart, add-to-cart, checkout, catalog, orders (reviews), favorites: one conditional `ADD` per guarded write |
 //! | notification | `NOTIFY#<user>` | `<created_at>#<event id>` | | notifier (a repeat of the event writes nothing) |
 //! | favorite | `FAV#<user>` | `P#<product>` / `S#<shop>` | | favorites (with the product's category, price, tags) |
 //! | favorite counter | `FAV#<user>` | `COUNT` | | favorites, same transaction (per-user limits) |
@@ -204,11 +205,18 @@ pub mod keys {
     pub fn test_transfer_pointer(id: &str) -> (String, String) {
         (format!("TESTTRANSFER#{id}"), "TESTTRANSFER".to_owned())
     }
-    pub fn idempotency(scope: &str, key: &str) -> (String, String) {
+    /// A user's write counter of one quota class and window (`crate::quota`).
+    pub fn quota(user_id: &str, class: &str, window_start: i64) -> (String, String) {
         (
-            format!("IDEMPOTENCY#{scope}#{key}"),
-            "IDEMPOTENCY".to_owned(),
+            format!("QUOTA#{user_id}"),
+            format!("{class}#{window_start}"),
         )
+    }
+    /// The caller in the partition key, the client's key in the sort key: two attributes, so no
+    /// choice of user id and key can name another caller's record (a joined string could:
+    /// `a#b` + `c` and `a` + `b#c`).
+    pub fn idempotency(scope: &str, key: &str) -> (String, String) {
+        (format!("IDEMPOTENCY#{scope}"), format!("KEY#{key}"))
     }
     /// GSI1 partition of a category's products.
     pub fn category(slug: &str) -> String {

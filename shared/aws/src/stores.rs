@@ -25,6 +25,11 @@ impl Table {
         crate::orders::DynamoOrders::new(self.client().clone(), self.name())
     }
 
+    /// Per-user write quotas.
+    pub fn quota(&self) -> crate::quota::DynamoQuota {
+        crate::quota::DynamoQuota::new(self.client().clone(), self.name())
+    }
+
     /// The idempotency records of the HTTP replay layer.
     pub fn idempotency(&self) -> crate::idempotency::DynamoIdempotency {
         crate::idempotency::DynamoIdempotency::new(self.client().clone(), self.name())

@@ -124,6 +124,16 @@ pub enum Error {
         detail: String,
         retry_after: u64,
     },
+    /// The request body is larger than the operation accepts (`413`).
+    #[error("the request body is {size} bytes; this operation accepts at most {limit}")]
+    PayloadTooLarge { size: usize, limit: usize },
+    /// The caller spent a quota (`429`); retry after `retry_after` seconds.
+    #[error("{detail}")]
+    TooManyRequests {
+        code: &'static str,
+        detail: String,
+        retry_after: u64,
+    },
     /// A dependency (DynamoDB, ...) could not be reached or throttled us; the client may retry.
     #[error("a backing service is unavailable: {0}")]
     Unavailable(#[source] BoxError),
@@ -197,6 +207,8 @@ impl Error {
                 "Payment needs authentication",
             ),
             Error::InProgress { code, .. } => (409, code, "Conflict"),
+            Error::PayloadTooLarge { .. } => (413, "payload_too_large", "Payload too large"),
+            Error::TooManyRequests { code, .. } => (429, code, "Too many requests"),
             Error::Unavailable(_) => (503, "service_unavailable", "Service unavailable"),
             Error::Internal(_) => (500, "internal", "Internal server error"),
         }
@@ -226,6 +238,12 @@ impl Error {
             }
             Error::MethodNotAllowed { allow, .. } => {
                 extra.insert("allow".into(), Value::from(allow.clone()));
+            }
+            Error::PayloadTooLarge { limit, .. } => {
+                extra.insert("max_bytes".into(), Value::from(*limit));
+            }
+            Error::TooManyRequests { retry_after, .. } => {
+                extra.insert("retry_after".into(), Value::from(*retry_after));
             }
             _ => {}
         }

@@ -46,6 +46,10 @@ pub struct PurchasedItem {
 }
 
 pub const ORDER_CREATED: &str = "order.created";
+/// An order was cancelled: the purchase events queue carries it (with the order's lines and
+/// basket, in the shape of [`OrderCreated`]) so that the recommender takes the order's units
+/// sold and co-purchases back out of trending and "customers also bought".
+pub const ORDER_CANCELLED: &str = "order.cancelled";
 
 impl OrderCreated {
     pub fn from_order(order: &Order) -> Self {
@@ -81,12 +85,31 @@ impl OrderCreated {
         }
     }
 
+    /// The `order.cancelled` event of a cancelled order (its own event id).
+    pub fn cancelled(order: &Order) -> Self {
+        OrderCreated {
+            kind: ORDER_CANCELLED.to_owned(),
+            event_id: format!("{}:{ORDER_CANCELLED}", order.order_id),
+            ..Self::from_order(order)
+        }
+    }
+
+    /// Whether this is an `order.cancelled` event (its counts are taken back).
+    pub fn is_cancellation(&self) -> bool {
+        self.kind == ORDER_CANCELLED
+    }
+
     /// Reads an SQS message body as an `order.created` event; why not, otherwise (consumers
     /// report such a message as failed, so it reaches the DLQ).
     pub fn from_message(body: Option<&str>) -> Result<Self, String> {
+        Self::from_message_of(body, &[ORDER_CREATED])
+    }
+
+    /// Reads an SQS message body as an order event of one of `kinds`.
+    pub fn from_message_of(body: Option<&str>, kinds: &[&str]) -> Result<Self, String> {
         let body = body.ok_or_else(|| "empty message".to_owned())?;
         let event: OrderCreated = serde_json::from_str(body).map_err(|e| e.to_string())?;
-        if event.kind == ORDER_CREATED {
+        if kinds.contains(&event.kind.as_str()) {
             Ok(event)
         } else {
             Err(format!("unexpected event type {}", event.kind))

@@ -1891,3 +1891,45 @@ impl SearchIndex for FakeSearchIndex {
         })
     }
 }
+
+/// A counter's key: user, class, window start.
+type QuotaKey = (String, crate::quota::QuotaClass, i64);
+
+/// In-memory per-user write counters ([`crate::quota`]).
+#[derive(Debug, Clone, Default)]
+pub struct FakeQuota {
+    counts: Arc<Mutex<HashMap<QuotaKey, u32>>>,
+}
+
+impl FakeQuota {
+    /// The writes of `class` counted for `user`, over every window.
+    pub fn count(&self, user: &str, class: crate::quota::QuotaClass) -> u32 {
+        self.counts
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .iter()
+            .filter(|((u, c, _), _)| u == user && *c == class)
+            .map(|(_, n)| *n)
+            .sum()
+    }
+}
+
+impl crate::ports::QuotaStore for FakeQuota {
+    async fn spend(
+        &self,
+        user: &str,
+        class: crate::quota::QuotaClass,
+        limit: crate::quota::Limit,
+        window_start: i64,
+    ) -> Result<bool, Error> {
+        let mut counts = self.counts.lock().unwrap_or_else(PoisonError::into_inner);
+        let n = counts
+            .entry((user.to_owned(), class, window_start))
+            .or_default();
+        if *n >= limit.max {
+            return Ok(false);
+        }
+        *n += 1;
+        Ok(true)
+    }
+}

@@ -20,6 +20,7 @@ pub mod orders;
 pub mod payments;
 pub mod personalize;
 pub mod ports;
+pub mod quota;
 pub mod search;
 pub mod services;
 pub mod validate;

@@ -24,6 +24,19 @@ use chrono::{DateTime, Utc};
 use std::collections::{BTreeMap, HashMap};
 use std::future::Future;
 
+/// Per-user write counters ([`crate::quota`]).
+pub trait QuotaStore: Send + Sync {
+    /// Counts one write of `class` by `user` in the window that starts at `window_start`, unless
+    /// that window already holds `limit.max` of them: `true` when counted, `false` when full.
+    fn spend(
+        &self,
+        user: &str,
+        class: crate::quota::QuotaClass,
+        limit: crate::quota::Limit,
+        window_start: i64,
+    ) -> impl Future<Output = Result<bool, Error>> + Send;
+}
+
 /// Shops and products. Ownership is enforced by the store inside each write's condition:
 /// a caller who is not the owner gets [`Error::Forbidden`], an unknown id [`Error::NotFound`].
 pub trait CatalogStore: Send + Sync {

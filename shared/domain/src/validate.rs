@@ -114,6 +114,36 @@ pub fn is_refused_char(c: char) -> bool {
         || ('\u{2066}'..='\u{2069}').contains(&c)
 }
 
+/// `text` as one plain line of at most `max_chars` characters, for places where a user's text
+/// meets another medium (an e-mail subject or body): every control character (line breaks
+/// included) becomes a space, bidirectional overrides and zero-width characters are dropped,
+/// runs of spaces collapse, and a longer text is cut with `…`.
+pub fn plain_line(text: &str, max_chars: usize) -> String {
+    let mut out = String::new();
+    let mut space = false;
+    for c in text.chars() {
+        if is_refused_char(c) && !c.is_control()
+            || matches!(c, '\u{200B}'..='\u{200D}' | '\u{2060}' | '\u{FEFF}')
+        {
+            continue;
+        }
+        if c.is_control() || c.is_whitespace() {
+            space = !out.is_empty();
+            continue;
+        }
+        if space {
+            out.push(' ');
+            space = false;
+        }
+        out.push(c);
+    }
+    if out.chars().count() > max_chars {
+        out = out.chars().take(max_chars.saturating_sub(1)).collect();
+        out.push('…');
+    }
+    out
+}
+
 impl Checker {
     pub fn fail(&mut self, field: impl Into<String>, message: impl Into<String>) {
         if self.errors.len() < MAX_FIELD_ERRORS {
@@ -573,6 +603,20 @@ impl CartItemPatch {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn plain_lines_for_e_mail() {
+        assert_eq!(
+            plain_line("Juniper\r\nBcc: victim@example.com", 100),
+            "Juniper Bcc: victim@example.com"
+        );
+        assert_eq!(plain_line("  a\u{202E}b\u{200B}c\u{0}d  ", 100), "abc d");
+        assert_eq!(
+            plain_line(&"x".repeat(200), 10),
+            format!("{}…", "x".repeat(9))
+        );
+        assert_eq!(plain_line("\n\t", 10), "");
+    }
 
     fn product(json: serde_json::Value) -> Result<NewProduct, Error> {
         parse_json::<ProductCreate>(json.to_string().as_bytes())?.validate()

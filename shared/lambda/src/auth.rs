@@ -89,6 +89,19 @@ pub struct LocalClaims {
     pub name: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub email: Option<String>,
+    /// As Cognito: the address is used only when this is `true`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub email_verified: Option<bool>,
+}
+
+/// Whether an `email_verified` claim says yes: `true`, or `"true"` (API Gateway's JWT
+/// authorizer hands every claim over as a string).
+fn verified(claim: Option<&serde_json::Value>) -> bool {
+    match claim {
+        Some(serde_json::Value::Bool(b)) => *b,
+        Some(serde_json::Value::String(s)) => s == "true",
+        _ => false,
+    }
 }
 
 const MISSING: &str = "This route needs a bearer token: send `Authorization: Bearer <JWT>`.";
@@ -202,7 +215,11 @@ fn authorizer_identity(req: &Request) -> Option<Identity> {
             .get("name")
             .or_else(|| claims.get("cognito:username"))
             .cloned(),
-        email: claims.get("email").cloned(),
+        // An address nobody proved to own is never used (it would receive order e-mails).
+        email: claims
+            .get("email")
+            .filter(|_| claims.get("email_verified").map(String::as_str) == Some("true"))
+            .cloned(),
     }
     .bounded()
 }
@@ -218,7 +235,7 @@ fn verify_local(key: &DecodingKey, token: &str) -> Result<Identity, Error> {
     Identity {
         user_id: claims.sub,
         name: claims.name,
-        email: claims.email,
+        email: claims.email.filter(|_| claims.email_verified == Some(true)),
     }
     .bounded()
     .ok_or(Error::Unauthorized(INVALID))
@@ -236,6 +253,7 @@ pub fn mint_local_token(
         exp: chrono::Utc::now().timestamp() + ttl_seconds,
         name: name.map(str::to_owned),
         email: None,
+        email_verified: None,
     };
     jsonwebtoken::encode(
         &jsonwebtoken::Header::new(Algorithm::HS256),
@@ -455,7 +473,9 @@ impl CognitoVerifier {
         Identity {
             user_id: sub,
             name: claims.name.or(claims.cognito_username).or(claims.username),
-            email: claims.email,
+            email: claims
+                .email
+                .filter(|_| verified(claims.email_verified.as_ref())),
         }
         .bounded()
         .ok_or("sub out of bounds")
@@ -597,6 +617,8 @@ struct CognitoClaims {
     username: Option<String>,
     #[serde(default)]
     email: Option<String>,
+    #[serde(default)]
+    email_verified: Option<serde_json::Value>,
 }
 
 #[cfg(test)]
@@ -625,6 +647,12 @@ mod tests {
     }
 
     fn authorizer_request(sub: &str) -> Request {
+        authorizer_request_with(
+            serde_json::json!({"sub": sub, "email": "a@example.com", "email_verified": "true"}),
+        )
+    }
+
+    fn authorizer_request_with(claims: serde_json::Value) -> Request {
         let event = serde_json::json!({
             "version": "2.0",
             "routeKey": "GET /cart",
@@ -636,7 +664,7 @@ mod tests {
                 "http": {"method": "GET", "path": "/cart", "protocol": "HTTP/1.1", "sourceIp": "127.0.0.1", "userAgent": "t"},
                 "requestId": "r1", "routeKey": "GET /cart", "stage": "$default",
                 "time": "21/Nov/2026:05:00:00 +0000", "timeEpoch": 0,
-                "authorizer": {"jwt": {"claims": {"sub": sub, "email": "a@example.com"}, "scopes": null}}
+                "authorizer": {"jwt": {"claims": claims, "scopes": null}}
             },
             "isBase64Encoded": false
         });
@@ -716,5 +744,42 @@ mod tests {
         let id = mode.require(&authorizer_request("bob")).expect("claims");
         assert_eq!(id.user_id, "bob");
         assert_eq!(id.email.as_deref(), Some("a@example.com"));
+    }
+
+    /// E-mail addresses come only from verified claims (issue 14): an unverified or absent
+    /// `email_verified` leaves the identity without one, in every auth mode.
+    #[test]
+    fn unverified_e_mail_addresses_are_not_used() {
+        let mode = AuthMode::authorizer();
+        for (claim, kept) in [(Some("true"), true), (Some("false"), false), (None, false)] {
+            let mut claims = serde_json::json!({"sub": "bob", "email": "bob@example.com"});
+            if let Some(v) = claim {
+                claims["email_verified"] = serde_json::Value::from(v);
+            }
+            let id = mode.require(&authorizer_request_with(claims)).expect("id");
+            assert_eq!(id.email.is_some(), kept, "{claim:?}");
+        }
+        let local = AuthMode::local("s3cret");
+        for (verified, kept) in [(Some(true), true), (Some(false), false), (None, false)] {
+            let claims = LocalClaims {
+                sub: "carol".into(),
+                exp: chrono::Utc::now().timestamp() + 60,
+                name: None,
+                email: Some("carol@example.com".into()),
+                email_verified: verified,
+            };
+            let token = jsonwebtoken::encode(
+                &jsonwebtoken::Header::new(Algorithm::HS256),
+                &claims,
+                &jsonwebtoken::EncodingKey::from_secret(b"s3cret"),
+            )
+            .expect("token");
+            let id = local
+                .require(&request(Some(&format!("Bearer {token}"))))
+                .expect("id");
+            assert_eq!(id.email.is_some(), kept, "{verified:?}");
+        }
+        assert!(verified(Some(&serde_json::json!(true))));
+        assert!(!verified(Some(&serde_json::json!("yes"))));
     }
 }

@@ -5,6 +5,7 @@ use crate::BoxError;
 use crate::auth::{AuthMode, CognitoVerifier, DEFAULT_LOCAL_SECRET};
 pub use crate::config_error::ConfigError;
 use bazaar_aws::table::Table;
+use bazaar_domain::quota::Quotas;
 use std::sync::Arc;
 
 /// What a function builds once per cold start: its configuration, the AWS SDK configuration and
@@ -216,6 +217,9 @@ pub struct Config {
     pub hold_seconds: i64,
     /// The service name put on logs and metrics (`AWS_LAMBDA_FUNCTION_NAME` or the binary's name).
     pub service: String,
+    /// Per-user write quotas (`QUOTAS`: `off`, or overrides such as `cart=300/60`; see
+    /// [`Quotas::parse`]).
+    pub quotas: Quotas,
 }
 
 impl Config {
@@ -241,6 +245,7 @@ impl Config {
             auth: AuthMode::Authorizer { cognito: None },
             hold_seconds: 900,
             service: get("AWS_LAMBDA_FUNCTION_NAME").unwrap_or_else(|| service.to_owned()),
+            quotas: Quotas::default(),
         })
     }
 
@@ -280,11 +285,19 @@ impl Config {
                     reason: format!("`{v}` is not a whole number of seconds from 1 to 86400"),
                 })?,
         };
+        let quotas = match get("QUOTAS") {
+            None => Quotas::default(),
+            Some(v) => Quotas::parse(&v).map_err(|e| ConfigError::Invalid {
+                name: "QUOTAS",
+                reason: e.to_string(),
+            })?,
+        };
         Ok(Config {
             table_name,
             auth,
             hold_seconds,
             service: get("AWS_LAMBDA_FUNCTION_NAME").unwrap_or_else(|| service.to_owned()),
+            quotas,
         })
     }
 }

@@ -176,7 +176,8 @@ pub fn problem_response(err: &Error, request_id: &str) -> Response<Body> {
         header::CONTENT_TYPE,
         HeaderValue::from_static("application/problem+json"),
     );
-    if let Error::InProgress { retry_after, .. } = err {
+    if let Error::InProgress { retry_after, .. } | Error::TooManyRequests { retry_after, .. } = err
+    {
         response
             .headers_mut()
             .insert(header::RETRY_AFTER, HeaderValue::from(*retry_after));
@@ -202,12 +203,33 @@ pub fn request_id(req: &Request) -> String {
         .unwrap_or_default()
 }
 
+/// The largest request body an operation accepts ([`serve`]): 128 KiB. The largest valid body
+/// of any operation (a product with every text field at its limit, written entirely in escaped
+/// astral characters) is about 90 KB; anything larger is refused `413 payload_too_large` before
+/// it is parsed. (API Gateway itself would pass up to 10 MB.)
+pub const MAX_BODY_BYTES: usize = 128 * 1024;
+
 /// Runs one request inside a log span carrying its request id, maps any error to a problem response
 /// and logs the outcome. Functions pass their routing closure; this never returns `Err`, so a
 /// failure is always an HTTP answer rather than a Lambda error. Conflicts (`409`) and server
-/// errors are also counted as EMF metrics of `service`.
+/// errors are also counted as EMF metrics of `service`. A body over [`MAX_BODY_BYTES`] is
+/// answered `413` without running the handler.
 pub async fn serve<F, Fut>(
     service: &str,
+    req: Request,
+    handler: F,
+) -> Result<Response<Body>, lambda_http::Error>
+where
+    F: FnOnce(Request) -> Fut,
+    Fut: Future<Output = Result<Response<Body>, Error>>,
+{
+    serve_limited(service, MAX_BODY_BYTES, req, handler).await
+}
+
+/// [`serve`] with another body limit (the payment webhook takes larger provider events).
+pub async fn serve_limited<F, Fut>(
+    service: &str,
+    max_body: usize,
     req: Request,
     handler: F,
 ) -> Result<Response<Body>, lambda_http::Error>
@@ -222,8 +244,19 @@ where
     let span =
         tracing::info_span!("request", request_id = %request_id, method = %method, path = %path);
     async move {
-        // Boxed: a handler's future holds every SDK call's state and can be tens of KiB.
-        let (result, aws_calls) = counting_aws_calls(Box::pin(handler(req))).await;
+        let size = req.body().len();
+        let (result, aws_calls) = if size > max_body {
+            (
+                Err(Error::PayloadTooLarge {
+                    size,
+                    limit: max_body,
+                }),
+                0,
+            )
+        } else {
+            // Boxed: a handler's future holds every SDK call's state and can be tens of KiB.
+            counting_aws_calls(Box::pin(handler(req))).await
+        };
         let response = match result {
             Ok(response) => response,
             Err(err) => {
@@ -306,6 +339,59 @@ mod tests {
             response.headers()[header::CONTENT_TYPE],
             "application/problem+json"
         );
+    }
+
+    fn request(body: Vec<u8>) -> Request {
+        lambda_http::http::Request::builder()
+            .method("POST")
+            .uri("/shops/s/products")
+            .body(Body::Binary(body))
+            .expect("request")
+    }
+
+    #[tokio::test]
+    async fn bodies_over_the_limit_are_413_before_the_handler_runs() {
+        let response = serve("t", request(vec![b' '; MAX_BODY_BYTES + 1]), |_| async {
+            panic!("the handler must not run")
+        })
+        .await
+        .expect("a response");
+        assert_eq!(response.status(), 413);
+        let Body::Text(text) = response.body() else {
+            panic!("a text body")
+        };
+        let problem: serde_json::Value = serde_json::from_str(text).expect("json");
+        assert_eq!(problem["code"], "payload_too_large");
+        assert_eq!(problem["max_bytes"], MAX_BODY_BYTES);
+        // At the limit the handler runs.
+        let response = serve("t", request(vec![b' '; MAX_BODY_BYTES]), |_| async {
+            no_content()
+        })
+        .await
+        .expect("a response");
+        assert_eq!(response.status(), 204);
+    }
+
+    /// The limit leaves room for every valid body: a product with every field at its limit,
+    /// its text written as escaped astral characters (12 bytes per character), is valid and fits.
+    #[test]
+    fn the_largest_valid_product_fits_under_the_limit() {
+        use bazaar_domain::validate::{
+            DESCRIPTION_MAX, IMAGE_URL_MAX, IMAGES_MAX, ProductCreate, TAG_LEN_MAX, TAGS_MAX,
+            TITLE_MAX,
+        };
+        let astral = |n: usize| "\\ud83e\\udeb4".repeat(n);
+        let url = format!("https://img.example/{}", "a".repeat(IMAGE_URL_MAX - 20));
+        let body = format!(
+            r#"{{"title":"{}","description":"{}","price_cents":100000000,"quantity":10000,"category":"home-decor","tags":[{}],"is_vintage":true,"images":[{}]}}"#,
+            astral(TITLE_MAX),
+            astral(DESCRIPTION_MAX),
+            vec![format!("\"{}\"", astral(TAG_LEN_MAX)); TAGS_MAX].join(","),
+            vec![format!("\"{url}\""); IMAGES_MAX].join(","),
+        );
+        assert!(body.len() < MAX_BODY_BYTES, "{} bytes", body.len());
+        let product: ProductCreate = parse_json(body.as_bytes()).expect("parses");
+        product.validate().expect("the largest product is valid");
     }
 
     #[test]

@@ -9,7 +9,8 @@
 //!   (`422 idempotency_key_reused`).
 //! * The response (status, content type, body) is stored and replayed with
 //!   `Idempotent-Replayed: true`. Client errors (4xx) are stored like successes, so a retry sees the
-//!   same answer; server errors release the record so the request can run again.
+//!   same answer; server errors and `429` (a spent quota: "later", not "no") release the record
+//!   so the request can run again.
 //! * Expiry is checked inside the claim's condition; the `ttl` attribute (24 h) only tidies up.
 
 use bazaar_domain::error::Error;
@@ -118,7 +119,9 @@ where
     };
     let response = match f().await {
         Ok(response) => response,
-        Err(err) if !err.is_server_error() => crate::http::problem_response(&err, request_id),
+        Err(err) if !err.is_server_error() && err.status() != 429 => {
+            crate::http::problem_response(&err, request_id)
+        }
         Err(err) => {
             if let Err(release) = store.release(scope, key, &token).await {
                 tracing::warn!(error = %release, "could not release the idempotency record");

@@ -4,7 +4,10 @@
 //! Each order's event carries its own lines and the whole checkout's basket (every shop's), so a
 //! checkout that bought X from one shop and Y from another counts X→Y once (in X's order's event)
 //! and Y→X once (in Y's). An event is applied in one transaction together with a marker item
-//! keyed by its event id: a redelivered event finds the marker and changes nothing.
+//! keyed by its event id: a redelivered event finds the marker and changes nothing. An
+//! `order.cancelled` event (its own event id) adds the same counts with the opposite sign, so a
+//! cancelled order leaves neither co-purchases nor units sold behind; the two events may arrive
+//! in either order (additions commute).
 
 use super::favorites::activity_update;
 use super::{keys, partition};
@@ -16,7 +19,7 @@ use bazaar_domain::catalog::{Product, ProductView};
 use bazaar_domain::error::{Error, Resource};
 use bazaar_domain::events::OrderCreated;
 use bazaar_domain::personalize::also_bought::Recorded;
-use bazaar_domain::personalize::{ALSO_BOUGHT_DAYS, RECOMMENDATIONS};
+use bazaar_domain::personalize::{ALSO_BOUGHT_DAYS, RECOMMENDATIONS, TRENDING_WINDOW_HOURS};
 use bazaar_domain::ports::AlsoBought;
 use chrono::{DateTime, Duration, Utc};
 use std::collections::{BTreeSet, HashMap};
@@ -64,6 +67,7 @@ impl DynamoAlsoBought {
         product: &str,
         others: &[&str],
         day: &DateTime<Utc>,
+        sign: i64,
     ) -> Result<Update, Error> {
         let mut b = Update::builder()
             .table_name(self.table.name())
@@ -72,7 +76,7 @@ impl DynamoAlsoBought {
                 keys::also_bought_day(&day.format("%Y-%m-%d").to_string()),
             ))))
             .expression_attribute_names("#ttl", "ttl")
-            .expression_attribute_values(":one", AttributeValue::N("1".into()))
+            .expression_attribute_values(":one", AttributeValue::N(sign.to_string()))
             .expression_attribute_values(
                 ":ttl",
                 AttributeValue::N((day.timestamp() + DAY_TTL_SECONDS).to_string()),
@@ -101,6 +105,12 @@ impl AlsoBought for DynamoAlsoBought {
             .chain(event.items.iter().map(|i| i.product_id.as_str()))
             .collect();
         let in_window = now - bought_at < Duration::days(ALSO_BOUGHT_DAYS);
+        // A cancellation takes back what its order's creation added, on the same day and hour
+        // items; an hour past the trending window is left alone (nobody reads it again, and a
+        // decrement would only recreate an expired item).
+        let sign: i64 = if event.is_cancellation() { -1 } else { 1 };
+        let sales_in_window =
+            !event.is_cancellation() || now - bought_at < Duration::hours(TRENDING_WINDOW_HOURS);
         let mut outcome = Recorded::Applied;
         for (part, lines) in event.items.chunks(LINES_PER_TRANSACTION).enumerate() {
             let mut tx = Tx::new();
@@ -113,15 +123,15 @@ impl AlsoBought for DynamoAlsoBought {
                     .filter(|p| *p != line.product_id)
                     .collect();
                 if in_window && !others.is_empty() {
-                    tx.update(self.co_purchases(&line.product_id, &others, &bought_at)?)
+                    tx.update(self.co_purchases(&line.product_id, &others, &bought_at, sign)?)
                         .unnamed();
                 }
-                if line.quantity > 0 {
+                if line.quantity > 0 && sales_in_window {
                     tx.update(activity_update(
                         self.table.name(),
                         &line.product_id,
                         "sales",
-                        line.quantity,
+                        sign * line.quantity,
                         bought_at,
                     )?)
                     .unnamed();

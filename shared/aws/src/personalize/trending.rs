@@ -9,15 +9,13 @@ use crate::table::{conditional, from_sdk, key, s};
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::types::{AttributeValue, DeleteRequest, PutRequest, WriteRequest};
 use bazaar_domain::error::Error;
-use bazaar_domain::personalize::trending::{TrendingList, TrendingRun};
-use bazaar_domain::personalize::{
-    ACTIVITY_SHARDS, Activity, TRENDING_ALL, TRENDING_PER_CATEGORY, trending_hours, trending_scores,
-};
+use bazaar_domain::personalize::trending::{Lists, TrendingList, TrendingRun};
+use bazaar_domain::personalize::{ACTIVITY_SHARDS, Activity, trending_hours, trending_scores};
 use bazaar_domain::ports::TrendingSource;
 use chrono::{DateTime, Utc};
 use futures::StreamExt;
 use serde_json::Value;
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{HashMap, HashSet};
 
 /// Products whose details the job reads (the best-scored ones): enough for every category's list.
 const CANDIDATES: usize = 2_000;
@@ -122,8 +120,7 @@ impl DynamoTrending {
         let shops = shops_by_id(&self.table, products.values().map(|p| p.shop_id.as_str())).await?;
 
         let at = now.timestamp();
-        let mut all: Vec<Value> = Vec::new();
-        let mut by_category: BTreeMap<String, Vec<Value>> = BTreeMap::new();
+        let mut lists = Lists::default();
         for (id, _) in &candidates {
             let Some(p) = products.get(id) else { continue };
             let Some(shop) = shops.get(&p.shop_id) else {
@@ -134,14 +131,17 @@ impl DynamoTrending {
             }
             let card = serde_json::to_value(p.view(shop.summary(), p.available_to(None, at)))
                 .map_err(Error::internal)?;
-            let list = by_category.entry(p.category.clone()).or_default();
-            if list.len() < TRENDING_PER_CATEGORY {
-                list.push(card.clone());
-            }
-            if all.len() < TRENDING_ALL {
-                all.push(card);
-            }
+            lists.offer(&p.category, card);
         }
+        if lists.over_budget > 0 {
+            tracing::warn!(
+                left_out = lists.over_budget,
+                "trending: large listings filled a list's size budget before its count"
+            );
+        }
+        let Lists {
+            all, by_category, ..
+        } = lists;
 
         let previous = self.previous_categories().await?;
         let stamp = now.to_rfc3339_opts(chrono::SecondsFormat::Millis, true);

@@ -274,3 +274,21 @@ pub mod keys {
         )
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::keys;
+
+    /// The finding: the record key joined user id and key with `#`, so user `a#k` with key `x`
+    /// and user `a` with key `k#x` named one record (a replay of another buyer's checkout). Now
+    /// the user is the partition key and the key the sort key: no pair collides.
+    #[test]
+    fn idempotency_keys_are_unambiguous() {
+        assert_ne!(keys::idempotency("a#k", "x"), keys::idempotency("a", "k#x"));
+        assert_ne!(keys::idempotency("a", "KEY#x"), keys::idempotency("a#KEY", "x"));
+        assert_eq!(
+            keys::idempotency("ada", "k1"),
+            ("IDEMPOTENCY#ada".to_owned(), "KEY#k1".to_owned())
+        );
+    }
+}

@@ -158,7 +158,10 @@ async fn favorites_are_idempotent_per_user_and_counted() {
             .call("PUT", &format!("/favorites/products/{p1}"), Some("alice"))
             .await;
         assert_eq!(r.status, 204, "{}", r.body);
-        assert_eq!(r.aws_calls, 2, "GetItem product + TransactWriteItems");
+        assert_eq!(
+            r.aws_calls, 3,
+            "write quota UpdateItem, GetItem product, TransactWriteItems"
+        );
     }
     assert_eq!(
         h.call(

@@ -285,7 +285,10 @@ mod tests {
     #[test]
     fn idempotency_keys_are_unambiguous() {
         assert_ne!(keys::idempotency("a#k", "x"), keys::idempotency("a", "k#x"));
-        assert_ne!(keys::idempotency("a", "KEY#x"), keys::idempotency("a#KEY", "x"));
+        assert_ne!(
+            keys::idempotency("a", "KEY#x"),
+            keys::idempotency("a#KEY", "x")
+        );
         assert_eq!(
             keys::idempotency("ada", "k1"),
             ("IDEMPOTENCY#ada".to_owned(), "KEY#k1".to_owned())

@@ -12,6 +12,10 @@
 //! bazaar-local reindex                  rebuild the search index from the table (SEARCH_BACKEND,
 //!                                       INDEX_DIR or OPENSEARCH_URL; TABLE_NAME to name the table)
 //! bazaar-local token USER [TTL_SECONDS] print a local bearer token for USER
+//! bazaar-local dynamodb-access RECORDING [--update]
+//!                                       the functions' recorded DynamoDB requests (moto's
+//!                                       MOTO_RECORD_DYNAMODB file) against their policies and
+//!                                       infra/dynamodb-access.tsv (--update: add the new ones)
 //! ```
 //! Resource names are `<BAZAAR_STACK>-<LogicalId>` (default stack `bazaar-dev`).
 
@@ -229,6 +233,20 @@ async fn run(args: &[String]) -> Result<(), BoxError> {
                 .unwrap_or_else(|| names().resource("Table"));
             reindex(&table).await?;
         }
+        Some("dynamodb-access") => {
+            let recording = args
+                .get(1)
+                .ok_or("usage: bazaar-local dynamodb-access RECORDING [--update]")?;
+            let update = args.iter().any(|a| a == "--update");
+            let table = names().resource("Table");
+            let report = bazaar_infra::access::run(
+                std::path::Path::new(recording),
+                &table,
+                &template,
+                update,
+            )?;
+            eprint!("{report}");
+        }
         Some("token") => {
             let user = args
                 .get(1)
@@ -250,7 +268,7 @@ async fn run(args: &[String]) -> Result<(), BoxError> {
         }
         _ => {
             return Err(
-                "usage: bazaar-local events | functions | env | provision [--import] | streams | serve PORT ENV_FILE [--no-pump] | seed [--index] | reindex | token USER [TTL]"
+                "usage: bazaar-local events | functions | env | provision [--import] | streams | serve PORT ENV_FILE [--no-pump] | seed [--index] | reindex | token USER [TTL] | dynamodb-access RECORDING [--update]"
                     .into(),
             );
         }

@@ -147,11 +147,7 @@ pub type AccessFile = (Vec<Access>, Vec<(String, String)>);
 /// Reads an access file (tab-separated; blank lines and `#` comments skipped). In the declared
 /// file (`declared`) every line needs its reason (a fifth column) and may be a [`SAME_AS`] line,
 /// returned apart as `(function, other function)`.
-pub fn parse_accesses(
-    text: &str,
-    source: &str,
-    declared: bool,
-) -> Result<AccessFile, String> {
+pub fn parse_accesses(text: &str, source: &str, declared: bool) -> Result<AccessFile, String> {
     let (mut out, mut same) = (Vec::new(), Vec::new());
     for (n, line) in text.lines().enumerate() {
         let line = line.trim_end();

@@ -800,6 +800,41 @@ Resources:
         );
     }
 
+    /// No function can be deployed with local auth: every function's environment says
+    /// `AUTH_MODE: authorizer` as a literal (no parameter feeds it, so no `--parameter-overrides`
+    /// can change it — which is also why a CloudFormation Rule or AllowedValues has nothing to
+    /// constrain), and none carries a local-only setting (the secret, the local stack's marker,
+    /// fault injection, the stub delay). A function would refuse local auth in Lambda anyway
+    /// (`bazaar_lambda::env::LAMBDA_IN_AWS`).
+    #[test]
+    fn no_function_is_deployed_with_local_auth() {
+        let t = Template::load_repo().expect("template");
+        let text = |v: &Value| Some(scalar(v).unwrap_or_else(|| format!("(an intrinsic: {v:?})")));
+        for f in t.functions().expect("functions") {
+            let env = t
+                .function_environment(&f.logical_id, &text)
+                .expect("environment");
+            assert_eq!(
+                env.get("AUTH_MODE").map(String::as_str),
+                Some("authorizer"),
+                "{}",
+                f.logical_id
+            );
+            for local_only in [
+                "LOCAL_JWT_SECRET",
+                bazaar_lambda::env::LOCAL_STACK,
+                "FAULT_INJECTION",
+                "PAYMENTS_STUB_DELAY_MS",
+            ] {
+                assert!(
+                    !env.contains_key(local_only),
+                    "{}: {local_only} is local-only",
+                    f.logical_id
+                );
+            }
+        }
+    }
+
     #[test]
     fn the_repository_template_parses() {
         let t = Template::load_repo().expect("template.yaml parses");

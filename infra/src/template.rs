@@ -835,6 +835,227 @@ Resources:
         }
     }
 
+    /// The seeds' peak requests per second per operation (shared/seeds, "Request Patterns"), the
+    /// routes each stands for, and the template parameters that throttle them.
+    const SEED_PEAKS: &[(&str, f64, &[&str])] = &[
+        (
+            "ProductPage",
+            10.0,
+            &[
+                "GET /products/{product_id}",
+                "GET /products/{product_id}/recommendations",
+            ],
+        ),
+        ("Search", 5.0, &["GET /search"]),
+        ("Feed", 3.0, &["GET /feed", "GET /trending"]),
+        ("AddToCart", 1.0, &["POST /cart/items"]),
+        ("Checkout", 0.5, &["POST /checkout"]),
+    ];
+    /// Every other route: the seeds give no figure; the add-to-cart's.
+    const DEFAULT_PEAK: f64 = 1.0;
+    /// Route limits are the peak times this (bursts twice the rate).
+    const HEADROOM: f64 = 10.0;
+
+    /// Every route of the API is throttled by parameters whose defaults are the seeds' peak for its
+    /// operation with 10x headroom (bursts twice the rate); every route key of `RouteSettings` is
+    /// a deployed route (API Gateway refuses a stage naming a route it does not have).
+    #[test]
+    fn route_throttles_follow_the_seeds() {
+        let t = Template::load_repo().expect("template");
+        let api = t
+            .resource("HttpApi")
+            .and_then(|r| r.get("Properties"))
+            .expect("HttpApi");
+        let routes: BTreeSet<String> = t
+            .http_routes()
+            .expect("routes")
+            .into_iter()
+            .map(|r| format!("{} {}", r.method, r.path))
+            .collect();
+        let per_route = api
+            .get("RouteSettings")
+            .and_then(Value::as_mapping)
+            .expect("RouteSettings");
+        for key in per_route.keys() {
+            let key = key.as_str().expect("a route key");
+            assert!(
+                routes.contains(key),
+                "RouteSettings names {key}, not a route"
+            );
+        }
+        let param = |v: Option<&Value>| -> (String, f64) {
+            let name = v.and_then(ref_target).expect("a !Ref of a parameter");
+            let default = t
+                .parameter_default(name)
+                .and_then(|d| d.parse::<f64>().ok())
+                .unwrap_or_else(|| panic!("{name} has a numeric default"));
+            (name.to_owned(), default)
+        };
+        for route in &routes {
+            let (group, peak) = SEED_PEAKS
+                .iter()
+                .find(|(_, _, rs)| rs.contains(&route.as_str()))
+                .map_or(("DefaultRoute", DEFAULT_PEAK), |(g, p, _)| (*g, *p));
+            let settings = per_route
+                .get(route.as_str())
+                .or_else(|| api.get("DefaultRouteSettings"))
+                .expect("route settings");
+            assert_eq!(
+                per_route.contains_key(route.as_str()),
+                group != "DefaultRoute",
+                "{route}: its own settings exactly when the seeds size it"
+            );
+            let (rate_name, rate) = param(settings.get("ThrottlingRateLimit"));
+            let (burst_name, burst) = param(settings.get("ThrottlingBurstLimit"));
+            assert_eq!(rate_name, format!("{group}RateLimit"), "{route}");
+            assert_eq!(burst_name, format!("{group}BurstLimit"), "{route}");
+            assert_eq!(rate, peak * HEADROOM, "{route}: {rate_name}");
+            assert_eq!(burst, 2.0 * rate, "{route}: {burst_name}");
+        }
+    }
+
+    /// The per-IP limit at the edge is optional and off by default: AWS WAF cannot attach to an
+    /// HTTP API, so with `EdgeProtection: cloudfront-waf` a CloudFront distribution fronts the API
+    /// with a web ACL whose rate-based rule (per IP, `PublicRateLimitPerIp` a minute, 429) covers
+    /// exactly the public GET routes of the template; with the default none of it exists.
+    #[test]
+    fn the_per_ip_edge_limit_is_optional_and_covers_the_public_routes() {
+        let t = Template::load_repo().expect("template");
+        assert_eq!(
+            t.parameter_default("EdgeProtection").as_deref(),
+            Some("none")
+        );
+        let default = crate::access::Scenario::new(&t, &[]).expect("defaults");
+        let on = crate::access::Scenario::new(&t, &[("EdgeProtection", "cloudfront-waf")])
+            .expect("cloudfront-waf");
+        assert_eq!(default.conditions.get("HasEdgeWaf"), Some(&false));
+        assert_eq!(on.conditions.get("HasEdgeWaf"), Some(&true));
+        let edge: Vec<&str> = ["AWS::WAFv2::WebACL", "AWS::CloudFront::Distribution"]
+            .iter()
+            .flat_map(|ty| t.resources_of_type(ty).map(|(id, _)| id))
+            .collect();
+        assert_eq!(edge, ["EdgeWebAcl", "EdgeDistribution"]);
+        for id in &edge {
+            let condition = t.resource(id).and_then(|r| r.get("Condition"));
+            assert_eq!(
+                condition.and_then(Value::as_str),
+                Some("HasEdgeWaf"),
+                "{id}"
+            );
+        }
+        let output = t.root().get("Outputs").and_then(|o| o.get("EdgeUrl"));
+        assert_eq!(
+            output
+                .and_then(|o| o.get("Condition"))
+                .and_then(Value::as_str),
+            Some("HasEdgeWaf")
+        );
+
+        let acl = t
+            .resource("EdgeWebAcl")
+            .and_then(|r| r.get("Properties"))
+            .expect("web ACL");
+        assert_eq!(acl.get("Scope").and_then(Value::as_str), Some("CLOUDFRONT"));
+        let rules = acl
+            .get("Rules")
+            .and_then(Value::as_sequence)
+            .expect("rules");
+        assert_eq!(rules.len(), 1);
+        let rule = &rules[0];
+        assert_eq!(
+            rule.get("Action")
+                .and_then(|a| a.get("Block"))
+                .and_then(|b| b.get("CustomResponse"))
+                .and_then(|c| c.get("ResponseCode"))
+                .and_then(scalar)
+                .as_deref(),
+            Some("429")
+        );
+        let rate = rule
+            .get("Statement")
+            .and_then(|s| s.get("RateBasedStatement"))
+            .expect("a rate-based rule");
+        assert_eq!(
+            rate.get("AggregateKeyType").and_then(Value::as_str),
+            Some("IP")
+        );
+        assert_eq!(
+            rate.get("Limit").and_then(ref_target),
+            Some("PublicRateLimitPerIp")
+        );
+        assert_eq!(
+            rate.get("EvaluationWindowSec").and_then(scalar).as_deref(),
+            Some("60")
+        );
+        let scope = rate
+            .get("ScopeDownStatement")
+            .and_then(|s| s.get("AndStatement"))
+            .and_then(|a| a.get("Statements"))
+            .and_then(Value::as_sequence)
+            .expect("scope-down statements");
+        let method = scope
+            .iter()
+            .find_map(|s| s.get("ByteMatchStatement"))
+            .expect("the method match");
+        assert!(
+            method
+                .get("FieldToMatch")
+                .and_then(|f| f.get("Method"))
+                .is_some()
+        );
+        assert_eq!(
+            method.get("SearchString").and_then(Value::as_str),
+            Some("GET")
+        );
+        assert_eq!(
+            method.get("PositionalConstraint").and_then(Value::as_str),
+            Some("EXACTLY")
+        );
+        let pattern = scope
+            .iter()
+            .find_map(|s| s.get("RegexMatchStatement"))
+            .and_then(|r| r.get("RegexString"))
+            .and_then(Value::as_str)
+            .expect("the path pattern");
+        let pattern = regex::Regex::new(pattern).expect("a valid pattern");
+        let mut public = 0;
+        for route in t
+            .http_routes()
+            .expect("routes")
+            .iter()
+            .filter(|r| r.method == "GET")
+        {
+            let path = route
+                .path
+                .split('/')
+                .map(|seg| if seg.starts_with('{') { "x1-Y_2" } else { seg })
+                .collect::<Vec<_>>()
+                .join("/");
+            let is_public = route.authorizer.is_none();
+            public += usize::from(is_public);
+            assert_eq!(
+                pattern.is_match(&path),
+                is_public,
+                "GET {}: limited exactly when public",
+                route.path
+            );
+        }
+        assert!(public >= 7, "the public GET routes ({public})");
+
+        let distribution = t
+            .resource("EdgeDistribution")
+            .and_then(|r| r.get("Properties"))
+            .and_then(|p| p.get("DistributionConfig"))
+            .expect("distribution");
+        assert_eq!(
+            distribution.get("WebACLId").and_then(getatt_target),
+            Some(("EdgeWebAcl".to_owned(), "Arn".to_owned()))
+        );
+        let origin =
+            serde_yaml_ng::to_string(distribution.get("Origins").expect("origins")).expect("yaml");
+        assert!(origin.contains("${HttpApi}.execute-api."), "{origin}");
+    }
+
     #[test]
     fn the_repository_template_parses() {
         let t = Template::load_repo().expect("template.yaml parses");

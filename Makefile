@@ -11,7 +11,7 @@ DEPLOY_STAMP := $(VENV)/.deploy-$(shell sha1sum infra/requirements-deploy.txt | 
 # When this make started: the local stack prints each start-up step's time since then.
 export BAZAAR_T0 := $(shell date +%s%N)
 
-.PHONY: dev test lint fmt events load token build-lambda deploy clean
+.PHONY: dev test lint fmt events invoke load token build-lambda deploy clean
 
 $(STAMP): infra/requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -42,6 +42,14 @@ fmt:
 ## make events: regenerate the sample events of events/ (one per route, for `cargo lambda invoke`)
 events:
 	cargo run -q -p bazaar-infra --bin bazaar-local -- events
+
+## make invoke EVENT=events/cart/get-cart.json [API=http://127.0.0.1:9000]: send a sample event to its
+## function through the local Invoke API, with a fresh 5-minute token for its user (events carry none)
+invoke:
+	@test -n "$(EVENT)" || { echo "usage: make invoke EVENT=events/<function>/<route>.json"; exit 2; }
+	@cargo run -q -p bazaar-infra --bin bazaar-local -- sign-event "$(EVENT)" | \
+	  curl -sS -X POST "$(or $(API),http://127.0.0.1:9000)/2015-03-31/functions/$(notdir $(patsubst %/,%,$(dir $(EVENT))))/invocations" --data-binary @-
+	@echo
 
 ## make load [SCENARIO=add-to-cart|get-product|checkout|feed|feed-anonymous|import CLIENTS= REQUESTS= LINES=2 RPS=]: latency (import: freshness) against a running `make dev`
 load:

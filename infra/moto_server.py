@@ -18,14 +18,20 @@ table and for an index (whose partition is found by one pass over the items, wit
 
 And SQS receives do not slow down with the queue's length (see `_retained` below).
 
+With MOTO_RECORD_DYNAMODB=FILE it records what each caller asks of DynamoDB, as IAM would see it
+(see `Recorder`): the local stack gives every function its own access key, so FILE says which
+actions on which table, index and partition-key prefixes each function used.
+
 Usage: moto_server.py HOST PORT
 """
 
 import copy
 import datetime
 import functools
+import io
 import json
 import os
+import re
 import signal
 import time
 import sys
@@ -61,11 +67,14 @@ class Serialized:
         self.app = app
         self.lock = threading.Lock()
         self.profile_file = os.environ.get("MOTO_PROFILE")
+        self.recorder = Recorder.from_env()
         self.profile: dict = {}
         self.last_dump = time.monotonic()
 
     def __call__(self, environ, start_response):
         with self.lock:
+            if self.recorder is not None:
+                self.recorder.observe(environ)
             if _CPROFILE is not None:
                 _CPROFILE.enable()
             started = time.perf_counter()
@@ -93,6 +102,144 @@ class Serialized:
             with open(self.profile_file, "w") as f:
                 for name, (n, t) in sorted(self.profile.items(), key=lambda kv: -kv[1][1]):
                     f.write(f"{t:9.3f}s {n:8d} {1000 * t / n:8.2f}ms  {name}\n")
+
+
+class Recorder:
+    """MOTO_RECORD_DYNAMODB=FILE: every distinct DynamoDB access, one tab-separated line each,
+    appended to FILE the first time it is seen:
+
+        <access key> <IAM action> <table>[/index/<index>] <partition-key prefixes>
+
+    The access is what IAM authorizes: the action (a transaction is one `PutItem`, `UpdateItem`,
+    `DeleteItem` or `ConditionCheckItem` per item, `TransactGetItems` one `GetItem` per item;
+    `BatchGetItem` and `BatchWriteItem` are one action over every key they name) and the values
+    of `dynamodb:LeadingKeys` (the partition key of each item; a `Query`'s partition, of the index
+    for an index query), each reduced to its prefix: `PRODUCT#<id>` is `PRODUCT#*`, a key without
+    `#` (`TRENDING`) is itself. A batch's prefixes are comma-separated (one IAM statement must
+    allow them all); `*` is a request with no partition key (a `Scan`: every partition), `-` one
+    that names no item (`DescribeTable`). `bazaar-local dynamodb-access` compares FILE with the
+    functions' policies (infra/src/access.rs)."""
+
+    PREFIX = "DynamoDB_20120810."
+
+    def __init__(self, path):
+        self.path = path
+        self.seen = set()
+
+    @classmethod
+    def from_env(cls):
+        path = os.environ.get("MOTO_RECORD_DYNAMODB")
+        return cls(path) if path else None
+
+    def observe(self, environ):
+        target = environ.get("HTTP_X_AMZ_TARGET", "")
+        if not target.startswith(self.PREFIX):
+            return
+        length = int(environ.get("CONTENT_LENGTH") or 0)
+        body = environ["wsgi.input"].read(length) if length else b""
+        environ["wsgi.input"] = io.BytesIO(body)
+        credential = re.search(r"Credential=([^/,\s]+)/[^/]+/([^/]+)/", environ.get("HTTP_AUTHORIZATION", ""))
+        if credential is None:
+            return
+        key, region = credential.group(1), credential.group(2)
+        try:
+            request = json.loads(body or b"{}")
+            accesses = list(_accesses(target[len(self.PREFIX):], request, _schema(key, region)))
+        except Exception as e:  # a malformed request is moto's to answer; record that it was seen
+            accesses = [(target[len(self.PREFIX):], "?", [f"unparsed: {type(e).__name__}"])]
+        for action, resource, partitions in accesses:
+            line = "\t".join([key, action, resource, _partitions(partitions)])
+            if line not in self.seen:
+                self.seen.add(line)
+                with open(self.path, "a") as f:
+                    f.write(line + "\n")
+
+
+def _schema(access_key, region):
+    """`hash_attr(table, index)`: the partition-key attribute of a table or one of its indexes."""
+    from moto.dynamodb.models import dynamodb_backends
+    from moto.iam.models import get_account_id_from
+
+    backend = dynamodb_backends[get_account_id_from(access_key)][region]
+
+    def hash_attr(table_name, index_name=None):
+        table = backend.tables.get(table_name)
+        if table is None:
+            return None
+        if index_name is None:
+            return table.hash_key_attr
+        index = {i.name: i for i in table.all_indexes()}.get(index_name)
+        return next((k["AttributeName"] for k in (index.schema if index else []) if k["KeyType"] == "HASH"), None)
+
+    return hash_attr
+
+
+def _value(attribute_value):
+    """The string of a DynamoDB attribute value (`{"S": "PRODUCT#1"}`)."""
+    if not isinstance(attribute_value, dict) or len(attribute_value) != 1:
+        return "?"
+    return str(next(iter(attribute_value.values())))
+
+
+def _partitions(values):
+    prefixes = set()
+    for v in values:
+        prefixes.add(v.split("#", 1)[0] + "#*" if "#" in v else v)
+    return ",".join(sorted(prefixes)) or "-"
+
+
+def _item_key(hash_attr, table, item):
+    attr = hash_attr(table)
+    return [_value(item.get(attr))] if attr is not None else ["?"]
+
+
+def _query_partition(request, attr):
+    names = request.get("ExpressionAttributeNames") or {}
+    values = request.get("ExpressionAttributeValues") or {}
+    expression = request.get("KeyConditionExpression")
+    if expression:
+        for name, placeholder in re.findall(r"(#?[A-Za-z0-9_]+)\s*=\s*(:[A-Za-z0-9_]+)", expression):
+            if names.get(name, name) == attr:
+                return _value(values.get(placeholder))
+    legacy = (request.get("KeyConditions") or {}).get(attr)
+    if legacy:
+        return _value((legacy.get("AttributeValueList") or [None])[0])
+    return "?"
+
+
+def _accesses(op, request, hash_attr):
+    """`(IAM action, resource, [partition key values])` of one DynamoDB request."""
+    single = {"GetItem": "Key", "PutItem": "Item", "UpdateItem": "Key", "DeleteItem": "Key"}
+    if op in single:
+        table = request.get("TableName", "?")
+        yield op, table, _item_key(hash_attr, table, request.get(single[op]) or {})
+    elif op == "Query":
+        table, index = request.get("TableName", "?"), request.get("IndexName")
+        attr = hash_attr(table, index)
+        resource = f"{table}/index/{index}" if index else table
+        yield op, resource, [_query_partition(request, attr) if attr else "?"]
+    elif op == "Scan":
+        table, index = request.get("TableName", "?"), request.get("IndexName")
+        yield op, f"{table}/index/{index}" if index else table, ["*"]
+    elif op == "BatchGetItem":
+        for table, spec in (request.get("RequestItems") or {}).items():
+            yield op, table, [v for key in spec.get("Keys", []) for v in _item_key(hash_attr, table, key)]
+    elif op == "BatchWriteItem":
+        for table, writes in (request.get("RequestItems") or {}).items():
+            keys = []
+            for w in writes:
+                item = (w.get("PutRequest") or {}).get("Item") or (w.get("DeleteRequest") or {}).get("Key") or {}
+                keys.extend(_item_key(hash_attr, table, item))
+            yield op, table, keys
+    elif op in ("TransactWriteItems", "TransactGetItems"):
+        actions = {"Put": "PutItem", "Update": "UpdateItem", "Delete": "DeleteItem",
+                   "ConditionCheck": "ConditionCheckItem", "Get": "GetItem"}
+        for entry in request.get("TransactItems") or []:
+            for kind, spec in entry.items():
+                table = spec.get("TableName", "?")
+                yield actions.get(kind, kind), table, _item_key(hash_attr, table, spec.get("Key") or spec.get("Item") or {})
+    else:
+        yield op, request.get("TableName", "-"), []
 
 
 # MOTO_PROFILE=FILE with MOTO_CPROFILE=1: also a cProfile of the emulator (FILE.pstats).

@@ -6,7 +6,11 @@
 #      Stripe adapter's integration tests read LOCALSTRIPE_URL);
 #   2. the stack of `make dev` (start_stack in lib.sh) for the end-to-end tests in tests/;
 #   3. a second API on the same tables whose holds last 2 s, for the hold-expiry tests;
-#   4. `cargo test --workspace`; then everything started here is stopped.
+#   4. `cargo test --workspace`;
+#   5. the functions' DynamoDB requests, recorded by moto (each function signs with its own access
+#      key), checked against their IAM policies in template.yaml and infra/dynamodb-access.tsv
+#      (`BAZAAR_UPDATE_ACCESS=1 make test` adds new ones to the file; see infra/src/access.rs);
+#   then everything started here is stopped.
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 trap stop_all EXIT
@@ -20,6 +24,9 @@ export BAZAAR_STACK="bazaar-test-$MOTO_PORT"
 export BAZAAR_API_URL="http://127.0.0.1:$API_PORT"
 export BAZAAR_SHORT_HOLD_API_URL="http://127.0.0.1:$SHORT_PORT"
 export HOLD_SECONDS="${HOLD_SECONDS:-900}"
+# moto writes every distinct DynamoDB access here (infra/moto_server.py, Recorder).
+export MOTO_RECORD_DYNAMODB="$LOCAL_DIR/dynamodb-access-$MOTO_PORT.tsv"
+rm -f "$MOTO_RECORD_DYNAMODB"
 # More instances per function than make dev's default: the race tests send many requests at once.
 export LAMBDA_CONCURRENCY="${LAMBDA_CONCURRENCY:-8}"
 # The test stack's own embedded search index (the functions and `reindex` read INDEX_DIR).
@@ -49,3 +56,6 @@ wait_ready "$BAZAAR_SHORT_HOLD_API_URL" 120 "${STARTED_PIDS[-1]}" || die "the sh
 step "short-hold API ready: $BAZAAR_SHORT_HOLD_API_URL"
 
 cargo test --workspace --no-fail-fast "$@"
+
+local_tool dynamodb-access "$MOTO_RECORD_DYNAMODB" ${BAZAAR_UPDATE_ACCESS:+--update}
+step "every DynamoDB request of the functions is allowed by their policies and in infra/dynamodb-access.tsv"

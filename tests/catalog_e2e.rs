@@ -253,12 +253,15 @@ async fn one_shop_per_owner_under_concurrency() {
 }
 
 /// Every sample event in events/ is a valid invocation: sent to the local Lambda invoke API
-/// (what `cargo lambda invoke --data-file` does), each gets an API Gateway response, never a 5xx.
+/// (what `cargo lambda invoke --data-file` does) with a fresh short-lived token for its user (what
+/// `make invoke` adds: no committed event carries one), each gets an API Gateway response, never a
+/// 5xx, and a signed one is never refused as unauthenticated.
 #[tokio::test]
 async fn sample_events_invoke() {
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../events");
     let http = reqwest::Client::new();
     let mut invoked = 0;
+    let mut signed = 0;
     for function in std::fs::read_dir(&dir).expect("events/ exists") {
         let function = function.expect("entry").path();
         let name = function
@@ -268,14 +271,17 @@ async fn sample_events_invoke() {
             .to_owned();
         for file in std::fs::read_dir(&function).expect("function dir") {
             let file = file.expect("entry").path();
-            let event = std::fs::read(&file).expect("readable");
+            let mut event: serde_json::Value =
+                serde_json::from_slice(&std::fs::read(&file).expect("readable")).expect("JSON");
+            let has_user =
+                bazaar_infra::events::sign(&mut event, &bazaar_e2e::secret(), 300).expect("signs");
             let url = format!(
                 "{}/2015-03-31/functions/{name}/invocations",
                 bazaar_e2e::api_url()
             );
             let reply: serde_json::Value = http
                 .post(url)
-                .body(event)
+                .body(event.to_string())
                 .send()
                 .await
                 .expect("invoke API answers")
@@ -284,6 +290,10 @@ async fn sample_events_invoke() {
                 .expect("an API Gateway response");
             let status = reply["statusCode"].as_u64().expect("statusCode");
             assert!((200..500).contains(&status), "{}: {reply}", file.display());
+            if has_user {
+                assert_ne!(status, 401, "{}: {reply}", file.display());
+                signed += 1;
+            }
             if file.ends_with("health.json") {
                 assert_eq!(status, 200);
             }
@@ -291,6 +301,7 @@ async fn sample_events_invoke() {
         }
     }
     assert!(invoked >= 8, "every catalog route has an event ({invoked})");
+    assert!(signed >= 8, "the protected routes' events ({signed})");
 }
 
 /// Hardening (issue 14): a token whose `sub` cannot key data (3,000 characters; a `#`) is 401 —

@@ -1,13 +1,18 @@
 //! Sample API Gateway (HTTP API, payload 2.0) events for `cargo lambda invoke`, one per route of
 //! the template, aimed at the default seeded catalog so that they work against `make dev`.
 //!
-//! Each event carries both the JWT authorizer's claims (what AWS passes) and a long-lived local
-//! bearer token (what `AUTH_MODE=local` verifies), so the same file works in either mode.
+//! Each event of a protected route carries the JWT authorizer's claims — what API Gateway passes
+//! to the function once its authorizer has verified the caller — and no bearer token: a function
+//! in `AUTH_MODE=authorizer` (the template's, and the default of a function run by hand, e.g. under
+//! `cargo lambda watch`) trusts those claims as in AWS. The local stack's functions run
+//! `AUTH_MODE=local` and verify a token themselves: [`sign`] adds a fresh one, valid minutes, for
+//! the event's user (`bazaar-local sign-event FILE`, which `make invoke EVENT=FILE` uses). No
+//! committed file holds a token.
 
 use crate::seed::{SeedOptions, domain_catalog};
 use crate::seed_data;
 use crate::template::{HttpRoute, Template};
-use bazaar_lambda::auth::{DEFAULT_LOCAL_SECRET, mint_local_token};
+use bazaar_lambda::auth::mint_local_token;
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
 
@@ -178,15 +183,6 @@ pub fn event(route: &HttpRoute, name: &str, ids: &SampleIds) -> Value {
         headers["idempotency-key"] = Value::from(EVENT_IDEMPOTENCY_KEY);
     }
     if let Some(user) = &user {
-        // Valid until 2100: the public local secret only ever signs local test identities.
-        let token = mint_local_token(
-            DEFAULT_LOCAL_SECRET,
-            user,
-            4_102_444_800 - chrono::Utc::now().timestamp(),
-            Some(user),
-        )
-        .unwrap_or_default();
-        headers["authorization"] = Value::from(format!("Bearer {token}"));
         context["authorizer"] =
             json!({"jwt": {"claims": {"sub": user, "name": user}, "scopes": null}});
     }
@@ -206,6 +202,33 @@ pub fn event(route: &HttpRoute, name: &str, ids: &SampleIds) -> Value {
         event["body"] = Value::from(body.to_string());
     }
     event
+}
+
+/// How long [`sign`]'s tokens last unless told otherwise: long enough to send the event, too short
+/// to be worth keeping.
+pub const SIGNED_EVENT_TTL_SECONDS: i64 = 300;
+
+/// Adds `Authorization: Bearer <token>` for the event's user (its authorizer claims' `sub`),
+/// HS256 with `secret`, valid `ttl_seconds`: what a local function (`AUTH_MODE=local`) verifies.
+/// An event without a user (a public route) is left as it is; answers whether it was signed.
+pub fn sign(event: &mut Value, secret: &str, ttl_seconds: i64) -> Result<bool, String> {
+    let Some(user) = event["requestContext"]["authorizer"]["jwt"]["claims"]["sub"]
+        .as_str()
+        .map(str::to_owned)
+    else {
+        return Ok(false);
+    };
+    let token = mint_local_token(secret, &user, ttl_seconds, Some(&user))
+        .map_err(|e| format!("signing a token for {user}: {e}"))?;
+    let headers = event
+        .get_mut("headers")
+        .and_then(Value::as_object_mut)
+        .ok_or("the event has no headers")?;
+    headers.insert(
+        "authorization".into(),
+        Value::from(format!("Bearer {token}")),
+    );
+    Ok(true)
 }
 
 /// Every route's sample event as `(relative file path, event)`: `events/<binary>/<event-name>.json`.
@@ -257,6 +280,52 @@ mod tests {
                 request.method().as_str(),
                 expected["requestContext"]["http"]["method"]
             );
+            // No committed token: the claims are what API Gateway passes; `sign` adds a
+            // short-lived token for the local stack.
+            assert!(
+                committed["headers"].get("authorization").is_none(),
+                "{file} carries a bearer token: run `make events`"
+            );
+            assert_eq!(
+                committed["requestContext"]["authorizer"], expected["requestContext"]["authorizer"],
+                "{file}"
+            );
         }
+    }
+
+    /// A signed event carries a token for its user that the local functions accept, valid
+    /// minutes; a public route's event is left unsigned.
+    #[test]
+    fn signed_events_carry_a_short_lived_token_for_their_user() {
+        let template = Template::load_repo().expect("template");
+        let ids = SampleIds::from_default_seed();
+        let events = all(&template, &ids).expect("events");
+        let (_, mut cart) = events
+            .iter()
+            .find(|(f, _)| f == "events/cart/get-cart.json")
+            .cloned()
+            .expect("the cart event");
+        assert!(sign(&mut cart, "s3cret-for-this-test", 60).expect("signs"));
+        let bearer = cart["headers"]["authorization"].as_str().expect("a token");
+        let token = bearer.strip_prefix("Bearer ").expect("a bearer token");
+        let mut validation = jsonwebtoken::Validation::new(jsonwebtoken::Algorithm::HS256);
+        validation.set_required_spec_claims(&["exp", "sub"]);
+        let claims = jsonwebtoken::decode::<Value>(
+            token,
+            &jsonwebtoken::DecodingKey::from_secret(b"s3cret-for-this-test"),
+            &validation,
+        )
+        .expect("verifies with the secret")
+        .claims;
+        assert_eq!(claims["sub"], "event-buyer");
+        let left = claims["exp"].as_i64().expect("exp") - chrono::Utc::now().timestamp();
+        assert!((1..=60).contains(&left), "valid {left} s");
+        let (_, mut health) = events
+            .iter()
+            .find(|(f, _)| f == "events/catalog/health.json")
+            .cloned()
+            .expect("the health event");
+        assert!(!sign(&mut health, "s3cret-for-this-test", 60).expect("signs"));
+        assert!(health["headers"].get("authorization").is_none());
     }
 }

@@ -20,6 +20,10 @@
 //!   the event sources ([`crate::pump::PumpStatus`]) have nothing in hand.
 //!
 //! Each function's output (its JSON logs) is appended to `<log_dir>/<function>.log`.
+//!
+//! Every function gets its own access key ([`local_access_key`]), as each has its own role in AWS:
+//! the emulator accepts any key, and its recording of who asked what (`MOTO_RECORD_DYNAMODB`,
+//! see [`crate::access`]) is what the policies of template.yaml are checked against.
 
 use crate::template::HttpRoute;
 use bytes::Bytes;
@@ -40,6 +44,15 @@ pub const MAX_PAYLOAD_BYTES: usize = 6 * 1024 * 1024;
 
 /// API Gateway HTTP APIs give up on an integration after 30 s.
 const INTEGRATION_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// The access key a local function signs its AWS requests with: `fn-<function>`, its identity
+/// in the emulator's recording of DynamoDB requests (the secret key stays the environment's).
+pub fn local_access_key(function: &str) -> String {
+    format!("{LOCAL_ACCESS_KEY_PREFIX}{function}")
+}
+
+/// See [`local_access_key`].
+pub const LOCAL_ACCESS_KEY_PREFIX: &str = "fn-";
 
 /// One function the gateway runs.
 #[derive(Debug, Clone)]
@@ -292,6 +305,7 @@ impl Gateway {
                 format!("http://127.0.0.1:{}/rt/{}", self.state.port, spec.name),
             )
             .env("AWS_LAMBDA_FUNCTION_NAME", &spec.name)
+            .env("AWS_ACCESS_KEY_ID", local_access_key(&spec.name))
             .env(
                 "AWS_LAMBDA_FUNCTION_MEMORY_SIZE",
                 spec.memory_mb.to_string(),

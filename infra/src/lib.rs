@@ -3,6 +3,7 @@
 //! (`pump`) and the functions' environment (`local::local_environment`); plus the deterministic demo catalog (`seed`) and
 //! helpers for integration tests against the emulator (`testing`).
 
+pub mod access;
 pub mod events;
 pub mod gateway;
 pub mod local;

@@ -335,8 +335,22 @@ pub async fn enable_streams(
     Ok(enabled)
 }
 
-/// Settings every local function gets on top of the template's: local auth and the emulator.
-pub const LOCAL_OVERRIDES: &[(&str, &str)] = &[("AUTH_MODE", "local")];
+/// Settings every local function gets on top of the template's: local auth, and the marker that
+/// lets it accept the published local secret (`bazaar_lambda::env::LOCAL_STACK`; a function
+/// refuses local auth in AWS Lambda whatever it is given, see `bazaar_lambda::env`).
+pub const LOCAL_OVERRIDES: &[(&str, &str)] = &[
+    ("AUTH_MODE", "local"),
+    (bazaar_lambda::env::LOCAL_STACK, "1"),
+];
+
+/// The secret of the local stack's HS256 tokens: this shell's `LOCAL_JWT_SECRET`, else the
+/// published `DEFAULT_LOCAL_SECRET`. The functions get it explicitly (they have no default); the
+/// local gateway, `bazaar-local token` and the end-to-end tests use the same rule.
+pub fn local_jwt_secret(process_env: &dyn Fn(&str) -> Option<String>) -> String {
+    process_env("LOCAL_JWT_SECRET")
+        .filter(|s| !s.trim().is_empty())
+        .unwrap_or_else(|| bazaar_lambda::auth::DEFAULT_LOCAL_SECRET.to_owned())
+}
 
 /// Template variables that only mean something in AWS and are left out locally: the Cognito
 /// issuer and client the public routes verify tokens against (local tokens are HS256), and the
@@ -456,6 +470,7 @@ pub fn local_environment(
     for (k, v) in LOCAL_OVERRIDES {
         env.insert((*k).to_owned(), (*v).to_owned());
     }
+    env.insert("LOCAL_JWT_SECRET".to_owned(), local_jwt_secret(process_env));
     // A measurement setting with no template counterpart: the test gateway's authorization waits
     // this long, standing in for a real provider's latency (`make load SCENARIO=checkout`).
     if let Some(ms) = process_env("PAYMENTS_STUB_DELAY_MS").filter(|v| !v.trim().is_empty()) {
@@ -501,6 +516,12 @@ mod tests {
         assert_eq!(env["TABLE_NAME"], "bazaar-test-Table");
         assert_eq!(env["HOLD_SECONDS"], "2");
         assert_eq!(env["AUTH_MODE"], "local");
+        // Local auth with an explicit secret and the marker that allows the published one.
+        assert_eq!(
+            env["LOCAL_JWT_SECRET"],
+            bazaar_lambda::auth::DEFAULT_LOCAL_SECRET
+        );
+        assert_eq!(env[bazaar_lambda::env::LOCAL_STACK], "1");
         assert_eq!(env["LOG_LEVEL"], "info");
         assert_eq!(
             env["ORDER_EVENTS_QUEUE_URL"],

@@ -12,6 +12,13 @@
 //! bazaar-local reindex                  rebuild the search index from the table (SEARCH_BACKEND,
 //!                                       INDEX_DIR or OPENSEARCH_URL; TABLE_NAME to name the table)
 //! bazaar-local token USER [TTL_SECONDS] print a local bearer token for USER
+//! bazaar-local sign-event FILE [TTL_SECONDS]
+//!                                       print a sample event (events/) with a fresh bearer token
+//!                                       for its user (default 300 s), for the local functions
+//! bazaar-local dynamodb-access RECORDING [--update]
+//!                                       the functions' recorded DynamoDB requests (moto's
+//!                                       MOTO_RECORD_DYNAMODB file) against their policies and
+//!                                       infra/dynamodb-access.tsv (--update: add the new ones)
 //! ```
 //! Resource names are `<BAZAAR_STACK>-<LogicalId>` (default stack `bazaar-dev`).
 
@@ -229,6 +236,36 @@ async fn run(args: &[String]) -> Result<(), BoxError> {
                 .unwrap_or_else(|| names().resource("Table"));
             reindex(&table).await?;
         }
+        Some("sign-event") => {
+            let file = args
+                .get(1)
+                .ok_or("usage: bazaar-local sign-event FILE [TTL_SECONDS]")?;
+            let ttl: i64 = match args.get(2) {
+                Some(t) => t
+                    .parse()
+                    .map_err(|_| "TTL_SECONDS must be a whole number")?,
+                None => bazaar_infra::events::SIGNED_EVENT_TTL_SECONDS,
+            };
+            let mut event: serde_json::Value =
+                serde_json::from_str(&std::fs::read_to_string(file)?)?;
+            let secret = local::local_jwt_secret(&|k| std::env::var(k).ok());
+            bazaar_infra::events::sign(&mut event, &secret, ttl)?;
+            println!("{}", serde_json::to_string(&event)?);
+        }
+        Some("dynamodb-access") => {
+            let recording = args
+                .get(1)
+                .ok_or("usage: bazaar-local dynamodb-access RECORDING [--update]")?;
+            let update = args.iter().any(|a| a == "--update");
+            let table = names().resource("Table");
+            let report = bazaar_infra::access::run(
+                std::path::Path::new(recording),
+                &table,
+                &template,
+                update,
+            )?;
+            eprint!("{report}");
+        }
         Some("token") => {
             let user = args
                 .get(1)
@@ -239,10 +276,7 @@ async fn run(args: &[String]) -> Result<(), BoxError> {
                     .map_err(|_| "TTL_SECONDS must be a whole number")?,
                 None => 24 * 3600,
             };
-            let secret = std::env::var("LOCAL_JWT_SECRET")
-                .ok()
-                .filter(|s| !s.is_empty())
-                .unwrap_or_else(|| bazaar_lambda::auth::DEFAULT_LOCAL_SECRET.to_owned());
+            let secret = local::local_jwt_secret(&|k| std::env::var(k).ok());
             println!(
                 "{}",
                 bazaar_lambda::auth::mint_local_token(&secret, user, ttl, Some(user))?
@@ -250,7 +284,7 @@ async fn run(args: &[String]) -> Result<(), BoxError> {
         }
         _ => {
             return Err(
-                "usage: bazaar-local events | functions | env | provision [--import] | streams | serve PORT ENV_FILE [--no-pump] | seed [--index] | reindex | token USER [TTL]"
+                "usage: bazaar-local events | functions | env | provision [--import] | streams | serve PORT ENV_FILE [--no-pump] | seed [--index] | reindex | token USER [TTL] | sign-event FILE [TTL] | dynamodb-access RECORDING [--update]"
                     .into(),
             );
         }

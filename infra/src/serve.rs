@@ -68,11 +68,18 @@ pub fn gateway_config(
             memory_mb: u32::try_from(number("MemorySize", 128)).unwrap_or(128),
         });
     }
+    // The functions' own secret (`bazaar-local env` always writes it): the gateway's authorizer
+    // emulation accepts exactly the tokens the functions do.
     let jwt_secret = env
         .get("LOCAL_JWT_SECRET")
         .cloned()
-        .filter(|s| !s.is_empty())
-        .unwrap_or_else(|| bazaar_lambda::auth::DEFAULT_LOCAL_SECRET.to_owned());
+        .filter(|s| !s.trim().is_empty())
+        .ok_or_else(|| {
+            InfraError::Shape(format!(
+                "{} has no LOCAL_JWT_SECRET (write it with `bazaar-local env`)",
+                opts.env_file.display()
+            ))
+        })?;
     Ok(GatewayConfig {
         routes: template.http_routes()?,
         functions,

@@ -100,6 +100,11 @@ impl Template {
             })
     }
 
+    /// The whole template.
+    pub fn root(&self) -> &Value {
+        &self.root
+    }
+
     pub fn resource(&self, logical_id: &str) -> Option<&Value> {
         self.root.get("Resources")?.get(logical_id)
     }
@@ -733,53 +738,322 @@ Resources:
         assert_eq!(readers, expected);
     }
 
-    /// The functions that run the payment store (payments, settlement, reconcile) may make each
-    /// of its DynamoDB calls: items of the table (transactions need each item action they
-    /// contain) and queries of the table and of GSI1 — and nothing on the table beyond them.
+    /// Least privilege for the table: every function's DynamoDB statements allow exactly what it
+    /// uses — the accesses recorded from its requests in `make test` (infra/dynamodb-access.tsv)
+    /// and the few declared with their reasons (infra/dynamodb-access-declared.tsv): each one is
+    /// allowed, with each payments provider it happens with, and every grant (action × table or
+    /// index × partition-key prefix) is used by one. Every table and index statement is limited by
+    /// `dynamodb:LeadingKeys` (see infra/src/access.rs for the IAM semantics modelled).
     #[test]
-    fn payment_functions_may_make_the_payment_stores_calls() {
+    fn every_functions_dynamodb_policy_is_exactly_what_it_uses() {
         let t = Template::load_repo().expect("template");
-        let store: BTreeSet<&str> = [
-            "dynamodb:GetItem",
-            "dynamodb:BatchGetItem",
-            "dynamodb:Query",
-            "dynamodb:PutItem",
-            "dynamodb:UpdateItem",
-            "dynamodb:DeleteItem",
-            "dynamodb:ConditionCheckItem",
-        ]
-        .into_iter()
-        .collect();
-        for id in [
-            "PaymentsFunction",
-            "SettlementFunction",
-            "ReconcileFunction",
-        ] {
-            let mut on_table = BTreeSet::new();
-            let mut on_gsi1 = BTreeSet::new();
-            for (condition, actions, resource) in statements(&t, id) {
-                let actions: Vec<String> = actions
-                    .into_iter()
-                    .filter(|a| a.starts_with("dynamodb:"))
-                    .collect();
-                if actions.is_empty() {
-                    continue;
-                }
-                assert_eq!(condition, None, "{id}");
-                match resource.trim() {
-                    "!GetAtt Table.Arn" => on_table.extend(actions),
-                    "!Sub ${Table.Arn}/index/GSI1" => on_gsi1.extend(actions),
-                    other => panic!("{id}: DynamoDB actions on {other}"),
-                }
-            }
-            let on_table: BTreeSet<&str> = on_table.iter().map(String::as_str).collect();
-            assert_eq!(on_table, store, "{id}");
+        let expected = crate::access::expected_accesses().expect("the access files parse");
+        let problems = crate::access::check_policies(&t, &expected).expect("policies parse");
+        assert!(
+            problems.is_empty(),
+            "template.yaml and the functions' DynamoDB accesses disagree:\n{}",
+            problems
+                .iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>()
+                .join("\n")
+        );
+        // Every function that touches the table has its accesses on file (a new function's
+        // are recorded by `BAZAAR_UPDATE_ACCESS=1 make test`).
+        for f in t.functions().expect("functions") {
+            let grants = crate::access::grants(&t, &f.logical_id).expect("grants");
+            let on_table = grants.iter().any(|g| {
+                g.resources
+                    .iter()
+                    .any(|r| !matches!(r, crate::access::Resource::Stream))
+            });
             assert_eq!(
-                on_gsi1,
-                BTreeSet::from(["dynamodb:Query".to_owned()]),
+                on_table,
+                expected.iter().any(|a| a.function == f.binary),
+                "{}: table grants and recorded accesses",
+                f.logical_id
+            );
+        }
+    }
+
+    /// The accesses the other engineer's per-user write quotas add (`QUOTA#<user id>` counters,
+    /// UpdateItem) are granted to exactly the functions that take user writes.
+    #[test]
+    fn quota_counters_are_writable_by_the_functions_that_take_user_writes() {
+        let expected = crate::access::expected_accesses().expect("the access files parse");
+        let writers: BTreeSet<&str> = expected
+            .iter()
+            .filter(|a| a.keys.contains("QUOTA#*"))
+            .inspect(|a| assert_eq!(a.action, "UpdateItem", "{}", a.line()))
+            .map(|a| a.function.as_str())
+            .collect();
+        assert_eq!(
+            writers,
+            BTreeSet::from([
+                "add-to-cart",
+                "cart",
+                "catalog",
+                "checkout",
+                "favorites",
+                "orders"
+            ])
+        );
+    }
+
+    /// No function can be deployed with local auth: every function's environment says
+    /// `AUTH_MODE: authorizer` as a literal (no parameter feeds it, so no `--parameter-overrides`
+    /// can change it — which is also why a CloudFormation Rule or AllowedValues has nothing to
+    /// constrain), and none carries a local-only setting (the secret, the local stack's marker,
+    /// fault injection, the stub delay). A function would refuse local auth in Lambda anyway
+    /// (`bazaar_lambda::env::LAMBDA_IN_AWS`).
+    #[test]
+    fn no_function_is_deployed_with_local_auth() {
+        let t = Template::load_repo().expect("template");
+        let text = |v: &Value| Some(scalar(v).unwrap_or_else(|| format!("(an intrinsic: {v:?})")));
+        for f in t.functions().expect("functions") {
+            let env = t
+                .function_environment(&f.logical_id, &text)
+                .expect("environment");
+            assert_eq!(
+                env.get("AUTH_MODE").map(String::as_str),
+                Some("authorizer"),
+                "{}",
+                f.logical_id
+            );
+            for local_only in [
+                "LOCAL_JWT_SECRET",
+                bazaar_lambda::env::LOCAL_STACK,
+                "FAULT_INJECTION",
+                "PAYMENTS_STUB_DELAY_MS",
+            ] {
+                assert!(
+                    !env.contains_key(local_only),
+                    "{}: {local_only} is local-only",
+                    f.logical_id
+                );
+            }
+        }
+    }
+
+    /// The seeds' peak requests per second per operation (shared/seeds, "Request Patterns"), the
+    /// routes each stands for, and the template parameters that throttle them.
+    const SEED_PEAKS: &[(&str, f64, &[&str])] = &[
+        (
+            "ProductPage",
+            10.0,
+            &[
+                "GET /products/{product_id}",
+                "GET /products/{product_id}/recommendations",
+            ],
+        ),
+        ("Search", 5.0, &["GET /search"]),
+        ("Feed", 3.0, &["GET /feed", "GET /trending"]),
+        ("AddToCart", 1.0, &["POST /cart/items"]),
+        ("Checkout", 0.5, &["POST /checkout"]),
+    ];
+    /// Every other route: the seeds give no figure; the add-to-cart's.
+    const DEFAULT_PEAK: f64 = 1.0;
+    /// Route limits are the peak times this (bursts twice the rate).
+    const HEADROOM: f64 = 10.0;
+
+    /// Every route of the API is throttled by parameters whose defaults are the seeds' peak for its
+    /// operation with 10x headroom (bursts twice the rate); every route key of `RouteSettings` is
+    /// a deployed route (API Gateway refuses a stage naming a route it does not have).
+    #[test]
+    fn route_throttles_follow_the_seeds() {
+        let t = Template::load_repo().expect("template");
+        let api = t
+            .resource("HttpApi")
+            .and_then(|r| r.get("Properties"))
+            .expect("HttpApi");
+        let routes: BTreeSet<String> = t
+            .http_routes()
+            .expect("routes")
+            .into_iter()
+            .map(|r| format!("{} {}", r.method, r.path))
+            .collect();
+        let per_route = api
+            .get("RouteSettings")
+            .and_then(Value::as_mapping)
+            .expect("RouteSettings");
+        for key in per_route.keys() {
+            let key = key.as_str().expect("a route key");
+            assert!(
+                routes.contains(key),
+                "RouteSettings names {key}, not a route"
+            );
+        }
+        let param = |v: Option<&Value>| -> (String, f64) {
+            let name = v.and_then(ref_target).expect("a !Ref of a parameter");
+            let default = t
+                .parameter_default(name)
+                .and_then(|d| d.parse::<f64>().ok())
+                .unwrap_or_else(|| panic!("{name} has a numeric default"));
+            (name.to_owned(), default)
+        };
+        for route in &routes {
+            let (group, peak) = SEED_PEAKS
+                .iter()
+                .find(|(_, _, rs)| rs.contains(&route.as_str()))
+                .map_or(("DefaultRoute", DEFAULT_PEAK), |(g, p, _)| (*g, *p));
+            let settings = per_route
+                .get(route.as_str())
+                .or_else(|| api.get("DefaultRouteSettings"))
+                .expect("route settings");
+            assert_eq!(
+                per_route.contains_key(route.as_str()),
+                group != "DefaultRoute",
+                "{route}: its own settings exactly when the seeds size it"
+            );
+            let (rate_name, rate) = param(settings.get("ThrottlingRateLimit"));
+            let (burst_name, burst) = param(settings.get("ThrottlingBurstLimit"));
+            assert_eq!(rate_name, format!("{group}RateLimit"), "{route}");
+            assert_eq!(burst_name, format!("{group}BurstLimit"), "{route}");
+            assert_eq!(rate, peak * HEADROOM, "{route}: {rate_name}");
+            assert_eq!(burst, 2.0 * rate, "{route}: {burst_name}");
+        }
+    }
+
+    /// The per-IP limit at the edge is optional and off by default: AWS WAF cannot attach to an
+    /// HTTP API, so with `EdgeProtection: cloudfront-waf` a CloudFront distribution fronts the API
+    /// with a web ACL whose rate-based rule (per IP, `PublicRateLimitPerIp` a minute, 429) covers
+    /// exactly the public GET routes of the template; with the default none of it exists.
+    #[test]
+    fn the_per_ip_edge_limit_is_optional_and_covers_the_public_routes() {
+        let t = Template::load_repo().expect("template");
+        assert_eq!(
+            t.parameter_default("EdgeProtection").as_deref(),
+            Some("none")
+        );
+        let default = crate::access::Scenario::new(&t, &[]).expect("defaults");
+        let on = crate::access::Scenario::new(&t, &[("EdgeProtection", "cloudfront-waf")])
+            .expect("cloudfront-waf");
+        assert_eq!(default.conditions.get("HasEdgeWaf"), Some(&false));
+        assert_eq!(on.conditions.get("HasEdgeWaf"), Some(&true));
+        let edge: Vec<&str> = ["AWS::WAFv2::WebACL", "AWS::CloudFront::Distribution"]
+            .iter()
+            .flat_map(|ty| t.resources_of_type(ty).map(|(id, _)| id))
+            .collect();
+        assert_eq!(edge, ["EdgeWebAcl", "EdgeDistribution"]);
+        for id in &edge {
+            let condition = t.resource(id).and_then(|r| r.get("Condition"));
+            assert_eq!(
+                condition.and_then(Value::as_str),
+                Some("HasEdgeWaf"),
                 "{id}"
             );
         }
+        let output = t.root().get("Outputs").and_then(|o| o.get("EdgeUrl"));
+        assert_eq!(
+            output
+                .and_then(|o| o.get("Condition"))
+                .and_then(Value::as_str),
+            Some("HasEdgeWaf")
+        );
+
+        let acl = t
+            .resource("EdgeWebAcl")
+            .and_then(|r| r.get("Properties"))
+            .expect("web ACL");
+        assert_eq!(acl.get("Scope").and_then(Value::as_str), Some("CLOUDFRONT"));
+        let rules = acl
+            .get("Rules")
+            .and_then(Value::as_sequence)
+            .expect("rules");
+        assert_eq!(rules.len(), 1);
+        let rule = &rules[0];
+        assert_eq!(
+            rule.get("Action")
+                .and_then(|a| a.get("Block"))
+                .and_then(|b| b.get("CustomResponse"))
+                .and_then(|c| c.get("ResponseCode"))
+                .and_then(scalar)
+                .as_deref(),
+            Some("429")
+        );
+        let rate = rule
+            .get("Statement")
+            .and_then(|s| s.get("RateBasedStatement"))
+            .expect("a rate-based rule");
+        assert_eq!(
+            rate.get("AggregateKeyType").and_then(Value::as_str),
+            Some("IP")
+        );
+        assert_eq!(
+            rate.get("Limit").and_then(ref_target),
+            Some("PublicRateLimitPerIp")
+        );
+        assert_eq!(
+            rate.get("EvaluationWindowSec").and_then(scalar).as_deref(),
+            Some("60")
+        );
+        let scope = rate
+            .get("ScopeDownStatement")
+            .and_then(|s| s.get("AndStatement"))
+            .and_then(|a| a.get("Statements"))
+            .and_then(Value::as_sequence)
+            .expect("scope-down statements");
+        let method = scope
+            .iter()
+            .find_map(|s| s.get("ByteMatchStatement"))
+            .expect("the method match");
+        assert!(
+            method
+                .get("FieldToMatch")
+                .and_then(|f| f.get("Method"))
+                .is_some()
+        );
+        assert_eq!(
+            method.get("SearchString").and_then(Value::as_str),
+            Some("GET")
+        );
+        assert_eq!(
+            method.get("PositionalConstraint").and_then(Value::as_str),
+            Some("EXACTLY")
+        );
+        let pattern = scope
+            .iter()
+            .find_map(|s| s.get("RegexMatchStatement"))
+            .and_then(|r| r.get("RegexString"))
+            .and_then(Value::as_str)
+            .expect("the path pattern");
+        let pattern = regex::Regex::new(pattern).expect("a valid pattern");
+        let mut public = 0;
+        for route in t
+            .http_routes()
+            .expect("routes")
+            .iter()
+            .filter(|r| r.method == "GET")
+        {
+            let path = route
+                .path
+                .split('/')
+                .map(|seg| if seg.starts_with('{') { "x1-Y_2" } else { seg })
+                .collect::<Vec<_>>()
+                .join("/");
+            let is_public = route.authorizer.is_none();
+            public += usize::from(is_public);
+            assert_eq!(
+                pattern.is_match(&path),
+                is_public,
+                "GET {}: limited exactly when public",
+                route.path
+            );
+        }
+        assert!(public >= 7, "the public GET routes ({public})");
+
+        let distribution = t
+            .resource("EdgeDistribution")
+            .and_then(|r| r.get("Properties"))
+            .and_then(|p| p.get("DistributionConfig"))
+            .expect("distribution");
+        assert_eq!(
+            distribution.get("WebACLId").and_then(getatt_target),
+            Some(("EdgeWebAcl".to_owned(), "Arn".to_owned()))
+        );
+        let origin =
+            serde_yaml_ng::to_string(distribution.get("Origins").expect("origins")).expect("yaml");
+        assert!(origin.contains("${HttpApi}.execute-api."), "{origin}");
     }
 
     #[test]

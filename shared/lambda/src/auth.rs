@@ -20,7 +20,9 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::sync::{Mutex, RwLock};
 
-/// The default secret of the local stack (documented; never used in AWS).
+/// The local stack's secret (published in the docs): `bazaar-local env` gives it to the local
+/// functions explicitly, and a function accepts it only there ([`crate::env::Config`] refuses it
+/// without [`crate::env::LOCAL_STACK`], and refuses local auth in AWS Lambda altogether).
 pub const DEFAULT_LOCAL_SECRET: &str = "bazaar-local-dev-secret";
 
 /// A signed-in user.
@@ -41,7 +43,8 @@ pub enum AuthMode {
     Authorizer {
         cognito: Option<Arc<CognitoVerifier>>,
     },
-    /// Verify `Authorization: Bearer <HS256 JWT>` with a shared secret (local stack only).
+    /// Verify `Authorization: Bearer <HS256 JWT>` with a shared secret (local stack only: never
+    /// in AWS Lambda, see [`crate::env::Config::from_lookup`]).
     Local { key: DecodingKey },
 }
 

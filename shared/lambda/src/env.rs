@@ -203,13 +203,57 @@ pub fn required(name: &'static str) -> Result<String, ConfigError> {
         .ok_or(ConfigError::Missing(name))
 }
 
+/// Variables AWS Lambda sets in every execution environment, whatever the runtime (the function's
+/// code directory, and the runtime identifier of the managed runtimes), and reserves: a function's
+/// configuration can neither set nor remove them. The local stack sets neither (its functions
+/// start from an empty environment, `infra/src/gateway.rs`). Either present means "deployed in
+/// AWS Lambda", where `AUTH_MODE=local` is refused.
+pub const LAMBDA_IN_AWS: &[&str] = &["LAMBDA_TASK_ROOT", "AWS_EXECUTION_ENV"];
+
+/// Set to `1` by the local stack only (`bazaar-local env`): the one place where the published
+/// [`DEFAULT_LOCAL_SECRET`] is accepted.
+pub const LOCAL_STACK: &str = "BAZAAR_LOCAL_STACK";
+
+/// The secret of `AUTH_MODE=local`, or why local auth cannot run here: never in AWS Lambda (any of
+/// [`LAMBDA_IN_AWS`] set), never without an explicit `LOCAL_JWT_SECRET` (there is no default), and
+/// never with the published [`DEFAULT_LOCAL_SECRET`] outside the local stack ([`LOCAL_STACK`]).
+fn local_secret(get: &impl Fn(&str) -> Option<String>) -> Result<String, ConfigError> {
+    if let Some(var) = LAMBDA_IN_AWS
+        .iter()
+        .find(|v| get(v).is_some_and(|x| !x.trim().is_empty()))
+    {
+        return Err(ConfigError::Invalid {
+            name: "AUTH_MODE",
+            reason: format!(
+                "`local` in AWS Lambda ({var} is set): a deployed function trusts only the API Gateway authorizer"
+            ),
+        });
+    }
+    let secret = get("LOCAL_JWT_SECRET")
+        .filter(|s| !s.trim().is_empty())
+        .ok_or_else(|| ConfigError::Invalid {
+            name: "LOCAL_JWT_SECRET",
+            reason: "required with AUTH_MODE=local (there is no default secret)".to_owned(),
+        })?;
+    if secret == DEFAULT_LOCAL_SECRET && get(LOCAL_STACK).as_deref() != Some("1") {
+        return Err(ConfigError::Invalid {
+            name: "LOCAL_JWT_SECRET",
+            reason: format!(
+                "the published local secret is accepted only in the local stack ({LOCAL_STACK}=1, set by `bazaar-local env`); choose your own"
+            ),
+        });
+    }
+    Ok(secret)
+}
+
 /// Everything a function reads from its environment.
 #[derive(Debug, Clone)]
 pub struct Config {
     /// The single DynamoDB table (`TABLE_NAME`).
     pub table_name: String,
-    /// `AUTH_MODE=local` verifies HS256 tokens with `LOCAL_JWT_SECRET`; anything else trusts only the
-    /// API Gateway authorizer, and, when `COGNITO_ISSUER` and `COGNITO_CLIENT_ID` are set (both or
+    /// `AUTH_MODE=local` verifies HS256 tokens with `LOCAL_JWT_SECRET` (never in AWS Lambda, never
+    /// without an explicit secret, the published one only in the local stack: [`local_secret`]);
+    /// anything else trusts only the API Gateway authorizer, and, when `COGNITO_ISSUER` and `COGNITO_CLIENT_ID` are set (both or
     /// neither; `COGNITO_JWKS_URL` optionally overrides `<issuer>/.well-known/jwks.json`), verifies
     /// Cognito tokens on public routes ([`AuthMode::optional_verified`]).
     pub auth: AuthMode,
@@ -257,12 +301,7 @@ impl Config {
         let table_name = table_name(&get)?;
         let cognito = cognito_verifier(&get)?;
         let auth = match get("AUTH_MODE").as_deref().map(str::trim) {
-            Some("local") => {
-                let secret = get("LOCAL_JWT_SECRET")
-                    .filter(|s| !s.is_empty())
-                    .unwrap_or_else(|| DEFAULT_LOCAL_SECRET.to_owned());
-                AuthMode::local(&secret)
-            }
+            Some("local") => AuthMode::local(&local_secret(&get)?),
             None | Some("") | Some("authorizer") | Some("cognito") => AuthMode::Authorizer {
                 cognito: cognito.map(Arc::new),
             },
@@ -378,6 +417,7 @@ mod tests {
         let c = config(&[
             ("TABLE_NAME", "t"),
             ("AUTH_MODE", "local"),
+            ("LOCAL_JWT_SECRET", "a-secret-of-my-own"),
             ("HOLD_SECONDS", "2"),
         ])
         .expect("valid");
@@ -486,6 +526,7 @@ mod tests {
         let c = config(&[
             ("TABLE_NAME", "t"),
             ("AUTH_MODE", "local"),
+            ("LOCAL_JWT_SECRET", "a-secret-of-my-own"),
             ("COGNITO_ISSUER", ISSUER),
             ("COGNITO_CLIENT_ID", "client123"),
         ])
@@ -496,9 +537,75 @@ mod tests {
             config(&[
                 ("TABLE_NAME", "t"),
                 ("AUTH_MODE", "local"),
+                ("LOCAL_JWT_SECRET", "a-secret-of-my-own"),
                 ("COGNITO_ISSUER", ISSUER),
             ])
             .is_err()
         );
+    }
+
+    fn refusal(pairs: &[(&str, &str)]) -> (&'static str, String) {
+        match config(pairs).map(|c| c.auth) {
+            Err(ConfigError::Invalid { name, reason }) => (name, reason),
+            other => panic!("{pairs:?} should refuse to start: {other:?}"),
+        }
+    }
+
+    /// A deployed function never runs local auth: AWS Lambda sets LAMBDA_TASK_ROOT (every
+    /// runtime) and AWS_EXECUTION_ENV (managed runtimes), reserved variables no configuration can
+    /// remove, and with either set `AUTH_MODE=local` refuses to start — whatever the secret, even
+    /// with the local stack's marker.
+    #[test]
+    fn local_auth_refuses_to_start_in_aws_lambda() {
+        for lambda in [
+            ("LAMBDA_TASK_ROOT", "/var/task"),
+            ("AWS_EXECUTION_ENV", "AWS_Lambda_provided.al2023"),
+        ] {
+            for secret in [DEFAULT_LOCAL_SECRET, "a-secret-of-my-own"] {
+                let (name, reason) = refusal(&[
+                    ("TABLE_NAME", "t"),
+                    ("AUTH_MODE", "local"),
+                    ("LOCAL_JWT_SECRET", secret),
+                    (LOCAL_STACK, "1"),
+                    lambda,
+                ]);
+                assert_eq!(name, "AUTH_MODE");
+                assert!(reason.contains(lambda.0), "{reason}");
+            }
+            // The authorizer mode runs in Lambda, of course.
+            let c =
+                config(&[("TABLE_NAME", "t"), ("AUTH_MODE", "authorizer"), lambda]).expect("valid");
+            assert!(matches!(c.auth, AuthMode::Authorizer { .. }));
+        }
+    }
+
+    /// Local auth needs an explicit secret (no silent default), and the published default only
+    /// in the local stack (`BAZAAR_LOCAL_STACK=1`, which `bazaar-local env` sets).
+    #[test]
+    fn local_auth_needs_its_own_secret_outside_the_local_stack() {
+        for missing in [&[][..], &[("LOCAL_JWT_SECRET", " ")]] {
+            let mut pairs = vec![("TABLE_NAME", "t"), ("AUTH_MODE", "local")];
+            pairs.extend_from_slice(missing);
+            assert_eq!(refusal(&pairs).0, "LOCAL_JWT_SECRET");
+        }
+        for marker in [&[][..], &[(LOCAL_STACK, "0")], &[(LOCAL_STACK, "yes")]] {
+            let mut pairs = vec![
+                ("TABLE_NAME", "t"),
+                ("AUTH_MODE", "local"),
+                ("LOCAL_JWT_SECRET", DEFAULT_LOCAL_SECRET),
+            ];
+            pairs.extend_from_slice(marker);
+            let (name, reason) = refusal(&pairs);
+            assert_eq!(name, "LOCAL_JWT_SECRET");
+            assert!(reason.contains("local stack"), "{reason}");
+        }
+        let c = config(&[
+            ("TABLE_NAME", "t"),
+            ("AUTH_MODE", "local"),
+            ("LOCAL_JWT_SECRET", DEFAULT_LOCAL_SECRET),
+            (LOCAL_STACK, "1"),
+        ])
+        .expect("the local stack");
+        assert!(matches!(c.auth, AuthMode::Local { .. }));
     }
 }

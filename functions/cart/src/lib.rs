@@ -76,7 +76,9 @@ impl<S: CartStore> App<S> {
             }
             Op::RemoveLine => {
                 let product_id = product_param(&params)?;
-                self.carts.remove_line(&buyer.user_id, &product_id).await?
+                self.carts
+                    .remove_line(&buyer.user_id, &product_id, self.hold_seconds)
+                    .await?
             }
         };
         json(StatusCode::OK, &cart)

@@ -1,6 +1,7 @@
 //! End-to-end: carts and holds over HTTP through the local stack. The races are real concurrent
 //! requests through `cargo lambda watch` (several function instances) to the emulator.
 
+use aws_sdk_dynamodb::types::AttributeValue;
 use bazaar_e2e::{Client, short_hold_api_url, unique};
 use futures::future::join_all;
 use serde_json::{Value, json};
@@ -243,4 +244,201 @@ async fn cart_contract_over_http() {
     );
     let r = buyer.delete(&format!("/cart/items/{item}")).await;
     assert_eq!((r.status, r.body["item_count"].as_i64()), (200, Some(0)));
+}
+
+// ------------------------------------------------------------------ abuse (hardening)
+
+/// A user id of the longest kind the API accepts (128 characters, most of them four UTF-8
+/// bytes), unique to this run.
+fn longest_user_id(prefix: &str) -> String {
+    let tag = unique(prefix);
+    let pad = 128 - tag.chars().count();
+    tag.chars()
+        .chain(std::iter::repeat_n('\u{1F9F6}', pad))
+        .collect()
+}
+
+/// The largest product the API accepts: every text field at its limit in four-byte characters,
+/// every list full, the longest image URLs, 10,000 units.
+fn largest_product_body() -> Value {
+    let wide = |n: usize, c: char| -> String { std::iter::repeat_n(c, n).collect() };
+    let tags: Vec<String> = (0..13u32)
+        .map(|i| {
+            wide(
+                20,
+                char::from_u32(0x1_0400 + i).expect("a Deseret character"),
+            )
+        })
+        .collect();
+    let images: Vec<String> = (0..10)
+        .map(|i| {
+            let prefix = format!("https://images.example.com/{i}/");
+            format!("{prefix}{}", "a".repeat(2048 - prefix.len()))
+        })
+        .collect();
+    json!({
+        "title": wide(200, '\u{1F3FA}'),
+        "description": wide(5000, '\u{1F9F5}'),
+        "price_cents": 100_000_000,
+        "quantity": 10_000,
+        "category": format!("a{}c", "-b".repeat(24)),
+        "tags": tags,
+        "is_vintage": true,
+        "images": images,
+    })
+}
+
+/// Finding: the hold mirror on the product item grew with activity (six buyers with long ids
+/// holding 40 units each made a 493 KB item). Now the largest product, held to the limit by
+/// buyers with the longest ids, stays under DynamoDB's 400 KB, and the next buyer is answered
+/// `409 unavailable`.
+#[tokio::test]
+async fn abuse_a_full_hold_mirror_stays_under_the_item_limit() {
+    let seller = Client::as_user(&longest_user_id("seller"));
+    let r = seller
+        .post("/shops", json!({"name": unique("Largest Listing")}))
+        .await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    let shop = r.body["id"].as_str().expect("id").to_owned();
+    let r = seller
+        .post(&format!("/shops/{shop}/products"), largest_product_body())
+        .await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    let item = r.body["id"].as_str().expect("id").to_owned();
+    for n in 0..25 {
+        let buyer = Client::as_user(&longest_user_id(&format!("b{n}")));
+        let r = buyer
+            .post("/cart/items", json!({"product_id": item, "quantity": 40}))
+            .await;
+        assert_eq!(r.status, 200, "buyer {n}: {}", r.body);
+    }
+    let stored = bazaar_infra::testing::dynamo()
+        .await
+        .get_item()
+        .table_name(bazaar_e2e::stack_resource("Table"))
+        .key("pk", AttributeValue::S(format!("PRODUCT#{item}")))
+        .key("sk", AttributeValue::S("PRODUCT".into()))
+        .consistent_read(true)
+        .send()
+        .await
+        .expect("read")
+        .item
+        .expect("the product item");
+    let size = bazaar_aws::table::item_size(&stored);
+    assert!(size < 400_000, "the product item is {size} bytes");
+    let next = Client::as_user(&longest_user_id("next"));
+    let r = next.post("/cart/items", json!({"product_id": item})).await;
+    assert_eq!(
+        (r.status, r.body["code"].as_str()),
+        (409, Some("unavailable")),
+        "{}",
+        r.body
+    );
+    let p = Client::anonymous().get(&format!("/products/{item}")).await;
+    assert_eq!(
+        (p.body["quantity"].as_i64(), p.body["available"].as_i64()),
+        (Some(10_000), Some(0))
+    );
+}
+
+/// Finding: a buyer could hold 100 lines × 40 units. Now a cart holds at most 100 units.
+#[tokio::test]
+async fn abuse_a_cart_holds_at_most_100_units() {
+    let (seller, shop) = seller_with_shop().await;
+    let buyer = Client::as_user(&unique("hoarder"));
+    let mut items = Vec::new();
+    for _ in 0..4 {
+        items.push(product(&seller, &shop, 200).await);
+    }
+    for (item, q) in items.iter().zip([40, 40, 20]) {
+        let r = buyer
+            .post("/cart/items", json!({"product_id": item, "quantity": q}))
+            .await;
+        assert_eq!(r.status, 200, "{}", r.body);
+    }
+    let r = buyer
+        .post("/cart/items", json!({"product_id": items[3]}))
+        .await;
+    assert_eq!(
+        (
+            r.status,
+            r.body["code"].as_str(),
+            r.body["max_units"].as_i64()
+        ),
+        (422, Some("hold_limit"), Some(100)),
+        "{}",
+        r.body
+    );
+    let p = Client::anonymous()
+        .get(&format!("/products/{}", items[3]))
+        .await;
+    assert_eq!(p.body["available"], 200);
+}
+
+/// Finding: a buyer could renew a hold forever and keep a one-of-a-kind listing from everyone.
+/// Now (on the stack whose holds last 2 s, so the lifetime is 8 s and the cool-down 8 s) the
+/// renewals stop with `409 hold_cooldown`; removing and re-adding the line does not reset it;
+/// a rival gets the item.
+#[tokio::test]
+async fn abuse_a_hold_cannot_be_renewed_forever() {
+    let base = short_hold_api_url();
+    let (seller, shop) = seller_with_shop().await;
+    let item = product(&seller, &shop, 1).await;
+    let camper = Client::as_user(&unique("camper")).at(base.clone());
+    let rival = Client::as_user(&unique("rival")).at(base);
+    let r = camper
+        .post("/cart/items", json!({"product_id": item}))
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let mut renewed = 0;
+    let refusal = loop {
+        tokio::time::sleep(std::time::Duration::from_millis(1000)).await;
+        let r = camper
+            .patch(&format!("/cart/items/{item}"), json!({"quantity": 1}))
+            .await;
+        if r.status != 200 {
+            break r;
+        }
+        renewed += 1;
+        assert!(renewed < 30, "the hold was renewed {renewed} times");
+    };
+    assert!(renewed >= 1, "renewing within the lifetime works");
+    assert_eq!(
+        (refusal.status, refusal.body["code"].as_str()),
+        (409, Some("hold_cooldown")),
+        "{}",
+        refusal.body
+    );
+    assert!(refusal.body["retry_after"].as_i64().is_some_and(|s| s > 0));
+    let r = camper.delete(&format!("/cart/items/{item}")).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let r = camper
+        .post("/cart/items", json!({"product_id": item}))
+        .await;
+    assert_eq!(
+        (r.status, r.body["code"].as_str()),
+        (409, Some("hold_cooldown")),
+        "removing the line does not reset the clock: {}",
+        r.body
+    );
+    let r = rival.post("/cart/items", json!({"product_id": item})).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+}
+
+/// Finding: a seller could hold (and so buy) their own listing. Now `403 own_listing`.
+#[tokio::test]
+async fn abuse_a_seller_cannot_hold_their_own_listing() {
+    let (seller, shop) = seller_with_shop().await;
+    let item = product(&seller, &shop, 1).await;
+    let r = seller
+        .post("/cart/items", json!({"product_id": item}))
+        .await;
+    assert_eq!(
+        (r.status, r.body["code"].as_str()),
+        (403, Some("own_listing")),
+        "{}",
+        r.body
+    );
+    let p = Client::anonymous().get(&format!("/products/{item}")).await;
+    assert_eq!(p.body["available"], 1);
 }

@@ -377,3 +377,114 @@ async fn poison_messages_go_to_the_dlq() {
     .await;
     assert!(in_dlq.is_some(), "the poison message reached the DLQ");
 }
+
+/// Finding: a seller could buy their own listing, ship it and review it five stars. Now: adding
+/// it is `403 own_listing`; a line of it already in the cart (from before the rule, written here
+/// straight to the table) makes checkout `403 own_listing` with nothing authorized; and an order
+/// of their own shop (again from before, rewritten here) cannot be reviewed by them.
+#[tokio::test]
+async fn abuse_a_seller_cannot_buy_or_review_their_own_listing() {
+    let maker_id = unique("maker");
+    let maker = Client::as_user(&maker_id);
+    let shop = shop_with(&maker, &unique("Own Goods"), 0, 0).await;
+    let own = product(&maker, &shop, 2500, 2).await;
+    let r = maker.post("/cart/items", json!({"product_id": own})).await;
+    assert_eq!(
+        (r.status, r.body["code"].as_str()),
+        (403, Some("own_listing")),
+        "{}",
+        r.body
+    );
+    let dynamo = bazaar_infra::testing::dynamo().await;
+    let now = chrono::Utc::now().to_rfc3339();
+    let line = [
+        ("pk", AttributeValue::S(format!("CART#{maker_id}"))),
+        ("sk", AttributeValue::S(format!("LINE#{own}"))),
+        ("entity", AttributeValue::S("cart_line".into())),
+        ("product_id", AttributeValue::S(own.clone())),
+        ("shop_id", AttributeValue::S(shop.clone())),
+        ("quantity", AttributeValue::N("1".into())),
+        ("title", AttributeValue::S("Hand-bound notebook".into())),
+        ("price_cents", AttributeValue::N("2500".into())),
+        ("added_at", AttributeValue::S(now.clone())),
+        ("updated_at", AttributeValue::S(now)),
+    ];
+    dynamo
+        .put_item()
+        .table_name(stack_resource("Table"))
+        .set_item(Some(
+            line.into_iter().map(|(k, v)| (k.to_owned(), v)).collect(),
+        ))
+        .send()
+        .await
+        .expect("an old cart line");
+    let r = maker
+        .post_with(
+            "/checkout",
+            &[("idempotency-key", &unique("own"))],
+            checkout_body(),
+        )
+        .await;
+    assert_eq!(
+        (r.status, r.body["code"].as_str()),
+        (403, Some("own_listing")),
+        "{}",
+        r.body
+    );
+    assert_eq!(r.body["product_ids"], json!([own]));
+    assert_eq!(
+        Client::anonymous()
+            .get(&format!("/products/{own}"))
+            .await
+            .body["quantity"],
+        2
+    );
+
+    // An order of the maker's shop, rewritten as if the maker had bought it, then shipped.
+    let buyer = Client::as_user(&unique("buyer"));
+    let r = buyer.post("/cart/items", json!({"product_id": own})).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let r = buyer
+        .post_with(
+            "/checkout",
+            &[("idempotency-key", &unique("k"))],
+            checkout_body(),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    let order = r.body["orders"][0]["order_id"]
+        .as_str()
+        .expect("order")
+        .to_owned();
+    dynamo
+        .update_item()
+        .table_name(stack_resource("Table"))
+        .key("pk", AttributeValue::S(format!("ORDER#{order}")))
+        .key("sk", AttributeValue::S("ORDER".into()))
+        .update_expression("SET buyer_id = :maker")
+        .expression_attribute_values(":maker", AttributeValue::S(maker_id.clone()))
+        .send()
+        .await
+        .expect("rewritten");
+    let r = maker
+        .post(
+            &format!("/orders/{order}/shipment"),
+            json!({"carrier": "USPS", "tracking_number": "9400 1"}),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let r = maker
+        .post(
+            &format!("/orders/{order}/review"),
+            json!({"rating": 5, "comment": "Superb seller"}),
+        )
+        .await;
+    assert_eq!(
+        (r.status, r.body["code"].as_str()),
+        (403, Some("own_listing")),
+        "{}",
+        r.body
+    );
+    let s = Client::anonymous().get(&format!("/shops/{shop}")).await;
+    assert_eq!(s.body["review_count"], 0);
+}

@@ -82,7 +82,9 @@ impl<S: CartStore, Q: QuotaStore> App<S, Q> {
             Op::RemoveLine => {
                 self.quota.spend(&buyer.user_id, QuotaClass::Cart).await?;
                 let product_id = product_param(&params)?;
-                self.carts.remove_line(&buyer.user_id, &product_id).await?
+                self.carts
+                    .remove_line(&buyer.user_id, &product_id, self.hold_seconds)
+                    .await?
             }
         };
         json(StatusCode::OK, &cart)

@@ -1,6 +1,7 @@
 //! Integration tests of the cart: the real add-to-cart, cart and catalog handlers against DynamoDB
 //! in the emulator, each test on its own table.
 
+use aws_sdk_dynamodb::types::AttributeValue;
 use bazaar_aws::calls::counting_aws_calls;
 use bazaar_aws::cart::DynamoCart;
 use bazaar_aws::catalog::DynamoCatalog;
@@ -16,6 +17,8 @@ use serde_json::{Value, json};
 const SECRET: &str = "cart-test-secret";
 
 struct Stack {
+    client: aws_sdk_dynamodb::Client,
+    table: String,
     catalog: catalog::App<DynamoCatalog>,
     add: add_to_cart::App<DynamoCart>,
     cart: cart::App<DynamoCart>,
@@ -53,9 +56,11 @@ impl Stack {
             ),
             cart: cart::App::new(
                 DynamoCart::new(client.clone(), &table),
-                DynamoQuota::new(client, &table),
+                DynamoQuota::new(client.clone(), &table),
                 &config,
             ),
+            client,
+            table,
         }
     }
 
@@ -512,6 +517,302 @@ async fn round_trips_do_not_grow_with_the_cart() {
         .call("GET", &format!("/products/{}", products[1]), None, None)
         .await;
     assert_eq!(r.aws_calls, 2, "availability comes with the product item");
+}
+
+/// A user id of the longest kind the API accepts: 128 characters of four UTF-8 bytes each,
+/// distinct per `n`.
+fn longest_user_id(n: u32) -> String {
+    let tag = char::from_u32(0x1_0000 + n).expect("a Linear B character");
+    std::iter::once(tag)
+        .chain(std::iter::repeat_n('\u{1F9F6}', 127))
+        .collect()
+}
+
+/// The largest product body the API accepts: every text field at its limit in four-byte
+/// characters, every list full, the longest image URLs, 10,000 units.
+fn largest_product_body() -> Value {
+    let wide = |n: usize, c: char| -> String { std::iter::repeat_n(c, n).collect() };
+    let tags: Vec<String> = (0..13u32)
+        .map(|i| {
+            let c = char::from_u32(0x1_0400 + i).expect("a Deseret character");
+            wide(20, c)
+        })
+        .collect();
+    let images: Vec<String> = (0..10)
+        .map(|i| {
+            let prefix = format!("https://images.example.com/{i}/");
+            format!("{prefix}{}", "a".repeat(2048 - prefix.len()))
+        })
+        .collect();
+    json!({
+        "title": wide(200, '\u{1F3FA}'),
+        "description": wide(5000, '\u{1F9F5}'),
+        "price_cents": 100_000_000,
+        "quantity": 10_000,
+        "category": format!("a{}", "-b".repeat(24)) + "c",
+        "tags": tags,
+        "is_vintage": true,
+        "images": images,
+    })
+}
+
+/// The product item as stored, and its size as DynamoDB counts it.
+async fn stored_product(
+    s: &Stack,
+    id: &str,
+) -> (std::collections::HashMap<String, AttributeValue>, usize) {
+    let item = s
+        .client
+        .get_item()
+        .table_name(&s.table)
+        .key("pk", AttributeValue::S(format!("PRODUCT#{id}")))
+        .key("sk", AttributeValue::S("PRODUCT".into()))
+        .consistent_read(true)
+        .send()
+        .await
+        .expect("read")
+        .item
+        .expect("the product item");
+    let size = bazaar_aws::table::item_size(&item);
+    (item, size)
+}
+
+/// The hold mirror on the product item is bounded by design: the largest product the API accepts
+/// (every field at its limit, 10,000 units, a seller with the longest user id), held to the limit
+/// by buyers with the longest user ids (40 units each), stays under DynamoDB's 400 KB item limit,
+/// and the next buyer is told the listing is fully held (409), never a 500.
+#[tokio::test]
+async fn the_largest_product_item_stays_under_the_item_limit() {
+    let s = Stack::new("cart-item-limit", "900").await;
+    let seller = longest_user_id(0);
+    let shop = s.shop(&seller, "Largest Listing", 0, 0).await;
+    let r = s
+        .call(
+            "POST",
+            &format!("/shops/{shop}/products"),
+            Some(&seller),
+            Some(largest_product_body()),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    let product = r.body["id"].as_str().expect("id").to_owned();
+    let (_, empty) = stored_product(&s, &product).await;
+    // 1,000 units (the most held at once) in 25 lines of 40.
+    for n in 1..=25 {
+        let r = s.add(&longest_user_id(n), &product, 40).await;
+        assert_eq!(r.status, 200, "buyer {n}: {}", r.body);
+        assert_eq!(line(&r.body, &product)["held"], true);
+    }
+    let (item, full) = stored_product(&s, &product).await;
+    let mirror = match item.get("holds") {
+        Some(AttributeValue::M(m)) => m.len(),
+        other => panic!("no mirror: {other:?}"),
+    };
+    assert_eq!(mirror, 1000);
+    assert!(
+        full < 400_000,
+        "the product item is {full} bytes with a full mirror ({empty} without)"
+    );
+    // The next buyer: the listing is fully held, a 409 with when units free up.
+    let r = s.add(&longest_user_id(26), &product, 1).await;
+    assert_eq!(
+        (
+            r.status,
+            r.body["code"].as_str(),
+            r.body["available"].as_i64()
+        ),
+        (409, Some("unavailable"), Some(0)),
+        "{}",
+        r.body
+    );
+    assert!(r.body["held_until"].is_string(), "{}", r.body);
+    // The holders still renew and shrink their lines, and the mirror does not grow.
+    let r = s
+        .call(
+            "PATCH",
+            &format!("/cart/items/{product}"),
+            Some(&longest_user_id(3)),
+            Some(json!({"quantity": 39})),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(s.add(&longest_user_id(26), &product, 1).await.status, 200);
+    let (_, after) = stored_product(&s, &product).await;
+    assert!(after <= full, "{after} > {full}");
+}
+
+/// A buyer holds at most 100 units across the whole cart (`422 hold_limit`); shrinking a line is
+/// always allowed.
+#[tokio::test]
+async fn a_cart_holds_at_most_100_units() {
+    let s = Stack::new("cart-unit-cap", "900").await;
+    let shop = s.shop("seller", "Bulk Beads", 0, 0).await;
+    let mut products = Vec::new();
+    for i in 0..4 {
+        products.push(
+            s.product("seller", &shop, &format!("Bead jar {i}"), 500, 100)
+                .await,
+        );
+    }
+    for (p, q) in products.iter().zip([40, 40, 20]) {
+        let r = s.add("hoarder", p, q).await;
+        assert_eq!(r.status, 200, "{}", r.body);
+    }
+    let r = s.add("hoarder", &products[3], 1).await;
+    assert_eq!(
+        (
+            r.status,
+            r.body["code"].as_str(),
+            r.body["max_units"].as_i64()
+        ),
+        (422, Some("hold_limit"), Some(100)),
+        "{}",
+        r.body
+    );
+    let r = s
+        .call(
+            "PATCH",
+            &format!("/cart/items/{}", products[2]),
+            Some("hoarder"),
+            Some(json!({"quantity": 21})),
+        )
+        .await;
+    assert_eq!(
+        (r.status, r.body["code"].as_str()),
+        (422, Some("hold_limit"))
+    );
+    let r = s
+        .call(
+            "PATCH",
+            &format!("/cart/items/{}", products[2]),
+            Some("hoarder"),
+            Some(json!({"quantity": 10})),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let r = s.add("hoarder", &products[3], 10).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(r.body["item_count"], 100);
+    let p = s
+        .call("GET", &format!("/products/{}", products[3]), None, None)
+        .await;
+    assert_eq!(p.body["available"], 90, "nothing beyond the cap was held");
+}
+
+/// Moves the start of `buyer`'s hold window on `product` `seconds` into the past, as if the
+/// buyer had been holding it that long (the line or the removed line's record).
+async fn age_hold_window(s: &Stack, buyer: &str, product: &str, seconds: i64) {
+    let since = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("clock")
+        .as_secs() as i64
+        - seconds;
+    s.client
+        .update_item()
+        .table_name(&s.table)
+        .key("pk", AttributeValue::S(format!("CART#{buyer}")))
+        .key("sk", AttributeValue::S(format!("LINE#{product}")))
+        .update_expression("SET hold_since = :since")
+        .condition_expression("attribute_exists(pk)")
+        .expression_attribute_values(":since", AttributeValue::N(since.to_string()))
+        .send()
+        .await
+        .expect("the line (or its record) exists");
+}
+
+/// A buyer cannot renew a hold forever: after an hour of holding one product without checking
+/// out, `409 hold_cooldown` (with `retry_after`) for an hour — and removing and re-adding the
+/// line does not reset it. Other buyers can have the item meanwhile; after the cool-down the
+/// buyer can hold it again.
+#[tokio::test]
+async fn a_hold_cannot_be_renewed_forever_nor_reset_by_removing_the_line() {
+    let s = Stack::new("cart-hold-lifetime", "900").await;
+    let shop = s.shop("seller", "Rare Finds", 0, 0).await;
+    let clock = s
+        .product("seller", &shop, "Carriage clock", 25_000, 2)
+        .await;
+    let path = format!("/cart/items/{clock}");
+    let renew = || s.call("PATCH", &path, Some("camper"), Some(json!({"quantity": 1})));
+    assert_eq!(s.add("camper", &clock, 1).await.status, 200);
+    // Renewing within the hour is fine.
+    age_hold_window(&s, "camper", &clock, 3000).await;
+    assert_eq!(renew().await.status, 200);
+    age_hold_window(&s, "camper", &clock, 3601).await;
+    let r = renew().await;
+    assert_eq!(
+        (r.status, r.body["code"].as_str()),
+        (409, Some("hold_cooldown")),
+        "{}",
+        r.body
+    );
+    let retry = r.body["retry_after"].as_i64().expect("retry_after");
+    assert!((1..=3600).contains(&retry), "{}", r.body);
+    assert!(r.body["hold_again_at"].is_string(), "{}", r.body);
+    let r = s.add("camper", &clock, 1).await;
+    assert_eq!(
+        (r.status, r.body["code"].as_str()),
+        (409, Some("hold_cooldown"))
+    );
+    // Removing the line releases the units, but the clock stays.
+    let r = s
+        .call(
+            "DELETE",
+            &format!("/cart/items/{clock}"),
+            Some("camper"),
+            None,
+        )
+        .await;
+    assert_eq!((r.status, r.body["item_count"].as_i64()), (200, Some(0)));
+    let r = s.add("camper", &clock, 1).await;
+    assert_eq!(
+        (r.status, r.body["code"].as_str()),
+        (409, Some("hold_cooldown")),
+        "{}",
+        r.body
+    );
+    let cart = s.call("GET", "/cart", Some("camper"), None).await;
+    assert_eq!(cart.body["item_count"], 0, "the record is no cart line");
+    assert_eq!(
+        s.add("rival", &clock, 2).await.status,
+        200,
+        "free for others"
+    );
+    // After the cool-down the buyer may hold it again (once the rival lets go).
+    age_hold_window(&s, "camper", &clock, 7201).await;
+    let r = s
+        .call(
+            "DELETE",
+            &format!("/cart/items/{clock}"),
+            Some("rival"),
+            None,
+        )
+        .await;
+    assert_eq!(r.status, 200);
+    let r = s.add("camper", &clock, 1).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(line(&r.body, &clock)["held"], true);
+}
+
+/// A seller cannot hold their own listing: `403 own_listing`, and nothing is held.
+#[tokio::test]
+async fn a_seller_cannot_hold_their_own_listing() {
+    let s = Stack::new("cart-own-listing", "900").await;
+    let shop = s.shop("maker", "Maker's Corner", 0, 0).await;
+    let bowl = s.product("maker", &shop, "Turned bowl", 6000, 1).await;
+    let r = s.add("maker", &bowl, 1).await;
+    assert_eq!(
+        (r.status, r.body["code"].as_str()),
+        (403, Some("own_listing")),
+        "{}",
+        r.body
+    );
+    let cart = s.call("GET", "/cart", Some("maker"), None).await;
+    assert_eq!(cart.body["item_count"], 0);
+    let p = s
+        .call("GET", &format!("/products/{bowl}"), None, None)
+        .await;
+    assert_eq!(p.body["available"], 1);
+    assert_eq!(s.add("buyer", &bowl, 1).await.status, 200);
 }
 
 /// The functions' route tables and template.yaml agree.

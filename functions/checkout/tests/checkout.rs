@@ -1087,6 +1087,140 @@ async fn orders_after_checkout() {
     );
 }
 
+/// Writes a cart line as add-to-cart wrote it before sellers were refused their own listings.
+async fn legacy_line(s: &Stack, buyer: &str, product: &str, shop: &str) {
+    let now = chrono::Utc::now().to_rfc3339();
+    let item = [
+        ("pk", AttributeValue::S(format!("CART#{buyer}"))),
+        ("sk", AttributeValue::S(format!("LINE#{product}"))),
+        ("entity", AttributeValue::S("cart_line".into())),
+        ("product_id", AttributeValue::S(product.into())),
+        ("shop_id", AttributeValue::S(shop.into())),
+        ("quantity", AttributeValue::N("1".into())),
+        ("title", AttributeValue::S("Old line".into())),
+        ("price_cents", AttributeValue::N("2500".into())),
+        ("added_at", AttributeValue::S(now.clone())),
+        ("updated_at", AttributeValue::S(now)),
+    ];
+    s.client
+        .put_item()
+        .table_name(&s.table)
+        .set_item(Some(
+            item.into_iter().map(|(k, v)| (k.to_owned(), v)).collect(),
+        ))
+        .send()
+        .await
+        .expect("line written");
+}
+
+/// A seller cannot buy their own listing: add-to-cart refuses it, and a line of their own
+/// listing already in the cart (written before the rule) makes checkout `403 own_listing`
+/// before anything is authorized or written.
+#[tokio::test]
+async fn a_seller_cannot_buy_their_own_listing() {
+    let s = Stack::new("checkout-own-listing", "900").await;
+    let shop = s.shop("maker", "Maker's Yard", 0, 0).await;
+    let own = s.product("maker", &shop, 2500, 1).await;
+    let other_shop = s.shop("neighbour", "Next Door", 0, 0).await;
+    let theirs = s.product("neighbour", &other_shop, 3000, 1).await;
+    let r = s
+        .call(
+            "POST",
+            "/cart/items",
+            Some("maker"),
+            None,
+            Some(json!({"product_id": own})),
+        )
+        .await;
+    assert_eq!(
+        (r.status, r.body["code"].as_str()),
+        (403, Some("own_listing")),
+        "{}",
+        r.body
+    );
+    s.add("maker", &theirs, 1).await;
+    legacy_line(&s, "maker", &own, &shop).await;
+    let r = s.checkout("maker", "own-1", "pm_card_visa").await;
+    assert_eq!(
+        (r.status, r.body["code"].as_str()),
+        (403, Some("own_listing")),
+        "{}",
+        r.body
+    );
+    assert_eq!(r.body["product_ids"], json!([own]));
+    assert_eq!(s.count_entities("order").await, 0);
+    assert_eq!(s.count_entities("payment").await, 0);
+    assert_eq!(s.product_json(&own).await["quantity"], 1);
+    // Without that line, the rest of the cart checks out.
+    s.client
+        .delete_item()
+        .table_name(&s.table)
+        .key("pk", AttributeValue::S("CART#maker".into()))
+        .key("sk", AttributeValue::S(format!("LINE#{own}")))
+        .send()
+        .await
+        .expect("line removed");
+    let r = s.checkout("maker", "own-2", "pm_card_visa").await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    assert_eq!(r.body["orders"][0]["shop_id"], other_shop.as_str());
+}
+
+/// A seller cannot review an order of their own shop, even one placed before the rules above
+/// (`403 own_listing`); the shop's rating does not move.
+#[tokio::test]
+async fn a_seller_cannot_review_their_own_shop() {
+    let s = Stack::new("checkout-own-review", "900").await;
+    let shop = s.shop("maker", "Self Starter", 0, 0).await;
+    let mug = s.product("maker", &shop, 2500, 2).await;
+    s.add("buyer", &mug, 1).await;
+    let placed = s.checkout("buyer", "k-1", "pm_card_visa").await;
+    assert_eq!(placed.status, 201, "{}", placed.body);
+    let order = placed.body["orders"][0]["order_id"]
+        .as_str()
+        .expect("order id")
+        .to_owned();
+    // The order as a self-purchase of the old rules would have left it: bought by the owner.
+    s.client
+        .update_item()
+        .table_name(&s.table)
+        .key("pk", AttributeValue::S(format!("ORDER#{order}")))
+        .key("sk", AttributeValue::S("ORDER".into()))
+        .update_expression("SET buyer_id = :owner")
+        .expression_attribute_values(":owner", AttributeValue::S("maker".into()))
+        .send()
+        .await
+        .expect("rewritten");
+    let shipped = s
+        .call(
+            "POST",
+            &format!("/orders/{order}/shipment"),
+            Some("maker"),
+            None,
+            Some(json!({"carrier": "USPS", "tracking_number": "9400 1"})),
+        )
+        .await;
+    assert_eq!(shipped.status, 200, "{}", shipped.body);
+    let r = s
+        .call(
+            "POST",
+            &format!("/orders/{order}/review"),
+            Some("maker"),
+            None,
+            Some(json!({"rating": 5, "comment": "Superb seller"})),
+        )
+        .await;
+    assert_eq!(
+        (r.status, r.body["code"].as_str()),
+        (403, Some("own_listing")),
+        "{}",
+        r.body
+    );
+    let shop = s
+        .call("GET", &format!("/shops/{shop}"), None, None, None)
+        .await;
+    assert_eq!(shop.body["review_count"], 0);
+}
+
 #[test]
 fn routes_match_the_template() {
     bazaar_infra::testing::assert_routes_match("checkout", checkout::ROUTES);

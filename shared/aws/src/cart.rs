@@ -2,9 +2,16 @@
 //!
 //! | item       | pk               | sk               | attributes                                      |
 //! |------------|------------------|------------------|-------------------------------------------------|
-//! | cart line  | `CART#<user>`    | `LINE#<product>` | shop_id, quantity, title/price snapshot, times  |
+//! | cart line  | `CART#<user>`    | `LINE#<product>` | shop_id, quantity, title/price snapshot, times, hold_since |
+//! | hold clock | `CART#<user>`    | `LINE#<product>` | quantity 0, hold_since, ttl (a removed line's window) |
 //! | hold       | `PRODUCT#<id>`   | `HOLD#<slot>`    | holder, expires_at (unix s), ttl                |
-//! | product    | `PRODUCT#<id>`   | `PRODUCT`        | … `holds` mirror: slot → {h: holder, x: expiry} |
+//! | product    | `PRODUCT#<id>`   | `PRODUCT`        | … `holds` mirror: slot → {h: holder ref, x: expiry} |
+//!
+//! A hold clock takes a removed line's place (same key, `quantity` 0, so the line write's
+//! `quantity = :seen` condition covers it), so the lines query returns it with no extra round
+//! trip; DynamoDB's TTL tidies it once its cool-down is over (readers ignore it before that
+//! anyway). The mirror is bounded by the domain (slots below `MAX_HELD_UNITS`, holders by
+//! `holder_ref`); this adapter refuses to write a slot past the bound.
 //!
 //! One [`CartWrite`] is one `TransactWriteItems`: a conditional put per held slot
 //! (`attribute_not_exists(pk) OR expires_at <= :now OR holder = :me`), a conditional delete per
@@ -20,7 +27,9 @@ use crate::table::{
 };
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::types::{AttributeValue, Delete, Put, Update};
-use bazaar_domain::cart::{CartWrite, HoldEntry, Line, LineWrite};
+use bazaar_domain::cart::{
+    CartWrite, HoldClock, HoldEntry, Line, LineWrite, MAX_HELD_UNITS, StoredCart,
+};
 use bazaar_domain::catalog::Product;
 use bazaar_domain::error::Error;
 use bazaar_domain::ports::{CartStore, Commit, LineCatalog};
@@ -41,11 +50,16 @@ struct LineItem {
     price_cents: i64,
     added_at: DateTime<Utc>,
     updated_at: DateTime<Utc>,
+    /// Unix seconds the buyer's hold window opened (absent on lines written before windows
+    /// existed: their `added_at` stands in).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    hold_since: Option<i64>,
 }
 
 impl LineItem {
     fn into_line(self) -> Line {
         Line {
+            hold_since: self.hold_since.unwrap_or_else(|| self.added_at.timestamp()),
             product_id: self.product_id,
             shop_id: self.shop_id,
             quantity: self.quantity,
@@ -55,6 +69,23 @@ impl LineItem {
         }
     }
 }
+
+/// The stored form of a hold clock: what a removed line leaves in its place.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct ClockItem {
+    pk: String,
+    sk: String,
+    entity: String,
+    product_id: String,
+    /// Always 0: a line write over the clock is conditioned on `quantity = 0`.
+    quantity: i64,
+    hold_since: i64,
+    /// DynamoDB TTL: the end of the cool-down, after which the clock no longer matters.
+    ttl: i64,
+}
+
+/// The `entity` of a hold clock.
+const CLOCK_ENTITY: &str = "hold_clock";
 
 /// The stored form of a hold.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -77,13 +108,13 @@ pub struct DynamoCart {
     table: Table,
 }
 
-/// The buyer's cart lines (consistent, every page).
+/// The buyer's cart lines and hold clocks (consistent, every page).
 pub(crate) async fn cart_lines(
     client: &Client,
     table: &str,
     user: &str,
-) -> Result<Vec<Line>, Error> {
-    let mut lines = Vec::new();
+) -> Result<StoredCart, Error> {
+    let mut cart = StoredCart::default();
     let mut start = None;
     loop {
         let out = client
@@ -98,11 +129,20 @@ pub(crate) async fn cart_lines(
             .await
             .map_err(from_sdk)?;
         for item in out.items.unwrap_or_default() {
-            lines.push(from_item::<LineItem>(item)?.into_line());
+            match item.get("entity") {
+                Some(AttributeValue::S(e)) if e == CLOCK_ENTITY => {
+                    let clock: ClockItem = from_item(item)?;
+                    cart.clocks.push(HoldClock {
+                        product_id: clock.product_id,
+                        since: clock.hold_since,
+                    });
+                }
+                _ => cart.lines.push(from_item::<LineItem>(item)?.into_line()),
+            }
         }
         start = out.last_evaluated_key;
         if start.is_none() {
-            return Ok(lines);
+            return Ok(cart);
         }
     }
 }
@@ -182,6 +222,12 @@ impl DynamoCart {
             expires_at,
             ..
         } = *write;
+        // The domain keeps the mirror bounded; a plan past the bound is a defect, never written.
+        if plan.held().any(|slot| i64::from(slot) >= MAX_HELD_UNITS) {
+            return Err(Error::internal(format!(
+                "a cart plan for {product_id} holds a slot past MAX_HELD_UNITS"
+            )));
+        }
         for slot in plan.held() {
             let (pk, sk) = keys::hold(product_id, slot);
             let hold = HoldItem {
@@ -215,10 +261,7 @@ impl DynamoCart {
         let mut removes = Vec::new();
         let mut conditions = vec!["attribute_exists(pk)".to_owned()];
         update.name("#holds", "holds");
-        let entry = || HoldEntry {
-            holder: user.to_owned(),
-            expires_at,
-        };
+        let entry = || HoldEntry::new(user, expires_at);
         if has_mirror {
             for (i, slot) in plan.held().enumerate() {
                 update.name(&format!("#k{i}"), &slot.to_string());
@@ -290,6 +333,7 @@ impl DynamoCart {
                     price_cents: line.price_cents,
                     added_at: line.added_at,
                     updated_at: Utc::now(),
+                    hold_since: Some(line.hold_since),
                 };
                 let put = Put::builder()
                     .table_name(self.table.name())
@@ -302,7 +346,7 @@ impl DynamoCart {
                 };
                 tx.put(put.build().map_err(Error::internal)?).or("line");
             }
-            LineWrite::Remove { seen } => {
+            LineWrite::Remove { seen, keep: None } => {
                 let delete = Delete::builder()
                     .table_name(self.table.name())
                     .set_key(Some(key(keys::cart_line(write.user, write.product_id))))
@@ -311,6 +355,29 @@ impl DynamoCart {
                     .build()
                     .map_err(Error::internal)?;
                 tx.delete(delete).or("line");
+            }
+            LineWrite::Remove {
+                seen,
+                keep: Some(kept),
+            } => {
+                let (pk, sk) = keys::cart_line(write.user, write.product_id);
+                let clock = ClockItem {
+                    pk,
+                    sk,
+                    entity: CLOCK_ENTITY.into(),
+                    product_id: write.product_id.to_owned(),
+                    quantity: 0,
+                    hold_since: kept.since,
+                    ttl: kept.until,
+                };
+                let put = Put::builder()
+                    .table_name(self.table.name())
+                    .set_item(Some(to_item(&clock)?))
+                    .condition_expression("quantity = :seen")
+                    .expression_attribute_values(":seen", AttributeValue::N(seen.to_string()))
+                    .build()
+                    .map_err(Error::internal)?;
+                tx.put(put).or("line");
             }
         }
         Ok(())
@@ -322,7 +389,7 @@ impl CartStore for DynamoCart {
     /// mirrors existed gets the mirror created whole.
     type Seen = bool;
 
-    async fn lines(&self, user: &str) -> Result<Vec<Line>, Error> {
+    async fn lines(&self, user: &str) -> Result<StoredCart, Error> {
         cart_lines(self.table.client(), self.table.name(), user).await
     }
 

@@ -238,7 +238,10 @@ impl CheckoutStore for DynamoCheckout {
     }
 
     async fn cart(&self, buyer: &str) -> Result<(Vec<Line>, LineCatalog), Error> {
-        let lines = crate::cart::cart_lines(self.table.client(), self.table.name(), buyer).await?;
+        // Hold clocks are no lines: checkout neither buys nor deletes them.
+        let lines = crate::cart::cart_lines(self.table.client(), self.table.name(), buyer)
+            .await?
+            .lines;
         let catalog = crate::cart::products_and_shops(&self.table, &lines).await?;
         Ok((lines, catalog))
     }

@@ -297,3 +297,102 @@ pub async fn shops_by_id<'a>(
 ) -> Result<HashMap<String, Shop>, Error> {
     Ok(products_and_shops(table, std::iter::empty(), ids).await?.1)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::table::{ITEM_SIZE_MAX, item_size};
+    use bazaar_domain::cart::{MAX_HELD_UNITS, MAX_LINE_QUANTITY};
+    use bazaar_domain::validate::{
+        CATEGORY_MAX, DESCRIPTION_MAX, IMAGE_URL_MAX, IMAGES_MAX, PRICE_CENTS_MAX, QUANTITY_MAX,
+        TAG_LEN_MAX, TAGS_MAX, TITLE_MAX,
+    };
+
+    /// `n` four-byte characters (the most bytes a character of a text field can take).
+    fn widest(n: usize) -> String {
+        std::iter::repeat_n('\u{1F9F6}', n).collect()
+    }
+
+    /// The longest user id the API accepts (`Identity::bounded`: 128 characters), distinct per `n`.
+    fn longest_user_id(n: u32) -> String {
+        let tag = char::from_u32(0x1_0000 + n).expect("a Linear B character");
+        std::iter::once(tag).chain(widest(127).chars()).collect()
+    }
+
+    /// The largest product item there can be: every field at its limit in its widest characters,
+    /// the longest owner id, the largest numbers, and a hold mirror full to `MAX_HELD_UNITS`
+    /// entries of holders with the longest ids (each of whom could hold at most a line's worth).
+    #[test]
+    fn the_largest_product_item_fits_dynamodbs_item_limit() {
+        let now = chrono::Utc::now();
+        let uuid = "01890a5d-ac96-774b-bcce-b302099a8057".to_owned();
+        let holders = u32::try_from(MAX_HELD_UNITS / MAX_LINE_QUANTITY).expect("fits");
+        let holds: bazaar_domain::cart::Holds = (0..u32::try_from(MAX_HELD_UNITS).expect("fits"))
+            .map(|slot| {
+                let holder = longest_user_id(slot % holders);
+                (slot, HoldEntry::new(&holder, i64::MAX))
+            })
+            .collect();
+        let product = Product {
+            id: uuid.clone(),
+            shop_id: uuid,
+            owner_id: longest_user_id(u32::MAX >> 16),
+            title: widest(TITLE_MAX),
+            description: widest(DESCRIPTION_MAX),
+            price_cents: PRICE_CENTS_MAX,
+            quantity: QUANTITY_MAX,
+            category: "a".repeat(CATEGORY_MAX),
+            tags: (0..TAGS_MAX).map(|_| widest(TAG_LEN_MAX)).collect(),
+            is_vintage: true,
+            images: (0..IMAGES_MAX).map(|_| "h".repeat(IMAGE_URL_MAX)).collect(),
+            created_at: now,
+            updated_at: now,
+            version: i64::MAX,
+            holds,
+        };
+        let item = product_item(&product).expect("item");
+        let size = item_size(&item);
+        let mirror = item.get("holds").map_or(0, |m| {
+            let mut only = Item::new();
+            only.insert("holds".into(), m.clone());
+            item_size(&only)
+        });
+        assert!(
+            size < ITEM_SIZE_MAX,
+            "the largest product item is {size} bytes, its mirror {mirror}"
+        );
+        // With room to spare for attributes added later (about 98 KB with 55 KB of mirror).
+        assert!(size < ITEM_SIZE_MAX / 2, "{size} bytes (mirror {mirror})");
+        // The mirror's entries are the same size whoever holds them.
+        let short: bazaar_domain::cart::Holds = (0..u32::try_from(MAX_HELD_UNITS).expect("fits"))
+            .map(|slot| (slot, HoldEntry::new("a", i64::MAX)))
+            .collect();
+        let short_item = product_item(&Product {
+            holds: short,
+            ..product
+        })
+        .expect("item");
+        assert_eq!(item_size(&short_item), size, "holder refs have one size");
+    }
+
+    #[test]
+    fn item_sizes_count_names_values_and_overheads() {
+        let mut item = Item::new();
+        item.insert("pk".into(), AttributeValue::S("PRODUCT#p".into()));
+        item.insert("n".into(), AttributeValue::N("12345".into()));
+        item.insert(
+            "m".into(),
+            AttributeValue::M(
+                [("h".to_owned(), AttributeValue::S("ab".into()))]
+                    .into_iter()
+                    .collect(),
+            ),
+        );
+        item.insert(
+            "l".into(),
+            AttributeValue::L(vec![AttributeValue::Bool(true)]),
+        );
+        // 2 + 9, 1 + (1 + 5), 1 + (3 + 1 + 1 + 2), 1 + (3 + 1 + 1)
+        assert_eq!(item_size(&item), 11 + 7 + 8 + 6);
+    }
+}

@@ -7,9 +7,10 @@
 //! | shop | `SHOP#<id>` | `SHOP` | | catalog (counters `sales_count`, ratings by reviews) |
 //! | owner lock | `OWNER#<user>` | `SHOP` | | catalog, in the shop's create transaction (one shop per owner) |
 //! | shop name lock | `SHOPNAME#<normalized name>` | `SHOPNAME` | | catalog (case- and space-insensitive unique names) |
-//! | product | `PRODUCT#<id>` | `PRODUCT` | GSI1 `CATEGORY#<slug>` / `<created_at>#<id>` | catalog; cart and checkout keep its `holds` mirror (slot → holder, expiry) and `quantity` |
+//! | product | `PRODUCT#<id>` | `PRODUCT` | GSI1 `CATEGORY#<slug>` / `<created_at>#<id>` | catalog; cart and checkout keep its `holds` mirror (slot → holder ref, expiry; at most 1,000 slots) and `quantity` |
 //! | hold | `PRODUCT#<id>` | `HOLD#<slot:05>` | TTL (tidying only) | cart, checkout (`holder`, `expires_at`) |
-//! | cart line | `CART#<user>` | `LINE#<product>` | | cart (quantity, title/price snapshot) |
+//! | cart line | `CART#<user>` | `LINE#<product>` | | cart (quantity, title/price snapshot, `hold_since`) |
+//! | hold clock | `CART#<user>` | `LINE#<product>` | TTL (end of the cool-down) | cart: a removed line's hold window (`quantity` 0, `hold_since`) |
 //! | checkout | `CHECKOUT#<checkout id>` | `CHECKOUT` | | checkout: the record that makes a second commit impossible |
 //! | order | `ORDER#<id>` | `ORDER` | GSI1 `BUYER#<user>`, GSI2 `SHOPORDERS#<shop>` / `<created_at ms>#<id>` | checkout; orders (ship, cancel, review flag) |
 //! | review | `REVIEW#<order id>` | `REVIEW` | GSI1 `SHOPREVIEWS#<shop>` | orders |

@@ -5,7 +5,15 @@
 //! it is taken with a conditional write whose condition compares `expires_at` with the current time,
 //! so an expired hold is simply free again — no sweeper. A quantity-1 item has exactly one slot,
 //! hence one hold item. The product item carries a mirror of its holds (`holds`: slot → holder,
-//! expiry), written in the same transaction as the hold items, so that availability is one read.
+//! expiry), written in the same transaction as the hold items, so that availability is one read;
+//! it is bounded by design (slots below [`MAX_HELD_UNITS`], holders by [`holder_ref`]).
+//!
+//! Holds are limited so that a buyer cannot use them as a weapon: a cart holds at most
+//! [`MAX_CART_UNITS`] units in all, and a buyer holds one product for at most a hold lifetime
+//! ([`HoldPolicy`]: 4 hold periods, an hour by default) from the first hold, renewals included,
+//! then not again for a cool-down as long. The start of that window is kept on the cart line and,
+//! when the line is removed, on a [`HoldClock`] left in its place, so removing and re-adding the
+//! line does not reset it; checking out does.
 //!
 //! This module decides *which* slots a request takes, keeps or releases (a [`Plan`]) and renders
 //! carts; the holds and availability themselves are [`crate::inventory`]. The DynamoDB adapter turns a plan into one transaction whose
@@ -19,7 +27,8 @@ use serde_json::{Map, Value};
 use std::collections::BTreeMap;
 
 pub use crate::inventory::{
-    HoldEntry, Holds, available_to, held_by_others, my_hold, others_hold_until,
+    HoldEntry, Holds, MAX_HELD_UNITS, available_to, held_by_others, holdable, holder_ref, my_hold,
+    others_hold_until, slots_of,
 };
 
 /// The most units one cart line may hold (each unit is one transaction action).
@@ -78,8 +87,11 @@ pub fn plan(
             held_until: others_hold_until(holds, Some(me), now),
         });
     }
-    let in_range = |slot: u32| i64::from(slot) < quantity;
+    // Holds take slots below `holdable` only: that bounds the product's mirror.
+    let slots = holdable(quantity);
+    let in_range = |slot: u32| i64::from(slot) < slots;
     let want = usize::try_from(want.max(0)).unwrap_or(0);
+    let me = holder_ref(me);
     // My slots, the live ones in range first: those are kept in preference.
     let mut mine: Vec<u32> = holds
         .iter()
@@ -94,7 +106,7 @@ pub fn plan(
         release: mine[keep_n..].to_vec(),
         ..Plan::default()
     };
-    let mut free: Vec<u32> = (0..u32::try_from(quantity.max(0)).unwrap_or(0))
+    let mut free: Vec<u32> = (0..u32::try_from(slots).unwrap_or(0))
         .filter(|s| match holds.get(s) {
             None => true,
             Some(h) => h.holder != me && !h.is_live(now),
@@ -105,7 +117,11 @@ pub fn plan(
             // Cannot happen when `want <= available`; refuse rather than oversell.
             return Err(Unavailable {
                 available,
-                held_until: others_hold_until(holds, Some(me), now),
+                held_until: holds
+                    .values()
+                    .filter(|h| h.is_live(now) && h.holder != me)
+                    .map(|h| h.expires_at)
+                    .min(),
             });
         }
         let i = pick(free.len()) % free.len();
@@ -152,6 +168,25 @@ pub struct Line {
     pub title: String,
     pub price_cents: i64,
     pub added_at: DateTime<Utc>,
+    /// Unix seconds when the buyer's current hold window on the product opened (see
+    /// [`HoldPolicy`]).
+    pub hold_since: i64,
+}
+
+/// What is left of a cart line the buyer removed while its hold window still matters: when the
+/// window opened. It is no line (never shown, never checked out); re-adding the product continues
+/// the window.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HoldClock {
+    pub product_id: String,
+    pub since: i64,
+}
+
+/// A buyer's cart as stored: the lines, and the clocks of removed lines (one read returns both).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct StoredCart {
+    pub lines: Vec<Line>,
+    pub clocks: Vec<HoldClock>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -271,6 +306,123 @@ pub fn render(
 /// The most lines a cart may have (a cart read is then at most two `BatchGetItem` calls).
 pub const MAX_CART_LINES: usize = 100;
 
+/// The most units one cart holds, its lines together (`422 hold_limit` past it). Without it one
+/// account could hold 100 lines × 40 units; 100 still fits a full cart of one-of-a-kind items
+/// (the marketplace's usual stock), and is what one checkout can buy at most anyway.
+pub const MAX_CART_UNITS: i64 = 100;
+
+/// A buyer holds one product for at most this many hold periods in a row (renewals included),
+/// without checking out: an hour with the default `HOLD_SECONDS` of 900.
+pub const HOLD_LIFETIME_PERIODS: i64 = 4;
+
+/// How long holds last, and how long one buyer may keep holding one product.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct HoldPolicy {
+    /// One hold (`HOLD_SECONDS`): how long after an add or a patch the units stay held.
+    pub hold_seconds: i64,
+    /// The longest a buyer holds one product from their first hold of it, renewals included.
+    pub lifetime_seconds: i64,
+    /// After the lifetime, how long the buyer may not hold the product again.
+    pub cooldown_seconds: i64,
+}
+
+/// A buyer's current hold window on a product: holds may be taken until `ends`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Window {
+    pub since: i64,
+    pub ends: i64,
+}
+
+/// A buyer's hold window on a product is over: no holding it again before `until`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Cooldown {
+    pub until: i64,
+}
+
+impl HoldPolicy {
+    /// The policy of holds lasting `hold_seconds`: a lifetime of [`HOLD_LIFETIME_PERIODS`] holds,
+    /// and a cool-down as long.
+    pub fn new(hold_seconds: i64) -> Self {
+        let lifetime_seconds = hold_seconds.saturating_mul(HOLD_LIFETIME_PERIODS);
+        Self {
+            hold_seconds,
+            lifetime_seconds,
+            cooldown_seconds: lifetime_seconds,
+        }
+    }
+
+    /// The window a hold taken at `now` belongs to, given when the buyer's last one opened
+    /// (`since`; `None`: never, or forgotten): that one while it runs, a new one once its
+    /// cool-down is over, and in between the cool-down.
+    pub fn window(&self, since: Option<i64>, now: i64) -> Result<Window, Cooldown> {
+        match since {
+            Some(since) if now < since.saturating_add(self.lifetime_seconds) => Ok(Window {
+                since,
+                ends: since.saturating_add(self.lifetime_seconds),
+            }),
+            Some(since) if now < self.forget_at(since) => Err(Cooldown {
+                until: self.forget_at(since),
+            }),
+            _ => Ok(Window {
+                since: now,
+                ends: now.saturating_add(self.lifetime_seconds),
+            }),
+        }
+    }
+
+    /// When holds taken at `now` in `window` lapse: one hold period, never past the window.
+    pub fn expires_at(&self, window: &Window, now: i64) -> i64 {
+        now.saturating_add(self.hold_seconds).min(window.ends)
+    }
+
+    /// When a window opened at `since` no longer matters: the end of its cool-down.
+    pub fn forget_at(&self, since: i64) -> i64 {
+        since
+            .saturating_add(self.lifetime_seconds)
+            .saturating_add(self.cooldown_seconds)
+    }
+}
+
+/// The `409 hold_cooldown` problem: `retry_after` seconds and `hold_again_at`.
+pub fn cooling_down(cooldown: &Cooldown, policy: &HoldPolicy, now: i64) -> Error {
+    let retry_after = (cooldown.until - now).max(1);
+    let mut extra = Map::new();
+    extra.insert("retry_after".into(), Value::from(retry_after));
+    extra.insert(
+        "hold_again_at".into(),
+        Value::from(from_unix(cooldown.until).to_rfc3339_opts(chrono::SecondsFormat::Secs, true)),
+    );
+    Error::Conflict {
+        code: "hold_cooldown",
+        detail: format!(
+            "You have held this item for {} minutes without checking out; you can hold it again in {retry_after} seconds.",
+            policy.lifetime_seconds / 60
+        ),
+        extra,
+    }
+}
+
+/// The `422 hold_limit` problem for a cart that would hold `units` units.
+pub fn hold_limit(units: i64) -> Error {
+    let mut extra = Map::new();
+    extra.insert("max_units".into(), Value::from(MAX_CART_UNITS));
+    extra.insert("units".into(), Value::from(units));
+    Error::Unprocessable {
+        code: "hold_limit",
+        detail: format!("A cart holds at most {MAX_CART_UNITS} units; this would make {units}."),
+        extra,
+    }
+}
+
+/// The `403 own_listing` problem: sellers cannot hold, buy or review their own listings.
+pub fn own_listing(detail: impl Into<String>) -> Error {
+    Error::Denied {
+        code: "own_listing",
+        detail: detail.into(),
+        extra: Map::new(),
+    }
+}
+
 /// How a write changes the line.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum LineChange {
@@ -303,10 +455,20 @@ pub struct CartWrite<'a> {
 /// What a cart write does to the buyer's line.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum LineWrite {
-    /// Writes the line if its quantity is still `seen` (`None`: if there is no line yet).
+    /// Writes the line if its quantity is still `seen` (`None`: if there is nothing in its place;
+    /// `Some(0)`: if its place holds a [`HoldClock`]).
     Put { line: Line, seen: Option<i64> },
-    /// Removes the line if its quantity is still `seen`.
-    Remove { seen: i64 },
+    /// Removes the line if its quantity is still `seen`, leaving a [`HoldClock`] in its place
+    /// when `keep` says so.
+    Remove { seen: i64, keep: Option<KeptClock> },
+}
+
+/// The [`HoldClock`] a removed line leaves: its window's start, and when it may be forgotten
+/// (the end of the cool-down; DynamoDB's TTL tidies it then).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct KeptClock {
+    pub since: i64,
+    pub until: i64,
 }
 
 /// A uniformly random index below `n` (0 for `n <= 1`): the `pick` of [`plan`] in production,
@@ -360,15 +522,7 @@ mod tests {
     fn holds(entries: &[(u32, &str, i64)]) -> Holds {
         entries
             .iter()
-            .map(|(s, h, x)| {
-                (
-                    *s,
-                    HoldEntry {
-                        holder: (*h).to_owned(),
-                        expires_at: *x,
-                    },
-                )
-            })
+            .map(|(s, h, x)| (*s, HoldEntry::new(h, *x)))
             .collect()
     }
 
@@ -442,6 +596,77 @@ mod tests {
     }
 
     #[test]
+    fn holds_stay_below_max_held_units_whatever_the_stock() {
+        let now = 0;
+        let cap = u32::try_from(MAX_HELD_UNITS).expect("fits");
+        // Others hold 990 of the 1,000 holdable units of a 10,000-unit product.
+        let mut h: Holds = (0..cap - 10)
+            .map(|s| (s, HoldEntry::new("other", 100)))
+            .collect();
+        let err = plan(10_000, &h, "me", 11, now, &mut first).expect_err("only 10 holdable");
+        assert_eq!(err.available, 10);
+        assert_eq!(err.held_until, Some(100));
+        let p = plan(10_000, &h, "me", 10, now, &mut first).expect("the last 10");
+        assert!(p.take.iter().all(|s| *s >= cap - 10 && *s < cap), "{p:?}");
+        // A slot of mine past the bound (an older mirror) is released, and replaced below it.
+        h.insert(cap + 5, HoldEntry::new("me", 100));
+        let p = plan(10_000, &h, "me", 1, now, &mut first).expect("moved");
+        assert_eq!(p.release, [cap + 5]);
+        assert!(p.take.iter().all(|s| *s < cap));
+        // Lapsed entries are retaken in place: the mirror never has more than `cap` entries.
+        let lapsed: Holds = (0..cap).map(|s| (s, HoldEntry::new("gone", -1))).collect();
+        let p = plan(10_000, &lapsed, "me", 40, now, &mut first).expect("lapsed are free");
+        assert!(p.take.iter().all(|s| lapsed.contains_key(s)));
+    }
+
+    #[test]
+    fn a_hold_window_lasts_four_holds_then_cools_down_as_long() {
+        let policy = HoldPolicy::new(900);
+        assert_eq!(
+            (policy.lifetime_seconds, policy.cooldown_seconds),
+            (3600, 3600)
+        );
+        // A first hold opens a window; renewals stay in it and never lapse past its end.
+        let w = policy.window(None, 1000).expect("open");
+        assert_eq!(
+            w,
+            Window {
+                since: 1000,
+                ends: 4600
+            }
+        );
+        assert_eq!(policy.expires_at(&w, 1000), 1900);
+        let w = policy.window(Some(1000), 4000).expect("still open");
+        assert_eq!(policy.expires_at(&w, 4000), 4600, "capped by the window");
+        // After the lifetime: the cool-down, until the window is forgotten.
+        assert_eq!(
+            policy.window(Some(1000), 4600),
+            Err(Cooldown { until: 8200 })
+        );
+        assert_eq!(
+            policy.window(Some(1000), 8199),
+            Err(Cooldown { until: 8200 })
+        );
+        assert_eq!(policy.forget_at(1000), 8200);
+        assert_eq!(
+            policy.window(Some(1000), 8200),
+            Ok(Window {
+                since: 8200,
+                ends: 11_800
+            })
+        );
+        let problem = cooling_down(&Cooldown { until: 8200 }, &policy, 5000).problem();
+        assert_eq!((problem.status, problem.code), (409, "hold_cooldown"));
+        assert_eq!(problem.extra["retry_after"], 3200);
+        assert!(problem.extra["hold_again_at"].is_string());
+        let problem = hold_limit(101).problem();
+        assert_eq!((problem.status, problem.code), (422, "hold_limit"));
+        assert_eq!(problem.extra["max_units"], MAX_CART_UNITS);
+        assert_eq!(own_listing("mine").problem().code, "own_listing");
+        assert_eq!(own_listing("mine").status(), 403);
+    }
+
+    #[test]
     fn carts_group_by_shop_with_shipping() {
         let now = 100;
         let t = |s: i64| from_unix(s);
@@ -453,6 +678,7 @@ mod tests {
                 title: "A".into(),
                 price_cents: 1,
                 added_at: t(1),
+                hold_since: 1,
             },
             Line {
                 product_id: "p2".into(),
@@ -461,6 +687,7 @@ mod tests {
                 title: "B".into(),
                 price_cents: 1,
                 added_at: t(2),
+                hold_since: 2,
             },
             Line {
                 product_id: "p3".into(),
@@ -469,6 +696,7 @@ mod tests {
                 title: "C".into(),
                 price_cents: 700,
                 added_at: t(3),
+                hold_since: 3,
             },
         ];
         let products: BTreeMap<String, LineProduct> = [
@@ -545,7 +773,7 @@ mod tests {
             seed in any::<u64>(),
         ) {
             let names = ["me", "b", "c", "d"];
-            let h: Holds = entries.iter().map(|(s, who, x)| (*s, HoldEntry { holder: names[*who].into(), expires_at: *x })).collect();
+            let h: Holds = entries.iter().map(|(s, who, x)| (*s, HoldEntry::new(names[*who], *x))).collect();
             let mut state = seed;
             let mut pick = |n: usize| { state = state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407); (state >> 33) as usize % n.max(1) };
             match plan(quantity, &h, "me", want, 0, &mut pick) {
@@ -553,13 +781,13 @@ mod tests {
                     let held: Vec<u32> = p.held().collect();
                     prop_assert_eq!(held.len() as i64, want);
                     for s in &held {
-                        prop_assert!(i64::from(*s) < quantity);
-                        if let Some(e) = h.get(s) { prop_assert!(e.holder == "me" || !e.is_live(0)); }
+                        prop_assert!(i64::from(*s) < holdable(quantity));
+                        if let Some(e) = h.get(s) { prop_assert!(e.holder == holder_ref("me") || !e.is_live(0)); }
                     }
                     let mut dedup = held.clone(); dedup.sort_unstable(); dedup.dedup();
                     prop_assert_eq!(dedup.len(), held.len());
                     prop_assert!(want <= available_to(quantity, &h, Some("me"), 0));
-                    for s in &p.release { prop_assert_eq!(h[s].holder.as_str(), "me"); }
+                    for s in &p.release { prop_assert_eq!(&h[s].holder, &holder_ref("me")); }
                 }
                 Err(u) => prop_assert!(want > u.available),
             }

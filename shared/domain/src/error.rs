@@ -91,6 +91,14 @@ pub enum Error {
     /// Authenticated, but not allowed to touch this resource.
     #[error("{0}")]
     Forbidden(String),
+    /// Authenticated, but refused this action by a rule with its own code (`own_listing`), with
+    /// optional extra members.
+    #[error("{detail}")]
+    Denied {
+        code: &'static str,
+        detail: String,
+        extra: Map<String, Value>,
+    },
     #[error("{} `{id}` was not found", .resource.name())]
     NotFound { resource: Resource, id: String },
     #[error("no route matches {method} {path}")]
@@ -195,6 +203,7 @@ impl Error {
             Error::Unprocessable { code, .. } => (422, code, "Unprocessable request"),
             Error::Unauthorized(_) => (401, "unauthorized", "Unauthorized"),
             Error::Forbidden(_) => (403, "forbidden", "Forbidden"),
+            Error::Denied { code, .. } => (403, code, "Forbidden"),
             Error::NotFound { resource, .. } => (404, resource.code(), "Not found"),
             Error::RouteNotFound { .. } => (404, "route_not_found", "Not found"),
             Error::MethodNotAllowed { .. } => (405, "method_not_allowed", "Method not allowed"),
@@ -233,9 +242,9 @@ impl Error {
                     serde_json::to_value(errors).unwrap_or(Value::Null),
                 );
             }
-            Error::Conflict { extra: more, .. } | Error::Unprocessable { extra: more, .. } => {
-                extra.extend(more.clone())
-            }
+            Error::Conflict { extra: more, .. }
+            | Error::Unprocessable { extra: more, .. }
+            | Error::Denied { extra: more, .. } => extra.extend(more.clone()),
             Error::MethodNotAllowed { allow, .. } => {
                 extra.insert("allow".into(), Value::from(allow.clone()));
             }
@@ -299,6 +308,15 @@ mod tests {
             ),
             (Error::Unauthorized("no token"), 401, "unauthorized"),
             (Error::Forbidden("not yours".into()), 403, "forbidden"),
+            (
+                Error::Denied {
+                    code: "own_listing",
+                    detail: "yours".into(),
+                    extra: Map::new(),
+                },
+                403,
+                "own_listing",
+            ),
             (
                 Error::not_found(Resource::Shop, "s1"),
                 404,

@@ -18,7 +18,9 @@
 //! faults ([`Fault`]) last until healed: a call fails, or answers late (`tokio::time::sleep`, so
 //! that a test of the personalization budget pauses time instead of waiting).
 
-use crate::cart::{CartWrite, HoldEntry, Line, LineWrite};
+use crate::cart::{
+    CartWrite, HoldClock, HoldEntry, Line, LineWrite, MAX_HELD_UNITS, StoredCart, holder_ref,
+};
 use crate::catalog::{Product, Shipping, Shop, new_id};
 use crate::checkout::{
     CheckoutRecord, CheckoutWrite, CheckoutWritten, Order, OrderItem, OrderStatus, Shipment,
@@ -54,13 +56,7 @@ fn put_hold(
     expires_at: i64,
 ) {
     if let Some(p) = products.get_mut(product_id) {
-        p.holds.insert(
-            slot,
-            HoldEntry {
-                holder: holder.to_owned(),
-                expires_at,
-            },
-        );
+        p.holds.insert(slot, HoldEntry::new(holder, expires_at));
     }
 }
 
@@ -71,6 +67,8 @@ struct State {
     products: BTreeMap<String, Product>,
     /// Cart lines by buyer, then product.
     carts: BTreeMap<String, BTreeMap<String, Line>>,
+    /// The hold clocks removed lines left (when each window opened), by buyer, then product.
+    clocks: BTreeMap<String, BTreeMap<String, i64>>,
     checkouts: BTreeMap<String, CheckoutRecord>,
     orders: BTreeMap<String, Order>,
     reviews: BTreeMap<String, Review>,
@@ -115,6 +113,7 @@ impl State {
 
     /// Whether `me` may take `slot` of `product` at `now`: free, lapsed or already mine.
     fn takeable(&self, product: &Product, slot: u32, me: &str, now: i64) -> bool {
+        let me = holder_ref(me);
         product
             .holds
             .get(&slot)
@@ -123,6 +122,7 @@ impl State {
 
     /// Whether `me` may release `slot`: free or mine.
     fn releasable(&self, product: &Product, slot: u32, me: &str) -> bool {
+        let me = holder_ref(me);
         product.holds.get(&slot).is_none_or(|h| h.holder == me)
     }
 }
@@ -289,9 +289,52 @@ impl FakeStore {
 
     /// Slots of `product_id` whose mirror entry names `holder` (live or not).
     pub fn holds_of(&self, product_id: &str, holder: &str) -> usize {
+        let holder = holder_ref(holder);
         self.state().products.get(product_id).map_or(0, |p| {
             p.holds.values().filter(|h| h.holder == holder).count()
         })
+    }
+
+    /// When `user`'s hold window on `product_id` opened: on the line, or on the clock a removed
+    /// line left.
+    pub fn hold_since(&self, user: &str, product_id: &str) -> Option<i64> {
+        let state = self.state();
+        match state.carts.get(user).and_then(|c| c.get(product_id)) {
+            Some(line) => Some(line.hold_since),
+            None => state
+                .clocks
+                .get(user)
+                .and_then(|c| c.get(product_id))
+                .copied(),
+        }
+    }
+
+    /// Moves the start of `user`'s hold window on `product_id` (as if it had opened at `since`).
+    pub fn set_hold_since(&self, user: &str, product_id: &str, since: i64) {
+        let mut state = self.state();
+        if let Some(line) = state
+            .carts
+            .get_mut(user)
+            .and_then(|c| c.get_mut(product_id))
+        {
+            line.hold_since = since;
+        } else if let Some(clock) = state
+            .clocks
+            .get_mut(user)
+            .and_then(|c| c.get_mut(product_id))
+        {
+            *clock = since;
+        }
+    }
+
+    /// Puts a line in `user`'s cart as it is, with no rule checked (e.g. one written before a
+    /// rule existed).
+    pub fn put_line(&self, user: &str, line: Line) {
+        self.state()
+            .carts
+            .entry(user.to_owned())
+            .or_default()
+            .insert(line.product_id.clone(), line);
     }
 
     pub fn line(&self, user: &str, product_id: &str) -> Option<Line> {
@@ -316,6 +359,11 @@ impl FakeStore {
 
     pub fn get_order(&self, id: &str) -> Option<Order> {
         self.state().orders.get(id).cloned()
+    }
+
+    /// Stores an order as it is, with no rule checked (e.g. one placed before a rule existed).
+    pub fn put_order(&self, order: Order) {
+        self.state().orders.insert(order.order_id.clone(), order);
     }
 
     pub fn checkout_record(&self, checkout_id: &str) -> Option<CheckoutRecord> {
@@ -374,8 +422,24 @@ impl FakeStore {
 impl CartStore for FakeStore {
     type Seen = ();
 
-    async fn lines(&self, user: &str) -> Result<Vec<Line>, Error> {
-        Ok(self.lines_of(user))
+    async fn lines(&self, user: &str) -> Result<StoredCart, Error> {
+        let clocks = self
+            .state()
+            .clocks
+            .get(user)
+            .map(|c| {
+                c.iter()
+                    .map(|(product_id, since)| HoldClock {
+                        product_id: product_id.clone(),
+                        since: *since,
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        Ok(StoredCart {
+            lines: self.lines_of(user),
+            clocks,
+        })
     }
 
     async fn product(&self, id: &str) -> Result<Option<(Product, ())>, Error> {
@@ -394,6 +458,10 @@ impl CartStore for FakeStore {
         let touches_product = product.is_some()
             && (plan.held().next().is_some() || !plan.release.is_empty() || !plan.prune.is_empty());
         if touches_product {
+            // The bound on the mirror is the domain's to keep: a plan past it is a defect.
+            if plan.held().any(|s| i64::from(s) >= MAX_HELD_UNITS) {
+                return Err(Error::internal("a plan holds a slot past MAX_HELD_UNITS"));
+            }
             let Some(p) = state.products.get(write.product_id) else {
                 return Ok(Commit::LostRace);
             };
@@ -411,31 +479,41 @@ impl CartStore for FakeStore {
                 return Ok(Commit::LostRace);
             }
         }
+        // What is in the line's place: the line, or a removed line's clock (0 units).
         let current = state
             .carts
             .get(me)
             .and_then(|c| c.get(write.product_id))
-            .map(|l| l.quantity);
+            .map(|l| l.quantity)
+            .or_else(|| {
+                state
+                    .clocks
+                    .get(me)
+                    .and_then(|c| c.get(write.product_id))
+                    .map(|_| 0)
+            });
         let line_ok = match &write.line {
             LineWrite::Put { seen, .. } => current == *seen,
-            LineWrite::Remove { seen } => current == Some(*seen),
+            LineWrite::Remove { seen, .. } => current == Some(*seen) && *seen > 0,
         };
         if !line_ok {
             return Ok(Commit::LostRace);
         }
         if touches_product && let Some(p) = state.products.get_mut(write.product_id) {
             for slot in plan.held() {
-                p.holds.insert(
-                    slot,
-                    HoldEntry {
-                        holder: me.to_owned(),
-                        expires_at: write.expires_at,
-                    },
-                );
+                p.holds.insert(slot, HoldEntry::new(me, write.expires_at));
             }
             for slot in plan.release.iter().chain(plan.prune.iter().map(|(s, _)| s)) {
                 p.holds.remove(slot);
             }
+        }
+        let clocks = state.clocks.entry(me.to_owned()).or_default();
+        clocks.remove(write.product_id);
+        if let LineWrite::Remove {
+            keep: Some(kept), ..
+        } = &write.line
+        {
+            clocks.insert(write.product_id.to_owned(), kept.since);
         }
         let cart = state.carts.entry(me.to_owned()).or_default();
         match &write.line {

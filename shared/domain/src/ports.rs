@@ -3,7 +3,7 @@
 //! fakes are `crate::fakes` (feature `fakes`). Functions and services are generic over these
 //! traits, so the wiring is decided once per cold start.
 
-use crate::cart::{CartWrite, Line};
+use crate::cart::{CartWrite, Line, StoredCart};
 use crate::catalog::{Product, ProductView, Shop};
 use crate::checkout::{CheckoutRecord, CheckoutWrite, CheckoutWritten, Order, OrderItem, Shipment};
 use crate::error::Error;
@@ -116,8 +116,9 @@ pub trait CartStore: Send + Sync {
     /// (DynamoDB: whether the product item has its hold mirror yet). The fakes use `()`.
     type Seen: Send + Sync;
 
-    /// The buyer's cart lines, read consistently.
-    fn lines(&self, user: &str) -> impl Future<Output = Result<Vec<Line>, Error>> + Send;
+    /// The buyer's cart lines and the hold clocks of removed lines, read consistently (one
+    /// round trip).
+    fn lines(&self, user: &str) -> impl Future<Output = Result<StoredCart, Error>> + Send;
 
     /// A product with its current holds, read consistently; `None` when it does not exist.
     fn product(

@@ -1,8 +1,10 @@
 //! The cart use cases: add to a line or set it (holding every unit), remove it (releasing its
 //! holds at once), read the cart.
 //!
-//! A write reads the buyer's lines and the product (with its holds), checks the limits
-//! ([`MAX_LINE_QUANTITY`] units per line, [`MAX_CART_LINES`] lines), plans which slots to take,
+//! A write reads the buyer's lines and the product (with its holds), checks the rules (a seller
+//! cannot hold their own listing: `403 own_listing`) and the limits ([`MAX_LINE_QUANTITY`] units
+//! per line, [`MAX_CART_LINES`] lines, [`MAX_CART_UNITS`] units per cart, the hold lifetime of
+//! [`HoldPolicy`]), plans which slots to take,
 //! keep and release ([`cart::plan`]) and hands the store one [`CartWrite`], which is applied
 //! atomically under conditions that make it safe against every concurrent request. Nothing is
 //! decided by a read alone: when another request got there first the store answers
@@ -12,8 +14,8 @@
 //! Round trips per write: lines, product, the write, the render read (`4`); per read: `2`.
 
 use crate::cart::{
-    self, CartView, CartWrite, Line, LineChange, LineProduct, LineShop, LineWrite, MAX_CART_LINES,
-    MAX_LINE_QUANTITY, Plan,
+    self, CartView, CartWrite, HoldPolicy, KeptClock, Line, LineChange, LineProduct, LineShop,
+    LineWrite, MAX_CART_LINES, MAX_CART_UNITS, MAX_LINE_QUANTITY, Plan,
 };
 use crate::error::{Error, Resource};
 use crate::ports::{CartStore, Commit};
@@ -39,9 +41,12 @@ impl<S: CartStore> CartService<S> {
     }
 
     /// Adds units to the buyer's line (`LineChange::Add`) or sets it (`LineChange::Set`),
-    /// holding every unit for `hold_seconds`. `404` for an unknown product (or, for `Set`, a
-    /// product not in the cart), `409 unavailable` when the units cannot be held, `422` past the
-    /// line or cart limits, `503` after [`MAX_ATTEMPTS`] lost races. Answers the whole cart.
+    /// holding every unit for `hold_seconds` (never past the hold lifetime of
+    /// [`HoldPolicy::new`]`(hold_seconds)`). `403 own_listing` for the caller's own listing,
+    /// `404` for an unknown product (or, for `Set`, a product not in the cart), `409
+    /// hold_cooldown` after the hold lifetime, `409 unavailable` when the units cannot be held,
+    /// `422` past the line or cart limits (`422 hold_limit` past [`MAX_CART_UNITS`]), `503`
+    /// after [`MAX_ATTEMPTS`] lost races. Answers the whole cart.
     pub async fn write_line(
         &self,
         user: &str,
@@ -49,12 +54,19 @@ impl<S: CartStore> CartService<S> {
         change: LineChange,
         hold_seconds: i64,
     ) -> Result<CartView, Error> {
+        let policy = HoldPolicy::new(hold_seconds);
         for _ in 0..MAX_ATTEMPTS {
-            let mut lines = self.store.lines(user).await?;
+            let stored = self.store.lines(user).await?;
+            let mut lines = stored.lines;
             let now = cart::unix_now();
             let Some((product, seen)) = self.store.product(product_id).await? else {
                 return Err(Error::not_found(Resource::Product, product_id));
             };
+            if product.owner_id == user {
+                return Err(cart::own_listing(
+                    "This is your own listing: sellers cannot put their own listings in a cart.",
+                ));
+            }
             let index = lines.iter().position(|l| l.product_id == product_id);
             let current = index.and_then(|i| lines.get(i)).map(|l| l.quantity);
             let want = wanted(change, current, product_id)?;
@@ -64,6 +76,24 @@ impl<S: CartStore> CartService<S> {
                     format!("a cart holds at most {MAX_CART_LINES} different products"),
                 ));
             }
+            // The cart's units after the write; only growing past the cap is refused.
+            let units: i64 = lines
+                .iter()
+                .filter(|l| l.product_id != product_id)
+                .map(|l| l.quantity)
+                .sum::<i64>()
+                .saturating_add(want);
+            if units > MAX_CART_UNITS && want > current.unwrap_or(0) {
+                return Err(cart::hold_limit(units));
+            }
+            let clock = stored.clocks.iter().find(|c| c.product_id == product_id);
+            let since = match index.and_then(|i| lines.get(i)) {
+                Some(line) => Some(line.hold_since),
+                None => clock.map(|c| c.since),
+            };
+            let window = policy
+                .window(since, now)
+                .map_err(|c| cart::cooling_down(&c, &policy, now))?;
             let plan = cart::plan(
                 product.quantity,
                 &product.holds,
@@ -82,16 +112,18 @@ impl<S: CartStore> CartService<S> {
                 added_at: index
                     .and_then(|i| lines.get(i))
                     .map_or_else(Utc::now, |l| l.added_at),
+                hold_since: window.since,
             };
             let write = CartWrite {
                 user,
                 product_id,
                 plan,
                 now,
-                expires_at: now + hold_seconds,
+                expires_at: policy.expires_at(&window, now),
                 line: LineWrite::Put {
                     line: line.clone(),
-                    seen: current,
+                    // A removed line's clock in its place counts as a line of 0 units.
+                    seen: current.or(clock.map(|_| 0)),
                 },
             };
             match self.store.write(&write, Some(&seen)).await? {
@@ -112,11 +144,19 @@ impl<S: CartStore> CartService<S> {
         ))
     }
 
-    /// Removes the line and releases the buyer's holds on its product at once. `404` when the
+    /// Removes the line and releases the buyer's holds on its product at once; the line's hold
+    /// window is kept (a [`crate::cart::HoldClock`]) until it no longer matters under
+    /// [`HoldPolicy::new`]`(hold_seconds)`, so that re-adding does not reset it. `404` when the
     /// cart has no such line. Answers the whole cart.
-    pub async fn remove_line(&self, user: &str, product_id: &str) -> Result<CartView, Error> {
+    pub async fn remove_line(
+        &self,
+        user: &str,
+        product_id: &str,
+        hold_seconds: i64,
+    ) -> Result<CartView, Error> {
+        let policy = HoldPolicy::new(hold_seconds);
         for _ in 0..MAX_ATTEMPTS {
-            let mut lines = self.store.lines(user).await?;
+            let mut lines = self.store.lines(user).await?.lines;
             let now = cart::unix_now();
             let Some(index) = lines.iter().position(|l| l.product_id == product_id) else {
                 return Err(Error::not_found(Resource::Product, product_id));
@@ -124,15 +164,13 @@ impl<S: CartStore> CartService<S> {
             let product = self.store.product(product_id).await?;
             // Every slot the buyer holds goes, live or lapsed; a deleted product has none.
             let plan = Plan {
-                release: product.as_ref().map_or_else(Vec::new, |(p, _)| {
-                    p.holds
-                        .iter()
-                        .filter(|(_, h)| h.holder == user)
-                        .map(|(s, _)| *s)
-                        .collect()
-                }),
+                release: product
+                    .as_ref()
+                    .map_or_else(Vec::new, |(p, _)| cart::slots_of(&p.holds, user)),
                 ..Plan::default()
             };
+            let since = lines[index].hold_since;
+            let until = policy.forget_at(since);
             let write = CartWrite {
                 user,
                 product_id,
@@ -141,6 +179,7 @@ impl<S: CartStore> CartService<S> {
                 expires_at: now,
                 line: LineWrite::Remove {
                     seen: lines[index].quantity,
+                    keep: (now < until).then_some(KeptClock { since, until }),
                 },
             };
             match self
@@ -164,7 +203,7 @@ impl<S: CartStore> CartService<S> {
 
     /// The buyer's cart.
     pub async fn cart(&self, user: &str) -> Result<CartView, Error> {
-        let lines = self.store.lines(user).await?;
+        let lines = self.store.lines(user).await?.lines;
         self.render(user, lines).await
     }
 
@@ -394,17 +433,162 @@ mod tests {
             .write_line("ada", &cup, LineChange::Add(1), HOLD)
             .await
             .expect("cup");
-        let cart = carts.remove_line("ada", &vase).await.expect("removed");
+        let cart = carts
+            .remove_line("ada", &vase, HOLD)
+            .await
+            .expect("removed");
         assert_eq!((cart.item_count, cart.total_cents), (1, 1200 + 500));
         assert_eq!(store.holds_of(&vase, "ada"), 0);
         assert_eq!(
             carts
-                .remove_line("ada", &vase)
+                .remove_line("ada", &vase, HOLD)
                 .await
                 .expect_err("gone")
                 .status(),
             404
         );
+    }
+
+    #[tokio::test]
+    async fn a_seller_cannot_hold_their_own_listing() {
+        let (store, carts, _, vase) = world();
+        for change in [LineChange::Add(1), LineChange::Set(1)] {
+            let err = carts
+                .write_line("seller", &vase, change, HOLD)
+                .await
+                .expect_err("own listing");
+            assert_eq!((err.status(), err.problem().code), (403, "own_listing"));
+        }
+        assert_eq!(store.writes_attempted(), 0);
+        assert_eq!(store.holds_of(&vase, "seller"), 0);
+        assert!(store.line("seller", &vase).is_none());
+    }
+
+    #[tokio::test]
+    async fn a_cart_holds_at_most_100_units_and_may_always_shrink() {
+        let (store, carts, shop, _) = world();
+        let jars: Vec<String> = (0..4)
+            .map(|i| store.add_product(&shop, &format!("Jar {i}"), 500, 100))
+            .collect();
+        for (jar, q) in jars.iter().zip([40, 40, 20]) {
+            carts
+                .write_line("ada", jar, LineChange::Add(q), HOLD)
+                .await
+                .expect("within the cap");
+        }
+        let err = carts
+            .write_line("ada", &jars[3], LineChange::Add(1), HOLD)
+            .await
+            .expect_err("101 units");
+        let problem = err.problem();
+        assert_eq!((problem.status, problem.code), (422, "hold_limit"));
+        assert_eq!(
+            (&problem.extra["max_units"], &problem.extra["units"]),
+            (&serde_json::json!(MAX_CART_UNITS), &serde_json::json!(101))
+        );
+        assert_eq!(store.holds_of(&jars[3], "ada"), 0);
+        let err = carts
+            .write_line("ada", &jars[2], LineChange::Set(21), HOLD)
+            .await
+            .expect_err("growing a line past the cap");
+        assert_eq!(err.problem().code, "hold_limit");
+        // A cart over the cap (from before it) may still renew and shrink its lines.
+        store.put_line(
+            "ada",
+            Line {
+                quantity: 30,
+                ..store.line("ada", &jars[2]).expect("line")
+            },
+        );
+        carts
+            .write_line("ada", &jars[2], LineChange::Set(30), HOLD)
+            .await
+            .expect("renewing at 110 units");
+        let cart = carts
+            .write_line("ada", &jars[2], LineChange::Set(10), HOLD)
+            .await
+            .expect("shrinking");
+        assert_eq!(cart.item_count, 90);
+        carts
+            .write_line("ada", &jars[3], LineChange::Add(10), HOLD)
+            .await
+            .expect("back to 100");
+    }
+
+    #[tokio::test]
+    async fn a_hold_lasts_a_lifetime_and_removing_the_line_does_not_reset_it() {
+        let (store, carts, _, vase) = world();
+        let policy = HoldPolicy::new(HOLD);
+        let now = cart::unix_now();
+        carts
+            .write_line("ada", &vase, LineChange::Add(1), HOLD)
+            .await
+            .expect("held");
+        let since = store.hold_since("ada", &vase).expect("window");
+        assert!((now..now + 5).contains(&since));
+        // Renewing near the end of the lifetime holds only until its end.
+        store.set_hold_since("ada", &vase, now - policy.lifetime_seconds + 100);
+        let cart = carts
+            .write_line("ada", &vase, LineChange::Set(1), HOLD)
+            .await
+            .expect("renewed");
+        let expiry = cart.shops[0].items[0]
+            .hold_expires_at
+            .expect("held")
+            .timestamp();
+        assert!(expiry <= now + 100, "{expiry} is past the window's end");
+        // Past the lifetime: 409 hold_cooldown, for adding and for setting.
+        store.set_hold_since("ada", &vase, now - policy.lifetime_seconds - 1);
+        for change in [LineChange::Add(1), LineChange::Set(1)] {
+            let err = carts
+                .write_line("ada", &vase, change, HOLD)
+                .await
+                .expect_err("cooling down");
+            let problem = err.problem();
+            assert_eq!((problem.status, problem.code), (409, "hold_cooldown"));
+            let retry = problem.extra["retry_after"].as_i64().expect("retry_after");
+            assert!((1..=policy.cooldown_seconds).contains(&retry), "{retry}");
+        }
+        // Removing releases the units at once but keeps the clock; re-adding is still refused.
+        let cart = carts
+            .remove_line("ada", &vase, HOLD)
+            .await
+            .expect("removed");
+        assert_eq!(cart.item_count, 0);
+        assert_eq!(store.holds_of(&vase, "ada"), 0);
+        assert_eq!(
+            store.hold_since("ada", &vase),
+            Some(now - policy.lifetime_seconds - 1)
+        );
+        assert!(carts.cart("ada").await.expect("cart").shops.is_empty());
+        let err = carts
+            .write_line("ada", &vase, LineChange::Add(1), HOLD)
+            .await
+            .expect_err("still cooling down");
+        assert_eq!(err.problem().code, "hold_cooldown");
+        let cart = carts
+            .write_line("bob", &vase, LineChange::Add(40), HOLD)
+            .await
+            .expect("others may hold it");
+        assert_eq!(cart.shops[0].items[0].available, 45, "ada holds none");
+        carts
+            .remove_line("bob", &vase, HOLD)
+            .await
+            .expect("bob lets go");
+        // After the cool-down, a new window opens over the clock.
+        store.set_hold_since("ada", &vase, now - policy.forget_at(0) - 1);
+        carts
+            .write_line("ada", &vase, LineChange::Add(1), HOLD)
+            .await
+            .expect("a new window");
+        assert!(store.hold_since("ada", &vase).is_some_and(|s| s >= now));
+        // A line whose window no longer matters leaves no clock.
+        store.set_hold_since("ada", &vase, now - policy.forget_at(0) - 1);
+        carts
+            .remove_line("ada", &vase, HOLD)
+            .await
+            .expect("removed");
+        assert_eq!(store.hold_since("ada", &vase), None);
     }
 
     #[tokio::test]
@@ -421,7 +605,10 @@ mod tests {
             (item.available, item.held, item.price_cents),
             (0, false, 4200)
         );
-        let cart = carts.remove_line("ada", &vase).await.expect("removed");
+        let cart = carts
+            .remove_line("ada", &vase, HOLD)
+            .await
+            .expect("removed");
         assert_eq!(cart.item_count, 0);
     }
 }

@@ -228,7 +228,8 @@ impl<S: CheckoutStore, P: PaymentGateway> CheckoutService<S, P> {
     }
 
     /// Reads the cart with its products and shops and plans every line (or names every line
-    /// that cannot be had: `409 items_unavailable`; an empty cart is `422 cart_empty`).
+    /// that cannot be had: `409 items_unavailable`; an empty cart is `422 cart_empty`; lines of
+    /// the buyer's own listings are `403 own_listing`).
     async fn plan(
         &self,
         buyer: &str,
@@ -243,7 +244,9 @@ impl<S: CheckoutStore, P: PaymentGateway> CheckoutService<S, P> {
 }
 
 /// Plans every cart line like a cart write (the buyer's own holds, else free units), in cart
-/// order, with the shops' order terms.
+/// order, with the shops' order terms. A line of one of the buyer's own listings (put in the
+/// cart before add-to-cart refused them) refuses the whole checkout: `403 own_listing` with
+/// their `product_ids`, before anything is authorized.
 fn plan_lines(
     buyer: &str,
     rows: Vec<Line>,
@@ -251,6 +254,32 @@ fn plan_lines(
     now: i64,
     pick: &mut dyn FnMut(usize) -> usize,
 ) -> Result<(Vec<PlannedLine>, BTreeMap<String, OrderShop>), Error> {
+    let own: Vec<&str> = rows
+        .iter()
+        .filter(|row| {
+            products
+                .get(&row.product_id)
+                .is_some_and(|p| p.owner_id == buyer)
+                || shops.get(&row.shop_id).is_some_and(|s| s.owner_id == buyer)
+        })
+        .map(|row| row.product_id.as_str())
+        .collect();
+    if !own.is_empty() {
+        let mut extra = Map::new();
+        extra.insert("product_ids".into(), Value::from(own.clone()));
+        return Err(Error::Denied {
+            code: "own_listing",
+            detail: format!(
+                "Sellers cannot buy their own listings: remove {} from the cart to check out the rest.",
+                if own.len() == 1 {
+                    "that line"
+                } else {
+                    "those lines"
+                }
+            ),
+            extra,
+        });
+    }
     let shops: BTreeMap<String, OrderShop> = shops
         .into_iter()
         .map(|(id, shop)| {
@@ -415,6 +444,39 @@ mod tests {
         assert_eq!((vase.quantity, vase.version, vase.holds.len()), (0, 2, 0));
         assert!(w.store.lines_of("ada").is_empty(), "the cart is emptied");
         assert_eq!(w.store.get_shop(&w.kiln).map(|s| s.sales_count), Some(2));
+    }
+
+    #[tokio::test]
+    async fn a_line_of_the_buyers_own_listing_refuses_checkout_before_anything_is_authorized() {
+        let w = world().await;
+        // The kiln's owner has the scarf, and a vase of their own from before the rule.
+        w.carts
+            .write_line("kiln", &w.scarf, LineChange::Add(1), 900)
+            .await
+            .expect_err("ada holds the only scarf");
+        let mut own = w.store.line("ada", &w.vase).expect("ada's line");
+        own.quantity = 1;
+        w.store.put_line("kiln", own);
+        let err = w
+            .checkout
+            .checkout(&NoHooks, "kiln", "k1", &address(), "pm_card_visa")
+            .await
+            .expect_err("own listing");
+        let problem = err.problem();
+        assert_eq!((problem.status, problem.code), (403, "own_listing"));
+        assert_eq!(problem.extra["product_ids"], serde_json::json!([w.vase]));
+        assert_eq!(w.gateway.calls(GatewayCall::Authorize), 0);
+        assert!(w.store.orders().is_empty());
+        assert_eq!(w.store.get_product(&w.vase).map(|p| p.quantity), Some(2));
+        assert_eq!(w.store.lines_of("kiln").len(), 1, "nothing written");
+    }
+
+    #[tokio::test]
+    async fn a_checkout_closes_the_hold_window() {
+        let w = world().await;
+        assert!(w.store.hold_since("ada", &w.vase).is_some());
+        place(&w, "k1", "pm_card_visa").await.expect("placed");
+        assert_eq!(w.store.hold_since("ada", &w.vase), None, "no clock is left");
     }
 
     #[tokio::test]

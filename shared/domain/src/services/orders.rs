@@ -141,7 +141,8 @@ impl<S: OrderStore> OrderService<S> {
         Ok(view)
     }
 
-    /// The buyer reviews a shipped order once; the shop's rating moves in the same write.
+    /// The buyer reviews a shipped order once; the shop's rating moves in the same write. The
+    /// shop's owner never reviews their own shop (`403 own_listing`).
     pub async fn review(
         &self,
         caller: &str,
@@ -153,6 +154,12 @@ impl<S: OrderStore> OrderService<S> {
         if order.buyer_id != caller {
             return Err(Error::Forbidden(
                 "Only the buyer may review the order.".into(),
+            ));
+        }
+        // A seller who bought from their own shop (before checkout refused it) rates no one.
+        if order.owner_id == caller {
+            return Err(crate::cart::own_listing(
+                "Sellers cannot review orders of their own shop.",
             ));
         }
         if order.reviewed {
@@ -247,6 +254,24 @@ mod tests {
             kiln,
             vase,
         }
+    }
+
+    #[tokio::test]
+    async fn a_seller_cannot_review_an_order_of_their_own_shop() {
+        let w = world().await;
+        // An order the kiln's owner placed on their own shop before checkout refused it, shipped.
+        let mut own = w.store.get_order(&w.order).expect("order");
+        own.buyer_id = "kiln".into();
+        own.status = OrderStatus::Shipped;
+        w.store.put_order(own);
+        let err = w
+            .orders
+            .review("kiln", &w.order, 5, "Superb".into())
+            .await
+            .expect_err("own shop");
+        assert_eq!((err.status(), err.problem().code), (403, "own_listing"));
+        assert!(w.store.reviews().is_empty());
+        assert_eq!(w.store.get_shop(&w.kiln).map(|s| s.review_count), Some(0));
     }
 
     #[tokio::test]

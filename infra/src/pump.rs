@@ -1004,7 +1004,7 @@ mod tests {
         let names = LocalNames::new("x");
         let s = sources(&t, &names, "http://h:1", "us-east-1", 4).expect("sources");
         assert!(s.iter().any(|s| matches!(s, Source::Sqs(SqsSource { function, queue_url, report_failures: true, .. }) if function == "notifier" && queue_url == "http://h:1/123456789012/x-OrderEventsQueue")));
-        assert!(s.iter().any(|s| matches!(s, Source::Stream(StreamSource { function, table, patterns, starting: StartingPosition::TrimHorizon, bisect: true, on_failure: Some(dlq), .. }) if function == "relay" && table == "x-Table" && patterns.len() == 4 && dlq.ends_with("x-StreamRelayDLQ"))));
+        assert!(s.iter().any(|s| matches!(s, Source::Stream(StreamSource { function, table, patterns, starting: StartingPosition::TrimHorizon, bisect: true, on_failure: Some(dlq), .. }) if function == "relay" && table == "x-Table" && patterns.len() == 5 && dlq.ends_with("x-StreamRelayDLQ"))));
         assert!(s.iter().any(|s| matches!(s, Source::Sqs(SqsSource { function, queue_url, .. }) if function == "recommender" && queue_url.ends_with("x-PurchaseEventsQueue"))));
         assert!(s.iter().any(|s| matches!(s, Source::Schedule { function, every, retries: 2 } if function == "trending" && *every == Duration::from_secs(900))));
         // Payments: settlement consumes payment.changed with partial batch failures, reconcile

@@ -3,18 +3,10 @@
 //! notifier).
 
 use aws_sdk_dynamodb::types::AttributeValue;
-use bazaar_e2e::{Client, eventually, stack_resource, unique};
+use bazaar_e2e::{Client, checkout_body, eventually, stack_resource, unique};
 use futures::future::join_all;
-use serde_json::{Value, json};
+use serde_json::json;
 use std::time::{Duration, Instant};
-
-fn checkout_body() -> Value {
-    json!({
-        "shipping_address": {"name": "Grace Hopper", "line1": "1 Harbor Way", "city": "Arlington",
-                             "region": "VA", "postal_code": "22201", "country": "US"},
-        "payment_method": "pm_card_visa"
-    })
-}
 
 async fn shop_with(seller: &Client, name: &str, base: i64, extra: i64) -> String {
     let r = seller
@@ -76,7 +68,11 @@ async fn two_shops_two_orders_two_sellers_notified() {
 
     let key = unique("checkout");
     let r = buyer
-        .post_with("/checkout", &[("idempotency-key", &key)], checkout_body())
+        .post_with(
+            "/checkout",
+            &[("idempotency-key", &key)],
+            checkout_body("pm_card_visa"),
+        )
         .await;
     assert_eq!(r.status, 201, "{}", r.body);
     let orders = r.body["orders"].as_array().expect("orders").clone();
@@ -166,8 +162,10 @@ async fn twenty_concurrent_posts_one_checkout() {
     );
     let key = unique("same");
     let headers = [("idempotency-key", key.as_str())];
-    let replies =
-        join_all((0..20).map(|_| buyer.post_with("/checkout", &headers, checkout_body()))).await;
+    let replies = join_all(
+        (0..20).map(|_| buyer.post_with("/checkout", &headers, checkout_body("pm_card_visa"))),
+    )
+    .await;
     let created: Vec<_> = replies.iter().filter(|r| r.status == 201).collect();
     let fresh: Vec<_> = created
         .iter()
@@ -202,7 +200,7 @@ async fn twenty_concurrent_posts_one_checkout() {
             .body["quantity"],
         3
     );
-    let mut other = checkout_body();
+    let mut other = checkout_body("pm_card_visa");
     other["payment_method"] = json!("pm_card_mastercard");
     let r = buyer
         .post_with("/checkout", &[("idempotency-key", &key)], other)
@@ -257,7 +255,7 @@ async fn killed_after_commit_then_retried() {
             "POST",
             "/checkout",
             &[("idempotency-key", &key)],
-            Some(checkout_body()),
+            Some(checkout_body("pm_card_visa")),
         )
         .await;
     assert!(
@@ -269,7 +267,11 @@ async fn killed_after_commit_then_retried() {
     let started = Instant::now();
     while started.elapsed() < Duration::from_secs(90) {
         let r = buyer
-            .post_with("/checkout", &[("idempotency-key", &key)], checkout_body())
+            .post_with(
+                "/checkout",
+                &[("idempotency-key", &key)],
+                checkout_body("pm_card_visa"),
+            )
             .await;
         if r.status == 201 {
             answer = Some(r);
@@ -300,7 +302,11 @@ async fn killed_after_commit_then_retried() {
         payment(&checkout_id).await
     );
     let again = buyer
-        .post_with("/checkout", &[("idempotency-key", &key)], checkout_body())
+        .post_with(
+            "/checkout",
+            &[("idempotency-key", &key)],
+            checkout_body("pm_card_visa"),
+        )
         .await;
     assert_eq!(
         (again.status, again.body["checkout_id"].as_str()),
@@ -422,7 +428,7 @@ async fn abuse_a_seller_cannot_buy_or_review_their_own_listing() {
         .post_with(
             "/checkout",
             &[("idempotency-key", &unique("own"))],
-            checkout_body(),
+            checkout_body("pm_card_visa"),
         )
         .await;
     assert_eq!(
@@ -448,7 +454,7 @@ async fn abuse_a_seller_cannot_buy_or_review_their_own_listing() {
         .post_with(
             "/checkout",
             &[("idempotency-key", &unique("k"))],
-            checkout_body(),
+            checkout_body("pm_card_visa"),
         )
         .await;
     assert_eq!(r.status, 201, "{}", r.body);

@@ -2,17 +2,9 @@
 //! starts it as `make dev` does): oversized bodies, authorization before validation, per-user
 //! write quotas, and cancelled orders leaving "customers also bought".
 
-use bazaar_e2e::{Client, eventually, unique};
-use serde_json::{Value, json};
+use bazaar_e2e::{Client, checkout_body, eventually, unique};
+use serde_json::json;
 use std::time::Duration;
-
-fn checkout_body() -> Value {
-    json!({
-        "shipping_address": {"name": "Ada Lovelace", "line1": "12 St James's Square", "city": "London",
-                             "postal_code": "SW1Y 4JH", "country": "GB"},
-        "payment_method": "pm_card_visa"
-    })
-}
 
 async fn shop(seller: &Client) -> String {
     let r = seller
@@ -111,7 +103,11 @@ async fn checkout_attempts_past_the_quota_are_429_with_retry_after() {
     for i in 0..25 {
         let key = unique(&format!("quota-{i}"));
         let r = buyer
-            .post_with("/checkout", &[("idempotency-key", &key)], checkout_body())
+            .post_with(
+                "/checkout",
+                &[("idempotency-key", &key)],
+                checkout_body("pm_card_visa"),
+            )
             .await;
         if r.status == 429 {
             refused = Some((i, key, r));
@@ -133,7 +129,11 @@ async fn checkout_attempts_past_the_quota_are_429_with_retry_after() {
     assert!((1..=60).contains(&retry), "{retry}");
     assert_eq!(r.body["retry_after"], retry);
     let again = buyer
-        .post_with("/checkout", &[("idempotency-key", &key)], checkout_body())
+        .post_with(
+            "/checkout",
+            &[("idempotency-key", &key)],
+            checkout_body("pm_card_visa"),
+        )
         .await;
     assert_eq!(again.status, 429);
     assert!(again.headers.get("idempotent-replayed").is_none());
@@ -142,7 +142,7 @@ async fn checkout_attempts_past_the_quota_are_429_with_retry_after() {
         .post_with(
             "/checkout",
             &[("idempotency-key", &unique("other"))],
-            checkout_body(),
+            checkout_body("pm_card_visa"),
         )
         .await;
     assert_eq!(r.status, 422, "{}", r.body);
@@ -165,7 +165,7 @@ async fn cancelled_orders_leave_customers_also_bought() {
         .post_with(
             "/checkout",
             &[("idempotency-key", &unique("cancel"))],
-            checkout_body(),
+            checkout_body("pm_card_visa"),
         )
         .await;
     assert_eq!(r.status, 201, "{}", r.body);

@@ -252,3 +252,13 @@ where
     }
     None
 }
+
+/// A checkout body: a US shipping address and `payment_method` (a Stripe test method such as
+/// `pm_card_visa` or `pm_card_chargeDeclined`).
+pub fn checkout_body(payment_method: &str) -> serde_json::Value {
+    serde_json::json!({
+        "shipping_address": {"name": "Grace Hopper", "line1": "1 Harbor Way", "city": "Arlington",
+                             "region": "VA", "postal_code": "22201", "country": "US"},
+        "payment_method": payment_method
+    })
+}

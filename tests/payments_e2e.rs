@@ -5,7 +5,7 @@
 //! and then the tests also read the provider's side (`LOCALSTRIPE_URL`); with
 //! `BAZAAR_TEST_PAYMENTS=test` they run against the built-in test gateway.
 
-use bazaar_e2e::{Client, eventually, unique};
+use bazaar_e2e::{Client, checkout_body, eventually, unique};
 use futures::future::join_all;
 use serde_json::{Value, json};
 use std::time::Duration;
@@ -17,14 +17,6 @@ fn stripe() -> Option<String> {
     (std::env::var("PAYMENTS").as_deref() == Ok("stripe"))
         .then(|| std::env::var("LOCALSTRIPE_URL").ok())
         .flatten()
-}
-
-fn checkout_body(method: &str) -> Value {
-    json!({
-        "shipping_address": {"name": "Grace Hopper", "line1": "1 Harbor Way", "city": "Arlington",
-                             "region": "VA", "postal_code": "22201", "country": "US"},
-        "payment_method": method
-    })
 }
 
 /// A shop (shipping 500 + 100 per extra item) with one product of `price` × `quantity`.

@@ -3,18 +3,10 @@
 //! purchase events queue → recommender, and the trending schedule, which the test stack fires
 //! every few seconds).
 
-use bazaar_e2e::{Client, eventually, unique};
+use bazaar_e2e::{Client, checkout_body, eventually, unique};
 use serde_json::{Value, json};
 use std::collections::HashSet;
 use std::time::Duration;
-
-fn checkout_body() -> Value {
-    json!({
-        "shipping_address": {"name": "Ada Lovelace", "line1": "12 St James's Square", "city": "London",
-                             "postal_code": "SW1Y 4JH", "country": "GB"},
-        "payment_method": "pm_card_visa"
-    })
-}
 
 async fn shop(seller: &Client) -> String {
     let r = seller
@@ -242,7 +234,11 @@ async fn customers_also_bought_within_10_seconds() {
         }
         let key = unique("checkout");
         let r = buyer
-            .post_with("/checkout", &[("idempotency-key", &key)], checkout_body())
+            .post_with(
+                "/checkout",
+                &[("idempotency-key", &key)],
+                checkout_body("pm_card_visa"),
+            )
             .await;
         assert_eq!(r.status, 201, "{}", r.body);
     }

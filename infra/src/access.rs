@@ -522,13 +522,7 @@ fn key_condition(condition: &Value, ctx: &str) -> Result<Option<KeyCondition>, S
 /// The DynamoDB grants of the function `logical_id`.
 pub fn grants(template: &Template, logical_id: &str) -> Result<Vec<Grant>, String> {
     let mut out = Vec::new();
-    let policies = template
-        .resource(logical_id)
-        .and_then(|r| r.get("Properties"))
-        .and_then(|p| p.get("Policies"))
-        .and_then(Value::as_sequence)
-        .cloned()
-        .unwrap_or_default();
+    let policies = template.policies(logical_id);
     for policy in &policies {
         let Some(statements) = policy.get("Statement").and_then(Value::as_sequence) else {
             return Err(format!(

@@ -278,6 +278,16 @@ impl Template {
     }
 
     /// The default of a template parameter, as a string.
+    /// The inline `Policies` of the function `logical_id` (empty when it has none).
+    pub fn policies(&self, logical_id: &str) -> Vec<Value> {
+        self.resource(logical_id)
+            .and_then(|r| r.get("Properties"))
+            .and_then(|p| p.get("Policies"))
+            .and_then(Value::as_sequence)
+            .cloned()
+            .unwrap_or_default()
+    }
+
     pub fn parameter_default(&self, name: &str) -> Option<String> {
         scalar(self.root.get("Parameters")?.get(name)?.get("Default")?)
     }
@@ -640,13 +650,7 @@ Resources:
     /// the `!If` condition a statement is under, `resource` the statement's resources as YAML text.
     fn statements(t: &Template, logical_id: &str) -> Vec<(Option<String>, Vec<String>, String)> {
         let mut out = Vec::new();
-        let policies = t
-            .resource(logical_id)
-            .and_then(|r| r.get("Properties"))
-            .and_then(|p| p.get("Policies"))
-            .and_then(Value::as_sequence)
-            .cloned()
-            .unwrap_or_default();
+        let policies = t.policies(logical_id);
         for policy in policies {
             for statement in policy
                 .get("Statement")

@@ -6,7 +6,10 @@
 #      Stripe adapter's integration tests read LOCALSTRIPE_URL);
 #   2. the stack of `make dev` (start_stack in lib.sh) for the end-to-end tests in tests/;
 #   3. a second API on the same tables whose holds last 2 s, for the hold-expiry tests;
-#   4. `cargo test --workspace`; then everything started here is stopped.
+#   4. `cargo test --workspace`;
+#   5. the API fuzz suite (infra/fuzz/run.py: schemathesis over every operation of
+#      api/openapi.yaml) against the stack of 2 (SKIP_FUZZ=1 skips it);
+#   then everything started here is stopped. The run fails when 4 or 5 fails.
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 trap stop_all EXIT
@@ -48,4 +51,13 @@ start serve-short "$LOCAL_DIR/serve-$SHORT_PORT.log" "$(local_tool_path)" serve 
 wait_ready "$BAZAAR_SHORT_HOLD_API_URL" 120 "${STARTED_PIDS[-1]}" || die "the short-hold API did not become ready"
 step "short-hold API ready: $BAZAAR_SHORT_HOLD_API_URL"
 
-cargo test --workspace --no-fail-fast "$@"
+status=0
+cargo test --workspace --no-fail-fast "$@" || status=$?
+step "cargo test done (exit $status)"
+
+if [[ "${SKIP_FUZZ:-0}" != 1 ]]; then
+  BAZAAR_LOCAL_TOOL="$(local_tool_path)" "$VENV/bin/python" "$ROOT/infra/fuzz/run.py" \
+    --api-url "$BAZAAR_API_URL" || status=$?
+  step "API fuzz suite done"
+fi
+exit "$status"

@@ -255,6 +255,12 @@ def summarize(stats: dict, failed: Counter, report: dict | None, st_exit: int, s
     lines.append(f"run time:                {seconds:.0f} s")
     ok = st_exit == 0 and server_errors == 0 and undocumented == 0 and mismatches == 0 and not others
     lines.append("result:                  " + ("PASS" if ok else "FAIL (the failures are listed above)"))
+    # One closing line in the plain "N passed, N failed" form, by operation.
+    failing = {op for f in (report or {}).get("failures", []) for op in f.get("operations", [])}
+    tested = (report or {}).get("operations", {}).get("tested", 0)
+    if not ok and not failing:
+        failing = {"(the run)"}
+    lines.append(f"fuzz: {max(tested - len(failing), 0)} passed, {len(failing)} failed")
     print("\n".join(lines), flush=True)
     return 0 if ok else 1
 
@@ -266,12 +272,20 @@ def main() -> int:
     parser.add_argument("--max-examples", type=int, help="override generation.max-examples")
     parser.add_argument("--workers", help="override workers")
     parser.add_argument("--run-dir", help="where the run's config, reports and stats go (default .local/fuzz-<tag>)")
+    parser.add_argument("--timeout", type=int, default=900,
+                        help="wall-clock limit of the schemathesis run, in seconds (default 900)")
     parser.add_argument("st_args", nargs="*", help="extra arguments for `st run` (after --)")
     args = parser.parse_args()
 
     started = time.monotonic()
     run_tag = uuid.uuid4().hex[:8]
-    run_dir = Path(args.run_dir) if args.run_dir else ROOT / ".local" / f"fuzz-{run_tag}"
+    if args.run_dir:
+        run_dir = Path(args.run_dir)
+    else:
+        run_dir = ROOT / ".local" / f"fuzz-{time.strftime('%Y%m%d-%H%M%S')}-{run_tag}"
+        # Keep the files of the last few runs only (the event report is several MB).
+        for old in sorted(run_dir.parent.glob("fuzz-*"))[:-4]:
+            shutil.rmtree(old, ignore_errors=True)
     run_dir.mkdir(parents=True, exist_ok=True)
     api = Api(args.api_url)
     log(f"API {api.base}; run {run_tag}; files in {run_dir}")
@@ -300,7 +314,11 @@ def main() -> int:
         cmd += ["--workers", args.workers]
     cmd += args.st_args
     log("running: " + " ".join(cmd))
-    st_exit = subprocess.run(cmd, cwd=run_dir, env=env).returncode
+    try:
+        st_exit = subprocess.run(cmd, cwd=run_dir, env=env, timeout=args.timeout).returncode
+    except subprocess.TimeoutExpired:
+        log(f"schemathesis did not finish within {args.timeout} s: stopped")
+        st_exit = 124
     stats = json.loads(stats_path.read_text()) if stats_path.exists() else {}
     report = json.loads(report_path.read_text()) if report_path.exists() else None
     return summarize(stats, failed_checks(ndjson_path), report, st_exit, time.monotonic() - started, api.requests)

@@ -304,7 +304,10 @@ impl PaymentGateway for StripeClient {
         // value with a bare `400 Bad request` that names no parameter, which would otherwise
         // be an internal error (a fuzzed `"payment_method": "0"` was a 500).
         if !is_payment_method_id(&request.method) {
-            return Err(Error::validation("payment_method", "unknown payment method"));
+            return Err(Error::validation(
+                "payment_method",
+                "unknown payment method",
+            ));
         }
         let form = Form::new()
             .set("amount", request.amount_cents)

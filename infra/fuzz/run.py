@@ -7,8 +7,8 @@ runs it against a running `make dev` (API_URL=..., default http://127.0.0.1:9000
 1. Real data, through the API itself: local tokens for the run's users (minted with
    `bazaar-local token USER`, as `make token` does: the stack runs AUTH_MODE=local), a shop and
    products of a seller, three orders of a buyer (one left paid for the shipment, one shipped for
-   the review, one left paid for the cancellation), a line left in the buyer's cart, and products
-   and shops of other owners from the catalog (the seeded demo catalog on the local stack).
+   the review, one left paid for the cancellation), lines in the buyer's cart and in a shopper's,
+   and products and shops of other owners from the catalog (the seeded demo catalog locally).
 2. schemathesis (pinned in infra/requirements.txt) with infra/fuzz/schemathesis.toml: a fixed seed
    and deterministic generation, a bounded number of examples per operation, every phase. This
    script appends the run's objects to that configuration as fuzz dictionaries, so that path
@@ -107,6 +107,9 @@ def setup(api: Api, run_tag: str) -> dict:
         "seller": f"fuzz-seller-{run_tag}",
         "buyer": f"fuzz-buyer-{run_tag}",
         "stranger": f"fuzz-stranger-{run_tag}",
+        # Checks out (see fuzz_hooks.SENDERS): the buyer's cart keeps its lines for the line
+        # operations, the shopper's is what checkout consumes.
+        "shopper": f"fuzz-shopper-{run_tag}",
     }
     # createShop is sent by users who own no shop yet: each may open one.
     users.update({f"newcomer{i}": f"fuzz-newcomer{i}-{run_tag}" for i in range(4)})
@@ -136,8 +139,11 @@ def setup(api: Api, run_tag: str) -> dict:
 
     to_ship, shipped, to_cancel = order(1), order(2), order(3)
     api.call("POST", f"/orders/{shipped}/shipment", seller, {"carrier": "USPS", "tracking_number": f"FUZZ{run_tag}"})
-    # A line left in the buyer's cart: checkout's positive cases can then succeed.
-    api.call("POST", "/cart/items", buyer, {"product_id": own_products[1], "quantity": 1})
+    # Lines in the buyer's cart for the line operations (set a quantity, remove), and one in the
+    # shopper's, so that checkout's valid cases can succeed.
+    for product_id in own_products:
+        api.call("POST", "/cart/items", buyer, {"product_id": product_id, "quantity": 1})
+    api.call("POST", "/cart/items", tokens["shopper"], {"product_id": own_products[1], "quantity": 1})
 
     # Other owners' listings (the seeded catalog on the local stack): public reads, carts and
     # favorites use them, and the seller's writes on them are cross-user attempts.
@@ -182,9 +188,11 @@ def setup(api: Api, run_tag: str) -> dict:
             "products_to_edit": [*own_products, others[0]],
             "products_to_delete": [*doomed, others[0]],
             "orders": [to_ship, shipped, to_cancel],
-            "orders_to_ship": [to_ship, to_cancel],
-            "orders_to_cancel": [to_cancel, to_ship],
-            "orders_to_review": [shipped, to_ship],
+            # Disjoint: the operations do not run in the contract's order, and a cancellation
+            # of the order to ship would leave shipOrder nothing to ship.
+            "orders_to_ship": [to_ship],
+            "orders_to_cancel": [to_cancel],
+            "orders_to_review": [shipped],
         },
     }
 

@@ -147,7 +147,7 @@ class RunUsers:
 # ---------------------------------------------------------------- statistics
 
 STATS: dict = {"requests": 0, "statuses": Counter(), "server_errors": 0, "operations": Counter(),
-               "contract_operations": None}
+               "statuses_by_operation": {}, "contract_operations": None}
 _send = requests.Session.send
 
 
@@ -174,8 +174,10 @@ def after_load_schema(ctx, schema):
 
 @schemathesis.hook
 def after_call(ctx, case, response):
+    op = operation_id(case)
     with _lock:
-        STATS["operations"][operation_id(case)] += 1
+        STATS["operations"][op] += 1
+        STATS["statuses_by_operation"].setdefault(op, Counter())[str(response.status_code)] += 1
 
 
 @atexit.register

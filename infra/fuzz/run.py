@@ -184,6 +184,8 @@ def setup(api: Api, run_tag: str) -> dict:
         # The fuzz dictionaries (the [[operations]] of schemathesis.toml bind them).
         "dictionaries": {
             "shops": [shop["id"], *other_shops],
+            # The owner-only shop operations: the seller's shop three times in four.
+            "shops_to_manage": [shop["id"], shop["id"], shop["id"], other_shops[0]],
             "products": [*own_products, *others],
             "products_to_edit": [*own_products, others[0]],
             "products_to_delete": [*doomed, others[0]],

@@ -11,7 +11,7 @@ DEPLOY_STAMP := $(VENV)/.deploy-$(shell sha1sum infra/requirements-deploy.txt | 
 # When this make started: the local stack prints each start-up step's time since then.
 export BAZAAR_T0 := $(shell date +%s%N)
 
-.PHONY: dev test lint fmt events invoke load token build-lambda deploy clean
+.PHONY: dev test fuzz lint fmt events invoke load token build-lambda deploy clean
 
 $(STAMP): infra/requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -29,6 +29,10 @@ dev: $(STAMP)
 ## make test: unit, integration (moto on a free port) and end-to-end tests against a stack started as make dev starts it
 test: $(STAMP)
 	infra/test.sh
+
+## make fuzz [API_URL=http://127.0.0.1:9000]: the API fuzz suite (schemathesis over every operation of api/openapi.yaml, on real data) against a running `make dev`
+fuzz: $(STAMP)
+	$(VENV)/bin/python infra/fuzz/run.py --api-url $(or $(API_URL),http://127.0.0.1:9000)
 
 ## make lint: formatting, clippy with warnings as errors, and cfn-lint on the template
 lint: $(STAMP)

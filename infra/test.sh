@@ -10,7 +10,9 @@
 #   5. the functions' DynamoDB requests, recorded by moto (each function signs with its own access
 #      key), checked against their IAM policies in template.yaml and infra/dynamodb-access.tsv
 #      (`BAZAAR_UPDATE_ACCESS=1 make test` adds new ones to the file; see infra/src/access.rs);
-#   then everything started here is stopped.
+#   6. the API fuzz suite (infra/fuzz/run.py: schemathesis over every operation of
+#      api/openapi.yaml) against the stack of 2 (SKIP_FUZZ=1 skips it);
+#   then everything started here is stopped. The run fails when 4, 5 or 6 fails.
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 trap stop_all EXIT
@@ -55,7 +57,16 @@ start serve-short "$LOCAL_DIR/serve-$SHORT_PORT.log" "$(local_tool_path)" serve 
 wait_ready "$BAZAAR_SHORT_HOLD_API_URL" 120 "${STARTED_PIDS[-1]}" || die "the short-hold API did not become ready"
 step "short-hold API ready: $BAZAAR_SHORT_HOLD_API_URL"
 
-cargo test --workspace --no-fail-fast "$@"
+status=0
+cargo test --workspace --no-fail-fast "$@" || status=$?
+step "cargo test done (exit $status)"
 
-local_tool dynamodb-access "$MOTO_RECORD_DYNAMODB" ${BAZAAR_UPDATE_ACCESS:+--update}
+local_tool dynamodb-access "$MOTO_RECORD_DYNAMODB" ${BAZAAR_UPDATE_ACCESS:+--update} || status=$?
 step "every DynamoDB request of the functions is allowed by their policies and in infra/dynamodb-access.tsv"
+
+if [[ "${SKIP_FUZZ:-0}" != 1 ]]; then
+  BAZAAR_LOCAL_TOOL="$(local_tool_path)" "$VENV/bin/python" "$ROOT/infra/fuzz/run.py" \
+    --api-url "$BAZAAR_API_URL" || status=$?
+  step "API fuzz suite done"
+fi
+exit "$status"

@@ -265,6 +265,8 @@ async fn contract_errors() {
             "{q}"
         );
     }
+    // A wrong type is 400; `null` too (the API fuzz suite found null taken for an absent
+    // quantity: only a PATCH gives null a meaning).
     for q in [json!(1.5), json!("1"), json!(null)] {
         let r = s
             .call(
@@ -274,10 +276,16 @@ async fn contract_errors() {
                 Some(json!({"product_id": one, "quantity": q})),
             )
             .await;
-        let expected = if q.is_null() { 200 } else { 400 };
-        assert_eq!(r.status, expected, "{q}: {}", r.body);
+        assert_eq!(
+            (r.status, r.body["code"].as_str()),
+            (400, Some("invalid_body")),
+            "{q}: {}",
+            r.body
+        );
     }
-    // Over stock: 409 unavailable with what is available.
+    // The one unit in stock, held; then over stock: 409 unavailable with what is available.
+    let r = s.add("b", &one, 1).await;
+    assert_eq!(r.status, 200, "{}", r.body);
     let r = s.add("b", &one, 1).await;
     assert_eq!(
         (

@@ -84,6 +84,24 @@ async fn unknown_method() {
     stripe_flows::unknown_method(&client).await;
 }
 
+/// A value that is no Stripe id at all is a bare `400` of localstripe (no `param`): answered as
+/// a `422` on `payment_method` too, not an internal error.
+#[tokio::test]
+async fn a_method_that_is_no_stripe_id_is_unprocessable() {
+    let Some(client) = client() else { return };
+    let result = client
+        .authorize(&stripe_flows::request(
+            &stripe_flows::checkout_id(),
+            "0",
+            1000,
+        ))
+        .await;
+    assert!(
+        matches!(result, Err(bazaar_domain::error::Error::Validation(_))),
+        "{result:?}"
+    );
+}
+
 #[tokio::test]
 async fn stale_authorizations_fall_back_to_the_list() {
     let Some(client) = client() else { return };

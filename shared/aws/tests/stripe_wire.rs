@@ -290,6 +290,26 @@ async fn unknown_payment_method_is_unprocessable() {
     assert!(matches!(result, Err(Error::Validation(_))), "{result:?}");
 }
 
+/// A value that cannot name a Stripe method (no `pm_`, `card_` or `src_` id) is refused
+/// before any call: localstripe answers it with a bare `400` naming no parameter, which was an
+/// internal error (found by the API fuzz suite with `"payment_method": "0"`).
+#[tokio::test]
+async fn a_method_that_is_no_stripe_id_is_refused_before_any_call() {
+    let (server, client) = setup().await;
+    for method in ["0", "tok_visa", "pm_", "pm_a b", "card_é", "x_pm_card_visa"] {
+        let request = AuthorizeRequest {
+            method: method.into(),
+            ..authorize_request()
+        };
+        let result = client.authorize(&request).await;
+        assert!(
+            matches!(&result, Err(Error::Validation(errors)) if errors[0].field == "payment_method"),
+            "{method}: {result:?}"
+        );
+    }
+    assert!(requests(&server).await.is_empty(), "no call reached Stripe");
+}
+
 #[tokio::test]
 async fn other_client_errors_are_internal_with_stripes_message_and_no_key() {
     let (server, client) = setup().await;

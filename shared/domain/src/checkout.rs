@@ -19,7 +19,7 @@
 use crate::cart::Plan;
 use crate::catalog::{Shipping, rfc3339};
 use crate::error::Error;
-use crate::validate::{Checker, Object};
+use crate::validate::{Checker, Object, present};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
@@ -49,11 +49,27 @@ pub struct ShippingAddress {
     pub country: String,
 }
 
+/// The shipping address of `POST /checkout` as sent: like [`ShippingAddress`], but an optional
+/// line that is present must be a string (`null` is a type error, `400`).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ShippingAddressInput {
+    pub name: String,
+    pub line1: String,
+    #[serde(default, deserialize_with = "present")]
+    pub line2: Option<String>,
+    pub city: String,
+    #[serde(default, deserialize_with = "present")]
+    pub region: Option<String>,
+    pub postal_code: String,
+    pub country: String,
+}
+
 /// `POST /checkout`.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct CheckoutRequest {
-    pub shipping_address: Object<ShippingAddress>,
+    pub shipping_address: Object<ShippingAddressInput>,
     pub payment_method: String,
 }
 
@@ -548,6 +564,9 @@ mod tests {
             (br#"{"shipping_address": [], "payment_method": "pm_card_visa"}"#, 400),
             (br#"{"payment_method": "pm_card_visa"}"#, 400),
             (br#"{"shipping_address": {"name": "A", "line1": "x", "city": "y", "postal_code": "1", "country": "US"}, "payment_method": "pm_card_visa", "total_cents": 1}"#, 400),
+            // Found by the API fuzz suite: a `null` optional line was taken for an absent one.
+            (br#"{"shipping_address": {"name": "A", "line1": "x", "line2": null, "city": "y", "postal_code": "1", "country": "US"}, "payment_method": "pm_card_visa"}"#, 400),
+            (br#"{"shipping_address": {"name": "A", "line1": "x", "city": "y", "region": null, "postal_code": "1", "country": "US"}, "payment_method": "pm_card_visa"}"#, 400),
         ] {
             let err = parse_json::<CheckoutRequest>(body).and_then(CheckoutRequest::validate).expect_err("invalid");
             assert_eq!(err.status(), status, "{}", String::from_utf8_lossy(body));

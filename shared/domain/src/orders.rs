@@ -9,7 +9,7 @@
 use crate::catalog::rfc3339;
 use crate::checkout::{OrderView, Shipment};
 use crate::error::Error;
-use crate::validate::{Checker, Int};
+use crate::validate::{Checker, Int, present};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
@@ -47,7 +47,7 @@ impl ShipmentRequest {
 #[serde(deny_unknown_fields)]
 pub struct ReviewRequest {
     pub rating: Int,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "present")]
     pub comment: Option<String>,
 }
 

@@ -48,6 +48,15 @@ pub fn parse_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, Error> {
     T::deserialize(Value::Object(object)).map_err(classify)
 }
 
+/// An optional member of a create body: absent is `None`; present, it must have its type. A
+/// `null` is the wrong type (`400 invalid_body`, as the contract's strict bodies say): only a
+/// PATCH gives `null` a meaning ("leave unchanged"). Use with `#[serde(default)]`.
+pub fn present<'de, D: Deserializer<'de>, T: Deserialize<'de>>(
+    d: D,
+) -> Result<Option<T>, D::Error> {
+    T::deserialize(d).map(Some)
+}
+
 /// A nested JSON object (never an array, unlike a plain derived struct).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Object<T>(pub T);
@@ -257,9 +266,9 @@ impl ShippingInput {
 #[serde(deny_unknown_fields)]
 pub struct ShopCreate {
     pub name: String,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "present")]
     pub description: Option<String>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "present")]
     pub shipping: Option<Object<ShippingInput>>,
 }
 
@@ -359,19 +368,19 @@ impl ShopPatch {
 #[serde(deny_unknown_fields)]
 pub struct ProductCreate {
     pub title: String,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "present")]
     pub description: Option<String>,
     pub price_cents: Int,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "present")]
     pub currency: Option<String>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "present")]
     pub quantity: Option<Int>,
     pub category: String,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "present")]
     pub tags: Option<Vec<String>>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "present")]
     pub is_vintage: Option<bool>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "present")]
     pub images: Option<Vec<String>>,
 }
 
@@ -568,7 +577,7 @@ impl ProductPatch {
 #[serde(deny_unknown_fields)]
 pub struct CartItemAdd {
     pub product_id: String,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "present")]
     pub quantity: Option<Int>,
 }
 
@@ -666,6 +675,46 @@ mod tests {
             ))
             .is_ok()
         );
+    }
+
+    /// Found by the API fuzz suite: `"images": null` (and every other optional member of a create
+    /// body) was taken for an absent member and the listing created, where the contract's strict
+    /// bodies make a value of the wrong type a 400. A PATCH keeps `null` as "leave unchanged".
+    #[test]
+    fn null_members_of_create_bodies_are_type_errors() {
+        let product =
+            serde_json::json!({"title": "Vase", "price_cents": 4200, "category": "ceramics"});
+        for member in [
+            "description",
+            "currency",
+            "quantity",
+            "tags",
+            "is_vintage",
+            "images",
+        ] {
+            let mut body = product.clone();
+            body[member] = serde_json::Value::Null;
+            let err = parse_json::<ProductCreate>(&serde_json::to_vec(&body).expect("json"))
+                .expect_err(member);
+            assert_eq!(err.status(), 400, "{member}: {err:?}");
+        }
+        for body in [
+            &br#"{"name": "Kiln", "description": null}"#[..],
+            br#"{"name": "Kiln", "shipping": null}"#,
+        ] {
+            let err = parse_json::<ShopCreate>(body).expect_err("null");
+            assert_eq!(err.status(), 400, "{}", String::from_utf8_lossy(body));
+        }
+        let err = parse_json::<CartItemAdd>(br#"{"product_id": "p1", "quantity": null}"#)
+            .expect_err("null");
+        assert_eq!(err.status(), 400);
+        let err = parse_json::<crate::orders::ReviewRequest>(br#"{"rating": 5, "comment": null}"#)
+            .expect_err("null");
+        assert_eq!(err.status(), 400);
+        // Absent members still take their defaults, and a PATCH's null still means "unchanged".
+        assert!(parse_json::<ProductCreate>(&serde_json::to_vec(&product).expect("json")).is_ok());
+        assert!(parse_json::<CartItemAdd>(br#"{"product_id": "p1"}"#).is_ok());
+        assert!(parse_json::<ProductPatch>(br#"{"images": null, "price_cents": 100}"#).is_ok());
     }
 
     /// Hardening (issue 14): 200,000 blank tags once answered an 11 MB problem document.

@@ -17,7 +17,9 @@
 //!   `decline_code`; of Stripe's test methods it knows only `pm_card_visa`,
 //!   `pm_card_visa_chargeDeclined` (which it *authorizes*: it declines that card only when
 //!   attached to a customer) and `pm_card_chargeCustomerFail` (declined when charged); any other
-//!   `pm_card_…` is a bare `404 Not Found` (answered here as an unknown method, `422`).
+//!   `pm_card_…` is a bare `404 Not Found` (answered here as an unknown method, `422`), and a
+//!   value that is no Stripe id at all (no `pm_`, `card_` or `src_` prefix) a bare `400 Bad
+//!   request` naming no parameter: such a value is refused before any call.
 
 use super::client::{Failure, Form, StripeClient};
 use bazaar_domain::catalog::CURRENCY;
@@ -284,8 +286,29 @@ impl StripeClient {
     }
 }
 
+/// Whether `method` has the shape of what Stripe's `payment_method` names: a PaymentMethod
+/// (`pm_…`, the test methods such as `pm_card_visa` included), or a legacy card (`card_…`) or
+/// source (`src_…`), with ASCII letters, digits and `_` after the prefix.
+pub(crate) fn is_payment_method_id(method: &str) -> bool {
+    ["pm_", "card_", "src_"].iter().any(|prefix| {
+        method.strip_prefix(prefix).is_some_and(|rest| {
+            !rest.is_empty() && rest.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
+        })
+    })
+}
+
 impl PaymentGateway for StripeClient {
     async fn authorize(&self, request: &AuthorizeRequest) -> Result<Authorization, Error> {
+        // Anything else cannot name a method: refused before any call, as Stripe refuses an
+        // unknown one (`400 resource_missing` on `payment_method`). localstripe answers such a
+        // value with a bare `400 Bad request` that names no parameter, which would otherwise
+        // be an internal error (a fuzzed `"payment_method": "0"` was a 500).
+        if !is_payment_method_id(&request.method) {
+            return Err(Error::validation(
+                "payment_method",
+                "unknown payment method",
+            ));
+        }
         let form = Form::new()
             .set("amount", request.amount_cents)
             .set("currency", currency())

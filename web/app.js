@@ -263,6 +263,10 @@ async function product(id) {
     if (ar.data?.code === 'unavailable') {
       flash(`Only ${ar.data.available} can be had right now.${ar.data.held_until ? ` Other shoppers hold the rest until ${when(ar.data.held_until)}; try again after that.` : ''}`, 'warn');
       if (ar.data.held_until) $('#held-until').textContent = `Held by other shoppers until ${when(ar.data.held_until)}.`;
+    } else if (ar.data?.code === 'hold_cooldown') {
+      flash(`You have held this item for as long as one buyer may without checking out. You can hold it again at ${when(ar.data.hold_again_at)}.`, 'warn');
+    } else if (ar.data?.code === 'own_listing') {
+      flash('This is your own listing: sellers cannot buy from their own shop.', 'warn');
     } else flash(problem(ar), 'bad');
   };
   $('#fav').onclick = async () => {
@@ -399,6 +403,8 @@ async function placeOrder() {
     show('bad', `<strong id="declined">Payment declined.</strong> ${esc(problem(r))} Nothing was charged and your cart is unchanged: choose another payment method and place the order again.`);
   } else if (r.status === 409 && code === 'items_unavailable') {
     show('bad', `<strong>Some items can no longer be had.</strong> Nothing was charged. Lower their quantity or remove them, then place the order again:<ul>${(r.data.unavailable_items || []).map((i) => `<li>${esc(i.title)}: you asked for ${i.requested}, ${i.available} available</li>`).join('')}</ul>`);
+  } else if (code === 'own_listing') {
+    show('bad', '<strong>Your cart has your own listings.</strong> Sellers cannot buy from their own shop: remove those lines, then place the order again.');
   } else if (code === 'cart_empty') {
     show('warn', 'Your cart is empty.');
   } else {

@@ -274,6 +274,29 @@ test('a hold lapses: the cart says so', async () => {
   await page.close();
 });
 
+test('a checkout still in progress: the page asks to wait and retries the same attempt', async () => {
+  assert.ok(listing, 'the seller journey made a listing');
+  const page = await tab(API, `patient-${RUN}`);
+  await addToCart(page, listing);
+  // The first answer is the API's 409 checkout_in_progress (as while another request with the
+  // same key runs); the retry goes through.
+  const keys = [];
+  await page.route('**/checkout', async (r) => {
+    keys.push(r.request().headers()['idempotency-key']);
+    if (keys.length === 1) {
+      await r.fulfill({ status: 409, headers: { 'content-type': 'application/problem+json', 'retry-after': '1' },
+        body: JSON.stringify({ type: 'https://bazaar.dev/problems/checkout_in_progress', title: 'Conflict', status: 409, code: 'checkout_in_progress', detail: 'A checkout with this Idempotency-Key is still in progress.' }) });
+    } else await r.continue();
+  });
+  await checkout(page, 'pm_card_visa');
+  await page.locator('#checkout-result', { hasText: 'still being placed' }).waitFor();
+  await page.click('#retry');
+  await page.locator('main h1', { hasText: 'Thank you' }).waitFor();
+  assert.equal(keys.length, 2);
+  assert.equal(keys[0], keys[1], 'the retry reuses the attempt’s Idempotency-Key');
+  await page.close();
+});
+
 test('a declined card: nothing is charged, the cart stays, another card works', async () => {
   assert.ok(listing, 'the seller journey made a listing');
   const page = await tab(API, `decline-${RUN}`);

@@ -11,7 +11,7 @@ DEPLOY_STAMP := $(VENV)/.deploy-$(shell sha1sum infra/requirements-deploy.txt | 
 # When this make started: the local stack prints each start-up step's time since then.
 export BAZAAR_T0 := $(shell date +%s%N)
 
-.PHONY: dev test fuzz lint fmt events invoke load token build-lambda deploy clean
+.PHONY: dev test fuzz lint fmt events invoke load token build-lambda deploy deploy-web clean
 
 $(STAMP): infra/requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -73,6 +73,10 @@ build-lambda: $(DEPLOY_STAMP)
 deploy:
 	sam build --beta-features
 	sam deploy --guided
+
+## make deploy-web [STACK=bazaar]: upload the storefront (web/) and its config.json to the deployed stack (needs the AWS CLI)
+deploy-web:
+	infra/deploy-web.sh $(or $(STACK),bazaar)
 
 clean:
 	cargo clean

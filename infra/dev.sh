@@ -34,9 +34,11 @@ cat >&2 <<MSG
     curl -H "Authorization: Bearer \$TOKEN" -X POST http://127.0.0.1:$API_PORT/shops \\
          -H 'content-type: application/json' -d '{"name": "Alice Makes Things"}'
 
+  Storefront: http://127.0.0.1:$API_PORT/app/ (sign in by picking any user name; the page gets its
+  token from POST /_local/token, which only this local gateway has).
   Seeded shops are owned by seed-owner-000 ... seed-owner-099 (make token USER=seed-owner-000).
   Function logs: .local/logs-$API_PORT/<function>.log. Ctrl-C stops everything this command started.
 
 MSG
-step "Bazaar is ready on http://127.0.0.1:$API_PORT ($(payments_banner))"
+step "Bazaar is ready on http://127.0.0.1:$API_PORT, storefront http://127.0.0.1:$API_PORT/app/ ($(payments_banner))"
 wait "${STARTED_PIDS[-1]}"

@@ -12,7 +12,10 @@
 #      (`BAZAAR_UPDATE_ACCESS=1 make test` adds new ones to the file; see infra/src/access.rs);
 #   6. the API fuzz suite (infra/fuzz/run.py: schemathesis over every operation of
 #      api/openapi.yaml) against the stack of 2 (SKIP_FUZZ=1 skips it);
-#   then everything started here is stopped. The run fails when 4, 5 or 6 fails.
+#   7. the storefront in a real headless browser (tests/browser: Debian's chromium, installed here
+#      when missing, driven by playwright-core from npm with its lock file) against both APIs
+#      (BAZAAR_SKIP_BROWSER=1 skips it);
+#   then everything started here is stopped. The run fails when 4, 5, 6 or 7 fails.
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 trap stop_all EXIT
@@ -68,5 +71,20 @@ if [[ "${SKIP_FUZZ:-0}" != 1 ]]; then
   BAZAAR_LOCAL_TOOL="$(local_tool_path)" "$VENV/bin/python" "$ROOT/infra/fuzz/run.py" \
     --api-url "$BAZAAR_API_URL" || status=$?
   step "API fuzz suite done"
+fi
+
+# 7. The storefront in the browser: buyer, seller, a lapsing hold, a checkout in progress, a
+#    declined card and an item selling out in a cart; screenshots into docs/screenshots/.
+if [[ -z "${BAZAAR_SKIP_BROWSER:-}" ]]; then
+  if [[ ! -x /usr/bin/chromium ]]; then
+    (( EUID == 0 )) || die "the browser test needs Debian's chromium: run apt-get install -y chromium chromium-driver as root (or BAZAAR_SKIP_BROWSER=1)"
+    log "installing Debian's chromium and chromium-driver"
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null ||
+      { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null; } ||
+      die "could not install chromium"
+  fi
+  (cd "$ROOT/tests/browser" && npm ci --no-audit --no-fund --loglevel=error &&
+    node --test --test-reporter=spec storefront.test.mjs) || status=$?
+  step "browser test done (screenshots in docs/screenshots/)"
 fi
 exit "$status"

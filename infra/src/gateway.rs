@@ -18,6 +18,10 @@
 //!   emulation ([`crate::pump`]) and `cargo lambda invoke`-style tools call.
 //! * `GET /_local/status`: each function's instances, whether every one has started, and whether
 //!   the event sources ([`crate::pump::PumpStatus`]) have nothing in hand.
+//! * The storefront: `GET /app/…` serves the files of `web/` (same origin as the API, so no CORS
+//!   locally), `GET /app/config.json` tells the page to sign in with local tokens, and
+//!   `POST /_local/token {"user": "alice"}` mints one (`{"token", "user", "expires_in"}`), as
+//!   `make token` does. Both exist only in this local gateway: no function or template route has them.
 //!
 //! Each function's output (its JSON logs) is appended to `<log_dir>/<function>.log`.
 //!
@@ -79,6 +83,8 @@ pub struct GatewayConfig {
     /// The secret of the local HS256 tokens the JWT authorizer emulation accepts.
     pub jwt_secret: String,
     pub log_dir: PathBuf,
+    /// The storefront's static files (`web/`), served under `/app/`; `None` serves none.
+    pub web_dir: Option<PathBuf>,
 }
 
 /// The answer of one invocation: the function's payload, or its error payload.
@@ -191,6 +197,57 @@ fn gateway_answer(status: StatusCode, message: &str) -> Response<Full<Bytes>> {
     r.headers_mut()
         .insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
     r
+}
+
+fn json_answer(status: StatusCode, value: &Value) -> Response<Full<Bytes>> {
+    let mut r = Response::new(Full::new(Bytes::from(value.to_string())));
+    *r.status_mut() = status;
+    r.headers_mut()
+        .insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    r.headers_mut().insert(
+        hyper::header::CACHE_CONTROL,
+        HeaderValue::from_static("no-store"),
+    );
+    r
+}
+
+/// A user name the local token endpoint accepts.
+fn valid_local_user(user: &str) -> bool {
+    (1..=64).contains(&user.len())
+        && user
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'))
+}
+
+/// The file of `web/` that `rest` (the path after `/app/`) names: plain segments only, never
+/// outside `dir`.
+fn web_path(dir: &std::path::Path, rest: &str) -> Option<PathBuf> {
+    let mut file = dir.to_path_buf();
+    for part in rest.split('/') {
+        let ok = !part.is_empty()
+            && !part.starts_with('.')
+            && part
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'));
+        if !ok {
+            return None;
+        }
+        file.push(part);
+    }
+    file.is_file().then_some(file)
+}
+
+fn content_type(file: &str) -> &'static str {
+    match file.rsplit_once('.').map(|(_, ext)| ext) {
+        Some("html") => "text/html; charset=utf-8",
+        Some("js" | "mjs") => "text/javascript; charset=utf-8",
+        Some("css") => "text/css; charset=utf-8",
+        Some("json") => "application/json",
+        Some("svg") => "image/svg+xml",
+        Some("png") => "image/png",
+        Some("ico") => "image/x-icon",
+        _ => "application/octet-stream",
+    }
 }
 
 fn now_ms(t: SystemTime) -> u128 {
@@ -382,7 +439,87 @@ impl Gateway {
         if path == "/_local/status" {
             return self.status();
         }
+        if path == "/_local/token" {
+            return self.local_token(req).await;
+        }
+        if path == "/app" || path.starts_with("/app/") {
+            return self.web_file(req.method(), &path);
+        }
         self.http_api(req).await
+    }
+
+    /// `POST /_local/token {"user": "alice"}`: a local bearer token for `user` (24 h), signed with
+    /// the secret this gateway verifies. Local only: the storefront's user picker calls it.
+    async fn local_token(&self, req: Request<Incoming>) -> Response<Full<Bytes>> {
+        if req.method() != Method::POST {
+            return gateway_answer(StatusCode::METHOD_NOT_ALLOWED, "POST only");
+        }
+        let body = match Limited::new(req.into_body(), 4096).collect().await {
+            Ok(b) => b.to_bytes(),
+            Err(_) => return gateway_answer(StatusCode::PAYLOAD_TOO_LARGE, "body over 4 KiB"),
+        };
+        let user = serde_json::from_slice::<Value>(&body)
+            .ok()
+            .and_then(|v| v.get("user").and_then(Value::as_str).map(str::to_owned));
+        let Some(user) = user.filter(|u| valid_local_user(u)) else {
+            return gateway_answer(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "user: 1..64 characters of A-Z a-z 0-9 . _ -",
+            );
+        };
+        const TTL: i64 = 24 * 3600;
+        match bazaar_lambda::auth::mint_local_token(
+            &self.state.config.jwt_secret,
+            &user,
+            TTL,
+            Some(&user),
+        ) {
+            Ok(token) => json_answer(
+                StatusCode::OK,
+                &json!({ "token": token, "user": user, "expires_in": TTL }),
+            ),
+            Err(_) => gateway_answer(StatusCode::INTERNAL_SERVER_ERROR, "could not sign a token"),
+        }
+    }
+
+    /// `GET /app/…`: the storefront's files; `/app/config.json` is the local stack's configuration.
+    fn web_file(&self, method: &Method, path: &str) -> Response<Full<Bytes>> {
+        if method != Method::GET && method != Method::HEAD {
+            return gateway_answer(StatusCode::METHOD_NOT_ALLOWED, "GET only");
+        }
+        let Some(dir) = &self.state.config.web_dir else {
+            return gateway_answer(StatusCode::NOT_FOUND, "Not Found");
+        };
+        if path == "/app" {
+            let mut r = Response::new(Full::new(Bytes::new()));
+            *r.status_mut() = StatusCode::MOVED_PERMANENTLY;
+            r.headers_mut()
+                .insert(hyper::header::LOCATION, HeaderValue::from_static("/app/"));
+            return r;
+        }
+        let rest = path.trim_start_matches("/app/");
+        if rest == "config.json" {
+            return json_answer(StatusCode::OK, &json!({ "auth": "local", "api_base": "" }));
+        }
+        let rest = if rest.is_empty() { "index.html" } else { rest };
+        let Some(file) = web_path(dir, rest) else {
+            return gateway_answer(StatusCode::NOT_FOUND, "Not Found");
+        };
+        let Ok(bytes) = std::fs::read(&file) else {
+            return gateway_answer(StatusCode::NOT_FOUND, "Not Found");
+        };
+        let mut r = Response::new(Full::new(Bytes::from(bytes)));
+        let h = r.headers_mut();
+        h.insert(CONTENT_TYPE, HeaderValue::from_static(content_type(rest)));
+        h.insert(
+            hyper::header::CACHE_CONTROL,
+            HeaderValue::from_static("no-cache"),
+        );
+        h.insert(
+            "x-content-type-options",
+            HeaderValue::from_static("nosniff"),
+        );
+        r
     }
 
     fn status(&self) -> Response<Full<Bytes>> {
@@ -800,6 +937,22 @@ mod tests {
             match_path(&segments("/health"), "/health/"),
             Some(BTreeMap::new())
         );
+    }
+
+    #[test]
+    fn web_files_stay_inside_the_web_directory() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../web");
+        assert!(web_path(&dir, "index.html").is_some());
+        assert_eq!(web_path(&dir, "../Cargo.toml"), None);
+        assert_eq!(web_path(&dir, "%2e%2e/Cargo.toml"), None);
+        assert_eq!(web_path(&dir, ".hidden"), None);
+        assert_eq!(web_path(&dir, "a//b"), None);
+        assert_eq!(web_path(&dir, "missing.js"), None);
+        assert_eq!(content_type("app.js"), "text/javascript; charset=utf-8");
+        assert!(valid_local_user("seed-owner-000"));
+        assert!(!valid_local_user(""));
+        assert!(!valid_local_user("a b"));
+        assert!(!valid_local_user(&"a".repeat(65)));
     }
 
     #[test]

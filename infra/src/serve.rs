@@ -39,6 +39,14 @@ pub fn read_env_file(path: &Path) -> Result<BTreeMap<String, String>, InfraError
         .collect())
 }
 
+/// The storefront's files: `BAZAAR_WEB_DIR`, or the repository's `web/`.
+fn web_dir() -> Option<PathBuf> {
+    let dir = std::env::var_os("BAZAAR_WEB_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../web"));
+    dir.is_dir().then_some(dir)
+}
+
 /// The gateway's configuration for `template`'s functions and routes.
 pub fn gateway_config(
     template: &Template,
@@ -86,6 +94,7 @@ pub fn gateway_config(
         env,
         jwt_secret,
         log_dir: opts.log_dir.clone(),
+        web_dir: web_dir(),
     })
 }
 

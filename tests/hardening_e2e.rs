@@ -121,7 +121,10 @@ async fn checkout_attempts_past_the_quota_are_429_with_retry_after() {
         );
     }
     let (i, key, r) = refused.expect("a 429 within 45 attempts");
-    assert!(i >= 20, "20 checkouts per minute are allowed, refused at attempt {i}");
+    assert!(
+        i >= 20,
+        "20 checkouts per minute are allowed, refused at attempt {i}"
+    );
     assert_eq!(r.body["code"], "rate_limited");
     let retry: u64 = r.headers["retry-after"]
         .to_str()

@@ -1,26 +1,34 @@
 # Bazaar: the two commands are `make dev` (run the whole system locally) and `make test`.
 # Both install what they need: a Python virtualenv (.venv) with the pinned moto and cfn-lint of
 # infra/requirements.txt. Rust comes from rustup (see rust-toolchain.toml). Only the Lambda builds
-# (`make build-lambda`, `make deploy`) add cargo-lambda and zig (infra/requirements-deploy.txt).
+# (`make build-lambda`, `make deploy`, `make validate`) need the SAM CLI, cargo-lambda and zig
+# (infra/requirements-deploy.txt), in their own virtualenv (.venv-deploy: the SAM CLI pins boto3
+# and click to versions other than the test tools').
 
 SHELL := /bin/bash
 PYTHON ?= python3
 VENV := .venv
 STAMP := $(VENV)/.installed-$(shell sha1sum infra/requirements.txt | cut -c1-12)
-DEPLOY_STAMP := $(VENV)/.deploy-$(shell sha1sum infra/requirements-deploy.txt | cut -c1-12)
+DEPLOY_VENV := .venv-deploy
+DEPLOY_STAMP := $(DEPLOY_VENV)/.installed-$(shell sha1sum infra/requirements-deploy.txt | cut -c1-12)
+# The deploy tools (sam, cargo-lambda, zig) first on PATH; no SAM CLI telemetry.
+DEPLOY_PATH := PATH="$(CURDIR)/$(DEPLOY_VENV)/bin:$$PATH" SAM_CLI_TELEMETRY=0
+# make deploy STAGE=dev|prod: the samconfig.toml environment (stack bazaar-<stage>).
+STAGE ?= dev
 # When this make started: the local stack prints each start-up step's time since then.
 export BAZAAR_T0 := $(shell date +%s%N)
 
-.PHONY: dev test fuzz lint fmt events invoke load token build-lambda deploy deploy-web clean
+.PHONY: dev test fuzz lint fmt events invoke load token build-lambda lambda-target validate deploy deploy-web clean
 
 $(STAMP): infra/requirements.txt
 	$(PYTHON) -m venv $(VENV)
 	$(VENV)/bin/pip install --quiet --disable-pip-version-check -r infra/requirements.txt
 	rm -f $(VENV)/.installed-* && touch $@
 
-$(DEPLOY_STAMP): $(STAMP) infra/requirements-deploy.txt
-	$(VENV)/bin/pip install --quiet --disable-pip-version-check -r infra/requirements-deploy.txt
-	rm -f $(VENV)/.deploy-* && touch $@
+$(DEPLOY_STAMP): infra/requirements-deploy.txt
+	$(PYTHON) -m venv $(DEPLOY_VENV)
+	$(DEPLOY_VENV)/bin/pip install --quiet --disable-pip-version-check -r infra/requirements-deploy.txt
+	rm -f $(DEPLOY_VENV)/.installed-* && touch $@
 
 ## make dev: moto + tables from template.yaml + seeded and indexed catalog + every route and event source on 127.0.0.1:9000
 dev: $(STAMP)
@@ -66,13 +74,23 @@ token:
 ## make build-lambda: release binaries for Lambda (arm64, via cargo-lambda and zig). The local
 ## tooling (bazaar-infra) and the e2e tests are left out: they enable the embedded search engine,
 ## which would otherwise be compiled into the search, feed and indexer binaries (AWS runs OpenSearch).
-build-lambda: $(DEPLOY_STAMP)
-	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" cargo lambda build --release --arm64 --workspace --bins --exclude bazaar-infra --exclude bazaar-e2e
+build-lambda: $(DEPLOY_STAMP) lambda-target
+	$(DEPLOY_PATH) cargo lambda build --release --arm64 --workspace --bins --exclude bazaar-infra --exclude bazaar-e2e
 
-## make deploy: build with SAM (rust-cargolambda) and deploy (needs AWS credentials and the SAM CLI)
-deploy:
-	sam build --beta-features
-	sam deploy --guided
+# The functions run on Graviton: the Rust standard library for arm64 Linux (rustup, once).
+lambda-target:
+	@rustup target list --installed | grep -qx aarch64-unknown-linux-gnu || rustup target add aarch64-unknown-linux-gnu
+
+## make validate: sam validate --lint (the pinned SAM CLI; offline, any region)
+validate: $(DEPLOY_STAMP)
+	$(DEPLOY_PATH) AWS_DEFAULT_REGION=$${AWS_DEFAULT_REGION:-us-east-1} sam validate --lint
+
+## make deploy [STAGE=dev|prod] [PARAMS="AlarmEmail=ops@example.com …"]: check AWS credentials, build
+## every function with SAM (rust-cargolambda: release, arm64), deploy the stack bazaar-<stage> (samconfig.toml)
+deploy: $(DEPLOY_STAMP) lambda-target
+	$(DEPLOY_VENV)/bin/python infra/deploy-preflight.py
+	$(DEPLOY_PATH) sam build --beta-features --config-env $(STAGE)
+	$(DEPLOY_PATH) sam deploy --config-env $(STAGE) $(if $(PARAMS),--parameter-overrides "Stage=$(STAGE) $(PARAMS)")
 
 ## make deploy-web [STACK=bazaar]: upload the storefront (web/) and its config.json to the deployed stack (needs the AWS CLI)
 deploy-web:
@@ -80,4 +98,4 @@ deploy-web:
 
 clean:
 	cargo clean
-	rm -rf $(VENV) .local
+	rm -rf $(VENV) $(DEPLOY_VENV) .local

@@ -7,6 +7,7 @@ pub mod access;
 pub mod events;
 pub mod gateway;
 pub mod local;
+mod operations;
 pub mod pump;
 pub mod reindex;
 pub mod seed;

@@ -237,7 +237,7 @@ pub fn sources(
                         None => local_concurrency.max(1),
                         Some(c) => c
                             .get("MaximumConcurrency")
-                            .and_then(scalar)
+                            .and_then(|v| template.resolve_with_defaults(v))
                             .and_then(|v| v.parse::<usize>().ok())
                             .filter(|v| (2..=1000).contains(v))
                             .ok_or_else(|| {
@@ -1090,7 +1090,7 @@ mod tests {
                         let declared = props
                             .and_then(|p| p.get("ScalingConfig"))
                             .and_then(|c| c.get("MaximumConcurrency"))
-                            .and_then(scalar)
+                            .and_then(|v| t.resolve_with_defaults(v))
                             .and_then(|v| v.parse::<usize>().ok());
                         assert_eq!(*concurrency, declared.unwrap_or(4), "{}", function.binary);
                     }

@@ -292,6 +292,26 @@ impl Template {
         scalar(self.root.get("Parameters")?.get(name)?.get("Default")?)
     }
 
+    /// A value as deployed with every parameter at its default: a scalar, a `!Ref` of a
+    /// parameter, or a `!FindInMap [Map, key, key]` whose keys are scalars or such `!Ref`s.
+    pub fn resolve_with_defaults(&self, v: &Value) -> Option<String> {
+        if let Some(name) = ref_target(v) {
+            return self.parameter_default(name);
+        }
+        if let Some([map, top, second]) = find_in_map(v) {
+            let top = self.resolve_with_defaults(top)?;
+            let second = self.resolve_with_defaults(second)?;
+            return scalar(
+                self.root
+                    .get("Mappings")?
+                    .get(map.as_str()?)?
+                    .get(top.as_str())?
+                    .get(second.as_str())?,
+            );
+        }
+        scalar(v)
+    }
+
     /// A function property (`Timeout`, `MemorySize`, …): the function's own, else `Globals.Function`'s.
     pub fn function_property(&self, logical_id: &str, name: &str) -> Option<String> {
         self.resource(logical_id)
@@ -361,6 +381,16 @@ pub fn ref_target(v: &Value) -> Option<&str> {
         Value::Mapping(m) if m.len() == 1 => m.get("Ref").and_then(Value::as_str),
         _ => None,
     }
+}
+
+/// The three arguments of an intrinsic `!FindInMap [Map, TopKey, SecondKey]`.
+pub fn find_in_map(v: &Value) -> Option<&[Value; 3]> {
+    let args = match v {
+        Value::Tagged(t) if t.tag == "FindInMap" => t.value.as_sequence()?,
+        Value::Mapping(m) if m.len() == 1 => m.get("Fn::FindInMap")?.as_sequence()?,
+        _ => return None,
+    };
+    args.as_slice().try_into().ok()
 }
 
 /// The `(resource, attribute)` of an intrinsic `!GetAtt X.Attr` / `{Fn::GetAtt: [X, Attr]}`.

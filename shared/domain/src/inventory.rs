@@ -81,6 +81,23 @@ pub fn available_to(quantity: i64, holds: &Holds, me: Option<&str>, now: i64) ->
     (holdable(quantity) - held_by_others(holds, me, now)).max(0)
 }
 
+/// The seeds' `InventoryOversell` (namespace `Bazaar`, dimension `service` = [`OVERSELL_SERVICE`]
+/// whichever function sees it; template.yaml's InventoryOversellAlarm fires on any).
+pub const OVERSELL_METRIC: &str = "InventoryOversell";
+/// The `service` dimension of [`OVERSELL_METRIC`].
+pub const OVERSELL_SERVICE: &str = "inventory";
+
+/// The metric reporting an oversell when `product_id`'s stock was read below zero (every stock
+/// decrement is conditioned on the units being there, so this must never happen); `None` otherwise.
+pub fn oversell_metric(product_id: &str, quantity: i64) -> Option<crate::metrics::Metrics> {
+    (quantity < 0).then(|| {
+        crate::metrics::Metrics::new(OVERSELL_SERVICE)
+            .count(OVERSELL_METRIC, 1)
+            .property("product_id", product_id)
+            .property("quantity", quantity)
+    })
+}
+
 /// When the first unit held by someone else frees up, if any is held.
 pub fn others_hold_until(holds: &Holds, me: Option<&str>, now: i64) -> Option<i64> {
     let me = me.map(holder_ref);
@@ -114,6 +131,22 @@ pub fn slots_of(holds: &Holds, me: &str) -> Vec<u32> {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn stock_below_zero_is_reported_as_an_oversell() {
+        assert!(super::oversell_metric("p-1", 0).is_none());
+        assert!(super::oversell_metric("p-1", 3).is_none());
+        let doc = super::oversell_metric("p-1", -2)
+            .expect("negative stock is an oversell")
+            .to_json();
+        let decl = &doc["_aws"]["CloudWatchMetrics"][0];
+        assert_eq!(decl["Namespace"], crate::metrics::NAMESPACE);
+        assert_eq!(decl["Metrics"][0]["Name"], super::OVERSELL_METRIC);
+        assert_eq!(doc["service"], super::OVERSELL_SERVICE);
+        assert_eq!(doc[super::OVERSELL_METRIC], 1.0);
+        assert_eq!(doc["product_id"], "p-1");
+        assert_eq!(doc["quantity"], -2);
+    }
+
     use super::*;
 
     #[test]

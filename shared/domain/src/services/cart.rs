@@ -94,6 +94,10 @@ impl<S: CartStore> CartService<S> {
             let window = policy
                 .window(since, now)
                 .map_err(|c| cart::cooling_down(&c, &policy, now))?;
+            if let Some(oversold) = crate::inventory::oversell_metric(product_id, product.quantity)
+            {
+                oversold.emit();
+            }
             let plan = cart::plan(
                 product.quantity,
                 &product.holds,

@@ -297,6 +297,12 @@ fn plan_lines(
     let mut planned = Vec::new();
     let mut unavailable = Vec::new();
     for row in rows {
+        // Stock is decremented only when the units are there: below zero is an oversell.
+        if let Some(p) = products.get(&row.product_id)
+            && let Some(oversold) = crate::inventory::oversell_metric(&row.product_id, p.quantity)
+        {
+            oversold.emit();
+        }
         match products.get(&row.product_id) {
             None => unavailable.push(UnavailableItem {
                 product_id: row.product_id,

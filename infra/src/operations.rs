@@ -47,7 +47,10 @@ mod tests {
                     .or_else(|| getatt_target(value).map(|(r, a)| format!("{r}.{a}")))
                     .or_else(|| scalar(value))
                     .expect("a dimension value we can read");
-                (str_of(d, "Name").expect("a dimension name").to_owned(), value)
+                (
+                    str_of(d, "Name").expect("a dimension name").to_owned(),
+                    value,
+                )
             })
             .collect()
     }
@@ -122,13 +125,8 @@ mod tests {
         for f in functions {
             for metric in ["Errors", "Throttles"] {
                 assert!(
-                    !alarms_on(
-                        &t,
-                        "AWS/Lambda",
-                        metric,
-                        ("FunctionName", &f.logical_id)
-                    )
-                    .is_empty(),
+                    !alarms_on(&t, "AWS/Lambda", metric, ("FunctionName", &f.logical_id))
+                        .is_empty(),
                     "{} has no {metric} alarm",
                     f.logical_id
                 );
@@ -160,8 +158,8 @@ mod tests {
                 "{q} has no age alarm"
             );
         }
-        let text = serde_yaml_ng::to_string(t.root().get("Resources").expect("Resources"))
-            .expect("yaml");
+        let text =
+            serde_yaml_ng::to_string(t.root().get("Resources").expect("Resources")).expect("yaml");
         let mut dlqs = BTreeSet::new();
         for q in &queues {
             for key in ["deadLetterTargetArn", "Destination"] {
@@ -242,7 +240,12 @@ mod tests {
         }
         for (route, slo) in SLOS {
             assert!(routes.contains(*route), "{route} is not deployed");
-            let alarms = alarms_on(&t, "AWS/ApiGateway", "Latency", ("Route", route));
+            // An HTTP API's per-route metrics have the dimensions ApiId, Stage, Method, Resource.
+            let (method, path) = route.split_once(' ').expect("METHOD /path");
+            let alarms: Vec<_> = alarms_on(&t, "AWS/ApiGateway", "Latency", ("Resource", path))
+                .into_iter()
+                .filter(|(_, a)| dimensions(a).contains(&("Method".into(), method.into())))
+                .collect();
             let [(id, alarm)] = alarms.as_slice() else {
                 panic!("{route}: {} latency alarms", alarms.len());
             };
@@ -270,11 +273,7 @@ mod tests {
         let t = template();
         let rate = t.resource("Api5xxRateAlarm").map(props).expect("5xx rate");
         let text = serde_yaml_ng::to_string(rate).expect("yaml");
-        for needle in [
-            "MetricName: 5xx",
-            "MetricName: Count",
-            "errors / requests",
-        ] {
+        for needle in ["MetricName: 5xx", "MetricName: Count", "errors / requests"] {
             assert!(text.contains(needle), "{needle} in {text}");
         }
         for metric in [
@@ -417,10 +416,7 @@ mod tests {
             .and_then(|g| g.get("Function"))
             .and_then(|f| f.get("Tags"))
             .expect("Globals.Function.Tags");
-        assert_eq!(
-            tags.get("bazaar:stage").and_then(ref_target),
-            Some("Stage")
-        );
+        assert_eq!(tags.get("bazaar:stage").and_then(ref_target), Some("Stage"));
         for key in ["ApiUrl", "UserPoolId", "UserPoolClientId", "DashboardUrl"] {
             assert!(
                 t.root().get("Outputs").and_then(|o| o.get(key)).is_some(),
@@ -547,10 +543,15 @@ mod tests {
         let json: serde_json::Value =
             serde_json::from_str(&refs.replace_all(text, "x")).expect("the body is JSON");
         let widgets = json["widgets"].as_array().expect("widgets");
-        assert!(widgets.iter().all(|w| w["properties"]["metrics"].is_array()));
+        assert!(
+            widgets
+                .iter()
+                .all(|w| w["properties"]["metrics"].is_array())
+        );
         for (route, _) in SLOS {
+            let (method, path) = route.split_once(' ').expect("METHOD /path");
             assert!(
-                text.contains(&format!("\"Latency\",\"ApiId\",\"${{HttpApi}}\",\"Stage\",\"$default\",\"Route\",\"{route}\"")),
+                text.contains(&format!("\"Latency\",\"ApiId\",\"${{HttpApi}}\",\"Stage\",\"$default\",\"Method\",\"{method}\",\"Resource\",\"{path}\"")),
                 "{route} latency"
             );
         }
@@ -563,7 +564,9 @@ mod tests {
         }
         for (q, _) in t.resources_of_type("AWS::SQS::Queue") {
             assert!(
-                text.contains(&format!("\"ApproximateAgeOfOldestMessage\",\"QueueName\",\"${{{q}.QueueName}}\"")),
+                text.contains(&format!(
+                    "\"ApproximateAgeOfOldestMessage\",\"QueueName\",\"${{{q}.QueueName}}\""
+                )),
                 "{q} age"
             );
         }
@@ -584,7 +587,9 @@ mod tests {
             ),
         ] {
             assert!(
-                text.contains(&format!("[\"Bazaar\",\"{metric}\",\"service\",\"{service}\"")),
+                text.contains(&format!(
+                    "[\"Bazaar\",\"{metric}\",\"service\",\"{service}\""
+                )),
                 "{metric} of {service}"
             );
         }

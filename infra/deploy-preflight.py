@@ -11,7 +11,7 @@ import botocore.exceptions
 session = boto3.session.Session()
 if session.region_name is None:
     sys.exit(
-        "make deploy: no AWS region. Set AWS_REGION (e.g. AWS_REGION=us-east-1 make deploy) "
+        "make deploy: no AWS region. Set AWS_DEFAULT_REGION (e.g. AWS_DEFAULT_REGION=us-east-1 make deploy) "
         "or run `aws configure`."
     )
 try:

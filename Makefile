@@ -92,9 +92,9 @@ deploy: $(DEPLOY_STAMP) lambda-target
 	$(DEPLOY_PATH) sam build --beta-features --config-env $(STAGE)
 	$(DEPLOY_PATH) sam deploy --config-env $(STAGE) $(if $(PARAMS),--parameter-overrides "Stage=$(STAGE) $(PARAMS)")
 
-## make deploy-web [STACK=bazaar]: upload the storefront (web/) and its config.json to the deployed stack (needs the AWS CLI)
+## make deploy-web [STAGE=dev|prod] [STACK=bazaar-<stage>]: upload the storefront (web/) and its config.json to the deployed stack (needs the AWS CLI)
 deploy-web:
-	infra/deploy-web.sh $(or $(STACK),bazaar)
+	infra/deploy-web.sh $(or $(STACK),bazaar-$(STAGE))
 
 clean:
 	cargo clean

@@ -69,6 +69,12 @@ token:
 build-lambda: $(DEPLOY_STAMP)
 	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" cargo lambda build --release --arm64 --workspace --bins --exclude bazaar-infra --exclude bazaar-e2e
 
+## make coldstart [RUNS=20]: the release functions for this machine (x86_64) and a hello-world baseline in one build,
+## checked for the 8 MB budget and for local-only code, then cold-started against a mock Lambda Runtime API (infra/release.sh)
+.PHONY: coldstart
+coldstart:
+	infra/release.sh $(or $(RUNS),20)
+
 ## make deploy: build with SAM (rust-cargolambda) and deploy (needs AWS credentials and the SAM CLI)
 deploy:
 	sam build --beta-features

@@ -9,7 +9,7 @@
 #   2. the dependency graph of that build holds neither (`cargo tree -e features`), and no binary
 #      contains their marks (strings of tantivy, the local secret, FAULT_INJECTION);
 #   3. every binary is at most SIZE_BUDGET bytes (8 MB, stripped by the release profile);
-#   4. the cold-start benchmark (infra/src/bin/coldstart.rs, RUNS runs per binary, default 20):
+#   4. the cold-start benchmark (infra/coldstart, RUNS runs per binary, default 20):
 #      timings printed (and written to $LOCAL_DIR/coldstart.md), never asserted; it fails only
 #      when a binary cannot start or answer, or starts with AUTH_MODE=local.
 # Fails when 2, 3 or 4 fails. Usage: infra/release.sh [RUNS] (RUNS=0: no benchmark).
@@ -21,7 +21,7 @@ TARGET="${CARGO_TARGET_DIR:-$PWD/target}"
 LOCAL_DIR="$PWD/.local"
 mkdir -p "$LOCAL_DIR"
 # The packages of the release build: every workspace member but the local tooling.
-EXCLUDE=(--exclude bazaar-infra --exclude bazaar-e2e)
+EXCLUDE=(--exclude bazaar-infra --exclude bazaar-e2e --exclude coldstart)
 FUNCTIONS=()
 for manifest in functions/*/Cargo.toml; do
   FUNCTIONS+=("$(sed -n 's/^name = "\(.*\)"/\1/p' "$manifest" | head -1)")
@@ -55,10 +55,9 @@ for name in hello "${FUNCTIONS[@]}"; do
 done
 (( status == 0 )) && echo "release: every binary within $SIZE_BUDGET bytes, none with local-only code"
 
-# 4. The benchmark (a debug build of the local tooling: what `make test` builds anyway).
+# 4. The benchmark (infra/coldstart: a small debug build, no AWS SDK).
 if (( RUNS > 0 )); then
-  # `--workspace --all-targets`: exactly what `make test` builds, so a no-op after it (in CI).
-  cargo build --locked --workspace --all-targets
+  cargo build --locked -p coldstart
   "$TARGET/debug/coldstart" --bin-dir "$TARGET/release" --runs "$RUNS" \
     --markdown "$LOCAL_DIR/coldstart.md" || status=1
 fi

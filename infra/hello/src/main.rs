@@ -1,4 +1,4 @@
-//! The baseline of `make coldstart` (infra/src/bin/coldstart.rs): the smallest `lambda_runtime`
+//! The baseline of `make coldstart` (infra/coldstart): the smallest `lambda_runtime`
 //! function — no logging set-up, no configuration, no clients — answering its event as it came.
 //! Built in the same `cargo build --release` as the functions, so with the same profile.
 

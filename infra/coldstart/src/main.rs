@@ -26,7 +26,8 @@
 //! Usage: `coldstart [--bin-dir DIR] [--runs N] [--markdown FILE] [--only fn1,fn2]` (`--only`: those
 //! functions and the baseline, e.g. after `cargo build --release -p hello -p checkout`).
 
-use bazaar_infra::template::{Template, getatt_target, ref_target, scalar};
+mod template;
+
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full, Limited};
 use hyper::body::Incoming;
@@ -39,6 +40,7 @@ use std::process::Stdio;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use template::{BoxError, Template, getatt_target, ref_target, scalar};
 use tokio::io::AsyncReadExt;
 use tokio::net::TcpListener;
 use tokio::sync::mpsc;
@@ -48,8 +50,6 @@ const NOWHERE: &str = "http://127.0.0.1:9";
 /// How long a run may take before it counts as failed.
 const RUN_TIMEOUT: Duration = Duration::from_secs(20);
 const MAX_RUNS: usize = 1000;
-
-type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
 /// What the mock Runtime API saw, in order.
 #[derive(Debug)]
@@ -163,7 +163,7 @@ struct Args {
 }
 
 fn args() -> Result<Args, BoxError> {
-    let root = bazaar_infra::template::repo_root();
+    let root = template::repo_root();
     let target = std::env::var("CARGO_TARGET_DIR")
         .map(PathBuf::from)
         .unwrap_or_else(|_| root.join("target"));

@@ -1,25 +1,23 @@
 //! JSON logs through `tracing` (the metrics are `bazaar_domain::metrics`).
 
-use tracing_subscriber::filter::Targets;
+use tracing_subscriber::filter::{LevelFilter, Targets};
 use tracing_subscriber::layer::SubscriberExt;
 use tracing_subscriber::util::SubscriberInitExt;
 
 /// The log filter: `RUST_LOG` (e.g. `info,bazaar=debug`: a level, and levels per target), else
-/// `LOG_LEVEL`, else `info`; a setting that does not parse counts as unset. A [`Targets`] filter,
-/// not tracing-subscriber's `EnvFilter`: that one's span-field matching links a regex engine
-/// (about 1 MB of every binary, see README "Binary size and cold start") for nothing we use.
+/// the level `LOG_LEVEL` (`DEBUG`, `warn`…), else `info`; a setting that does not parse counts as
+/// unset. A [`Targets`] filter, not tracing-subscriber's `EnvFilter`: that one's span-field
+/// matching links a regex engine into every binary for nothing we use (README "Binary size and
+/// cold start").
 pub fn log_filter(get: impl Fn(&str) -> Option<String>) -> Targets {
-    ["RUST_LOG", "LOG_LEVEL"]
-        .into_iter()
-        .filter_map(|name| {
-            get(name)?
-                .trim()
-                .to_ascii_lowercase()
-                .parse::<Targets>()
-                .ok()
-        })
-        .next()
-        .unwrap_or_else(|| Targets::new().with_default(tracing::Level::INFO))
+    if let Some(targets) = get("RUST_LOG").and_then(|v| v.trim().to_ascii_lowercase().parse().ok())
+    {
+        return targets;
+    }
+    let level = get("LOG_LEVEL")
+        .and_then(|v| v.trim().parse::<LevelFilter>().ok())
+        .unwrap_or(LevelFilter::INFO);
+    Targets::new().with_default(level)
 }
 
 /// Installs the JSON log subscriber once per cold start, filtered by [`log_filter`].
@@ -42,7 +40,6 @@ pub fn init_tracing() {
 mod tests {
     use super::*;
     use tracing::Level;
-    use tracing_subscriber::filter::LevelFilter;
 
     fn filter(pairs: &[(&str, &str)]) -> Targets {
         log_filter(|name| {

@@ -81,6 +81,12 @@ build-lambda: $(DEPLOY_STAMP) lambda-target
 lambda-target:
 	@rustup target list --installed | grep -qx aarch64-unknown-linux-gnu || rustup target add aarch64-unknown-linux-gnu
 
+## make coldstart [RUNS=20]: the release functions for this machine (x86_64) and a hello-world baseline in one build,
+## checked for the 8 MB budget and for local-only code, then cold-started against a mock Lambda Runtime API (infra/release.sh)
+.PHONY: coldstart
+coldstart:
+	infra/release.sh $(or $(RUNS),20)
+
 ## make validate: sam validate --lint (the pinned SAM CLI; offline, any region)
 validate: $(DEPLOY_STAMP)
 	$(DEPLOY_PATH) AWS_DEFAULT_REGION=$${AWS_DEFAULT_REGION:-us-east-1} sam validate --lint

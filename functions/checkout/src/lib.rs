@@ -39,16 +39,18 @@ pub fn in_progress_until(deadline_ms: Option<i64>, now_ms: i64) -> i64 {
 /// A test-only fault: with `FAULT_INJECTION=crash-after-commit` (honoured only with
 /// `AUTH_MODE=local`), a checkout whose Idempotency-Key starts with `fault-crash-after-commit`
 /// kills the process right after its transaction committed — before the payment is captured and
-/// before the idempotent response is stored — as a crashed Lambda would.
+/// before the idempotent response is stored — as a crashed Lambda would. Only in builds with
+/// bazaar-lambda's feature `local` ([`bazaar_lambda::LOCAL_BUILD`]): compiled out of the AWS
+/// binaries.
 pub struct Faults {
     pub crash_after_commit: bool,
 }
 
 impl Faults {
     pub fn from_env(config: &Config) -> Self {
-        let local = matches!(config.auth, AuthMode::Local { .. });
         Faults {
-            crash_after_commit: local
+            crash_after_commit: bazaar_lambda::LOCAL_BUILD
+                && config.auth.is_local()
                 && std::env::var("FAULT_INJECTION").as_deref() == Ok("crash-after-commit"),
         }
     }
@@ -61,7 +63,10 @@ struct KeyedFaults<'a> {
 
 impl CheckoutHooks for KeyedFaults<'_> {
     fn after_commit(&self, checkout_id: &str) {
-        if self.faults.crash_after_commit && self.key.starts_with("fault-crash-after-commit") {
+        if bazaar_lambda::LOCAL_BUILD
+            && self.faults.crash_after_commit
+            && self.key.starts_with("fault-crash-after-commit")
+        {
             tracing::error!(checkout_id, "FAULT_INJECTION: crashing after the commit");
             std::process::abort();
         }

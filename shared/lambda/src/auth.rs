@@ -14,7 +14,7 @@ use jsonwebtoken::errors::ErrorKind;
 use jsonwebtoken::{Algorithm, DecodingKey, Validation};
 use lambda_http::request::RequestContext;
 use lambda_http::{Request, RequestExt};
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -23,6 +23,7 @@ use tokio::sync::{Mutex, RwLock};
 /// The local stack's secret (published in the docs): `bazaar-local env` gives it to the local
 /// functions explicitly, and a function accepts it only there ([`crate::env::Config`] refuses it
 /// without [`crate::env::LOCAL_STACK`], and refuses local auth in AWS Lambda altogether).
+#[cfg(feature = "local")]
 pub const DEFAULT_LOCAL_SECRET: &str = "bazaar-local-dev-secret";
 
 /// A signed-in user.
@@ -44,7 +45,9 @@ pub enum AuthMode {
         cognito: Option<Arc<CognitoVerifier>>,
     },
     /// Verify `Authorization: Bearer <HS256 JWT>` with a shared secret (local stack only: never
-    /// in AWS Lambda, see [`crate::env::Config::from_lookup`]).
+    /// in AWS Lambda, see [`crate::env::Config::from_lookup`]). Only in builds with the feature
+    /// `local`, which the local tooling enables: the AWS binaries do not contain it.
+    #[cfg(feature = "local")]
     Local { key: DecodingKey },
 }
 
@@ -58,16 +61,28 @@ impl std::fmt::Debug for AuthMode {
                 .debug_struct("Authorizer")
                 .field("cognito", verifier)
                 .finish(),
+            #[cfg(feature = "local")]
             AuthMode::Local { .. } => f.write_str("Local { key: <redacted> }"),
         }
     }
 }
 
 impl AuthMode {
+    #[cfg(feature = "local")]
     pub fn local(secret: &str) -> Self {
         AuthMode::Local {
             key: DecodingKey::from_secret(secret.as_bytes()),
         }
+    }
+
+    /// Whether this is the local stack's HS256 mode (always `false` in builds without the
+    /// feature `local`, so code guarded by it is compiled out of the AWS binaries).
+    pub fn is_local(&self) -> bool {
+        #[cfg(feature = "local")]
+        if let AuthMode::Local { .. } = self {
+            return true;
+        }
+        false
     }
 
     /// Authorizer mode without a verifier: public routes are always anonymous.
@@ -84,7 +99,8 @@ impl AuthMode {
 }
 
 /// The claims of a local token (a subset of what Cognito issues).
-#[derive(Debug, Serialize, Deserialize)]
+#[cfg(feature = "local")]
+#[derive(Debug, serde::Serialize, Deserialize)]
 pub struct LocalClaims {
     pub sub: String,
     pub exp: i64,
@@ -108,6 +124,7 @@ fn verified(claim: Option<&serde_json::Value>) -> bool {
 }
 
 const MISSING: &str = "This route needs a bearer token: send `Authorization: Bearer <JWT>`.";
+#[cfg(feature = "local")]
 const INVALID: &str = "The bearer token is invalid or expired.";
 
 impl AuthMode {
@@ -115,6 +132,7 @@ impl AuthMode {
     pub fn identify(&self, req: &Request) -> Result<Option<Identity>, Error> {
         match self {
             AuthMode::Authorizer { .. } => Ok(authorizer_identity(req)),
+            #[cfg(feature = "local")]
             AuthMode::Local { key } => match bearer_token(req) {
                 None => Ok(None),
                 Some(Err(())) => Err(Error::Unauthorized(INVALID)),
@@ -155,6 +173,7 @@ impl AuthMode {
                     }
                 }
             }
+            #[cfg(feature = "local")]
             AuthMode::Local { .. } => self.optional(req),
         }
     }
@@ -227,6 +246,7 @@ fn authorizer_identity(req: &Request) -> Option<Identity> {
     .bounded()
 }
 
+#[cfg(feature = "local")]
 fn verify_local(key: &DecodingKey, token: &str) -> Result<Identity, Error> {
     let mut validation = Validation::new(Algorithm::HS256);
     validation.set_required_spec_claims(&["exp", "sub"]);
@@ -245,6 +265,7 @@ fn verify_local(key: &DecodingKey, token: &str) -> Result<Identity, Error> {
 }
 
 /// Mints a local HS256 token (for `make token`, tests and the seed tooling).
+#[cfg(feature = "local")]
 pub fn mint_local_token(
     secret: &str,
     sub: &str,

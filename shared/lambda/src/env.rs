@@ -2,7 +2,9 @@
 //! [`Env::load`] for the API functions, [`Env::load_worker`] for the event consumers.
 
 use crate::BoxError;
-use crate::auth::{AuthMode, CognitoVerifier, DEFAULT_LOCAL_SECRET};
+#[cfg(feature = "local")]
+use crate::auth::DEFAULT_LOCAL_SECRET;
+use crate::auth::{AuthMode, CognitoVerifier};
 pub use crate::config_error::ConfigError;
 use bazaar_aws::table::Table;
 use bazaar_domain::quota::Quotas;
@@ -65,13 +67,15 @@ impl Env {
         match name {
             "test" | "" => {
                 let gateway = self.table.test_gateway();
-                // Local measurements only: the provider's latency stood in by a fixed delay.
-                let local = std::env::var("AUTH_MODE").as_deref() == Ok("local");
+                // Local measurements only: the provider's latency stood in by a fixed delay
+                // (compiled out of builds without the feature `local`).
+                let local =
+                    crate::LOCAL_BUILD && std::env::var("AUTH_MODE").as_deref() == Ok("local");
                 match std::env::var("PAYMENTS_STUB_DELAY_MS")
                     .ok()
                     .map(|v| v.parse::<u64>())
                 {
-                    Some(Ok(ms)) if local => Ok(Provider::Test(
+                    Some(Ok(ms)) if crate::LOCAL_BUILD && local => Ok(Provider::Test(
                         gateway.with_delay(std::time::Duration::from_millis(ms)),
                     )),
                     Some(_) => Err(
@@ -211,12 +215,13 @@ pub fn required(name: &'static str) -> Result<String, ConfigError> {
 pub const LAMBDA_IN_AWS: &[&str] = &["LAMBDA_TASK_ROOT", "AWS_EXECUTION_ENV"];
 
 /// Set to `1` by the local stack only (`bazaar-local env`): the one place where the published
-/// [`DEFAULT_LOCAL_SECRET`] is accepted.
+/// `DEFAULT_LOCAL_SECRET` is accepted.
 pub const LOCAL_STACK: &str = "BAZAAR_LOCAL_STACK";
 
 /// The secret of `AUTH_MODE=local`, or why local auth cannot run here: never in AWS Lambda (any of
 /// [`LAMBDA_IN_AWS`] set), never without an explicit `LOCAL_JWT_SECRET` (there is no default), and
-/// never with the published [`DEFAULT_LOCAL_SECRET`] outside the local stack ([`LOCAL_STACK`]).
+/// never with the published `DEFAULT_LOCAL_SECRET` outside the local stack ([`LOCAL_STACK`]).
+#[cfg(feature = "local")]
 fn local_secret(get: &impl Fn(&str) -> Option<String>) -> Result<String, ConfigError> {
     if let Some(var) = LAMBDA_IN_AWS
         .iter()
@@ -301,7 +306,17 @@ impl Config {
         let table_name = table_name(&get)?;
         let cognito = cognito_verifier(&get)?;
         let auth = match get("AUTH_MODE").as_deref().map(str::trim) {
+            #[cfg(feature = "local")]
             Some("local") => AuthMode::local(&local_secret(&get)?),
+            #[cfg(not(feature = "local"))]
+            Some("local") => {
+                return Err(ConfigError::Invalid {
+                    name: "AUTH_MODE",
+                    reason: "`local` is not in this build (a release build for AWS; the local \
+                             stack's builds enable bazaar-lambda's feature `local`)"
+                        .to_owned(),
+                });
+            }
             None | Some("") | Some("authorizer") | Some("cognito") => AuthMode::Authorizer {
                 cognito: cognito.map(Arc::new),
             },

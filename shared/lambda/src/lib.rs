@@ -17,5 +17,10 @@ pub use batch::{serve_messages, serve_schedule, serve_stream};
 pub use env::Env;
 pub use http::serve_http;
 
+/// Whether this build contains the local stack's code (the feature `local`: local auth, stub
+/// delays, fault injection). A constant, so that code behind `if LOCAL_BUILD && …` is compiled
+/// out of the AWS binaries, strings included.
+pub const LOCAL_BUILD: bool = cfg!(feature = "local");
+
 /// The error a cold start or a runner ends with (the Lambda runtime's).
 pub type BoxError = lambda_runtime::Error;

@@ -113,11 +113,11 @@ impl<K: Eq + Hash + Clone, V: Clone, C: Clock> Cached<K, V, C> {
         if slots.len() >= self.max_entries {
             let (now, freshness) = (self.clock.now(), self.freshness);
             // Drop what is idle and stale (a slot being loaded or read is locked: kept).
-            slots.retain(|_, slot| {
-                slot.try_lock().map_or(true, |v| {
-                    v.as_ref()
-                        .is_some_and(|(_, at)| now.duration_since(*at) < freshness)
-                })
+            slots.retain(|_, slot| match slot.try_lock() {
+                Err(_) => true,
+                Ok(v) => v
+                    .as_ref()
+                    .is_some_and(|(_, at)| now.duration_since(*at) < freshness),
             });
             if slots.len() >= self.max_entries {
                 return None;

@@ -971,20 +971,30 @@ Resources:
             .filter(|id| *id != "WebDistribution")
             .collect();
         assert_eq!(edge, ["EdgeWebAcl", "EdgeDistribution"]);
-        for id in &edge {
+        // The web ACL only with cloudfront-waf; the distribution with cloudfront too.
+        let cloudfront = crate::access::Scenario::new(&t, &[("EdgeProtection", "cloudfront")])
+            .expect("cloudfront");
+        for (scenario, edge, waf) in [
+            (&default, false, false),
+            (&on, true, true),
+            (&cloudfront, true, false),
+        ] {
+            assert_eq!(scenario.conditions.get("HasEdge"), Some(&edge));
+            assert_eq!(scenario.conditions.get("HasEdgeWaf"), Some(&waf));
+        }
+        for (id, expected) in [
+            ("EdgeWebAcl", "HasEdgeWaf"),
+            ("EdgeDistribution", "HasEdge"),
+        ] {
             let condition = t.resource(id).and_then(|r| r.get("Condition"));
-            assert_eq!(
-                condition.and_then(Value::as_str),
-                Some("HasEdgeWaf"),
-                "{id}"
-            );
+            assert_eq!(condition.and_then(Value::as_str), Some(expected), "{id}");
         }
         let output = t.root().get("Outputs").and_then(|o| o.get("EdgeUrl"));
         assert_eq!(
             output
                 .and_then(|o| o.get("Condition"))
                 .and_then(Value::as_str),
-            Some("HasEdgeWaf")
+            Some("HasEdge")
         );
 
         let acl = t
@@ -1083,13 +1093,120 @@ Resources:
             .and_then(|r| r.get("Properties"))
             .and_then(|p| p.get("DistributionConfig"))
             .expect("distribution");
-        assert_eq!(
-            distribution.get("WebACLId").and_then(getatt_target),
-            Some(("EdgeWebAcl".to_owned(), "Arn".to_owned()))
+        let acl_id = serde_yaml_ng::to_string(distribution.get("WebACLId").expect("WebACLId"))
+            .expect("yaml");
+        assert!(
+            acl_id.contains("HasEdgeWaf") && acl_id.contains("EdgeWebAcl"),
+            "{acl_id}"
         );
         let origin =
             serde_yaml_ng::to_string(distribution.get("Origins").expect("origins")).expect("yaml");
         assert!(origin.contains("${HttpApi}.execute-api."), "{origin}");
+    }
+
+    /// The edge caches the public reads (`EdgeProtection` cloudfront or cloudfront-waf): every
+    /// public GET route but `/health` falls under a cache behavior whose policy stores only what
+    /// the API's `Cache-Control` allows (DefaultTTL 0), keys on the whole query string and no
+    /// cookie, and has `Authorization` in its key (CloudFront forwards it only then): anonymous
+    /// requests share entries, a token's request never hits one (its answer is `no-store`).
+    #[test]
+    fn the_edge_caches_public_reads_keyed_on_the_query_and_authorization() {
+        let t = Template::load_repo().expect("template");
+        let policy = t.resource("EdgePublicReadCache").expect("the cache policy");
+        assert_eq!(
+            policy.get("Condition").and_then(Value::as_str),
+            Some("HasEdge")
+        );
+        let config = policy
+            .get("Properties")
+            .and_then(|p| p.get("CachePolicyConfig"))
+            .expect("config");
+        for (ttl, expected) in [("MinTTL", "0"), ("DefaultTTL", "0")] {
+            assert_eq!(
+                config.get(ttl).and_then(scalar).as_deref(),
+                Some(expected),
+                "{ttl}"
+            );
+        }
+        let key = config
+            .get("ParametersInCacheKeyAndForwardedToOrigin")
+            .expect("key");
+        let field = |a: &str, b: &str| {
+            key.get(a)
+                .and_then(|v| v.get(b))
+                .and_then(Value::as_str)
+                .map(str::to_owned)
+        };
+        assert_eq!(
+            field("QueryStringsConfig", "QueryStringBehavior").as_deref(),
+            Some("all")
+        );
+        assert_eq!(
+            field("CookiesConfig", "CookieBehavior").as_deref(),
+            Some("none")
+        );
+        assert_eq!(
+            field("HeadersConfig", "HeaderBehavior").as_deref(),
+            Some("whitelist")
+        );
+        let headers: Vec<&str> = key
+            .get("HeadersConfig")
+            .and_then(|h| h.get("Headers"))
+            .and_then(Value::as_sequence)
+            .into_iter()
+            .flatten()
+            .filter_map(Value::as_str)
+            .collect();
+        assert_eq!(headers, ["Authorization"]);
+
+        let distribution = t
+            .resource("EdgeDistribution")
+            .and_then(|r| r.get("Properties"))
+            .and_then(|p| p.get("DistributionConfig"))
+            .expect("distribution");
+        // Everything else is not cached (managed CachingDisabled).
+        assert_eq!(
+            distribution
+                .get("DefaultCacheBehavior")
+                .and_then(|b| b.get("CachePolicyId"))
+                .and_then(Value::as_str),
+            Some("4135ea2d-6df8-44a3-9df3-4b5a84be39ad")
+        );
+        let behaviors: Vec<(String, bool)> = distribution
+            .get("CacheBehaviors")
+            .and_then(Value::as_sequence)
+            .expect("cache behaviors")
+            .iter()
+            .map(|b| {
+                (
+                    b.get("PathPattern")
+                        .and_then(Value::as_str)
+                        .unwrap_or("")
+                        .to_owned(),
+                    b.get("CachePolicyId").and_then(ref_target) == Some("EdgePublicReadCache"),
+                )
+            })
+            .collect();
+        let glob = |pattern: &str, path: &str| match pattern.strip_suffix('*') {
+            Some(prefix) => path.starts_with(prefix),
+            None => pattern == path,
+        };
+        let mut covered = 0;
+        for route in t
+            .http_routes()
+            .expect("routes")
+            .iter()
+            .filter(|r| r.method == "GET" && r.authorizer.is_none() && r.path != "/health")
+        {
+            let hit = behaviors.iter().find(|(p, _)| glob(p, &route.path));
+            assert!(
+                hit.is_some_and(|(_, cached)| *cached),
+                "GET {} is not under the public-read cache",
+                route.path
+            );
+            covered += 1;
+        }
+        assert!(covered >= 6, "the public reads ({covered})");
     }
 
     #[test]

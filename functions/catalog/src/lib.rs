@@ -17,7 +17,9 @@ use bazaar_domain::validate::{ProductCreate, ProductPatch, ShopCreate, ShopPatch
 use bazaar_lambda::auth::AuthMode;
 use bazaar_lambda::env::Config;
 use bazaar_lambda::http;
-use bazaar_lambda::http::{HttpApp, Params, Route, is_plausible_id, json, json_body, match_route};
+use bazaar_lambda::http::{
+    CachePolicy, HttpApp, Params, Route, cacheable, is_plausible_id, json, json_body, match_route,
+};
 use lambda_http::http::StatusCode;
 use lambda_http::{Body, Request, Response};
 use serde_json::json;
@@ -60,6 +62,16 @@ pub const ROUTES: &[(Route, Op)] = &[
         Op::Recommendations,
     ),
 ];
+
+/// `GET /shops/{id}`: a shop's profile changes rarely (the seeds cache it 10 minutes); a minute
+/// in browsers and CloudFront.
+pub const SHOP_CACHE: CachePolicy = CachePolicy::seconds(60, 60);
+/// `GET /products/{id}`: availability changes with every hold, so an anonymous product page is
+/// reused for 2 seconds at most (browser and CloudFront), enough to absorb a burst on a hot
+/// listing while a sold-out or held item shows as such within 2 s.
+pub const PRODUCT_CACHE: CachePolicy = CachePolicy::seconds(2, 2);
+/// `GET /products/{id}/recommendations`: co-purchase counts move with orders (minutes).
+pub const RECOMMENDATIONS_CACHE: CachePolicy = CachePolicy::seconds(30, 30);
 
 /// The function's state, built once per cold start.
 pub struct App<S, D = DynamoDiscovery, Q = DynamoQuota> {
@@ -136,7 +148,7 @@ impl<S: CatalogStore, D: Discovery, Q: QuotaStore> App<S, D, Q> {
                     .get_shop(&id)
                     .await?
                     .ok_or_else(|| Error::not_found(Resource::Shop, &id))?;
-                json(StatusCode::OK, &shop.view())
+                Ok(cacheable(json(StatusCode::OK, &shop.view())?, SHOP_CACHE))
             }
             Op::UpdateShop => {
                 let caller = self.auth.require(&req)?;
@@ -192,7 +204,10 @@ impl<S: CatalogStore, D: Discovery, Q: QuotaStore> App<S, D, Q> {
                 .ok_or_else(|| Error::not_found(Resource::Product, &id))?;
                 let available =
                     product.available_to(viewer.as_ref().map(|v| v.user_id.as_str()), now());
-                json(StatusCode::OK, &product.view(shop.summary(), available))
+                Ok(cacheable(
+                    json(StatusCode::OK, &product.view(shop.summary(), available))?,
+                    PRODUCT_CACHE,
+                ))
             }
             Op::UpdateProduct => {
                 let caller = self.auth.require(&req)?;
@@ -233,7 +248,10 @@ impl<S: CatalogStore, D: Discovery, Q: QuotaStore> App<S, D, Q> {
                     .discovery
                     .recommendations(&id, chrono::Utc::now())
                     .await?;
-                json(StatusCode::OK, &json!({"products": products}))
+                Ok(cacheable(
+                    json(StatusCode::OK, &json!({"products": products}))?,
+                    RECOMMENDATIONS_CACHE,
+                ))
             }
         }
     }

@@ -16,7 +16,7 @@ use bazaar_domain::services::feed::{FeedBuilder, FeedOutcome, Padding};
 use bazaar_lambda::auth::AuthMode;
 use bazaar_lambda::env::Config;
 use bazaar_lambda::http;
-use bazaar_lambda::http::{HttpApp, Route, json, match_route};
+use bazaar_lambda::http::{CachePolicy, HttpApp, Route, cacheable, json, match_route};
 use lambda_http::http::StatusCode;
 use lambda_http::{Body, Request, Response};
 use std::time::Instant;
@@ -32,6 +32,11 @@ pub const ROUTES: &[(Route, Op)] = &[
     (Route::new("GET", "/feed"), Op::Feed),
     (Route::new("GET", "/trending"), Op::Trending),
 ];
+
+/// `GET /feed` (anonymous) and `GET /trending`: the stored lists change every 15 minutes; the
+/// products filling a short list are re-read for stock, so the answer is reused 10 s at most.
+/// A signed-in feed is personal: never cacheable (the shared layer's rule for any token).
+pub const FEED_CACHE: CachePolicy = CachePolicy::seconds(10, 10);
 
 pub struct App<S, E> {
     feeds: FeedBuilder<S, E>,
@@ -82,7 +87,7 @@ impl<S: FeedStore, E: SearchIndex> App<S, E> {
             .count("FeedSections", feed.sections.len() as u64)
             .property("outcome", format!("{outcome:?}").to_lowercase())
             .emit();
-        json(StatusCode::OK, &feed)
+        Ok(cacheable(json(StatusCode::OK, &feed)?, FEED_CACHE))
     }
 
     async fn trending(&self, req: &Request) -> Result<Response<Body>, Error> {
@@ -112,7 +117,7 @@ impl<S: FeedStore, E: SearchIndex> App<S, E> {
                 },
             )
             .emit();
-        json(StatusCode::OK, &page)
+        Ok(cacheable(json(StatusCode::OK, &page)?, FEED_CACHE))
     }
 }
 

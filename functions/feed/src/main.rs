@@ -5,5 +5,10 @@
 async fn main() -> Result<(), bazaar_lambda::BoxError> {
     let env = bazaar_lambda::Env::load("feed").await?;
     let engine = env.search_engine().await?;
-    bazaar_lambda::serve_http(feed::App::new(env.table.feed(), engine, &env.config)).await
+    bazaar_lambda::serve_http(feed::App::new(
+        bazaar_domain::cache::CachedFeed::new(env.table.feed()),
+        engine,
+        &env.config,
+    ))
+    .await
 }

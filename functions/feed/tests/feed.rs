@@ -615,3 +615,87 @@ async fn a_full_trending_list_is_one_get_item() {
     assert_eq!(trending_ids(&jewelry.body).len(), 12);
     assert_eq!(jewelry.aws_calls, 1);
 }
+
+/// DynamoDB round trips of 1,000 anonymous `GET /feed` on `app`, as 20 bursts of 50 concurrent
+/// requests.
+async fn thousand_feed_reads(app: &impl HttpApp) -> u32 {
+    let mut total = 0;
+    for _ in 0..20 {
+        let burst = (0..50).map(|_| async {
+            let req = Request::builder()
+                .method("GET")
+                .uri("/feed")
+                .body(Body::Empty)
+                .expect("request");
+            let (response, calls) = counting_aws_calls(app.handle(req)).await;
+            assert_eq!(response.expect("a response").status(), 200);
+            calls
+        });
+        total += futures::future::join_all(burst).await.iter().sum::<u32>();
+    }
+    total
+}
+
+/// The README's "calls per 1,000 reads of the home feed" (anonymous), without and with the
+/// per-instance cache of the stored trending lists (as the function is built; here one freshness
+/// window: the cache's clock does not move). A full list: 1 `GetItem` a read before, one per
+/// window after. A short list (a quiet marketplace) is filled from the engine and its products
+/// re-read for live stock, which stays uncached: 2 calls a read before, 1 after.
+#[tokio::test]
+async fn hot_feed_reads_cost_one_stored_list_read_per_window() {
+    use bazaar_domain::cache::{CachedFeed, ManualClock};
+    let cached = |c: &Catalog| {
+        CachedFeed::with_clock(
+            DynamoFeedStore::new(c.client.clone(), &c.table),
+            std::sync::Arc::new(ManualClock::default()),
+        )
+    };
+    // A full list.
+    let (c, _engine) = catalog("feed-hot-full").await;
+    let views = DynamoViews::new(c.client.clone(), &c.table);
+    let in_stock: Vec<&Product> = c
+        .jewelry
+        .iter()
+        .filter(|p| p.quantity > 0)
+        .chain(c.art.iter())
+        .take(24)
+        .collect();
+    for p in &in_stock {
+        views.record("browser", p).await.expect("view");
+    }
+    DynamoTrending::new(c.client.clone(), &c.table)
+        .run(chrono::Utc::now())
+        .await
+        .expect("trending");
+    let plain = App::new(
+        DynamoFeedStore::new(c.client.clone(), &c.table),
+        Unasked,
+        &config(&c.table),
+    );
+    let full_before = thousand_feed_reads(&plain).await;
+    let full_after = thousand_feed_reads(&App::new(cached(&c), Unasked, &config(&c.table))).await;
+
+    // A short list, filled from the engine.
+    let (c, engine) = catalog("feed-hot-short").await;
+    let views = DynamoViews::new(c.client.clone(), &c.table);
+    for p in &c.art[..2] {
+        views.record("browser", p).await.expect("view");
+    }
+    DynamoTrending::new(c.client.clone(), &c.table)
+        .run(chrono::Utc::now())
+        .await
+        .expect("trending");
+    let plain = App::new(
+        DynamoFeedStore::new(c.client.clone(), &c.table),
+        engine.clone(),
+        &config(&c.table),
+    );
+    let short_before = thousand_feed_reads(&plain).await;
+    let short_after = thousand_feed_reads(&App::new(cached(&c), engine, &config(&c.table))).await;
+    println!(
+        "calls per 1,000 anonymous feed reads: full list before {full_before}, after {full_after}; \
+         short list before {short_before}, after {short_after}"
+    );
+    assert_eq!((full_before, full_after), (1_000, 1));
+    assert_eq!((short_before, short_after), (2_000, 1_001));
+}

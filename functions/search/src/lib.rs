@@ -8,7 +8,7 @@ use bazaar_domain::metrics::Metrics;
 use bazaar_domain::ports::{CategoryListing, SearchIndex};
 use bazaar_domain::search::{Facets, SearchPage, SearchQuery, params};
 use bazaar_lambda::http;
-use bazaar_lambda::http::{HttpApp, Route, json, match_route};
+use bazaar_lambda::http::{CachePolicy, HttpApp, Route, cacheable, json, match_route};
 use bazaar_search::breaker::{BreakerConfig, CircuitBreaker, Rejected};
 use lambda_http::http::StatusCode;
 use lambda_http::{Body, Request, Response};
@@ -22,6 +22,10 @@ pub enum Op {
 
 /// The routes of this function (template.yaml must agree; a test checks).
 pub const ROUTES: &[(Route, Op)] = &[(Route::new("GET", "/search"), Op::Search)];
+
+/// `GET /search`: the contract shows a change in search within 5 s; the index follows the table
+/// within about 2 s, so a result page is reused for 2 s at most (browser and CloudFront).
+pub const SEARCH_CACHE: CachePolicy = CachePolicy::seconds(2, 2);
 
 /// One product of a result page (the contract's shape).
 #[derive(Debug, Serialize)]
@@ -140,6 +144,9 @@ impl<S: SearchIndex, L: CategoryListing> App<S, L> {
             .property("has_filters", filtered)
             .property("has_text", query.text.is_some())
             .emit();
-        json(StatusCode::OK, &SearchResponse::new(&query, page, degraded))
+        Ok(cacheable(
+            json(StatusCode::OK, &SearchResponse::new(&query, page, degraded))?,
+            SEARCH_CACHE,
+        ))
     }
 }

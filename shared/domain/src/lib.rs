@@ -6,6 +6,7 @@
 //! `bazaar-aws` and `bazaar-search` implement the ports; `bazaar-lambda` is the edge the functions
 //! share.
 
+pub mod cache;
 pub mod cart;
 pub mod catalog;
 pub mod checkout;

@@ -162,7 +162,115 @@ pub fn no_content() -> Result<Response<Body>, Error> {
         .map_err(Error::internal)
 }
 
-/// The problem response for `err`; the only place errors turn into HTTP.
+/// How long anonymous clients and shared caches (CloudFront) may reuse a public read: a route
+/// opts in by passing its answer through [`cacheable`]; [`serve`] then adds `Cache-Control`,
+/// `Vary: Authorization` and an `ETag`, and answers a matching `If-None-Match` with `304`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CachePolicy {
+    /// `max-age`: seconds a browser may reuse the answer.
+    pub max_age: u32,
+    /// `s-maxage`: seconds a shared cache (CloudFront) may reuse it.
+    pub s_maxage: u32,
+}
+
+impl CachePolicy {
+    pub const fn seconds(max_age: u32, s_maxage: u32) -> Self {
+        Self { max_age, s_maxage }
+    }
+}
+
+/// What a request says about caching, read before its handler runs.
+#[derive(Debug, Clone, Default)]
+struct CacheRequest {
+    /// The request carries a token: its answer may be personalized and is never cacheable.
+    personalized: bool,
+    if_none_match: Option<String>,
+}
+
+impl CacheRequest {
+    fn of(req: &Request) -> Self {
+        Self {
+            personalized: req.headers().contains_key(header::AUTHORIZATION),
+            if_none_match: {
+                let tags: Vec<&str> = req
+                    .headers()
+                    .get_all(header::IF_NONE_MATCH)
+                    .iter()
+                    .filter_map(|v| v.to_str().ok())
+                    .collect();
+                (!tags.is_empty()).then(|| tags.join(", "))
+            },
+        }
+    }
+}
+
+/// Marks a public read's answer cacheable with `policy` (see [`CachePolicy`]).
+pub fn cacheable(mut response: Response<Body>, policy: CachePolicy) -> Response<Body> {
+    response.extensions_mut().insert(policy);
+    response
+}
+
+/// The `Cache-Control` of an answer to a request with a token, and of every error.
+pub const NOT_CACHEABLE: &str = "private, no-store";
+
+/// A body's strong entity tag: the first 128 bits of its SHA-256, base64url.
+pub fn etag(body: &[u8]) -> String {
+    use base64::Engine;
+    let digest = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, body);
+    format!(
+        "\"{}\"",
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(&digest.as_ref()[..16])
+    )
+}
+
+/// Whether `If-None-Match: header` matches `etag` (weak comparison, RFC 9110 §13.1.2).
+fn none_match(header: &str, etag: &str) -> bool {
+    let opaque = |t: &str| t.trim().trim_start_matches("W/").to_owned();
+    let etag = opaque(etag);
+    header
+        .split(',')
+        .any(|t| t.trim() == "*" || opaque(t) == etag)
+}
+
+/// Applies a route's [`CachePolicy`] (if it chose one) to its answer; see [`serve`].
+fn apply_cache(mut response: Response<Body>, req: &CacheRequest) -> Response<Body> {
+    let Some(policy) = response.extensions_mut().remove::<CachePolicy>() else {
+        return response;
+    };
+    let headers = response.headers_mut();
+    headers.insert(header::VARY, HeaderValue::from_static("Authorization"));
+    if req.personalized || response.status() != StatusCode::OK {
+        response.headers_mut().insert(
+            header::CACHE_CONTROL,
+            HeaderValue::from_static(NOT_CACHEABLE),
+        );
+        return response;
+    }
+    let tag = etag(response.body().as_ref());
+    let control = format!(
+        "public, max-age={}, s-maxage={}",
+        policy.max_age, policy.s_maxage
+    );
+    let headers = response.headers_mut();
+    if let Ok(v) = HeaderValue::from_str(&control) {
+        headers.insert(header::CACHE_CONTROL, v);
+    }
+    if let Ok(v) = HeaderValue::from_str(&tag) {
+        headers.insert(header::ETAG, v);
+    }
+    if req
+        .if_none_match
+        .as_deref()
+        .is_some_and(|h| none_match(h, &tag))
+    {
+        *response.status_mut() = StatusCode::NOT_MODIFIED;
+        *response.body_mut() = Body::Empty;
+        response.headers_mut().remove(header::CONTENT_TYPE);
+    }
+    response
+}
+
+/// The problem response for `err`; the only place errors turn into HTTP. Never cacheable.
 pub fn problem_response(err: &Error, request_id: &str) -> Response<Body> {
     let problem = err.problem().with_instance(request_id);
     let status = StatusCode::from_u16(problem.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
@@ -175,6 +283,10 @@ pub fn problem_response(err: &Error, request_id: &str) -> Response<Body> {
     response.headers_mut().insert(
         header::CONTENT_TYPE,
         HeaderValue::from_static("application/problem+json"),
+    );
+    response.headers_mut().insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static(NOT_CACHEABLE),
     );
     if let Error::InProgress { retry_after, .. } | Error::TooManyRequests { retry_after, .. } = err
     {
@@ -241,6 +353,7 @@ where
     let request_id = request_id(&req);
     let method: Method = req.method().clone();
     let path = req.uri().path().to_owned();
+    let caching = CacheRequest::of(&req);
     let span =
         tracing::info_span!("request", request_id = %request_id, method = %method, path = %path);
     async move {
@@ -258,7 +371,7 @@ where
             counting_aws_calls(Box::pin(handler(req))).await
         };
         let response = match result {
-            Ok(response) => response,
+            Ok(response) => apply_cache(response, &caching),
             Err(err) => {
                 if err.is_server_error() {
                     tracing::error!(error = %err, source = ?std::error::Error::source(&err), "request failed");
@@ -401,5 +514,122 @@ mod tests {
         assert!(!is_plausible_id(&"a".repeat(65)));
         assert!(!is_plausible_id("a%20b"));
         assert!(!is_plausible_id("a/b"));
+    }
+
+    const POLICY: CachePolicy = CachePolicy::seconds(5, 10);
+
+    fn get(headers: &[(&'static str, &str)]) -> Request {
+        let mut b = lambda_http::http::Request::builder()
+            .method("GET")
+            .uri("/shops/s");
+        for (k, v) in headers {
+            b = b.header(*k, *v);
+        }
+        b.body(Body::Empty).expect("request")
+    }
+
+    async fn cached_read(req: Request, status: StatusCode, body: &str) -> Response<Body> {
+        let body = body.to_owned();
+        serve("t", req, |_| async move {
+            let mut r = json(StatusCode::OK, &serde_json::json!({ "v": body }))?;
+            *r.status_mut() = status;
+            Ok(cacheable(r, POLICY))
+        })
+        .await
+        .expect("a response")
+    }
+
+    #[tokio::test]
+    async fn anonymous_public_reads_are_cacheable_with_an_etag() {
+        let r = cached_read(get(&[]), StatusCode::OK, "a").await;
+        assert_eq!(r.status(), 200);
+        assert_eq!(
+            r.headers()[header::CACHE_CONTROL],
+            "public, max-age=5, s-maxage=10"
+        );
+        assert_eq!(r.headers()[header::VARY], "Authorization");
+        let tag = r.headers()[header::ETAG]
+            .to_str()
+            .expect("ascii")
+            .to_owned();
+        assert_eq!(tag, etag(br#"{"v":"a"}"#));
+        assert!(
+            tag.starts_with('"') && tag.ends_with('"') && tag.len() == 24,
+            "{tag}"
+        );
+        // Another body, another tag.
+        let other = cached_read(get(&[]), StatusCode::OK, "b").await;
+        assert_ne!(other.headers()[header::ETAG], tag.as_str());
+    }
+
+    #[tokio::test]
+    async fn a_matching_if_none_match_is_304_without_a_body() {
+        let tag = etag(br#"{"v":"a"}"#);
+        for header_value in [
+            tag.clone(),
+            format!("W/{tag}"),
+            format!("\"other\", {tag}"),
+            "*".to_owned(),
+        ] {
+            let r = cached_read(
+                get(&[("if-none-match", header_value.as_str())]),
+                StatusCode::OK,
+                "a",
+            )
+            .await;
+            assert_eq!(r.status(), 304, "{header_value}");
+            assert!(r.body().is_empty());
+            assert_eq!(r.headers()[header::ETAG], tag.as_str());
+            assert_eq!(
+                r.headers()[header::CACHE_CONTROL],
+                "public, max-age=5, s-maxage=10"
+            );
+            assert!(r.headers().get(header::CONTENT_TYPE).is_none());
+        }
+        // A stale tag gets the new answer.
+        let r = cached_read(get(&[("if-none-match", "\"old\"")]), StatusCode::OK, "a").await;
+        assert_eq!(r.status(), 200);
+        assert!(!r.body().is_empty());
+    }
+
+    #[tokio::test]
+    async fn a_request_with_a_token_is_never_cacheable_nor_304() {
+        let tag = etag(br#"{"v":"a"}"#);
+        let r = cached_read(
+            get(&[
+                ("authorization", "Bearer x"),
+                ("if-none-match", tag.as_str()),
+            ]),
+            StatusCode::OK,
+            "a",
+        )
+        .await;
+        assert_eq!(r.status(), 200);
+        assert_eq!(r.headers()[header::CACHE_CONTROL], NOT_CACHEABLE);
+        assert_eq!(r.headers()[header::VARY], "Authorization");
+        assert!(r.headers().get(header::ETAG).is_none());
+    }
+
+    #[tokio::test]
+    async fn errors_and_unmarked_answers_are_not_made_cacheable() {
+        // A handler error on a public read: a problem, never cacheable.
+        let r = serve("t", get(&[]), |_| async {
+            Err::<Response<Body>, _>(Error::not_found(bazaar_domain::error::Resource::Shop, "s"))
+        })
+        .await
+        .expect("a response");
+        assert_eq!(r.status(), 404);
+        assert_eq!(r.headers()[header::CACHE_CONTROL], NOT_CACHEABLE);
+        assert!(r.headers().get(header::ETAG).is_none());
+        // A cacheable route answering something else than 200.
+        let r = cached_read(get(&[]), StatusCode::SERVICE_UNAVAILABLE, "a").await;
+        assert_eq!(r.headers()[header::CACHE_CONTROL], NOT_CACHEABLE);
+        assert!(r.headers().get(header::ETAG).is_none());
+        // A route that did not opt in is left alone.
+        let r = serve("t", get(&[]), |_| async { json(StatusCode::OK, &1) })
+            .await
+            .expect("a response");
+        assert!(r.headers().get(header::CACHE_CONTROL).is_none());
+        assert!(r.headers().get(header::ETAG).is_none());
     }
 }

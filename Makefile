@@ -18,7 +18,7 @@ STAGE ?= dev
 # When this make started: the local stack prints each start-up step's time since then.
 export BAZAAR_T0 := $(shell date +%s%N)
 
-.PHONY: dev test fuzz lint fmt events invoke load token build-lambda lambda-target validate deploy deploy-web clean
+.PHONY: dev test smoke fuzz lint fmt events invoke load token build-lambda lambda-target validate deploy deploy-web clean
 
 $(STAMP): infra/requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -37,6 +37,12 @@ dev: $(STAMP)
 ## make test: unit, integration (moto on a free port) and end-to-end tests against a stack started as make dev starts it
 test: $(STAMP)
 	infra/test.sh
+
+## make smoke [API_URL=http://127.0.0.1:9000] [USER_POOL_ID=… SMOKE_CLIENT_ID=…]: the user journeys (catalog,
+## search, feed, cart, checkout, orders) black-box over HTTP against any stack: a running `make dev`, or a
+## deployed one (users from its pool through the smoke-test app client: deploy with SmokeTestClient=enabled)
+smoke: $(STAMP)
+	$(VENV)/bin/python infra/smoke/run.py --api-url $(or $(API_URL),http://127.0.0.1:9000)
 
 ## make fuzz [API_URL=http://127.0.0.1:9000]: the API fuzz suite (schemathesis over every operation of api/openapi.yaml, on real data) against a running `make dev`
 fuzz: $(STAMP)

@@ -10,7 +10,8 @@
 #   5. the functions' DynamoDB requests, recorded by moto (each function signs with its own access
 #      key), checked against their IAM policies in template.yaml and infra/dynamodb-access.tsv
 #      (`BAZAAR_UPDATE_ACCESS=1 make test` adds new ones to the file; see infra/src/access.rs);
-#   6. the API fuzz suite (infra/fuzz/run.py: schemathesis over every operation of
+#   6. the smoke suite (infra/smoke/run.py, `make smoke`: the user journeys, black-box over
+#      HTTP) and the API fuzz suite (infra/fuzz/run.py: schemathesis over every operation of
 #      api/openapi.yaml) against the stack of 2 (SKIP_FUZZ=1 skips it);
 #   7. the storefront in a real headless browser (tests/browser: Debian's chromium, installed here
 #      when missing, driven by playwright-core from npm with its lock file) against both APIs
@@ -66,6 +67,10 @@ step "cargo test done (exit $status)"
 
 local_tool dynamodb-access "$MOTO_RECORD_DYNAMODB" ${BAZAAR_UPDATE_ACCESS:+--update} || status=$?
 step "every DynamoDB request of the functions is allowed by their policies and in infra/dynamodb-access.tsv"
+
+# The journeys a deployed stack is checked with (`make smoke API_URL=...`), here against this stack.
+"$VENV/bin/python" "$ROOT/infra/smoke/run.py" --api-url "$BAZAAR_API_URL" --auth local || status=$?
+step "smoke suite done"
 
 if [[ "${SKIP_FUZZ:-0}" != 1 ]]; then
   BAZAAR_LOCAL_TOOL="$(local_tool_path)" "$VENV/bin/python" "$ROOT/infra/fuzz/run.py" \

@@ -302,8 +302,10 @@ const COGNITO_LEEWAY_SECONDS: u64 = 5;
 
 /// Verifies Cognito user-pool tokens (id or access) against the pool's JWKS, following Cognito's
 /// documented rules: header `alg` RS256 with a `kid` in the JWKS, the signature, `exp` (5 s leeway),
-/// `iss` equal to the issuer, `token_use` `id` (with `aud` the app client id) or `access` (with
-/// `client_id` the app client id), and a non-empty `sub`.
+/// `iss` equal to the issuer, `token_use` `id` (with `aud` one of the app client ids) or `access`
+/// (with `client_id` one of them), and a non-empty `sub`. The stack has several app clients (the
+/// API's, the storefront's, the optional smoke-test client), and the JWT authorizer of the
+/// protected routes accepts the same list.
 ///
 /// The JWKS is fetched on first need (timeout [`JWKS_FETCH_TIMEOUT`]) and cached; a `kid` not in the
 /// cache refetches it at most once per [`JWKS_REFETCH_COOLDOWN`] (key rotation), and a failed fetch
@@ -311,7 +313,7 @@ const COGNITO_LEEWAY_SECONDS: u64 = 5;
 /// one in progress instead of starting their own. Any failure makes the token anonymous (`None`).
 pub struct CognitoVerifier {
     issuer: String,
-    client_id: String,
+    client_ids: Vec<String>,
     jwks_url: String,
     http: reqwest::Client,
     fetch_timeout: Duration,
@@ -334,7 +336,7 @@ impl std::fmt::Debug for CognitoVerifier {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("CognitoVerifier")
             .field("issuer", &self.issuer)
-            .field("client_id", &self.client_id)
+            .field("client_ids", &self.client_ids)
             .field("jwks_url", &self.jwks_url)
             .finish_non_exhaustive()
     }
@@ -342,12 +344,12 @@ impl std::fmt::Debug for CognitoVerifier {
 
 impl CognitoVerifier {
     /// A verifier for the user pool `issuer` (`https://cognito-idp.<region>.amazonaws.com/<pool id>`)
-    /// and the app client `client_id`. The JWKS is read from `jwks_url`, by default
+    /// and the app clients `client_ids` (comma-separated: `id1,id2`). The JWKS is read from `jwks_url`, by default
     /// `<issuer>/.well-known/jwks.json`. Nothing is fetched until a token needs verifying.
     ///
     /// Errors name the environment variable the value comes from (`COGNITO_ISSUER`,
     /// `COGNITO_CLIENT_ID`, `COGNITO_JWKS_URL`).
-    pub fn new(issuer: &str, client_id: &str, jwks_url: Option<&str>) -> Result<Self, ConfigError> {
+    pub fn new(issuer: &str, client_ids: &str, jwks_url: Option<&str>) -> Result<Self, ConfigError> {
         let issuer = issuer.trim();
         let parsed = url::Url::parse(issuer).map_err(|e| ConfigError::Invalid {
             name: "COGNITO_ISSUER",
@@ -366,11 +368,16 @@ impl CognitoVerifier {
                 ),
             });
         }
-        let client_id = client_id.trim();
-        if client_id.is_empty() || client_id.chars().any(char::is_whitespace) {
+        let client_ids: Vec<String> = client_ids
+            .split(',')
+            .map(str::trim)
+            .filter(|id| !id.is_empty())
+            .map(str::to_owned)
+            .collect();
+        if client_ids.is_empty() || client_ids.iter().any(|id| id.chars().any(char::is_whitespace)) {
             return Err(ConfigError::Invalid {
                 name: "COGNITO_CLIENT_ID",
-                reason: "an app client id is one word".to_owned(),
+                reason: "app client ids, comma-separated, each one word".to_owned(),
             });
         }
         let jwks_url = match jwks_url.map(str::trim).filter(|u| !u.is_empty()) {
@@ -397,7 +404,7 @@ impl CognitoVerifier {
             })?;
         Ok(CognitoVerifier {
             issuer: issuer.to_owned(),
-            client_id: client_id.to_owned(),
+            client_ids,
             jwks_url,
             http,
             fetch_timeout: JWKS_FETCH_TIMEOUT,
@@ -423,8 +430,8 @@ impl CognitoVerifier {
         &self.issuer
     }
 
-    pub fn client_id(&self) -> &str {
-        &self.client_id
+    pub fn client_ids(&self) -> &[String] {
+        &self.client_ids
     }
 
     pub fn jwks_url(&self) -> &str {
@@ -478,13 +485,17 @@ impl CognitoVerifier {
         }
         match claims.token_use.as_deref() {
             Some("id") => {
-                if !matches!(&claims.aud, Some(serde_json::Value::String(aud)) if *aud == self.client_id)
+                if !matches!(&claims.aud, Some(serde_json::Value::String(aud)) if self.client_ids.contains(aud))
                 {
                     return Err("wrong audience");
                 }
             }
             Some("access") => {
-                if claims.client_id.as_deref() != Some(self.client_id.as_str()) {
+                if !claims
+                    .client_id
+                    .as_ref()
+                    .is_some_and(|id| self.client_ids.contains(id))
+                {
                     return Err("wrong client_id");
                 }
             }

@@ -465,7 +465,7 @@ mod tests {
             panic!("a verifier: {:?}", c.auth);
         };
         assert_eq!(verifier.issuer(), ISSUER);
-        assert_eq!(verifier.client_id(), "client123");
+        assert_eq!(verifier.client_ids(), ["client123"]);
         assert_eq!(
             verifier.jwks_url(),
             format!("{ISSUER}/.well-known/jwks.json")

@@ -279,6 +279,37 @@ iFTqNT6z8CoziJttgHvy5AtreOP3EObWwwVfwZM4WUVpex1g30Q9
         server.verify().await;
     }
 
+    /// The stack's app clients (the API's, the storefront's, the smoke-test one) all sign users in:
+    /// `COGNITO_CLIENT_ID` lists them, and a token of any of them identifies its user on public
+    /// routes, while a client not listed stays anonymous.
+    #[tokio::test]
+    async fn tokens_of_every_listed_app_client_verify() {
+        let server = jwks_server(&[KID], 1).await;
+        let verifier = CognitoVerifier::new(
+            ISSUER,
+            &format!(" {CLIENT_ID} , storefront-client,smoke-client "),
+            Some(&format!("{}/jwks.json", server.uri())),
+        )
+        .expect("valid settings");
+        assert_eq!(
+            verifier.client_ids(),
+            [CLIENT_ID, "storefront-client", "smoke-client"]
+        );
+        for client in [CLIENT_ID, "storefront-client", "smoke-client"] {
+            let id = with(id_claims(), "aud", json!(client));
+            assert!(verifier.verify(&sign(KID, &id)).await.is_some(), "id token of {client}");
+            let access = with(access_claims(), "client_id", json!(client));
+            assert!(verifier.verify(&sign(KID, &access)).await.is_some(), "access token of {client}");
+        }
+        let stranger = with(id_claims(), "aud", json!("unlisted-client"));
+        assert_eq!(verifier.verify(&sign(KID, &stranger)).await, None);
+        let stranger = with(access_claims(), "client_id", json!("unlisted-client"));
+        assert_eq!(verifier.verify(&sign(KID, &stranger)).await, None);
+        // A list with nothing in it is a configuration error.
+        assert!(CognitoVerifier::new(ISSUER, " , ", None).is_err());
+        server.verify().await;
+    }
+
     #[tokio::test]
     async fn tokens_breaking_cognitos_rules_are_anonymous() {
         // One load, and one refetch for the kid "hmac" (not an RSA key, so never cached).

@@ -223,9 +223,7 @@ static SCOPE_IDS: AtomicU64 = AtomicU64::new(1);
 pub async fn measured<F: Future>(f: F) -> (F::Output, Measured) {
     if let Ok(before) = SCOPE.try_with(|s| s.borrow().totals) {
         let out = f.await;
-        let after = SCOPE
-            .try_with(|s| s.borrow().totals)
-            .unwrap_or(before);
+        let after = SCOPE.try_with(|s| s.borrow().totals).unwrap_or(before);
         let measured = Measured {
             timings: after.minus(&before),
             ..Measured::default()
@@ -425,9 +423,15 @@ mod tests {
     #[tokio::test]
     async fn nested_scopes_answer_their_share_and_leave_records_outside() {
         let (inner, outer) = measured(async {
-            end(begin(Kind::Sqs, "SQS", "SendMessageBatch").expect("scope"), Outcome::Ok);
+            end(
+                begin(Kind::Sqs, "SQS", "SendMessageBatch").expect("scope"),
+                Outcome::Ok,
+            );
             let ((), inner) = measured(async {
-                end(begin(Kind::DynamoDb, "DynamoDB", "PutItem").expect("scope"), Outcome::Ok);
+                end(
+                    begin(Kind::DynamoDb, "DynamoDB", "PutItem").expect("scope"),
+                    Outcome::Ok,
+                );
             })
             .await;
             inner
@@ -446,7 +450,10 @@ mod tests {
     async fn outside_a_scope_nothing_is_recorded_and_abandoned_calls_are_faults() {
         assert!(begin(Kind::DynamoDb, "DynamoDB", "GetItem").is_none());
         assert_eq!(
-            timed_result(Kind::Provider, "Stripe", "authorize", async { Ok::<_, ()>(1) }).await,
+            timed_result(Kind::Provider, "Stripe", "authorize", async {
+                Ok::<_, ()>(1)
+            })
+            .await,
             Ok(1)
         );
         let ((), m) = measured(async {

@@ -83,9 +83,15 @@ mod tests {
         assert!(instance.first_invocation().is_none());
         instance.init_started("search");
         instance.init_started("ignored");
-        let first = instance.first_invocation().expect("the first invocation reports");
+        let first = instance
+            .first_invocation()
+            .expect("the first invocation reports");
         assert_eq!(first.to_json()["service"], "search");
-        assert!(first.to_json()["InitDurationMs"].as_f64().is_some_and(|ms| ms >= 0.0));
+        assert!(
+            first.to_json()["InitDurationMs"]
+                .as_f64()
+                .is_some_and(|ms| ms >= 0.0)
+        );
         assert!(instance.first_invocation().is_none());
     }
 }

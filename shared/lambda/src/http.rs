@@ -445,7 +445,10 @@ mod tests {
         assert!(dur("awaited") >= dur("provider"), "{header}");
         assert_eq!(dur("db"), 0.0);
         // own = total − awaited (each rounded to 0.1 ms).
-        assert!((dur("own") + dur("awaited") - dur("total")).abs() <= 0.15, "{header}");
+        assert!(
+            (dur("own") + dur("awaited") - dur("total")).abs() <= 0.15,
+            "{header}"
+        );
         assert!(header.ends_with("calls;desc=0, rounds;desc=0"), "{header}");
         // Refused before the handler: the header is there too, with nothing awaited.
         let response = serve("t", request(vec![b' '; MAX_BODY_BYTES + 1]), |_| async {

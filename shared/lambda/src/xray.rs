@@ -122,7 +122,11 @@ pub fn send_to(daemon: SocketAddr, calls: &[Call], trace: &TraceHeader) -> usize
         return 0;
     }
     let socket = SOCKET.get_or_init(|| {
-        let bind = if daemon.is_ipv6() { "[::]:0" } else { "0.0.0.0:0" };
+        let bind = if daemon.is_ipv6() {
+            "[::]:0"
+        } else {
+            "0.0.0.0:0"
+        };
         UdpSocket::bind(bind).ok()
     });
     let Some(socket) = socket else { return 0 };
@@ -225,7 +229,12 @@ mod tests {
         assert!(doc.get("error").is_none() && doc.get("fault").is_none());
 
         let doc = subsegment(
-            &call(Kind::Provider, "Stripe", "POST /v1/payment_intents", Outcome::Fault),
+            &call(
+                Kind::Provider,
+                "Stripe",
+                "POST /v1/payment_intents",
+                Outcome::Fault,
+            ),
             &trace,
         );
         assert_eq!(doc["namespace"], "remote");
@@ -237,7 +246,10 @@ mod tests {
         );
         assert_eq!(doc["error"], true);
         assert_ne!(
-            subsegment(&call(Kind::Sqs, "SQS", "SendMessageBatch", Outcome::Ok), &trace)["id"],
+            subsegment(
+                &call(Kind::Sqs, "SQS", "SendMessageBatch", Outcome::Ok),
+                &trace
+            )["id"],
             doc["id"],
             "ids are unique"
         );

@@ -13,9 +13,9 @@ pub mod opensearch;
 #[allow(unused_imports)]
 use bazaar_domain::ports::SearchIndex;
 #[allow(unused_imports)]
-use bazaar_domain::timing::{Kind, timed_result};
-#[allow(unused_imports)]
 use bazaar_domain::search::{Applied, IndexChange, SearchError, SearchPage, SearchQuery};
+#[allow(unused_imports)]
+use bazaar_domain::timing::{Kind, timed_result};
 
 #[cfg(any(feature = "embedded", feature = "opensearch"))]
 /// The configured engine (`SEARCH_BACKEND=embedded|opensearch`); one per process.

@@ -287,7 +287,11 @@ fn operation(method: &str, path: &str) -> String {
         .split('/')
         .enumerate()
         .map(|(i, seg)| {
-            if i > 0 && seg.bytes().any(|b| b.is_ascii_digit() || b.is_ascii_uppercase()) {
+            if i > 0
+                && seg
+                    .bytes()
+                    .any(|b| b.is_ascii_digit() || b.is_ascii_uppercase())
+            {
                 "{id}"
             } else {
                 seg
@@ -296,7 +300,6 @@ fn operation(method: &str, path: &str) -> String {
         .collect();
     format!("{method} /{}", path.join("/"))
 }
-
 
 #[cfg(test)]
 mod tests {

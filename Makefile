@@ -69,7 +69,7 @@ invoke:
 	  curl -sS -X POST "$(or $(API),http://127.0.0.1:9000)/2015-03-31/functions/$(notdir $(patsubst %/,%,$(dir $(EVENT))))/invocations" --data-binary @-
 	@echo
 
-## make load [SCENARIO=add-to-cart|get-product|checkout|feed|feed-anonymous|import CLIENTS= REQUESTS= LINES=2 RPS=]: latency (import: freshness) against a running `make dev`
+## make load [SCENARIO=add-to-cart|get-product|search|checkout|feed|feed-anonymous|import CLIENTS= REQUESTS= LINES=2 RPS=]: latency (import: freshness) against a running `make dev`
 load:
 	cargo run -q -p bazaar-e2e --bin load -- $(or $(SCENARIO),add-to-cart) $(if $(CLIENTS),--clients $(CLIENTS)) $(if $(REQUESTS),--requests $(REQUESTS)) $(if $(LINES),--lines $(LINES)) $(if $(RPS),--rps $(RPS))
 

@@ -1,15 +1,21 @@
 //! A small load generator for the local stack (`make load`, with `make dev` running).
 //!
 //! ```text
-//! load [add-to-cart|get-product|checkout|feed|feed-anonymous|import|pipeline|ready] [--clients N] [--requests N] [--products N] [--lines N] [--rps N]
+//! load [add-to-cart|get-product|search|checkout|feed|feed-anonymous|import|pipeline|ready] [--clients N] [--requests N] [--products N] [--lines N] [--rps N]
 //! ```
 //! `add-to-cart`: every request is a new buyer adding one unit of one of `--products` listings
 //! (stock 10,000 each) created for the run — the hot path of the cart. `get-product`: anonymous
 //! reads of those listings. `checkout`: every request is a new buyer who puts `--lines` listings
 //! in the cart (not timed) and checks out (timed). `feed`: `GET /feed` of signed-in users who each
 //! favorited 3 and viewed 5 products of the seeded catalog (not timed), so every feed is
-//! personalized; `feed-anonymous`: the anonymous (trending) feed. Prints p50/p95/p99 latency,
-//! throughput and the status mix. `--rps N` paces the requests (an open loop at N requests per
+//! personalized; `feed-anonymous`: the anonymous (trending) feed (the home page); `search`:
+//! anonymous searches of the seeded catalog's words. Prints p50/p95/p99 latency, throughput and
+//! the status mix, then the function's **own time** (p50/p95 of the `own` metric of each answer's
+//! `Server-Timing` header: latency inside the function minus the time awaiting DynamoDB, SQS,
+//! search and the payment provider), the AWS calls and the DynamoDB calls in sequence per request,
+//! and a **modelled cloud latency** per request: own + DynamoDB calls in sequence × 5 ms (p50) or
+//! 10 ms (p95) + the search and provider time as measured, next to the seeds' SLO of the operation
+//! (search 300 ms, product 200 ms, add-to-cart 100 ms, checkout 500 ms, home feed 400 ms). `--rps N` paces the requests (an open loop at N requests per
 //! second over the clients) instead of sending each as soon as a client is free.
 //!
 //! `import`: a bulk import, and how soon search shows it. A new seller creates a shop, then
@@ -138,6 +144,7 @@ async fn main() {
         let readers = readers.clone();
         tasks.push(tokio::spawn(async move {
             let mut samples = Vec::new();
+            let mut timings = Vec::new();
             let mut statuses: BTreeMap<u16, usize> = BTreeMap::new();
             loop {
                 let n = next.fetch_add(1, Ordering::Relaxed);
@@ -150,7 +157,7 @@ async fn main() {
                 }
                 let id = &ids[n % ids.len()];
                 let t = Instant::now();
-                let status = match scenario.as_str() {
+                let reply = match scenario.as_str() {
                     "checkout" => {
                         let buyer = Client::as_user(&unique("load-buyer"));
                         for k in 0..lines {
@@ -161,40 +168,43 @@ async fn main() {
                         let body = json!({"shipping_address": {"name": "Load", "line1": "1 Bench St", "city": "Austin",
                                           "postal_code": "78701", "country": "US"}, "payment_method": "pm_card_visa"});
                         let t = Instant::now();
-                        let status = buyer
+                        let reply = buyer
                             .post_with("/checkout", &[("idempotency-key", &key)], body)
-                            .await
-                            .status;
+                            .await;
                         samples.push(t.elapsed());
-                        *statuses.entry(status).or_default() += 1;
+                        timings.extend(ServerTiming::of(&reply.headers));
+                        *statuses.entry(reply.status).or_default() += 1;
                         continue;
                     }
-                    "feed" => readers[n % readers.len()].get("/feed").await.status,
-                    "feed-anonymous" => Client::anonymous().get("/feed").await.status,
-                    "get-product" => {
-                        Client::anonymous()
-                            .get(&format!("/products/{id}"))
-                            .await
-                            .status
+                    "feed" => readers[n % readers.len()].get("/feed").await,
+                    "feed-anonymous" => Client::anonymous().get("/feed").await,
+                    "get-product" | "product" => {
+                        Client::anonymous().get(&format!("/products/{id}")).await
+                    }
+                    "search" => {
+                        let q = SEARCH_QUERIES[n % SEARCH_QUERIES.len()];
+                        Client::anonymous().get(&format!("/search?q={q}")).await
                     }
                     _ => {
                         Client::as_user(&unique("load-buyer"))
                             .post("/cart/items", json!({"product_id": id}))
                             .await
-                            .status
                     }
                 };
                 samples.push(t.elapsed());
-                *statuses.entry(status).or_default() += 1;
+                timings.extend(ServerTiming::of(&reply.headers));
+                *statuses.entry(reply.status).or_default() += 1;
             }
-            (samples, statuses)
+            (samples, statuses, timings)
         }));
     }
     let mut samples = Vec::new();
+    let mut timings = Vec::new();
     let mut statuses: BTreeMap<u16, usize> = BTreeMap::new();
     for task in tasks {
-        let (s, st) = task.await.expect("client task");
+        let (s, st, t) = task.await.expect("client task");
         samples.extend(s);
+        timings.extend(t);
         for (k, v) in st {
             *statuses.entry(k).or_default() += v;
         }
@@ -215,6 +225,178 @@ async fn main() {
         percentile(&samples, 99.0),
         percentile(&samples, 100.0),
     );
+    match own_time_summary(&timings) {
+        Some(summary) => {
+            let (p50, p95) = (percentile(&samples, 50.0), percentile(&samples, 95.0));
+            println!("{}", summary.text(&scenario, p50, p95));
+        }
+        None => println!("{scenario}: no Server-Timing headers in the answers (own time unknown)"),
+    }
+}
+
+/// Search terms of the seeded catalog's vocabulary, for the `search` scenario.
+const SEARCH_QUERIES: &[&str] = &[
+    "handmade",
+    "vintage",
+    "leather",
+    "silver+ring",
+    "gold",
+    "ceramic+mug",
+    "wool",
+    "necklace",
+];
+
+/// Stated DynamoDB latency per call in sequence for the modelled cloud latency: single-digit
+/// milliseconds (p50 5 ms, p95 10 ms).
+const DYNAMODB_P50_MS: f64 = 5.0;
+const DYNAMODB_P95_MS: f64 = 10.0;
+
+/// The seeds' latency objective of a scenario's operation (ms).
+fn slo_ms(scenario: &str) -> Option<f64> {
+    match scenario {
+        "search" => Some(300.0),
+        "get-product" | "product" => Some(200.0),
+        "add-to-cart" => Some(100.0),
+        "checkout" => Some(500.0),
+        "feed" | "feed-anonymous" => Some(400.0),
+        _ => None,
+    }
+}
+
+/// One answer's `Server-Timing` header as the API functions send it
+/// (`db;dur=…, search;dur=…, provider;dur=…, awaited;dur=…, own;dur=…, total;dur=…, calls;desc=N, rounds;desc=N`).
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+struct ServerTiming {
+    own: f64,
+    search: f64,
+    provider: f64,
+    total: f64,
+    calls: u32,
+    rounds: u32,
+}
+
+impl ServerTiming {
+    fn parse(value: &str) -> Option<ServerTiming> {
+        let mut t = ServerTiming::default();
+        let mut seen_own = false;
+        for metric in value.split(',') {
+            let mut parts = metric.trim().split(';');
+            let name = parts.next()?.trim();
+            for param in parts {
+                let Some((k, v)) = param.trim().split_once('=') else {
+                    continue;
+                };
+                let v = v.trim_matches('"');
+                match (name, k) {
+                    ("own", "dur") => {
+                        t.own = v.parse().ok()?;
+                        seen_own = true;
+                    }
+                    ("search", "dur") => t.search = v.parse().ok()?,
+                    ("provider", "dur") => t.provider = v.parse().ok()?,
+                    ("total", "dur") => t.total = v.parse().ok()?,
+                    ("calls", "desc") => t.calls = v.parse().ok()?,
+                    ("rounds", "desc") => t.rounds = v.parse().ok()?,
+                    _ => {}
+                }
+            }
+        }
+        seen_own.then_some(t)
+    }
+
+    fn of(headers: &reqwest::header::HeaderMap) -> Option<ServerTiming> {
+        ServerTiming::parse(headers.get("server-timing")?.to_str().ok()?)
+    }
+
+    /// The modelled cloud latency of this request with `per_round` ms per DynamoDB call in
+    /// sequence: own time + rounds × per_round + the search and provider time as measured (the
+    /// embedded engine and the test gateway stand in for OpenSearch and Stripe).
+    fn modelled(&self, per_round: f64) -> f64 {
+        self.own + f64::from(self.rounds) * per_round + self.search + self.provider
+    }
+}
+
+/// Nearest-rank percentile of unsorted values.
+fn percentile_of(values: &mut [f64], p: f64) -> f64 {
+    if values.is_empty() {
+        return 0.0;
+    }
+    values.sort_by(f64::total_cmp);
+    let rank = ((p / 100.0) * (values.len() as f64 - 1.0)).round() as usize;
+    values[rank.min(values.len() - 1)]
+}
+
+#[derive(Debug, Clone, PartialEq)]
+struct OwnTimeSummary {
+    requests: usize,
+    own_p50: f64,
+    own_p95: f64,
+    search_p50: f64,
+    provider_p50: f64,
+    calls_p50: f64,
+    calls_max: u32,
+    rounds_p50: f64,
+    rounds_max: u32,
+    modelled_p50: f64,
+    modelled_p95: f64,
+}
+
+fn own_time_summary(timings: &[ServerTiming]) -> Option<OwnTimeSummary> {
+    if timings.is_empty() {
+        return None;
+    }
+    let column = |f: &dyn Fn(&ServerTiming) -> f64| -> Vec<f64> { timings.iter().map(f).collect() };
+    Some(OwnTimeSummary {
+        requests: timings.len(),
+        own_p50: percentile_of(&mut column(&|t| t.own), 50.0),
+        own_p95: percentile_of(&mut column(&|t| t.own), 95.0),
+        search_p50: percentile_of(&mut column(&|t| t.search), 50.0),
+        provider_p50: percentile_of(&mut column(&|t| t.provider), 50.0),
+        calls_p50: percentile_of(&mut column(&|t| f64::from(t.calls)), 50.0),
+        calls_max: timings.iter().map(|t| t.calls).max().unwrap_or(0),
+        rounds_p50: percentile_of(&mut column(&|t| f64::from(t.rounds)), 50.0),
+        rounds_max: timings.iter().map(|t| t.rounds).max().unwrap_or(0),
+        modelled_p50: percentile_of(&mut column(&|t| t.modelled(DYNAMODB_P50_MS)), 50.0),
+        modelled_p95: percentile_of(&mut column(&|t| t.modelled(DYNAMODB_P95_MS)), 95.0),
+    })
+}
+
+impl OwnTimeSummary {
+    /// The summary and its README table row (`| operation | local p50 / p95 | own p50 / p95 |
+    /// calls | in sequence | modelled p50 / p95 | SLO |`).
+    fn text(&self, scenario: &str, local_p50: f64, local_p95: f64) -> String {
+        let slo = slo_ms(scenario);
+        let verdict = match slo {
+            Some(slo) if self.modelled_p95 <= slo => format!("{slo:.0} ms: met"),
+            Some(slo) => format!("{slo:.0} ms: MISSED"),
+            None => "none".to_owned(),
+        };
+        format!(
+            "{scenario}: own time p50 {:.1} ms, p95 {:.1} ms over {} answers with Server-Timing; AWS calls p50 {:.0} (max {}), DynamoDB calls in sequence p50 {:.0} (max {}); search p50 {:.1} ms, provider p50 {:.1} ms\n\
+             {scenario}: modelled cloud latency (own + calls in sequence × {DYNAMODB_P50_MS} ms p50 / {DYNAMODB_P95_MS} ms p95 + search + provider) p50 {:.1} ms, p95 {:.1} ms; SLO {verdict}\n\
+             | {scenario} | {local_p50:.1} / {local_p95:.1} | {:.1} / {:.1} | {:.0} (max {}) | {:.0} (max {}) | {:.1} / {:.1} | {} |",
+            self.own_p50,
+            self.own_p95,
+            self.requests,
+            self.calls_p50,
+            self.calls_max,
+            self.rounds_p50,
+            self.rounds_max,
+            self.search_p50,
+            self.provider_p50,
+            self.modelled_p50,
+            self.modelled_p95,
+            self.own_p50,
+            self.own_p95,
+            self.calls_p50,
+            self.calls_max,
+            self.rounds_p50,
+            self.rounds_max,
+            self.modelled_p50,
+            self.modelled_p95,
+            slo.map_or("–".to_owned(), |s| format!("{s:.0} ms")),
+        )
+    }
 }
 
 /// `n` users with enough signals for a personalized feed: each favorites 3 and views 5 products of
@@ -1125,6 +1307,50 @@ mod tests {
 
     fn args(s: &str) -> Vec<String> {
         s.split_whitespace().map(str::to_owned).collect()
+    }
+
+    #[test]
+    fn server_timing_headers_parse_and_model_the_cloud_latency() {
+        let t = ServerTiming::parse(
+            "db;dur=12.5, search;dur=3.0, provider;dur=1.0, awaited;dur=16.5, own;dur=2.5, total;dur=19.0, calls;desc=4, rounds;desc=3",
+        )
+        .expect("parses");
+        assert_eq!(
+            t,
+            ServerTiming {
+                own: 2.5,
+                search: 3.0,
+                provider: 1.0,
+                total: 19.0,
+                calls: 4,
+                rounds: 3
+            }
+        );
+        // 2.5 own + 3 rounds × 5 ms + 3 search + 1 provider.
+        assert_eq!(t.modelled(5.0), 21.5);
+        assert_eq!(ServerTiming::parse("db;dur=1"), None);
+        assert_eq!(ServerTiming::parse("own;dur=x"), None);
+        let summary = own_time_summary(&[
+            t,
+            ServerTiming {
+                own: 10.0,
+                rounds: 1,
+                calls: 1,
+                ..ServerTiming::default()
+            },
+        ])
+        .expect("a summary");
+        assert_eq!(summary.requests, 2);
+        assert_eq!(summary.calls_max, 4);
+        assert_eq!(summary.rounds_max, 3);
+        assert_eq!(summary.own_p95, 10.0);
+        assert_eq!(summary.modelled_p95, 20.0);
+        let text = summary.text("add-to-cart", 30.0, 40.0);
+        assert!(text.contains("SLO 100 ms: met"), "{text}");
+        assert!(text.contains("| add-to-cart | 30.0 / 40.0 |"), "{text}");
+        assert!(own_time_summary(&[]).is_none());
+        assert_eq!(slo_ms("search"), Some(300.0));
+        assert_eq!(slo_ms("import"), None);
     }
 
     #[test]

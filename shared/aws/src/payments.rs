@@ -320,7 +320,15 @@ impl TestGateway {
 impl PaymentGateway for TestGateway {
     async fn authorize(&self, request: &AuthorizeRequest) -> Result<Authorization, Error> {
         if let Some(delay) = self.delay {
-            tokio::time::sleep(delay).await;
+            // The stand-in for a remote provider's answer: timed as the provider call it models.
+            bazaar_domain::timing::timed(
+                bazaar_domain::timing::Kind::Provider,
+                "TestProvider",
+                "authorize",
+                tokio::time::sleep(delay),
+                |_| bazaar_domain::timing::Outcome::Ok,
+            )
+            .await;
         }
         check_test_method(&request.method)?;
         if request.amount_cents <= 0 {

@@ -9,7 +9,10 @@ pub use aws_sdk_sesv2::Client;
 
 /// An SES v2 client from the cold start's SDK configuration.
 pub fn client(sdk: &aws_config::SdkConfig) -> Client {
-    Client::new(sdk)
+    let config = aws_sdk_sesv2::config::Builder::from(sdk)
+        .interceptor(crate::calls::CountAwsCalls)
+        .build();
+    Client::from_conf(config)
 }
 
 /// E-mail through SES v2 from a verified sender.

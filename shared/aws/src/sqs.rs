@@ -4,9 +4,13 @@ use bazaar_domain::ports::Publisher;
 
 pub use aws_sdk_sqs::Client;
 
-/// An SQS client from the cold start's SDK configuration.
+/// An SQS client from the cold start's SDK configuration, its calls timed per request
+/// ([`crate::calls::CountAwsCalls`]).
 pub fn client(sdk: &aws_config::SdkConfig) -> Client {
-    Client::new(sdk)
+    let config = aws_sdk_sqs::config::Builder::from(sdk)
+        .interceptor(crate::calls::CountAwsCalls)
+        .build();
+    Client::from_conf(config)
 }
 
 /// `SendMessageBatch` to a queue URL.

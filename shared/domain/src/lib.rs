@@ -24,6 +24,7 @@ pub mod ports;
 pub mod quota;
 pub mod search;
 pub mod services;
+pub mod timing;
 pub mod validate;
 
 pub use error::{Error, Resource};

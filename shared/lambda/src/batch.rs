@@ -73,6 +73,32 @@ fn invocation_span(context: &lambda_runtime::Context) -> tracing::Span {
     tracing::info_span!("invocation", request_id = %context.request_id)
 }
 
+/// Runs one invocation's work in a timing scope ([`bazaar_domain::timing`]): reports the cold
+/// start on the instance's first, logs the time awaited beside the latency (`invocation done`,
+/// as the HTTP layer's `request done`) and sends the calls' X-Ray subsegments.
+async fn measured_invocation<F: Future>(context: &lambda_runtime::Context, work: F) -> F::Output {
+    use bazaar_domain::timing::Kind;
+    let ms = |d: std::time::Duration| d.as_secs_f64() * 1000.0;
+    let started = std::time::Instant::now();
+    crate::cold_start::on_invocation();
+    let (out, measured) = bazaar_domain::timing::measured(work).await;
+    let latency = started.elapsed();
+    let t = &measured.timings;
+    tracing::info!(
+        aws_calls = t.aws_calls,
+        latency_ms = ms(latency),
+        awaited_ms = ms(t.awaited),
+        own_ms = ms(t.own(latency)),
+        dynamodb_ms = ms(t.of(Kind::DynamoDb)),
+        search_ms = ms(t.of(Kind::Search)),
+        provider_ms = ms(t.of(Kind::Provider)),
+        db_rounds = t.rounds_of(Kind::DynamoDb),
+        "invocation done"
+    );
+    crate::xray::emit(&measured.calls, context.xray_trace_id.as_deref());
+    out
+}
+
 /// Serves SQS batches with `handler` until the runtime stops.
 pub async fn serve_messages<H: BatchHandler>(handler: H) -> Result<(), BoxError> {
     let handler = &handler;
@@ -81,7 +107,9 @@ pub async fn serve_messages<H: BatchHandler>(handler: H) -> Result<(), BoxError>
         // Boxed: a consumer's future is deep (engine, store, SDK calls), and the runtime's nests it
         // again; the box keeps the binary's future types within the compiler's depth limit.
         let handled = Box::pin(handler.handle(event.payload));
-        async move { Ok::<_, BoxError>(handled.await) }.instrument(span)
+        let context = event.context;
+        async move { Ok::<_, BoxError>(measured_invocation(&context, handled).await) }
+            .instrument(span)
     }))
     .await
 }
@@ -91,7 +119,11 @@ pub async fn serve_stream<H: StreamHandler>(handler: H) -> Result<(), BoxError> 
     let handler = &handler;
     lambda_runtime::run(service_fn(move |event: LambdaEvent<StreamEvent>| {
         let span = invocation_span(&event.context);
-        async move { Ok::<_, BoxError>(handler.handle(event.payload).await) }.instrument(span)
+        async move {
+            let handled = handler.handle(event.payload);
+            Ok::<_, BoxError>(measured_invocation(&event.context, handled).await)
+        }
+        .instrument(span)
     }))
     .await
 }
@@ -101,7 +133,7 @@ pub async fn serve_schedule<J: ScheduledJob>(job: J) -> Result<(), BoxError> {
     let job = &job;
     lambda_runtime::run(service_fn(move |event: LambdaEvent<serde_json::Value>| {
         let span = invocation_span(&event.context);
-        async move { job.run().await }.instrument(span)
+        async move { measured_invocation(&event.context, job.run()).await }.instrument(span)
     }))
     .await
 }

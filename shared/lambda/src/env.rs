@@ -28,6 +28,7 @@ impl Env {
     /// function refuses to start on a missing or malformed setting), builds the SDK configuration
     /// and the [`Table`].
     pub async fn load(service: &str) -> Result<Env, BoxError> {
+        crate::cold_start::init_started(service);
         crate::telemetry::init_tracing();
         Ok(Self::with(Config::from_env(service)?).await)
     }
@@ -36,6 +37,7 @@ impl Env {
     /// only [`Config::worker_from_env`] — a worker authenticates nobody, so the auth settings a
     /// template gives every function are not read.
     pub async fn load_worker(service: &str) -> Result<Env, BoxError> {
+        crate::cold_start::init_started(service);
         crate::telemetry::init_tracing();
         Ok(Self::with(Config::worker_from_env(service)?).await)
     }

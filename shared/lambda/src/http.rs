@@ -1,16 +1,16 @@
 //! HTTP plumbing shared by every API function: route matching, JSON and problem responses, and the
 //! per-request wrapper that sets up the log span and maps errors exactly once.
 
-use bazaar_aws::calls::counting_aws_calls;
 use bazaar_domain::error::Error;
 use bazaar_domain::metrics::Metrics;
+use bazaar_domain::timing::{self, Kind, Timings};
 use bazaar_domain::validate::parse_json;
 use lambda_http::http::{HeaderValue, Method, StatusCode, header};
 use lambda_http::request::RequestContext;
 use lambda_http::{Body, Request, RequestExt, Response};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 use tracing::Instrument;
 
 /// An API function: one `handle` per request, built once per cold start and served by
@@ -315,6 +315,32 @@ pub fn request_id(req: &Request) -> String {
         .unwrap_or_default()
 }
 
+/// `Server-Timing` (W3C): where a response's time went, on every response.
+pub const SERVER_TIMING: &str = "server-timing";
+
+fn ms(d: Duration) -> f64 {
+    d.as_secs_f64() * 1000.0
+}
+
+/// The `Server-Timing` value of a request that took `latency` and awaited `t`: `db` (DynamoDB),
+/// `search`, `provider` and `awaited` (their union, see [`bazaar_domain::timing`]) in ms, `own`
+/// (latency − awaited), `total`; as descriptions `calls` (the AWS round trips) and `rounds` (the
+/// DynamoDB calls in sequence, concurrent ones counted once):
+/// `db;dur=3.1, search;dur=0.0, provider;dur=0.0, awaited;dur=3.1, own;dur=1.2, total;dur=4.3, calls;desc=2, rounds;desc=2`.
+pub fn server_timing(t: &Timings, latency: Duration) -> String {
+    format!(
+        "db;dur={:.1}, search;dur={:.1}, provider;dur={:.1}, awaited;dur={:.1}, own;dur={:.1}, total;dur={:.1}, calls;desc={}, rounds;desc={}",
+        ms(t.of(Kind::DynamoDb)),
+        ms(t.of(Kind::Search)),
+        ms(t.of(Kind::Provider)),
+        ms(t.awaited),
+        ms(t.own(latency)),
+        ms(latency),
+        t.aws_calls,
+        t.rounds_of(Kind::DynamoDb)
+    )
+}
+
 /// The largest request body an operation accepts ([`serve`]): 128 KiB. The largest valid body
 /// of any operation (a product with every text field at its limit, written entirely in escaped
 /// astral characters) is about 90 KB; anything larger is refused `413 payload_too_large` before
@@ -350,6 +376,10 @@ where
     Fut: Future<Output = Result<Response<Body>, Error>>,
 {
     let started = Instant::now();
+    crate::cold_start::on_invocation();
+    let trace = req
+        .lambda_context_ref()
+        .and_then(|c| c.xray_trace_id.clone());
     let request_id = request_id(&req);
     let method: Method = req.method().clone();
     let path = req.uri().path().to_owned();
@@ -358,19 +388,19 @@ where
         tracing::info_span!("request", request_id = %request_id, method = %method, path = %path);
     async move {
         let size = req.body().len();
-        let (result, aws_calls) = if size > max_body {
+        let (result, measured) = if size > max_body {
             (
                 Err(Error::PayloadTooLarge {
                     size,
                     limit: max_body,
                 }),
-                0,
+                timing::Measured::default(),
             )
         } else {
             // Boxed: a handler's future holds every SDK call's state and can be tens of KiB.
-            counting_aws_calls(Box::pin(handler(req))).await
+            timing::measured(Box::pin(handler(req))).await
         };
-        let response = match result {
+        let mut response = match result {
             Ok(response) => apply_cache(response, &caching),
             Err(err) => {
                 if err.is_server_error() {
@@ -392,12 +422,24 @@ where
                 problem_response(&err, &request_id)
             }
         };
+        let latency = started.elapsed();
+        let t = &measured.timings;
+        if let Ok(value) = HeaderValue::from_str(&server_timing(t, latency)) {
+            response.headers_mut().insert(SERVER_TIMING, value);
+        }
         tracing::info!(
             status = response.status().as_u16(),
-            aws_calls,
-            latency_ms = started.elapsed().as_secs_f64() * 1000.0,
+            aws_calls = t.aws_calls,
+            latency_ms = ms(latency),
+            awaited_ms = ms(t.awaited),
+            own_ms = ms(t.own(latency)),
+            dynamodb_ms = ms(t.of(Kind::DynamoDb)),
+            search_ms = ms(t.of(Kind::Search)),
+            provider_ms = ms(t.of(Kind::Provider)),
+            db_rounds = t.rounds_of(Kind::DynamoDb),
             "request done"
         );
+        crate::xray::emit(&measured.calls, trace.as_deref());
         Ok(response)
     }
     .instrument(span)
@@ -483,6 +525,52 @@ mod tests {
         .await
         .expect("a response");
         assert_eq!(response.status(), 204);
+    }
+
+    #[tokio::test]
+    async fn responses_carry_server_timing_of_the_awaited_and_own_time() {
+        use bazaar_domain::timing::Outcome;
+        let response = serve("t", request(b"{}".to_vec()), |_| async {
+            timing::timed(
+                Kind::Provider,
+                "Test",
+                "authorize",
+                tokio::time::sleep(Duration::from_millis(5)),
+                |_| Outcome::Ok,
+            )
+            .await;
+            no_content()
+        })
+        .await
+        .expect("a response");
+        let header = response.headers()[SERVER_TIMING]
+            .to_str()
+            .expect("ascii")
+            .to_owned();
+        let dur = |name: &str| -> f64 {
+            header
+                .split(", ")
+                .find_map(|m| m.strip_prefix(&format!("{name};dur=")))
+                .and_then(|v| v.parse().ok())
+                .unwrap_or_else(|| panic!("{name} in {header}"))
+        };
+        assert!(dur("provider") >= 5.0, "{header}");
+        assert!(dur("awaited") >= dur("provider"), "{header}");
+        assert_eq!(dur("db"), 0.0);
+        // own = total − awaited (each rounded to 0.1 ms).
+        assert!(
+            (dur("own") + dur("awaited") - dur("total")).abs() <= 0.15,
+            "{header}"
+        );
+        assert!(header.ends_with("calls;desc=0, rounds;desc=0"), "{header}");
+        // Refused before the handler: the header is there too, with nothing awaited.
+        let response = serve("t", request(vec![b' '; MAX_BODY_BYTES + 1]), |_| async {
+            no_content()
+        })
+        .await
+        .expect("a response");
+        let header = response.headers()[SERVER_TIMING].to_str().expect("ascii");
+        assert!(header.contains("awaited;dur=0.0"), "{header}");
     }
 
     /// The limit leaves room for every valid body: a product with every field at its limit,

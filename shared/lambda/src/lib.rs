@@ -1,17 +1,20 @@
 //! The edge every function shares: configuration and clients once per cold start ([`env`]), the
 //! caller's identity ([`auth`]), HTTP routing and problem responses ([`http`]), the idempotency
-//! layer ([`idempotent`]), the event runners ([`batch`]) and JSON logs ([`telemetry`]).
+//! layer ([`idempotent`]), the event runners ([`batch`]), JSON logs ([`telemetry`]), the cold-start
+//! metric ([`cold_start`]) and X-Ray subsegments of every call ([`xray`]).
 //!
 //! A function's `main` is [`Env::load`] (or [`Env::load_worker`]) and one runner:
 //! [`serve_http`], [`serve_messages`], [`serve_stream`] or [`serve_schedule`].
 
 pub mod auth;
 pub mod batch;
+pub mod cold_start;
 pub mod config_error;
 pub mod env;
 pub mod http;
 pub mod idempotent;
 pub mod telemetry;
+pub mod xray;
 
 pub use batch::{serve_messages, serve_schedule, serve_stream};
 pub use env::Env;

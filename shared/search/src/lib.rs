@@ -14,6 +14,8 @@ pub mod opensearch;
 use bazaar_domain::ports::SearchIndex;
 #[allow(unused_imports)]
 use bazaar_domain::search::{Applied, IndexChange, SearchError, SearchPage, SearchQuery};
+#[allow(unused_imports)]
+use bazaar_domain::timing::{Kind, timed_result};
 
 #[cfg(any(feature = "embedded", feature = "opensearch"))]
 /// The configured engine (`SEARCH_BACKEND=embedded|opensearch`); one per process.
@@ -84,6 +86,17 @@ impl Engine {
         }
     }
 
+    /// The engine as a traced remote service: every search and bulk is timed as a call of
+    /// [`Kind::Search`] (locally the embedded engine stands in for OpenSearch's round trip).
+    fn service(&self) -> &'static str {
+        match *self {
+            #[cfg(feature = "embedded")]
+            Engine::Embedded(_) => "EmbeddedSearch",
+            #[cfg(feature = "opensearch")]
+            Engine::OpenSearch(_) => "OpenSearch",
+        }
+    }
+
     pub fn name(&self) -> &'static str {
         match *self {
             #[cfg(feature = "embedded")]
@@ -106,20 +119,26 @@ impl SearchIndex for Engine {
     }
 
     async fn apply(&self, changes: Vec<IndexChange>) -> Result<Vec<Applied>, SearchError> {
-        match self {
-            #[cfg(feature = "embedded")]
-            Engine::Embedded(e) => e.apply(changes).await,
-            #[cfg(feature = "opensearch")]
-            Engine::OpenSearch(e) => e.apply(changes).await,
-        }
+        let applied = async {
+            match self {
+                #[cfg(feature = "embedded")]
+                Engine::Embedded(e) => e.apply(changes).await,
+                #[cfg(feature = "opensearch")]
+                Engine::OpenSearch(e) => e.apply(changes).await,
+            }
+        };
+        timed_result(Kind::Search, self.service(), "bulk", applied).await
     }
 
     async fn search(&self, query: &SearchQuery) -> Result<SearchPage, SearchError> {
-        match self {
-            #[cfg(feature = "embedded")]
-            Engine::Embedded(e) => e.search(query).await,
-            #[cfg(feature = "opensearch")]
-            Engine::OpenSearch(e) => e.search(query).await,
-        }
+        let found = async {
+            match self {
+                #[cfg(feature = "embedded")]
+                Engine::Embedded(e) => e.search(query).await,
+                #[cfg(feature = "opensearch")]
+                Engine::OpenSearch(e) => e.search(query).await,
+            }
+        };
+        timed_result(Kind::Search, self.service(), "search", found).await
     }
 }

@@ -2,6 +2,7 @@
 //! syntax, and the one mapping of Stripe's answers to [`Error`].
 
 use bazaar_domain::error::Error;
+use bazaar_domain::timing::{self, Kind, Outcome};
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
 use std::fmt;
@@ -217,7 +218,7 @@ impl StripeClient {
         query: &Form,
     ) -> Result<T, Failure> {
         let url = self.url(path, query)?;
-        self.send(self.http.get(url)).await
+        self.send(self.http.get(url), operation("GET", path)).await
     }
 
     /// `POST path` with `form` and `Idempotency-Key: idempotency_key`.
@@ -234,24 +235,30 @@ impl StripeClient {
             .header("Idempotency-Key", idempotency_key)
             .header("Content-Type", "application/x-www-form-urlencoded")
             .body(form.encode());
-        self.send(request).await
+        self.send(request, operation("POST", path)).await
     }
 
+    /// Sends `request`, timed as one provider call ([`bazaar_domain::timing`]) named `op`.
     async fn send<T: DeserializeOwned>(
         &self,
         request: reqwest::RequestBuilder,
+        op: String,
     ) -> Result<T, Failure> {
-        let response = request
-            .bearer_auth(&*self.key)
-            .header("Stripe-Version", API_VERSION)
-            .send()
-            .await
-            .map_err(|e| Failure::Transport(self.redact(&e.without_url().to_string())))?;
-        let status = response.status().as_u16();
-        let body = response
-            .bytes()
-            .await
-            .map_err(|e| Failure::Transport(self.redact(&e.without_url().to_string())))?;
+        let exchange = async {
+            let response = request
+                .bearer_auth(&*self.key)
+                .header("Stripe-Version", API_VERSION)
+                .send()
+                .await?;
+            let status = response.status().as_u16();
+            Ok::<_, reqwest::Error>((status, response.bytes().await?))
+        };
+        let (status, body) = timing::timed(Kind::Provider, "Stripe", op, exchange, |r| match r {
+            Ok((status, _)) => Outcome::of_status(Some(*status)),
+            Err(_) => Outcome::Fault,
+        })
+        .await
+        .map_err(|e| Failure::Transport(self.redact(&e.without_url().to_string())))?;
         if !(200..300).contains(&status) {
             let mut error = serde_json::from_slice::<ErrorBody>(&body)
                 .map(|b| b.error)
@@ -269,5 +276,42 @@ impl StripeClient {
         } else {
             text.replace(&*self.key, "[redacted]")
         }
+    }
+}
+
+/// A provider call's name for traces: the method and the path with its ids elided
+/// (`POST /v1/payment_intents/{id}/capture`), so that one operation is one name.
+fn operation(method: &str, path: &str) -> String {
+    let path: Vec<&str> = path
+        .trim_start_matches('/')
+        .split('/')
+        .enumerate()
+        .map(|(i, seg)| {
+            if i > 0
+                && seg
+                    .bytes()
+                    .any(|b| b.is_ascii_digit() || b.is_ascii_uppercase())
+            {
+                "{id}"
+            } else {
+                seg
+            }
+        })
+        .collect();
+    format!("{method} /{}", path.join("/"))
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn operations_elide_ids() {
+        assert_eq!(
+            super::operation("POST", "/v1/payment_intents/pi_3NxA9b/capture"),
+            "POST /v1/payment_intents/{id}/capture"
+        );
+        assert_eq!(
+            super::operation("GET", "v1/payment_intents"),
+            "GET /v1/payment_intents"
+        );
     }
 }

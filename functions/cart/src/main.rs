@@ -5,7 +5,6 @@ async fn main() -> Result<(), bazaar_lambda::BoxError> {
     let env = bazaar_lambda::Env::load("cart").await?;
     bazaar_lambda::serve_http(cart::App::new(
         env.table.cart(),
-        env.table.quota(),
         &env.config,
     ))
     .await

@@ -11,7 +11,6 @@ async fn main() -> Result<(), bazaar_lambda::BoxError> {
         t.checkout(),
         provider,
         t.idempotency(),
-        t.quota(),
         faults,
         config,
     )

@@ -549,12 +549,18 @@ async fn forty_lines_from_ten_shops_check_out_as_ten_orders() {
         assert_eq!(order["items"].as_array().map(Vec::len), Some(4));
         assert_eq!(order["checkout_id"], r.body["checkout_id"]);
     }
-    let total: i64 = orders.iter().filter_map(|o| o["total_cents"].as_i64()).sum();
+    let total: i64 = orders
+        .iter()
+        .filter_map(|o| o["total_cents"].as_i64())
+        .sum();
     assert_eq!(r.body["total_cents"].as_i64(), Some(total));
     for p in &listings {
         let got = buyer.get(&format!("/products/{p}")).await;
         assert_eq!(
-            (got.body["quantity"].as_i64(), got.body["available"].as_i64()),
+            (
+                got.body["quantity"].as_i64(),
+                got.body["available"].as_i64()
+            ),
             (Some(0), Some(0)),
             "{p} sold"
         );

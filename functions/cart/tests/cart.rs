@@ -54,14 +54,8 @@ impl Stack {
                 DynamoQuota::new(client.clone(), &table),
                 &config,
             ),
-            add: add_to_cart::App::new(
-                DynamoCart::new(client.clone(), &table),
-                &config,
-            ),
-            cart: cart::App::new(
-                DynamoCart::new(client.clone(), &table),
-                &config,
-            ),
+            add: add_to_cart::App::new(DynamoCart::new(client.clone(), &table), &config),
+            cart: cart::App::new(DynamoCart::new(client.clone(), &table), &config),
             client,
             table,
         }
@@ -559,7 +553,11 @@ async fn the_cart_quota_is_counted_in_the_write_itself() {
         (429, Some("rate_limited"), 1),
         "refused from the read, nothing written"
     );
-    assert!(r.body["retry_after"].as_u64().is_some_and(|s| (1..=3600).contains(&s)));
+    assert!(
+        r.body["retry_after"]
+            .as_u64()
+            .is_some_and(|s| (1..=3600).contains(&s))
+    );
     let p = s.call("GET", &format!("/products/{b}"), None, None).await;
     assert_eq!(p.body["available"], 5, "nothing held");
     let counters = s

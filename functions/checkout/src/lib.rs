@@ -78,13 +78,7 @@ pub struct App<P, I, S = DynamoCheckout> {
 impl<P: PaymentGateway, I: IdempotencyStore, S: CheckoutStore> App<P, I, S> {
     /// The write quota (`checkout`) is counted in the checkout's own transaction (see
     /// [`CheckoutService::with_quotas`]).
-    pub fn new(
-        checkout: S,
-        payments: P,
-        idempotency: I,
-        faults: Faults,
-        config: &Config,
-    ) -> Self {
+    pub fn new(checkout: S, payments: P, idempotency: I, faults: Faults, config: &Config) -> Self {
         Self {
             checkout: CheckoutService::new(checkout, payments).with_quotas(config.quotas.clone()),
             idempotency,

@@ -72,10 +72,7 @@ impl Stack {
                 DynamoQuota::new(client.clone(), &table),
                 &config,
             ),
-            add: add_to_cart::App::new(
-                DynamoCart::new(client.clone(), &table),
-                &config,
-            ),
+            add: add_to_cart::App::new(DynamoCart::new(client.clone(), &table), &config),
             checkout: checkout::App::new(
                 DynamoCheckout::new(client.clone(), &table),
                 TestGateway::new(client.clone(), &table),
@@ -269,7 +266,11 @@ impl Stack {
         out.items
             .unwrap_or_default()
             .iter()
-            .map(|i| i.get("holds").and_then(|h| h.as_m().ok()).map_or(0, |m| m.len()))
+            .map(|i| {
+                i.get("holds")
+                    .and_then(|h| h.as_m().ok())
+                    .map_or(0, |m| m.len())
+            })
             .sum()
     }
 
@@ -790,7 +791,10 @@ async fn calls_per_checkout_do_not_grow_with_lines_or_shops() {
     let s = Stack::new("checkout-calls", "900").await;
     let mut shops = Vec::new();
     for i in 0..10 {
-        shops.push(s.shop(&format!("seller-{i}"), &format!("Shop {i}"), 100, 10).await);
+        shops.push(
+            s.shop(&format!("seller-{i}"), &format!("Shop {i}"), 100, 10)
+                .await,
+        );
     }
     // 40 products of shop 0, and 40 spread over the ten shops (4 each).
     let mut one_shop = Vec::new();
@@ -847,7 +851,10 @@ async fn calls_per_checkout_do_not_grow_with_lines_or_shops() {
         calls.push((lines, units, shop_count, r.aws_calls));
         assert_eq!(s.cart_lines(&buyer).await, 0, "the cart is emptied");
         let again = s.checkout(&buyer, &key, "pm_card_visa").await;
-        assert_eq!((again.status, again.replayed, again.aws_calls), (201, true, 1));
+        assert_eq!(
+            (again.status, again.replayed, again.aws_calls),
+            (201, true, 1)
+        );
     }
     assert!(
         calls.iter().all(|(.., c)| *c == 5 + share),
@@ -876,7 +883,11 @@ async fn forty_lines_from_forty_shops_exceed_one_transaction() {
         ),
         (422, Some("cart_too_large"), Some(32))
     );
-    assert_eq!(s.count_entities("test_payment").await, 0, "nothing authorized");
+    assert_eq!(
+        s.count_entities("test_payment").await,
+        0,
+        "nothing authorized"
+    );
     assert_eq!(s.cart_lines("big-cart").await, 40);
 }
 

@@ -28,9 +28,7 @@
 
 use crate::records::ProductItem;
 use crate::schema::keys;
-use crate::table::{
-    Item, Table, Tx, TxError, from_item, from_sdk, key, s, to_av, to_item,
-};
+use crate::table::{Item, Table, Tx, TxError, from_item, from_sdk, key, s, to_av, to_item};
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::types::{AttributeValue, Delete, Put, Update};
 use bazaar_domain::cart::{
@@ -128,7 +126,11 @@ pub(crate) fn cart_of(item: Option<Item>) -> Result<StoredCart, Error> {
 }
 
 /// The buyer's cart, read consistently (one `GetItem`).
-pub(crate) async fn read_cart(client: &Client, table: &str, user: &str) -> Result<StoredCart, Error> {
+pub(crate) async fn read_cart(
+    client: &Client,
+    table: &str,
+    user: &str,
+) -> Result<StoredCart, Error> {
     let out = client
         .get_item()
         .table_name(table)
@@ -276,17 +278,16 @@ pub(crate) fn hold_update(
         u.values.insert(":m".into(), s(&holder_ref(user)));
     }
     if uses_now {
-        u.values.insert(":n".into(), AttributeValue::N(now.to_string()));
+        u.values
+            .insert(":n".into(), AttributeValue::N(now.to_string()));
     }
     if !u.names.is_empty() {
         u.names.insert("#h".into(), "holds".into());
     }
     if let Some(max_slot) = plan.held().max() {
         u.names.insert("#quantity".into(), "quantity".into());
-        u.values.insert(
-            ":maxslot".into(),
-            AttributeValue::N(max_slot.to_string()),
-        );
+        u.values
+            .insert(":maxslot".into(), AttributeValue::N(max_slot.to_string()));
         u.conditions.push("#quantity > :maxslot".into());
     }
     Ok(u)
@@ -342,10 +343,8 @@ impl DynamoCart {
             u.conditions.push("attribute_not_exists(#h)".into());
             if let Some(max_slot) = plan.held().max() {
                 u.names.insert("#quantity".into(), "quantity".into());
-                u.values.insert(
-                    ":maxslot".into(),
-                    AttributeValue::N(max_slot.to_string()),
-                );
+                u.values
+                    .insert(":maxslot".into(), AttributeValue::N(max_slot.to_string()));
                 u.conditions.push("#quantity > :maxslot".into());
             }
             u
@@ -511,8 +510,12 @@ impl CartStore for DynamoCart {
         }
         self.cart_actions(&mut tx, write)?;
         if let Some(charge) = &write.quota {
-            tx.update(crate::quota::charge_update(&self.table, write.user, charge)?)
-                .or("quota");
+            tx.update(crate::quota::charge_update(
+                &self.table,
+                write.user,
+                charge,
+            )?)
+            .or("quota");
         }
         match tx.commit(self.table.client()).await {
             Ok(()) => Ok(Commit::Committed),

@@ -5,10 +5,10 @@
 //! Each action of the transaction is named ([`Step`]) by the line it belongs to, or as the
 //! record, so a cancelled transaction is mapped to the failed lines by name, never by position.
 
+use crate::cart::{Held, hold_update};
 use crate::payment_store::payment_item;
 use crate::records::order_item;
 use crate::schema::keys;
-use crate::cart::{Held, hold_update};
 use crate::table::{Table, Tx, TxError, from_item, from_sdk, key, s, to_item};
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::types::{AttributeValue, Put, Update};
@@ -54,10 +54,8 @@ impl DynamoCheckout {
             let mut u = hold_update(&line.plan, buyer, write.now, Held::Consume)?;
             u.names.insert("#quantity".into(), "quantity".into());
             u.names.insert("#version".into(), "version".into());
-            u.values.insert(
-                ":q".into(),
-                AttributeValue::N(line.quantity.to_string()),
-            );
+            u.values
+                .insert(":q".into(), AttributeValue::N(line.quantity.to_string()));
             u.values
                 .insert(":one".into(), AttributeValue::N("1".into()));
             u.values
@@ -134,10 +132,7 @@ impl DynamoCheckout {
             .expression_attribute_names("#l", "lines")
             .expression_attribute_values(":one", AttributeValue::N("1".into()))
             .expression_attribute_values(":empty", AttributeValue::M(Default::default()))
-            .expression_attribute_values(
-                ":seen",
-                AttributeValue::N(write.cart_version.to_string()),
-            )
+            .expression_attribute_values(":seen", AttributeValue::N(write.cart_version.to_string()))
             .build()
             .map_err(Error::internal)?;
         tx.update(cart).or(Step::Cart);

@@ -659,7 +659,9 @@ mod tests {
             .expect_err("the window is full");
         let problem = err.problem();
         assert_eq!((problem.status, problem.code), (429, "rate_limited"));
-        assert!(matches!(err, Error::TooManyRequests { retry_after, .. } if (1..=3600).contains(&retry_after)));
+        assert!(
+            matches!(err, Error::TooManyRequests { retry_after, .. } if (1..=3600).contains(&retry_after))
+        );
         assert_eq!(store.writes_attempted(), writes, "refused before any write");
         assert_eq!(store.holds_of(&vase, "ada"), 1);
         // Reads are not writes; other buyers have their own window.

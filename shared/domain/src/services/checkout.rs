@@ -138,21 +138,21 @@ impl<S: CheckoutStore, P: PaymentGateway> CheckoutService<S, P> {
                 return Ok(checkout_view(&checkout_id, &orders));
             }
             let now = Utc::now();
-            let (lines, shops, cart_version) =
-                match self.plan(buyer, now.timestamp(), charge).await {
-                    Ok(planned) => planned,
-                    Err(err) => {
-                        // This checkout may have committed before (a retry after a crash): its
-                        // commit emptied the cart. Then the answer is its orders.
-                        if attempt == 0
-                            && err.status() < 500
-                            && let Some((_, orders)) = self.store.committed(&checkout_id).await?
-                        {
-                            return Ok(checkout_view(&checkout_id, &orders));
-                        }
-                        return Err(err);
+            let (lines, shops, cart_version) = match self.plan(buyer, now.timestamp(), charge).await
+            {
+                Ok(planned) => planned,
+                Err(err) => {
+                    // This checkout may have committed before (a retry after a crash): its
+                    // commit emptied the cart. Then the answer is its orders.
+                    if attempt == 0
+                        && err.status() < 500
+                        && let Some((_, orders)) = self.store.committed(&checkout_id).await?
+                    {
+                        return Ok(checkout_view(&checkout_id, &orders));
                     }
-                };
+                    return Err(err);
+                }
+            };
             let fits = max_lines(&lines);
             if fits < lines.len() {
                 let mut extra = Map::new();
@@ -329,8 +329,7 @@ impl<S: CheckoutStore, P: PaymentGateway> CheckoutService<S, P> {
         if stored.lines.is_empty() {
             return Err(Error::unprocessable("cart_empty", "The cart is empty."));
         }
-        let (lines, shops) =
-            plan_lines(buyer, stored.lines, catalog, now, &mut cart::random_pick)?;
+        let (lines, shops) = plan_lines(buyer, stored.lines, catalog, now, &mut cart::random_pick)?;
         Ok((lines, shops, stored.version))
     }
 }
@@ -839,18 +838,18 @@ mod tests {
                     .await
                     .expect("added");
             }
-            let checkout =
-                CheckoutService::new(store.clone(), gateway.clone()).with_quotas(quotas);
+            let checkout = CheckoutService::new(store.clone(), gateway.clone()).with_quotas(quotas);
             let view = checkout
                 .checkout(&NoHooks, "big", "k", &address(), "pm_card_visa")
                 .await
                 .expect("one checkout");
             assert_eq!(view.orders.len(), 10);
+            assert_eq!(view.orders.iter().map(|o| o.items.len()).sum::<usize>(), 40);
             assert_eq!(
-                view.orders.iter().map(|o| o.items.len()).sum::<usize>(),
-                40
+                store.writes_attempted(),
+                40 + 1,
+                "40 cart writes, one commit"
             );
-            assert_eq!(store.writes_attempted(), 40 + 1, "40 cart writes, one commit");
             assert!(store.lines_of("big").is_empty());
             assert_eq!(store.quota_count("big", QuotaClass::Checkout), 1);
             assert_eq!(gateway.intents_of(&view.checkout_id).len(), 1);
@@ -879,7 +878,9 @@ mod tests {
         };
         // Refusals are counted (trying cards in a loop meets the limit), one each.
         for key in ["d1", "d2"] {
-            let err = place(key, "pm_card_chargeDeclined").await.expect_err("declined");
+            let err = place(key, "pm_card_chargeDeclined")
+                .await
+                .expect_err("declined");
             assert_eq!(err.status(), 402);
         }
         assert_eq!(w.store.quota_count("ada", QuotaClass::Checkout), 2);

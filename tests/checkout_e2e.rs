@@ -403,23 +403,33 @@ async fn abuse_a_seller_cannot_buy_or_review_their_own_listing() {
     );
     let dynamo = bazaar_infra::testing::dynamo().await;
     let now = chrono::Utc::now().to_rfc3339();
-    let line = [
-        ("pk", AttributeValue::S(format!("CART#{maker_id}"))),
-        ("sk", AttributeValue::S(format!("LINE#{own}"))),
-        ("entity", AttributeValue::S("cart_line".into())),
-        ("product_id", AttributeValue::S(own.clone())),
+    let entry: std::collections::HashMap<String, AttributeValue> = [
         ("shop_id", AttributeValue::S(shop.clone())),
         ("quantity", AttributeValue::N("1".into())),
         ("title", AttributeValue::S("Hand-bound notebook".into())),
         ("price_cents", AttributeValue::N("2500".into())),
         ("added_at", AttributeValue::S(now.clone())),
         ("updated_at", AttributeValue::S(now)),
+        ("hold_since", AttributeValue::N("0".into())),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_owned(), v))
+    .collect();
+    let cart = [
+        ("pk", AttributeValue::S(format!("CART#{maker_id}"))),
+        ("sk", AttributeValue::S("CART".into())),
+        ("entity", AttributeValue::S("cart".into())),
+        ("version", AttributeValue::N("1".into())),
+        (
+            "lines",
+            AttributeValue::M([(own.clone(), AttributeValue::M(entry))].into()),
+        ),
     ];
     dynamo
         .put_item()
         .table_name(stack_resource("Table"))
         .set_item(Some(
-            line.into_iter().map(|(k, v)| (k.to_owned(), v)).collect(),
+            cart.into_iter().map(|(k, v)| (k.to_owned(), v)).collect(),
         ))
         .send()
         .await
@@ -493,4 +503,76 @@ async fn abuse_a_seller_cannot_buy_or_review_their_own_listing() {
     );
     let s = Client::anonymous().get(&format!("/shops/{shop}")).await;
     assert_eq!(s.body["review_count"], 0);
+}
+
+/// A 40-line cart (one unit from each of 40 listings of 10 shops, the most lines one checkout is
+/// promised) checks out over HTTP in one order set: 10 orders of 4 lines, every unit sold, the
+/// cart emptied; a replay answers the same orders.
+#[tokio::test]
+async fn forty_lines_from_ten_shops_check_out_as_ten_orders() {
+    let mut listings = Vec::new();
+    let mut shops = Vec::new();
+    for s in 0..10 {
+        let seller = Client::as_user(&unique(&format!("seller{s}")));
+        let shop = shop_with(&seller, &unique(&format!("Forty {s}")), 300, 50).await;
+        for i in 0..4 {
+            listings.push(product(&seller, &shop, 1000 + 100 * s + i, 1).await);
+        }
+        shops.push(shop);
+    }
+    let buyer = Client::as_user(&unique("buyer"));
+    for p in &listings {
+        let r = buyer.post("/cart/items", json!({"product_id": p})).await;
+        assert_eq!(r.status, 200, "{}", r.body);
+    }
+    let cart = buyer.get("/cart").await;
+    assert_eq!(
+        (
+            cart.body["item_count"].as_i64(),
+            cart.body["shops"].as_array().map(Vec::len)
+        ),
+        (Some(40), Some(10))
+    );
+    let key = unique("forty");
+    let r = buyer
+        .post_with(
+            "/checkout",
+            &[("idempotency-key", &key)],
+            checkout_body("pm_card_visa"),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    let orders = r.body["orders"].as_array().expect("orders").clone();
+    assert_eq!(orders.len(), 10, "one order per shop");
+    for order in &orders {
+        assert!(shops.iter().any(|s| order["shop_id"] == s.as_str()));
+        assert_eq!(order["items"].as_array().map(Vec::len), Some(4));
+        assert_eq!(order["checkout_id"], r.body["checkout_id"]);
+    }
+    let total: i64 = orders
+        .iter()
+        .filter_map(|o| o["total_cents"].as_i64())
+        .sum();
+    assert_eq!(r.body["total_cents"].as_i64(), Some(total));
+    for p in &listings {
+        let got = buyer.get(&format!("/products/{p}")).await;
+        assert_eq!(
+            (
+                got.body["quantity"].as_i64(),
+                got.body["available"].as_i64()
+            ),
+            (Some(0), Some(0)),
+            "{p} sold"
+        );
+    }
+    let cart = buyer.get("/cart").await;
+    assert_eq!(cart.body["item_count"], 0, "{}", cart.body);
+    let again = buyer
+        .post_with(
+            "/checkout",
+            &[("idempotency-key", &key)],
+            checkout_body("pm_card_visa"),
+        )
+        .await;
+    assert_eq!((again.status, &again.body), (201, &r.body));
 }

@@ -2,12 +2,10 @@
 //! for `HOLD_SECONDS`. The holding rules live in `bazaar_domain::services::cart`; the atomic
 //! write in `bazaar_aws::cart`.
 
-use bazaar_aws::quota::DynamoQuota;
 use bazaar_domain::cart::LineChange;
 use bazaar_domain::error::{Error, Resource};
 use bazaar_domain::metrics::Metrics;
-use bazaar_domain::ports::{CartStore, QuotaStore};
-use bazaar_domain::quota::{QuotaClass, QuotaService};
+use bazaar_domain::ports::CartStore;
 use bazaar_domain::services::cart::CartService;
 use bazaar_domain::validate::CartItemAdd;
 use bazaar_lambda::auth::AuthMode;
@@ -21,19 +19,18 @@ use lambda_http::{Body, Request, Response};
 pub const ROUTES: &[(Route, ())] = &[(Route::new("POST", "/cart/items"), ())];
 
 /// State built once per cold start.
-pub struct App<S, Q = DynamoQuota> {
+pub struct App<S> {
     carts: CartService<S>,
-    quota: QuotaService<Q>,
     auth: AuthMode,
     hold_seconds: i64,
     service: String,
 }
 
-impl<S: CartStore, Q: QuotaStore> App<S, Q> {
-    pub fn new(store: S, quota: Q, config: &Config) -> Self {
+impl<S: CartStore> App<S> {
+    /// The write quota (`cart`) is counted in each write's own transaction.
+    pub fn new(store: S, config: &Config) -> Self {
         Self {
-            carts: CartService::new(store),
-            quota: QuotaService::new(quota, config.quotas.clone()),
+            carts: CartService::new(store).with_quotas(config.quotas.clone()),
             auth: config.auth.clone(),
             hold_seconds: config.hold_seconds,
             service: config.service.clone(),
@@ -43,7 +40,6 @@ impl<S: CartStore, Q: QuotaStore> App<S, Q> {
     async fn add(&self, req: Request) -> Result<Response<Body>, Error> {
         match_route(ROUTES, req.method().as_str(), req.uri().path())?;
         let buyer = self.auth.require(&req)?;
-        self.quota.spend(&buyer.user_id, QuotaClass::Cart).await?;
         let (product_id, quantity) = json_body::<CartItemAdd>(&req)?.validate()?;
         if !is_plausible_id(&product_id) {
             return Err(Error::not_found(Resource::Product, product_id));
@@ -70,7 +66,7 @@ impl<S: CartStore, Q: QuotaStore> App<S, Q> {
     }
 }
 
-impl<S: CartStore, Q: QuotaStore> bazaar_lambda::http::HttpApp for App<S, Q> {
+impl<S: CartStore> bazaar_lambda::http::HttpApp for App<S> {
     /// Serves one API Gateway request; errors become problem responses.
     async fn handle(&self, req: Request) -> Result<Response<Body>, lambda_http::Error> {
         http::serve(&self.service, req, |req| self.add(req)).await

@@ -1,11 +1,9 @@
 //! The cart function: `GET /cart`, `PATCH /cart/items/{product_id}` (set a line, refreshing its
 //! hold) and `DELETE /cart/items/{product_id}` (remove a line, releasing its hold at once).
 
-use bazaar_aws::quota::DynamoQuota;
 use bazaar_domain::cart::LineChange;
 use bazaar_domain::error::{Error, Resource};
-use bazaar_domain::ports::{CartStore, QuotaStore};
-use bazaar_domain::quota::{QuotaClass, QuotaService};
+use bazaar_domain::ports::CartStore;
 use bazaar_domain::services::cart::CartService;
 use bazaar_domain::validate::CartItemPatch;
 use bazaar_lambda::auth::AuthMode;
@@ -33,9 +31,8 @@ pub const ROUTES: &[(Route, Op)] = &[
 ];
 
 /// State built once per cold start.
-pub struct App<S, Q = DynamoQuota> {
+pub struct App<S> {
     carts: CartService<S>,
-    quota: QuotaService<Q>,
     auth: AuthMode,
     hold_seconds: i64,
     service: String,
@@ -50,11 +47,11 @@ fn product_param(params: &Params) -> Result<String, Error> {
     }
 }
 
-impl<S: CartStore, Q: QuotaStore> App<S, Q> {
-    pub fn new(store: S, quota: Q, config: &Config) -> Self {
+impl<S: CartStore> App<S> {
+    /// The write quota (`cart`) is counted in each write's own transaction.
+    pub fn new(store: S, config: &Config) -> Self {
         Self {
-            carts: CartService::new(store),
-            quota: QuotaService::new(quota, config.quotas.clone()),
+            carts: CartService::new(store).with_quotas(config.quotas.clone()),
             auth: config.auth.clone(),
             hold_seconds: config.hold_seconds,
             service: config.service.clone(),
@@ -67,7 +64,6 @@ impl<S: CartStore, Q: QuotaStore> App<S, Q> {
         let cart = match op {
             Op::Get => self.carts.cart(&buyer.user_id).await?,
             Op::SetLine => {
-                self.quota.spend(&buyer.user_id, QuotaClass::Cart).await?;
                 let product_id = product_param(&params)?;
                 let quantity = json_body::<CartItemPatch>(&req)?.validate()?;
                 self.carts
@@ -80,7 +76,6 @@ impl<S: CartStore, Q: QuotaStore> App<S, Q> {
                     .await?
             }
             Op::RemoveLine => {
-                self.quota.spend(&buyer.user_id, QuotaClass::Cart).await?;
                 let product_id = product_param(&params)?;
                 self.carts
                     .remove_line(&buyer.user_id, &product_id, self.hold_seconds)
@@ -91,7 +86,7 @@ impl<S: CartStore, Q: QuotaStore> App<S, Q> {
     }
 }
 
-impl<S: CartStore, Q: QuotaStore> bazaar_lambda::http::HttpApp for App<S, Q> {
+impl<S: CartStore> bazaar_lambda::http::HttpApp for App<S> {
     /// Serves one API Gateway request; errors become problem responses.
     async fn handle(&self, req: Request) -> Result<Response<Body>, lambda_http::Error> {
         http::serve(&self.service, req, |req| self.dispatch(req)).await

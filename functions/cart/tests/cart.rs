@@ -33,12 +33,17 @@ struct Reply {
 
 impl Stack {
     async fn new(test: &str, hold_seconds: &str) -> Self {
+        Self::with_quotas(test, hold_seconds, None).await
+    }
+
+    async fn with_quotas(test: &str, hold_seconds: &str, quotas: Option<&str>) -> Self {
         let (client, table) = bazaar_infra::testing::fresh_table(test).await;
         let config = Config::from_lookup("test", |k| match k {
             "TABLE_NAME" => Some(table.clone()),
             "AUTH_MODE" => Some("local".into()),
             "LOCAL_JWT_SECRET" => Some(SECRET.into()),
             "HOLD_SECONDS" => Some(hold_seconds.into()),
+            "QUOTAS" => quotas.map(str::to_owned),
             _ => None,
         })
         .expect("config");
@@ -49,16 +54,8 @@ impl Stack {
                 DynamoQuota::new(client.clone(), &table),
                 &config,
             ),
-            add: add_to_cart::App::new(
-                DynamoCart::new(client.clone(), &table),
-                DynamoQuota::new(client.clone(), &table),
-                &config,
-            ),
-            cart: cart::App::new(
-                DynamoCart::new(client.clone(), &table),
-                DynamoQuota::new(client.clone(), &table),
-                &config,
-            ),
+            add: add_to_cart::App::new(DynamoCart::new(client.clone(), &table), &config),
+            cart: cart::App::new(DynamoCart::new(client.clone(), &table), &config),
             client,
             table,
         }
@@ -494,9 +491,10 @@ async fn round_trips_do_not_grow_with_the_cart() {
         add_calls.push(s.add("buyer", p, 1).await.aws_calls);
         get_calls.push(s.call("GET", "/cart", Some("buyer"), None).await.aws_calls);
     }
-    // The write quota (one conditional UpdateItem), lines, product, the write, the render read.
+    // One read (cart, product, its clock, the quota's counter), the write (with the quota's
+    // increment in it), the render read.
     assert!(
-        add_calls.iter().all(|c| *c == 5),
+        add_calls.iter().all(|c| *c == 3),
         "add-to-cart: {add_calls:?}"
     );
     assert!(
@@ -511,7 +509,7 @@ async fn round_trips_do_not_grow_with_the_cart() {
             Some(json!({"quantity": 2})),
         )
         .await;
-    assert_eq!(r.aws_calls, 5);
+    assert_eq!((r.status, r.aws_calls), (200, 3));
     let r = s
         .call(
             "DELETE",
@@ -520,11 +518,66 @@ async fn round_trips_do_not_grow_with_the_cart() {
             None,
         )
         .await;
-    assert_eq!(r.aws_calls, 5);
+    assert_eq!((r.status, r.aws_calls), (200, 3));
+    let r = s.call("GET", "/cart", Some("buyer"), None).await;
+    assert_eq!(
+        (r.aws_calls, r.body["item_count"].as_i64()),
+        (2, Some(11)),
+        "GET /cart: the cart item, then its products and shops"
+    );
     let r = s
         .call("GET", &format!("/products/{}", products[1]), None, None)
         .await;
     assert_eq!(r.aws_calls, 2, "availability comes with the product item");
+}
+
+/// The cart write quota is counted inside each write's own transaction (no call of its own):
+/// the write past it is `429 rate_limited` with `Retry-After`, before anything is written.
+#[tokio::test]
+async fn the_cart_quota_is_counted_in_the_write_itself() {
+    let s = Stack::with_quotas("cart-quota-folded", "900", Some("cart=3/3600")).await;
+    let shop = s.shop("seller", "Quota Quilts", 0, 0).await;
+    let a = s.product("seller", &shop, "A", 100, 5).await;
+    let b = s.product("seller", &shop, "B", 100, 5).await;
+    for q in [1, 1] {
+        let r = s.add("buyer", &a, q).await;
+        assert_eq!((r.status, r.aws_calls), (200, 3), "{}", r.body);
+    }
+    let r = s
+        .call("DELETE", &format!("/cart/items/{a}"), Some("buyer"), None)
+        .await;
+    // The cart is empty afterwards: nothing to render, so no render read.
+    assert_eq!((r.status, r.aws_calls), (200, 2), "{}", r.body);
+    let r = s.add("buyer", &b, 1).await;
+    assert_eq!(
+        (r.status, r.body["code"].as_str(), r.aws_calls),
+        (429, Some("rate_limited"), 1),
+        "refused from the read, nothing written"
+    );
+    assert!(
+        r.body["retry_after"]
+            .as_u64()
+            .is_some_and(|s| (1..=3600).contains(&s))
+    );
+    let p = s.call("GET", &format!("/products/{b}"), None, None).await;
+    assert_eq!(p.body["available"], 5, "nothing held");
+    let counters = s
+        .client
+        .query()
+        .table_name(&s.table)
+        .key_condition_expression("pk = :pk")
+        .expression_attribute_values(":pk", AttributeValue::S("QUOTA#buyer".into()))
+        .send()
+        .await
+        .expect("query");
+    let counted: Vec<String> = counters
+        .items()
+        .iter()
+        .filter_map(|i| i.get("n").and_then(|n| n.as_n().ok()).cloned())
+        .collect();
+    assert_eq!(counted, ["3"]);
+    // Other buyers have their own window.
+    assert_eq!(s.add("other", &b, 1).await.status, 200);
 }
 
 /// A user id of the longest kind the API accepts: 128 characters of four UTF-8 bytes each,
@@ -715,17 +768,33 @@ async fn age_hold_window(s: &Stack, buyer: &str, product: &str, seconds: i64) {
         .expect("clock")
         .as_secs() as i64
         - seconds;
+    let on_line = s
+        .client
+        .update_item()
+        .table_name(&s.table)
+        .key("pk", AttributeValue::S(format!("CART#{buyer}")))
+        .key("sk", AttributeValue::S("CART".into()))
+        .update_expression("SET #l.#p.hold_since = :since")
+        .condition_expression("attribute_exists(#l.#p)")
+        .expression_attribute_names("#l", "lines")
+        .expression_attribute_names("#p", product)
+        .expression_attribute_values(":since", AttributeValue::N(since.to_string()))
+        .send()
+        .await;
+    if on_line.is_ok() {
+        return;
+    }
     s.client
         .update_item()
         .table_name(&s.table)
         .key("pk", AttributeValue::S(format!("CART#{buyer}")))
-        .key("sk", AttributeValue::S(format!("LINE#{product}")))
+        .key("sk", AttributeValue::S(format!("CLOCK#{product}")))
         .update_expression("SET hold_since = :since")
         .condition_expression("attribute_exists(pk)")
         .expression_attribute_values(":since", AttributeValue::N(since.to_string()))
         .send()
         .await
-        .expect("the line (or its record) exists");
+        .expect("the line (or its clock) exists");
 }
 
 /// A buyer cannot renew a hold forever: after an hour of holding one product without checking

@@ -3,12 +3,10 @@
 //! `bazaar_lambda::idempotent`).
 
 use bazaar_aws::checkout::DynamoCheckout;
-use bazaar_aws::quota::DynamoQuota;
 use bazaar_domain::checkout::{CheckoutHooks, CheckoutRequest};
 use bazaar_domain::error::Error;
 use bazaar_domain::metrics::Metrics;
-use bazaar_domain::ports::{CheckoutStore, IdempotencyStore, PaymentGateway, QuotaStore};
-use bazaar_domain::quota::{QuotaClass, QuotaService};
+use bazaar_domain::ports::{CheckoutStore, IdempotencyStore, PaymentGateway};
 use bazaar_domain::services::checkout::CheckoutService;
 use bazaar_domain::validate::parse_json;
 use bazaar_lambda::auth::AuthMode;
@@ -74,27 +72,20 @@ impl CheckoutHooks for KeyedFaults<'_> {
 }
 
 /// State built once per cold start. (`S` defaults to the DynamoDB store.)
-pub struct App<P, I, S = DynamoCheckout, Q = DynamoQuota> {
+pub struct App<P, I, S = DynamoCheckout> {
     checkout: CheckoutService<S, P>,
-    quota: QuotaService<Q>,
     idempotency: I,
     faults: Faults,
     auth: AuthMode,
     service: String,
 }
 
-impl<P: PaymentGateway, I: IdempotencyStore, S: CheckoutStore, Q: QuotaStore> App<P, I, S, Q> {
-    pub fn new(
-        checkout: S,
-        payments: P,
-        idempotency: I,
-        quota: Q,
-        faults: Faults,
-        config: &Config,
-    ) -> Self {
+impl<P: PaymentGateway, I: IdempotencyStore, S: CheckoutStore> App<P, I, S> {
+    /// The write quota (`checkout`) is counted in the checkout's own transaction (see
+    /// [`CheckoutService::with_quotas`]).
+    pub fn new(checkout: S, payments: P, idempotency: I, faults: Faults, config: &Config) -> Self {
         Self {
-            checkout: CheckoutService::new(checkout, payments),
-            quota: QuotaService::new(quota, config.quotas.clone()),
+            checkout: CheckoutService::new(checkout, payments).with_quotas(config.quotas.clone()),
             idempotency,
             faults,
             auth: config.auth.clone(),
@@ -135,10 +126,8 @@ impl<P: PaymentGateway, I: IdempotencyStore, S: CheckoutStore, Q: QuotaStore> Ap
             "checkout_in_progress",
             &request_id,
             || async {
-                // Inside the claim: a replay is not counted, and a 429 is not stored.
-                self.quota
-                    .spend(&buyer.user_id, QuotaClass::Checkout)
-                    .await?;
+                // Inside the claim: a replay is not counted (the quota is counted by the
+                // checkout's own commit), and a 429 is not stored.
                 let view = self
                     .checkout
                     .checkout(&hooks, &buyer.user_id, &key, &address, &method)

@@ -7,14 +7,7 @@ async fn main() -> Result<(), bazaar_lambda::BoxError> {
     let (t, config) = (&env.table, &env.config);
     let faults = checkout::Faults::from_env(config);
     let provider = env.payment_provider().await?;
-    let app = checkout::App::new(
-        t.checkout(),
-        provider,
-        t.idempotency(),
-        t.quota(),
-        faults,
-        config,
-    )
-    .with_fee_bps(env.marketplace_fee_bps()?);
+    let app = checkout::App::new(t.checkout(), provider, t.idempotency(), faults, config)
+        .with_fee_bps(env.marketplace_fee_bps()?);
     bazaar_lambda::serve_http(app).await
 }

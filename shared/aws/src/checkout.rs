@@ -5,24 +5,30 @@
 //! Each action of the transaction is named ([`Step`]) by the line it belongs to, or as the
 //! record, so a cancelled transaction is mapped to the failed lines by name, never by position.
 
+use crate::cart::{Held, hold_update};
 use crate::payment_store::payment_item;
 use crate::records::order_item;
 use crate::schema::keys;
 use crate::table::{Table, Tx, TxError, from_item, from_sdk, key, s, to_item};
 use aws_sdk_dynamodb::Client;
-use aws_sdk_dynamodb::types::{AttributeValue, Delete, Put, Update};
-use bazaar_domain::cart::Line;
+use aws_sdk_dynamodb::types::{AttributeValue, Put, Update};
+use bazaar_domain::cart::StoredCart;
 use bazaar_domain::checkout::{CheckoutRecord, CheckoutWrite, CheckoutWritten, Order};
 use bazaar_domain::error::Error;
-use bazaar_domain::ports::{CheckoutStore, LineCatalog};
+use bazaar_domain::ports::{CheckoutStore, LineCatalog, QuotaStore};
+use bazaar_domain::quota::Charge;
 
 /// What an action of a checkout's transaction stands for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Step {
-    /// One of the actions of the line at this index (its holds, its product, its cart line).
+    /// The action of the line at this index (its product: stock and holds).
     Line(usize),
     /// The checkout's record: its failure means a duplicate committed first.
     Record,
+    /// The cart's version bump: its failure means the cart changed since it was read.
+    Cart,
+    /// The checkout quota's increment: its failure means the window is full.
+    Quota,
 }
 
 /// The DynamoDB implementation of [`CheckoutStore`].
@@ -44,71 +50,37 @@ impl DynamoCheckout {
         let buyer = write.buyer;
         let mut tx = Tx::new();
         for (index, line) in write.lines.iter().enumerate() {
-            let step = Step::Line(index);
-            for slot in line.plan.held() {
-                let delete = Delete::builder()
-                    .table_name(self.table.name())
-                    .set_key(Some(key(keys::hold(&line.product_id, slot))))
-                    .condition_expression(
-                        "attribute_not_exists(pk) OR expires_at <= :now OR holder = :me",
-                    )
-                    .expression_attribute_values(":now", AttributeValue::N(write.now.to_string()))
-                    .expression_attribute_values(":me", s(buyer))
-                    .build()
-                    .map_err(Error::internal)?;
-                tx.delete(delete).or(step);
-            }
-            for slot in &line.plan.release {
-                tx.delete(crate::cart::release_hold(
-                    &self.table,
-                    &line.product_id,
-                    *slot,
-                    buyer,
-                )?)
-                .or(step);
-            }
-            let mut removes = Vec::new();
-            let mut update = Update::builder()
-                .table_name(self.table.name())
-                .set_key(Some(key(keys::product(&line.product_id))))
-                .expression_attribute_names("#quantity", "quantity")
-                .expression_attribute_names("#version", "version")
-                .expression_attribute_values(":q", AttributeValue::N(line.quantity.to_string()))
-                .expression_attribute_values(":one", AttributeValue::N("1".into()))
-                .expression_attribute_values(":now", s(&write.record.created_at.to_rfc3339()));
-            for (i, slot) in line
-                .plan
-                .held()
-                .chain(line.plan.release.iter().copied())
-                .enumerate()
-            {
-                update = update.expression_attribute_names(format!("#s{i}"), slot.to_string());
-                removes.push(format!("#holds.#s{i}"));
-            }
+            // One action per line whatever its quantity: the product's stock and its holds.
+            let mut u = hold_update(&line.plan, buyer, write.now, Held::Consume)?;
+            u.names.insert("#quantity".into(), "quantity".into());
+            u.names.insert("#version".into(), "version".into());
+            u.values
+                .insert(":q".into(), AttributeValue::N(line.quantity.to_string()));
+            u.values
+                .insert(":one".into(), AttributeValue::N("1".into()));
+            u.values
+                .insert(":now".into(), s(&write.record.created_at.to_rfc3339()));
             let mut expression =
                 "SET #quantity = #quantity - :q, #version = #version + :one, updated_at = :now"
                     .to_owned();
-            if !removes.is_empty() {
-                update = update.expression_attribute_names("#holds", "holds");
-                expression.push_str(&format!(" REMOVE {}", removes.join(", ")));
+            if !u.removes.is_empty() {
+                expression.push_str(&format!(" REMOVE {}", u.removes.join(", ")));
             }
-            let update = update
-                .update_expression(expression)
-                .condition_expression("attribute_exists(pk) AND #quantity >= :q")
-                .build()
-                .map_err(Error::internal)?;
-            tx.update(update).or(step);
-            let delete_line = Delete::builder()
+            let mut conditions = vec![
+                "attribute_exists(pk)".to_owned(),
+                "#quantity >= :q".to_owned(),
+            ];
+            conditions.append(&mut u.conditions);
+            let update = Update::builder()
                 .table_name(self.table.name())
-                .set_key(Some(key(keys::cart_line(buyer, &line.product_id))))
-                .condition_expression("quantity = :seen")
-                .expression_attribute_values(
-                    ":seen",
-                    AttributeValue::N(line.seen_quantity.to_string()),
-                )
+                .set_key(Some(key(keys::product(&line.product_id))))
+                .update_expression(expression)
+                .condition_expression(conditions.join(" AND "))
+                .set_expression_attribute_names(Some(u.names))
+                .set_expression_attribute_values(Some(u.values))
                 .build()
                 .map_err(Error::internal)?;
-            tx.delete(delete_line).or(step);
+            tx.update(update).or(Step::Line(index));
         }
         for order in write.orders {
             let put = Put::builder()
@@ -149,6 +121,25 @@ impl DynamoCheckout {
             .build()
             .map_err(Error::internal)?;
         tx.put(payment).or(Step::Record);
+        // The cart empties in one action, on the condition that nothing changed it since it was
+        // read (a line added meanwhile would otherwise be dropped unbought).
+        let cart = Update::builder()
+            .table_name(self.table.name())
+            .set_key(Some(key(keys::cart_item(buyer))))
+            .update_expression("SET #v = #v + :one, #l = :empty")
+            .condition_expression("#v = :seen")
+            .expression_attribute_names("#v", "version")
+            .expression_attribute_names("#l", "lines")
+            .expression_attribute_values(":one", AttributeValue::N("1".into()))
+            .expression_attribute_values(":empty", AttributeValue::M(Default::default()))
+            .expression_attribute_values(":seen", AttributeValue::N(write.cart_version.to_string()))
+            .build()
+            .map_err(Error::internal)?;
+        tx.update(cart).or(Step::Cart);
+        if let Some(charge) = &write.quota {
+            tx.update(crate::quota::charge_update(&self.table, buyer, charge)?)
+                .or(Step::Quota);
+        }
         debug_assert!(tx.len() <= bazaar_domain::checkout::MAX_TRANSACTION_ACTIONS);
         tx.token(request_token(
             &write.record.checkout_id,
@@ -192,7 +183,7 @@ pub fn failed_lines(failed: &[Step], raced: &[Step]) -> Vec<usize> {
         .chain(raced)
         .filter_map(|step| match step {
             Step::Line(i) => Some(*i),
-            Step::Record => None,
+            Step::Record | Step::Cart | Step::Quota => None,
         })
         .collect();
     lines.sort_unstable();
@@ -237,13 +228,38 @@ impl CheckoutStore for DynamoCheckout {
         Ok(Some((record, orders)))
     }
 
-    async fn cart(&self, buyer: &str) -> Result<(Vec<Line>, LineCatalog), Error> {
-        // Hold clocks are no lines: checkout neither buys nor deletes them.
-        let lines = crate::cart::cart_lines(self.table.client(), self.table.name(), buyer)
-            .await?
-            .lines;
-        let catalog = crate::cart::products_and_shops(&self.table, &lines).await?;
-        Ok((lines, catalog))
+    async fn cart(
+        &self,
+        buyer: &str,
+        quota: Option<&Charge>,
+    ) -> Result<(StoredCart, LineCatalog, u32), Error> {
+        // The cart and the quota's counter in one read; hold clocks are no lines: checkout
+        // neither buys nor deletes them.
+        let (cart, used) = match quota {
+            None => (
+                crate::cart::read_cart(self.table.client(), self.table.name(), buyer).await?,
+                0,
+            ),
+            Some(charge) => {
+                let cart_key = keys::cart_item(buyer);
+                let quota_key = keys::quota(buyer, charge.class.name(), charge.window_start);
+                let mut found =
+                    crate::cart::read_keys(&self.table, vec![cart_key.clone(), quota_key.clone()])
+                        .await?;
+                (
+                    crate::cart::cart_of(found.remove(&cart_key))?,
+                    crate::quota::used(found.get(&quota_key)),
+                )
+            }
+        };
+        let catalog = crate::cart::products_and_shops(&self.table, &cart.lines).await?;
+        Ok((cart, catalog, used))
+    }
+
+    async fn spend(&self, buyer: &str, quota: &Charge) -> Result<bool, Error> {
+        crate::quota::DynamoQuota::new(self.table.client().clone(), self.table.name())
+            .spend(buyer, quota.class, quota.limit, quota.window_start)
+            .await
     }
 
     async fn commit(&self, write: &CheckoutWrite<'_>) -> Result<CheckoutWritten, Error> {
@@ -251,6 +267,9 @@ impl CheckoutStore for DynamoCheckout {
             Ok(()) => Ok(CheckoutWritten::Committed),
             Err(TxError::Cancelled { failed, .. }) if failed.contains(&Step::Record) => {
                 Ok(CheckoutWritten::Duplicate)
+            }
+            Err(TxError::Cancelled { failed, .. }) if failed.contains(&Step::Quota) => {
+                Ok(CheckoutWritten::RateLimited)
             }
             Err(TxError::Cancelled { failed, raced, .. }) => Ok(CheckoutWritten::Cancelled {
                 lines: failed_lines(&failed, &raced),
@@ -288,9 +307,8 @@ mod tests {
 
     #[test]
     fn cancellation_reasons_name_the_lines() {
-        // The actions as a checkout lays them out: per line its hold items, its product, its cart
-        // line (a: 1 hold, b: 2 holds, c: 1 hold); then the shop's order and sales (unnamed) and
-        // the record.
+        // Names laid out per action (a line may name several actions in this test; a checkout
+        // names one per line); then the shop's order and sales (unnamed) and the record.
         let mut names: Vec<Option<Step>> = Vec::new();
         for (line, actions) in [(0, 3), (1, 4), (2, 3)] {
             names.extend(std::iter::repeat_n(Some(Step::Line(line)), actions));

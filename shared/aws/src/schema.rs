@@ -7,10 +7,9 @@
 //! | shop | `SHOP#<id>` | `SHOP` | | catalog (counters `sales_count`, ratings by reviews) |
 //! | owner lock | `OWNER#<user>` | `SHOP` | | catalog, in the shop's create transaction (one shop per owner) |
 //! | shop name lock | `SHOPNAME#<normalized name>` | `SHOPNAME` | | catalog (case- and space-insensitive unique names) |
-//! | product | `PRODUCT#<id>` | `PRODUCT` | GSI1 `CATEGORY#<slug>` / `<created_at>#<id>` | catalog; cart and checkout keep its `holds` mirror (slot → holder ref, expiry; at most 1,000 slots) and `quantity` |
-//! | hold | `PRODUCT#<id>` | `HOLD#<slot:05>` | TTL (tidying only) | cart, checkout (`holder`, `expires_at`) |
-//! | cart line | `CART#<user>` | `LINE#<product>` | | cart (quantity, title/price snapshot, `hold_since`) |
-//! | hold clock | `CART#<user>` | `LINE#<product>` | TTL (end of the cool-down) | cart: a removed line's hold window (`quantity` 0, `hold_since`) |
+//! | product | `PRODUCT#<id>` | `PRODUCT` | GSI1 `CATEGORY#<slug>` / `<created_at>#<id>` | catalog; cart and checkout keep its `holds` (the hold record: slot → holder ref, expiry; at most 1,000 slots) and `quantity` |
+//! | cart | `CART#<user>` | `CART` | | cart (`lines`: product → quantity, title/price snapshot, `hold_since`; `version`), checkout (empties it, bumps `version`) |
+//! | hold clock | `CART#<user>` | `CLOCK#<product>` | TTL (end of the cool-down) | cart: a removed line's hold window (`hold_since`) |
 //! | checkout | `CHECKOUT#<checkout id>` | `CHECKOUT` | | checkout: the record that makes a second commit impossible |
 //! | order | `ORDER#<id>` | `ORDER` | GSI1 `BUYER#<user>`, GSI2 `SHOPORDERS#<shop>` / `<created_at ms>#<id>` | checkout; orders (ship, cancel, review flag) |
 //! | review | `REVIEW#<order id>` | `REVIEW` | GSI1 `SHOPREVIEWS#<shop>` | orders |
@@ -89,13 +88,13 @@ pub mod keys {
     pub fn cart(user: &str) -> String {
         format!("CART#{user}")
     }
-    /// The sort-key prefix of every line of a cart.
-    pub const LINE_PREFIX: &str = "LINE#";
-    pub fn cart_line(user: &str, product_id: &str) -> (String, String) {
-        (cart(user), format!("{LINE_PREFIX}{product_id}"))
+    /// A buyer's cart: one item (its lines and version).
+    pub fn cart_item(user: &str) -> (String, String) {
+        (cart(user), "CART".to_owned())
     }
-    pub fn hold(product_id: &str, slot: u32) -> (String, String) {
-        (format!("PRODUCT#{product_id}"), format!("HOLD#{slot:05}"))
+    /// The hold clock a removed cart line left.
+    pub fn cart_clock(user: &str, product_id: &str) -> (String, String) {
+        (cart(user), format!("CLOCK#{product_id}"))
     }
 
     // ---- checkout, orders, payments, idempotency

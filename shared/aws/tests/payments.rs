@@ -371,6 +371,20 @@ async fn checkout_writes_the_payment_and_cancel_marks_its_order() {
     ];
     let pay = payment("c1", &orders, 1_000);
     let rec = record("c1", &orders, &pay.payment_id);
+    // The buyer's cart, which the checkout empties (conditioned on its version).
+    client(&t)
+        .put_item()
+        .table_name(t.name())
+        .item("pk", attr_s("CART#ada"))
+        .item("sk", attr_s("CART"))
+        .item("entity", attr_s("cart"))
+        .item(
+            "version",
+            aws_sdk_dynamodb::types::AttributeValue::N("1".into()),
+        )
+        .send()
+        .await
+        .expect("cart put");
     let write = CheckoutWrite {
         buyer: "ada",
         lines: &[],
@@ -378,6 +392,8 @@ async fn checkout_writes_the_payment_and_cancel_marks_its_order() {
         record: &rec,
         payment: &pay,
         now: 1_000,
+        cart_version: 1,
+        quota: None,
     };
     assert_eq!(
         checkout.commit(&write).await.expect("commit"),

@@ -1,12 +1,11 @@
 //! Carts and inventory holds: the pure rules (no I/O).
 //!
 //! Every unit of a product's stock is a *slot* `0..quantity`. A buyer's cart line of `q` units holds
-//! `q` slots. A hold is an item `PRODUCT#<id>` / `HOLD#<slot>` with `holder`, `expires_at` and a TTL;
-//! it is taken with a conditional write whose condition compares `expires_at` with the current time,
-//! so an expired hold is simply free again — no sweeper. A quantity-1 item has exactly one slot,
-//! hence one hold item. The product item carries a mirror of its holds (`holds`: slot → holder,
-//! expiry), written in the same transaction as the hold items, so that availability is one read;
-//! it is bounded by design (slots below [`MAX_HELD_UNITS`], holders by [`holder_ref`]).
+//! `q` slots. The holds are kept on the product item itself (`holds`: slot → holder, expiry),
+//! and that map is the hold record: a write takes a slot with a condition on its entry (absent,
+//! expired at the write's `now`, or already the buyer's), so an expired hold is simply free again —
+//! no sweeper — and holding `q` units of a product is one update of one item, whatever `q`. The
+//! map is bounded by design (slots below [`MAX_HELD_UNITS`], holders by [`holder_ref`]).
 //!
 //! Holds are limited so that a buyer cannot use them as a weapon: a cart holds at most
 //! [`MAX_CART_UNITS`] units in all, and a buyer holds one product for at most a hold lifetime
@@ -14,6 +13,10 @@
 //! then not again for a cool-down as long. The start of that window is kept on the cart line and,
 //! when the line is removed, on a [`HoldClock`] left in its place, so removing and re-adding the
 //! line does not reset it; checking out does.
+//!
+//! A buyer's cart is one item with a version: every cart write and every checkout is conditioned
+//! on the version read and bumps it, so no two of them can interleave, and a checkout empties the
+//! cart with one action whatever its size.
 //!
 //! This module decides *which* slots a request takes, keeps or releases (a [`Plan`]) and renders
 //! carts; the holds and availability themselves are [`crate::inventory`]. The DynamoDB adapter turns a plan into one transaction whose
@@ -31,7 +34,7 @@ pub use crate::inventory::{
     others_hold_until, slots_of,
 };
 
-/// The most units one cart line may hold (each unit is one transaction action).
+/// The most units one cart line may hold (each unit is one slot condition on the product's update).
 pub const MAX_LINE_QUANTITY: i64 = 40;
 
 /// Why a plan cannot be made: the units are not there.
@@ -58,11 +61,6 @@ impl Plan {
     /// Slots `me` will hold after the write.
     pub fn held(&self) -> impl Iterator<Item = u32> + '_ {
         self.keep.iter().chain(self.take.iter()).copied()
-    }
-
-    /// DynamoDB actions this plan costs on hold items.
-    pub fn hold_actions(&self) -> usize {
-        self.keep.len() + self.take.len() + self.release.len()
     }
 }
 
@@ -182,11 +180,12 @@ pub struct HoldClock {
     pub since: i64,
 }
 
-/// A buyer's cart as stored: the lines, and the clocks of removed lines (one read returns both).
+/// A buyer's cart as stored: its lines and its version (0: no cart was ever written). Every cart
+/// write and checkout is conditioned on the version read and bumps it.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct StoredCart {
     pub lines: Vec<Line>,
-    pub clocks: Vec<HoldClock>,
+    pub version: i64,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -438,7 +437,10 @@ pub enum LineChange {
 /// - every slot of [`Plan::release`] is free or `user`'s;
 /// - the product exists and has more units than the highest held slot, and every pruned
 ///   entry still has the expiry seen;
-/// - the line is as read ([`LineWrite`]), so two concurrent writes by one buyer cannot lose one.
+/// - the cart still has the `version` read, so two concurrent writes by one buyer (or a write
+///   and a checkout) cannot lose one;
+/// - with a `quota` charge, the user's window has room for one more write (else the store
+///   answers [`Charge::refused`](crate::quota::Charge::refused)), counted in the same step.
 #[derive(Debug, Clone)]
 pub struct CartWrite<'a> {
     pub user: &'a str,
@@ -450,17 +452,19 @@ pub struct CartWrite<'a> {
     /// When the held slots lapse (Unix seconds).
     pub expires_at: i64,
     pub line: LineWrite,
+    /// The cart's version as read ([`StoredCart::version`]).
+    pub version: i64,
+    /// The write quota this write spends, if quotas are on.
+    pub quota: Option<crate::quota::Charge>,
 }
 
 /// What a cart write does to the buyer's line.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum LineWrite {
-    /// Writes the line if its quantity is still `seen` (`None`: if there is nothing in its place;
-    /// `Some(0)`: if its place holds a [`HoldClock`]).
-    Put { line: Line, seen: Option<i64> },
-    /// Removes the line if its quantity is still `seen`, leaving a [`HoldClock`] in its place
-    /// when `keep` says so.
-    Remove { seen: i64, keep: Option<KeptClock> },
+    /// Writes the line (`clock`: a removed line's [`HoldClock`] of the product was read, and goes).
+    Put { line: Line, clock: bool },
+    /// Removes the line, leaving a [`HoldClock`] in its place when `keep` says so.
+    Remove { keep: Option<KeptClock> },
 }
 
 /// The [`HoldClock`] a removed line leaves: its window's start, and when it may be forgotten

@@ -239,8 +239,6 @@ pub struct PlannedLine {
     pub quantity: i64,
     pub title: String,
     pub price_cents: i64,
-    /// The line quantity read from the cart (the delete is conditioned on it).
-    pub seen_quantity: i64,
     pub plan: Plan,
 }
 
@@ -262,21 +260,21 @@ pub struct OrderShop {
     pub shipping: Shipping,
 }
 
-/// Actions one transaction spends on a line: its hold items, its product, its cart line.
-pub fn line_actions(plan: &Plan) -> usize {
-    plan.hold_actions() + 2
-}
+/// Actions one transaction spends on a line: one update of its product (stock, and the slots it
+/// holds, whatever their number).
+pub const LINE_ACTIONS: usize = 1;
 
-/// Actions per shop (order, sales count) and per checkout (its record, its payment's record).
+/// Actions per shop (order, sales count) and per checkout (its record, its payment's record, the
+/// cart's version bump that empties it, the write quota).
 pub const SHOP_ACTIONS: usize = 2;
-pub const CHECKOUT_ACTIONS: usize = 2;
+pub const CHECKOUT_ACTIONS: usize = 4;
 
 /// How many of `lines` (in cart order) fit in one transaction.
 pub fn max_lines(lines: &[PlannedLine]) -> usize {
     let mut used = CHECKOUT_ACTIONS;
     let mut shops: Vec<&str> = Vec::new();
     for (i, line) in lines.iter().enumerate() {
-        let mut cost = line_actions(&line.plan);
+        let mut cost = LINE_ACTIONS;
         if !shops.contains(&line.shop_id.as_str()) {
             cost += SHOP_ACTIONS;
         }
@@ -386,12 +384,14 @@ pub struct CheckoutRecord {
 /// these conditions:
 /// - per line: every slot it holds ([`Plan::held`]) is free, expired at `now` or the buyer's;
 ///   every slot it releases is free or the buyer's; the product exists with at least the line's
-///   quantity in stock; the cart line still has `seen_quantity` units;
+///   quantity in stock;
+/// - the cart still has `cart_version` (nothing changed it since it was read);
+/// - with a `quota` charge, the buyer's checkout window has room for one more;
 /// - per order: it does not exist yet and its shop exists;
 /// - the record does not exist yet.
 ///
 /// It consumes the held slots, takes the units off stock (bumping the product's version),
-/// removes the cart lines, writes the orders, adds their units to each shop's sales count and
+/// empties the cart (one action: its version is bumped and its lines go), counts the quota, writes the orders, adds their units to each shop's sales count and
 /// writes the record.
 #[derive(Debug, Clone, Copy)]
 pub struct CheckoutWrite<'a> {
@@ -403,6 +403,10 @@ pub struct CheckoutWrite<'a> {
     pub payment: &'a crate::payments::Payment,
     /// Unix seconds the lines were planned at.
     pub now: i64,
+    /// The cart's version as read.
+    pub cart_version: i64,
+    /// The checkout quota this checkout spends, if quotas are on.
+    pub quota: Option<crate::quota::Charge>,
 }
 
 /// How a checkout's commit ended, when it did not fail outright.
@@ -416,6 +420,8 @@ pub enum CheckoutWritten {
     Cancelled {
         lines: Vec<usize>,
     },
+    /// Cancelled because the buyer's checkout quota is spent. Nothing was written.
+    RateLimited,
 }
 
 // ------------------------------------------------------------------ hooks
@@ -467,7 +473,6 @@ mod tests {
             quantity: q,
             title: product.to_uppercase(),
             price_cents: price,
-            seen_quantity: q,
             plan: Plan {
                 keep: (0..slots as u32).collect(),
                 ..Plan::default()
@@ -536,16 +541,21 @@ mod tests {
 
     #[test]
     fn the_transaction_limit_decides_max_lines() {
-        // 1 unit each, all from different shops: 2 + 5 per line → 19 lines fit.
-        let lines: Vec<PlannedLine> = (0..30)
+        // 1 unit each, all from different shops: 4 + 3 per line → 32 lines fit.
+        let lines: Vec<PlannedLine> = (0..40)
             .map(|i| line(&format!("p{i}"), &format!("s{i}"), 1, 100, 1))
             .collect();
-        assert_eq!(max_lines(&lines), 19);
-        // one shop: 2 + 2 + 3 per line → 32 lines fit
+        assert_eq!(max_lines(&lines), 32);
+        // 40 lines of 40 units (the most a line holds) from 10 shops: 4 + 20 + 40 = 64 fit.
         let lines: Vec<PlannedLine> = (0..40)
+            .map(|i| line(&format!("p{i}"), &format!("s{}", i % 10), 40, 100, 40))
+            .collect();
+        assert_eq!(max_lines(&lines), 40);
+        // one shop: 4 + 2 + 1 per line → 94 lines fit (more than a cart holds units of).
+        let lines: Vec<PlannedLine> = (0..100)
             .map(|i| line(&format!("p{i}"), "s", 1, 100, 1))
             .collect();
-        assert_eq!(max_lines(&lines), 32);
+        assert_eq!(max_lines(&lines), 94);
         assert_eq!(max_lines(&lines[..10]), 10);
     }
 

@@ -35,7 +35,7 @@ use crate::payments::{
 use crate::personalize::trending::TrendingList;
 use crate::personalize::{Signal, VIEWS_READ};
 use crate::ports::{
-    CartStore, CheckoutStore, Commit, FeedStore, Leased, LineCatalog, Loaded, OrderStore,
+    CartRead, CartStore, CheckoutStore, Commit, FeedStore, Leased, LineCatalog, Loaded, OrderStore,
     PaymentGateway, PaymentStore, Payouts, SearchIndex, ShopPayouts, TrendingSource,
 };
 use crate::search::{
@@ -69,6 +69,10 @@ struct State {
     carts: BTreeMap<String, BTreeMap<String, Line>>,
     /// The hold clocks removed lines left (when each window opened), by buyer, then product.
     clocks: BTreeMap<String, BTreeMap<String, i64>>,
+    /// Each buyer's cart version (absent: 0), bumped by every cart write and checkout.
+    cart_versions: BTreeMap<String, i64>,
+    /// The write quota counters cart writes and checkouts spend in their own commit.
+    quota: HashMap<QuotaKey, u32>,
     checkouts: BTreeMap<String, CheckoutRecord>,
     orders: BTreeMap<String, Order>,
     reviews: BTreeMap<String, Review>,
@@ -118,6 +122,30 @@ impl State {
             .holds
             .get(&slot)
             .is_none_or(|h| h.expires_at <= now || h.holder == me)
+    }
+
+    /// Writes `charge`'s window already counts for `user`.
+    fn quota_used(&self, user: &str, charge: Option<&crate::quota::Charge>) -> u32 {
+        charge.map_or(0, |c| {
+            self.quota
+                .get(&(user.to_owned(), c.class, c.window_start))
+                .copied()
+                .unwrap_or(0)
+        })
+    }
+
+    /// Counts `charge` for `user` (the caller checked that it fits).
+    fn count(&mut self, user: &str, charge: Option<&crate::quota::Charge>) {
+        if let Some(c) = charge {
+            *self
+                .quota
+                .entry((user.to_owned(), c.class, c.window_start))
+                .or_default() += 1;
+        }
+    }
+
+    fn cart_version(&self, user: &str) -> i64 {
+        self.cart_versions.get(user).copied().unwrap_or(0)
     }
 
     /// Whether `me` may release `slot`: free or mine.
@@ -337,6 +365,16 @@ impl FakeStore {
             .insert(line.product_id.clone(), line);
     }
 
+    /// Writes of `class` the cart and checkout commits counted for `user`, over every window.
+    pub fn quota_count(&self, user: &str, class: crate::quota::QuotaClass) -> u32 {
+        self.state()
+            .quota
+            .iter()
+            .filter(|((u, c, _), _)| u == user && *c == class)
+            .map(|(_, n)| *n)
+            .sum()
+    }
+
     pub fn line(&self, user: &str, product_id: &str) -> Option<Line> {
         self.state()
             .carts
@@ -422,28 +460,36 @@ impl FakeStore {
 impl CartStore for FakeStore {
     type Seen = ();
 
-    async fn lines(&self, user: &str) -> Result<StoredCart, Error> {
-        let clocks = self
-            .state()
-            .clocks
-            .get(user)
-            .map(|c| {
-                c.iter()
-                    .map(|(product_id, since)| HoldClock {
-                        product_id: product_id.clone(),
+    async fn read(
+        &self,
+        user: &str,
+        product: Option<&str>,
+        quota: Option<&crate::quota::Charge>,
+    ) -> Result<CartRead<()>, Error> {
+        let state = self.state();
+        let cart = StoredCart {
+            lines: state
+                .carts
+                .get(user)
+                .map(|c| c.values().cloned().collect())
+                .unwrap_or_default(),
+            version: state.cart_version(user),
+        };
+        Ok(CartRead {
+            cart,
+            product: product.and_then(|id| state.products.get(id).cloned().map(|p| (p, ()))),
+            clock: product.and_then(|id| {
+                state
+                    .clocks
+                    .get(user)
+                    .and_then(|c| c.get(id))
+                    .map(|since| HoldClock {
+                        product_id: id.to_owned(),
                         since: *since,
                     })
-                    .collect()
-            })
-            .unwrap_or_default();
-        Ok(StoredCart {
-            lines: self.lines_of(user),
-            clocks,
+            }),
+            quota_used: state.quota_used(user, quota),
         })
-    }
-
-    async fn product(&self, id: &str) -> Result<Option<(Product, ())>, Error> {
-        Ok(self.get_product(id).map(|p| (p, ())))
     }
 
     async fn write(&self, write: &CartWrite<'_>, product: Option<&()>) -> Result<Commit, Error> {
@@ -479,25 +525,14 @@ impl CartStore for FakeStore {
                 return Ok(Commit::LostRace);
             }
         }
-        // What is in the line's place: the line, or a removed line's clock (0 units).
-        let current = state
-            .carts
-            .get(me)
-            .and_then(|c| c.get(write.product_id))
-            .map(|l| l.quantity)
-            .or_else(|| {
-                state
-                    .clocks
-                    .get(me)
-                    .and_then(|c| c.get(write.product_id))
-                    .map(|_| 0)
-            });
-        let line_ok = match &write.line {
-            LineWrite::Put { seen, .. } => current == *seen,
-            LineWrite::Remove { seen, .. } => current == Some(*seen) && *seen > 0,
-        };
-        if !line_ok {
+        // The cart is as read: nothing else of this buyer's wrote in between.
+        if state.cart_version(me) != write.version {
             return Ok(Commit::LostRace);
+        }
+        if let Some(charge) = &write.quota
+            && !charge.fits(state.quota_used(me, Some(charge)))
+        {
+            return Err(charge.refused());
         }
         if touches_product && let Some(p) = state.products.get_mut(write.product_id) {
             for slot in plan.held() {
@@ -524,6 +559,8 @@ impl CartStore for FakeStore {
                 cart.remove(write.product_id);
             }
         }
+        *state.cart_versions.entry(me.to_owned()).or_default() += 1;
+        state.count(me, write.quota.as_ref());
         Ok(Commit::Committed)
     }
 
@@ -548,7 +585,11 @@ impl CheckoutStore for FakeStore {
         }))
     }
 
-    async fn cart(&self, buyer: &str) -> Result<(Vec<Line>, LineCatalog), Error> {
+    async fn cart(
+        &self,
+        buyer: &str,
+        quota: Option<&crate::quota::Charge>,
+    ) -> Result<(StoredCart, LineCatalog, u32), Error> {
         let state = self.state();
         let lines: Vec<Line> = state
             .carts
@@ -556,7 +597,20 @@ impl CheckoutStore for FakeStore {
             .map(|c| c.values().cloned().collect())
             .unwrap_or_default();
         let catalog = Self::catalog_of(&state, &lines);
-        Ok((lines, catalog))
+        let cart = StoredCart {
+            lines,
+            version: state.cart_version(buyer),
+        };
+        Ok((cart, catalog, state.quota_used(buyer, quota)))
+    }
+
+    async fn spend(&self, buyer: &str, quota: &crate::quota::Charge) -> Result<bool, Error> {
+        let mut state = self.state();
+        if !quota.fits(state.quota_used(buyer, Some(quota))) {
+            return Ok(false);
+        }
+        state.count(buyer, Some(quota));
+        Ok(true)
     }
 
     async fn commit(&self, write: &CheckoutWrite<'_>) -> Result<CheckoutWritten, Error> {
@@ -575,6 +629,12 @@ impl CheckoutStore for FakeStore {
             return Ok(CheckoutWritten::Duplicate);
         }
         let buyer = write.buyer;
+        if let Some(charge) = &write.quota
+            && !charge.fits(state.quota_used(buyer, Some(charge)))
+        {
+            return Ok(CheckoutWritten::RateLimited);
+        }
+        let cart_ok = state.cart_version(buyer) == write.cart_version;
         let failed: Vec<usize> = write
             .lines
             .iter()
@@ -591,19 +651,14 @@ impl CheckoutStore for FakeStore {
                             .all(|s| state.releasable(p, *s, buyer))
                         && p.quantity >= line.quantity
                 });
-                let line_ok = state
-                    .carts
-                    .get(buyer)
-                    .and_then(|c| c.get(&line.product_id))
-                    .is_some_and(|l| l.quantity == line.seen_quantity);
-                !(product_ok && line_ok)
+                !product_ok
             })
             .map(|(i, _)| i)
             .collect();
         let orders_ok = write.orders.iter().all(|o| {
             !state.orders.contains_key(&o.order_id) && state.shops.contains_key(&o.shop_id)
         });
-        if !failed.is_empty() || !orders_ok {
+        if !failed.is_empty() || !orders_ok || !cart_ok {
             return Ok(CheckoutWritten::Cancelled { lines: failed });
         }
         let now = Utc::now();
@@ -616,10 +671,11 @@ impl CheckoutStore for FakeStore {
                     p.holds.remove(&slot);
                 }
             }
-            if let Some(cart) = state.carts.get_mut(buyer) {
-                cart.remove(&line.product_id);
-            }
         }
+        // The cart empties in one step, whatever was planned from it.
+        state.carts.remove(buyer);
+        *state.cart_versions.entry(buyer.to_owned()).or_default() += 1;
+        state.count(buyer, write.quota.as_ref());
         for order in write.orders {
             let units: i64 = order.items.iter().map(|i| i.quantity).sum();
             if let Some(shop) = state.shops.get_mut(&order.shop_id) {

@@ -108,6 +108,19 @@ pub enum Commit {
 /// A line's products and shops, by id (deleted ones are absent).
 pub type LineCatalog = (BTreeMap<String, Product>, BTreeMap<String, Shop>);
 
+/// What [`CartStore::read`] answers.
+#[derive(Debug, Clone)]
+pub struct CartRead<S> {
+    pub cart: StoredCart,
+    /// The product asked for, with what the store must remember of it; `None` when it does not
+    /// exist (or none was asked for).
+    pub product: Option<(Product, S)>,
+    /// The hold clock of the product asked for, if a removed line left one.
+    pub clock: Option<crate::cart::HoldClock>,
+    /// Writes already counted in the charge's window (0 without a charge).
+    pub quota_used: u32,
+}
+
 /// Where carts and the holds behind their lines are stored. The rules (limits, which slots to
 /// take, retries) are [`crate::services::cart`]'s; a store reads, and writes one [`CartWrite`]
 /// atomically under the conditions its doc lists, answering [`Commit::LostRace`] when one fails.
@@ -116,15 +129,15 @@ pub trait CartStore: Send + Sync {
     /// (DynamoDB: whether the product item has its hold mirror yet). The fakes use `()`.
     type Seen: Send + Sync;
 
-    /// The buyer's cart lines and the hold clocks of removed lines, read consistently (one
-    /// round trip).
-    fn lines(&self, user: &str) -> impl Future<Output = Result<StoredCart, Error>> + Send;
-
-    /// A product with its current holds, read consistently; `None` when it does not exist.
-    fn product(
+    /// One consistent read (one round trip): the buyer's cart and, for `product` (the product a
+    /// write is about), that product with its current holds, the [`HoldClock`] a removed line of
+    /// it left, and the writes `quota` already counts in its window.
+    fn read(
         &self,
-        id: &str,
-    ) -> impl Future<Output = Result<Option<(Product, Self::Seen)>, Error>> + Send;
+        user: &str,
+        product: Option<&str>,
+        quota: Option<&crate::quota::Charge>,
+    ) -> impl Future<Output = Result<CartRead<Self::Seen>, Error>> + Send;
 
     /// Applies `write` in one atomic step, or nothing of it. `product` is what [`Self::product`]
     /// answered alongside the product the plan was made from (`None`: the product is gone and
@@ -148,11 +161,21 @@ pub trait CheckoutStore: Send + Sync {
         checkout_id: &str,
     ) -> impl Future<Output = Result<Option<(CheckoutRecord, Vec<Order>)>, Error>> + Send;
 
-    /// The buyer's cart lines with their current products (with holds) and shops.
+    /// The buyer's cart with its lines' current products (with holds) and shops, and the writes
+    /// `quota` already counts in its window (0 without a charge): two round trips.
     fn cart(
         &self,
         buyer: &str,
-    ) -> impl Future<Output = Result<(Vec<Line>, LineCatalog), Error>> + Send;
+        quota: Option<&crate::quota::Charge>,
+    ) -> impl Future<Output = Result<(StoredCart, LineCatalog, u32), Error>> + Send;
+
+    /// Counts one checkout against `quota` on its own (one that failed at the payment provider:
+    /// a committed one is counted by its commit); `false` when the window was full.
+    fn spend(
+        &self,
+        buyer: &str,
+        quota: &crate::quota::Charge,
+    ) -> impl Future<Output = Result<bool, Error>> + Send;
 
     /// Commits a checkout in one atomic step, or nothing of it (see [`CheckoutWrite`] for the
     /// conditions); a cancelled commit names the lines whose conditions failed.

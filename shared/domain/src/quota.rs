@@ -184,6 +184,47 @@ impl<Q: QuotaStore> QuotaService<Q> {
     }
 }
 
+/// One write's charge against its quota, applied by the store atomically with the write itself
+/// (cart writes and checkouts: one conditional `ADD` inside their transaction, so the quota costs
+/// no round trip of its own). The store answers [`Charge::refused`] when the window is full.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Charge {
+    pub class: QuotaClass,
+    pub limit: Limit,
+    /// The window the write counts in: `[window_start, window_end)`.
+    pub window_start: i64,
+    pub window_end: i64,
+    /// When the charge was made (Unix seconds).
+    pub now: i64,
+}
+
+impl Charge {
+    /// Whether a window that already counts `used` writes takes one more.
+    pub fn fits(&self, used: u32) -> bool {
+        used < self.limit.max
+    }
+
+    /// The `429 rate_limited` of this charge's full window.
+    pub fn refused(&self) -> Error {
+        rate_limited(self.class, self.limit, self.now, self.window_end)
+    }
+}
+
+impl Quotas {
+    /// The charge of one write of `class` at `now`; `None` when quotas are off.
+    pub fn charge(&self, class: QuotaClass, now: i64) -> Option<Charge> {
+        let limit = self.limit(class)?;
+        let (window_start, window_end) = limit.window(now);
+        Some(Charge {
+            class,
+            limit,
+            window_start,
+            window_end,
+            now,
+        })
+    }
+}
+
 /// The `429` of a spent quota.
 pub fn rate_limited(class: QuotaClass, limit: Limit, now: i64, window_end: i64) -> Error {
     let retry_after = u64::try_from((window_end - now).max(1)).unwrap_or(1);

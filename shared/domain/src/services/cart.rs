@@ -11,7 +11,9 @@
 //! [`Commit::LostRace`], and the write is planned again from fresh reads, up to
 //! [`MAX_ATTEMPTS`] times (then `503`, retryable).
 //!
-//! Round trips per write: lines, product, the write, the render read (`4`); per read: `2`.
+//! Round trips per write: one read (the cart, the product with its holds, the clock of a removed
+//! line of it, the write quota's counter), the write (with the quota's count in it), the render
+//! read (the lines' products and shops) — `3`; per read: `2`.
 
 use crate::cart::{
     self, CartView, CartWrite, HoldPolicy, KeptClock, Line, LineChange, LineProduct, LineShop,
@@ -19,6 +21,7 @@ use crate::cart::{
 };
 use crate::error::{Error, Resource};
 use crate::ports::{CartStore, Commit};
+use crate::quota::{QuotaClass, Quotas};
 use chrono::Utc;
 use std::collections::BTreeMap;
 
@@ -29,11 +32,23 @@ pub const MAX_ATTEMPTS: usize = 6;
 #[derive(Debug, Clone)]
 pub struct CartService<S> {
     store: S,
+    quotas: Quotas,
 }
 
 impl<S: CartStore> CartService<S> {
+    /// The service with quotas off (see [`Self::with_quotas`]).
     pub fn new(store: S) -> Self {
-        Self { store }
+        Self {
+            store,
+            quotas: Quotas::off(),
+        }
+    }
+
+    /// Every cart write spends one `cart` write of `quotas`, counted in the write's own
+    /// transaction (`429 rate_limited` when the window is full).
+    pub fn with_quotas(mut self, quotas: Quotas) -> Self {
+        self.quotas = quotas;
+        self
     }
 
     pub fn store(&self) -> &S {
@@ -45,8 +60,8 @@ impl<S: CartStore> CartService<S> {
     /// [`HoldPolicy::new`]`(hold_seconds)`). `403 own_listing` for the caller's own listing,
     /// `404` for an unknown product (or, for `Set`, a product not in the cart), `409
     /// hold_cooldown` after the hold lifetime, `409 unavailable` when the units cannot be held,
-    /// `422` past the line or cart limits (`422 hold_limit` past [`MAX_CART_UNITS`]), `503`
-    /// after [`MAX_ATTEMPTS`] lost races. Answers the whole cart.
+    /// `422` past the line or cart limits (`422 hold_limit` past [`MAX_CART_UNITS`]), `429` when
+    /// the write quota is spent, `503` after [`MAX_ATTEMPTS`] lost races. Answers the whole cart.
     pub async fn write_line(
         &self,
         user: &str,
@@ -56,10 +71,19 @@ impl<S: CartStore> CartService<S> {
     ) -> Result<CartView, Error> {
         let policy = HoldPolicy::new(hold_seconds);
         for _ in 0..MAX_ATTEMPTS {
-            let stored = self.store.lines(user).await?;
-            let mut lines = stored.lines;
             let now = cart::unix_now();
-            let Some((product, seen)) = self.store.product(product_id).await? else {
+            let charge = self.quotas.charge(QuotaClass::Cart, now);
+            let read = self
+                .store
+                .read(user, Some(product_id), charge.as_ref())
+                .await?;
+            if let Some(charge) = &charge
+                && !charge.fits(read.quota_used)
+            {
+                return Err(charge.refused());
+            }
+            let mut lines = read.cart.lines;
+            let Some((product, seen)) = read.product else {
                 return Err(Error::not_found(Resource::Product, product_id));
             };
             if product.owner_id == user {
@@ -86,10 +110,9 @@ impl<S: CartStore> CartService<S> {
             if units > MAX_CART_UNITS && want > current.unwrap_or(0) {
                 return Err(cart::hold_limit(units));
             }
-            let clock = stored.clocks.iter().find(|c| c.product_id == product_id);
             let since = match index.and_then(|i| lines.get(i)) {
                 Some(line) => Some(line.hold_since),
-                None => clock.map(|c| c.since),
+                None => read.clock.as_ref().map(|c| c.since),
             };
             let window = policy
                 .window(since, now)
@@ -126,9 +149,11 @@ impl<S: CartStore> CartService<S> {
                 expires_at: policy.expires_at(&window, now),
                 line: LineWrite::Put {
                     line: line.clone(),
-                    // A removed line's clock in its place counts as a line of 0 units.
-                    seen: current.or(clock.map(|_| 0)),
+                    // The clock a removed line left goes: the line carries its window now.
+                    clock: index.is_none() && read.clock.is_some(),
                 },
+                version: read.cart.version,
+                quota: charge,
             };
             match self.store.write(&write, Some(&seen)).await? {
                 Commit::Committed => {
@@ -151,7 +176,7 @@ impl<S: CartStore> CartService<S> {
     /// Removes the line and releases the buyer's holds on its product at once; the line's hold
     /// window is kept (a [`crate::cart::HoldClock`]) until it no longer matters under
     /// [`HoldPolicy::new`]`(hold_seconds)`, so that re-adding does not reset it. `404` when the
-    /// cart has no such line. Answers the whole cart.
+    /// cart has no such line, `429` when the write quota is spent. Answers the whole cart.
     pub async fn remove_line(
         &self,
         user: &str,
@@ -160,12 +185,22 @@ impl<S: CartStore> CartService<S> {
     ) -> Result<CartView, Error> {
         let policy = HoldPolicy::new(hold_seconds);
         for _ in 0..MAX_ATTEMPTS {
-            let mut lines = self.store.lines(user).await?.lines;
             let now = cart::unix_now();
+            let charge = self.quotas.charge(QuotaClass::Cart, now);
+            let read = self
+                .store
+                .read(user, Some(product_id), charge.as_ref())
+                .await?;
+            if let Some(charge) = &charge
+                && !charge.fits(read.quota_used)
+            {
+                return Err(charge.refused());
+            }
+            let mut lines = read.cart.lines;
             let Some(index) = lines.iter().position(|l| l.product_id == product_id) else {
                 return Err(Error::not_found(Resource::Product, product_id));
             };
-            let product = self.store.product(product_id).await?;
+            let product = read.product;
             // Every slot the buyer holds goes, live or lapsed; a deleted product has none.
             let plan = Plan {
                 release: product
@@ -182,9 +217,10 @@ impl<S: CartStore> CartService<S> {
                 now,
                 expires_at: now,
                 line: LineWrite::Remove {
-                    seen: lines[index].quantity,
                     keep: (now < until).then_some(KeptClock { since, until }),
                 },
+                version: read.cart.version,
+                quota: charge,
             };
             match self
                 .store
@@ -207,7 +243,7 @@ impl<S: CartStore> CartService<S> {
 
     /// The buyer's cart.
     pub async fn cart(&self, user: &str) -> Result<CartView, Error> {
-        let lines = self.store.lines(user).await?.lines;
+        let lines = self.store.read(user, None, None).await?.cart.lines;
         self.render(user, lines).await
     }
 
@@ -593,6 +629,95 @@ mod tests {
             .await
             .expect("removed");
         assert_eq!(store.hold_since("ada", &vase), None);
+    }
+
+    #[tokio::test]
+    async fn the_write_quota_is_counted_by_the_write_itself_and_429_past_it() {
+        let (store, _, shop, vase) = world();
+        let carts = CartService::new(store.clone())
+            .with_quotas(Quotas::parse("cart=3/3600").expect("quotas"));
+        let cup = store.add_product(&shop, "Cup", 1200, 3);
+        carts
+            .write_line("ada", &vase, LineChange::Add(1), HOLD)
+            .await
+            .expect("1");
+        carts
+            .write_line("ada", &cup, LineChange::Add(1), HOLD)
+            .await
+            .expect("2");
+        // A refused write (409) is not counted: only committed writes are.
+        let err = carts
+            .write_line("ada", &cup, LineChange::Set(4), HOLD)
+            .await
+            .expect_err("only 3 cups");
+        assert_eq!(err.status(), 409);
+        assert_eq!(store.quota_count("ada", QuotaClass::Cart), 2);
+        carts
+            .remove_line("ada", &cup, HOLD)
+            .await
+            .expect("3: a removal counts too");
+        let writes = store.writes_attempted();
+        let err = carts
+            .write_line("ada", &vase, LineChange::Set(2), HOLD)
+            .await
+            .expect_err("the window is full");
+        let problem = err.problem();
+        assert_eq!((problem.status, problem.code), (429, "rate_limited"));
+        assert!(
+            matches!(err, Error::TooManyRequests { retry_after, .. } if (1..=3600).contains(&retry_after))
+        );
+        assert_eq!(store.writes_attempted(), writes, "refused before any write");
+        assert_eq!(store.holds_of(&vase, "ada"), 1);
+        // Reads are not writes; other buyers have their own window.
+        carts.cart("ada").await.expect("read");
+        carts
+            .write_line("bob", &cup, LineChange::Add(1), HOLD)
+            .await
+            .expect("bob");
+        assert_eq!(store.quota_count("ada", QuotaClass::Cart), 3);
+    }
+
+    #[tokio::test]
+    async fn two_writes_planned_from_one_cart_version_cannot_both_commit() {
+        let (store, carts, shop, vase) = world();
+        let cup = store.add_product(&shop, "Cup", 1200, 3);
+        carts
+            .write_line("ada", &vase, LineChange::Add(1), HOLD)
+            .await
+            .expect("vase");
+        let read = store.read("ada", Some(&cup), None).await.expect("read");
+        let line = |q| Line {
+            product_id: cup.clone(),
+            shop_id: shop.clone(),
+            quantity: q,
+            title: "Cup".into(),
+            price_cents: 1200,
+            added_at: Utc::now(),
+            hold_since: 0,
+        };
+        let write = |q| CartWrite {
+            user: "ada",
+            product_id: &cup,
+            plan: Plan::default(),
+            now: 0,
+            expires_at: 0,
+            line: LineWrite::Put {
+                line: line(q),
+                clock: false,
+            },
+            version: read.cart.version,
+            quota: None,
+        };
+        assert_eq!(
+            store.write(&write(1), Some(&())).await.expect("first"),
+            Commit::Committed
+        );
+        assert_eq!(
+            store.write(&write(2), Some(&())).await.expect("second"),
+            Commit::LostRace,
+            "the cart changed since it was read"
+        );
+        assert_eq!(store.line("ada", &cup).map(|l| l.quantity), Some(1));
     }
 
     #[tokio::test]

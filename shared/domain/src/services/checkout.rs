@@ -12,8 +12,12 @@
 //! `503`, a retry returns the orders if they exist, and reconciliation voids an authorization
 //! that no committed checkout owns.
 //!
-//! Round trips of a first attempt: record check, cart read (lines, products and shops), one
-//! provider call (authorize), the commit.
+//! Round trips of a first attempt: the cart read (the cart with the checkout quota's counter, then
+//! its products and shops), one provider call (authorize), the commit (which also empties the cart
+//! and counts the quota) — `3` of the store's, whatever the cart. A first attempt does not look for
+//! a committed checkout first: the idempotency layer replays completed ones, and one that committed
+//! without its answer being stored (a crash) is found when its cart turns out to be empty (that
+//! commit emptied it) or when the commit's record condition fails.
 
 use crate::cart::{self, Line};
 use crate::checkout::{
@@ -25,6 +29,7 @@ use crate::error::Error;
 use crate::metrics::Metrics;
 use crate::payments::{AuthorizeRequest, Payment, keys};
 use crate::ports::{CheckoutStore, LineCatalog, PaymentGateway};
+use crate::quota::{Charge, QuotaClass, Quotas};
 use chrono::Utc;
 use serde_json::{Map, Value};
 use std::collections::BTreeMap;
@@ -46,6 +51,7 @@ pub struct CheckoutService<S, P> {
     store: S,
     payments: P,
     fee_bps: u32,
+    quotas: Quotas,
 }
 
 impl<S: CheckoutStore, P: PaymentGateway> CheckoutService<S, P> {
@@ -54,7 +60,14 @@ impl<S: CheckoutStore, P: PaymentGateway> CheckoutService<S, P> {
             store,
             payments,
             fee_bps: DEFAULT_FEE_BPS,
+            quotas: Quotas::off(),
         }
+    }
+
+    /// Every checkout attempt spends one `checkout` write of `quotas` (see [`Self::checkout`]).
+    pub fn with_quotas(mut self, quotas: Quotas) -> Self {
+        self.quotas = quotas;
+        self
     }
 
     /// The marketplace fee in basis points, recorded on each order's share of the payment.
@@ -73,6 +86,11 @@ impl<S: CheckoutStore, P: PaymentGateway> CheckoutService<S, P> {
 
     /// Places the buyer's cart as orders, exactly once per `idempotency_key`. `hooks` are the
     /// fault-injection points of the tests ([`crate::checkout::NoHooks`] in production).
+    ///
+    /// With quotas on, every attempt counts once: a committed one in its own transaction, a
+    /// refused one (an empty cart, a declined card, …) with one write after the refusal — the
+    /// happy path pays no round trip for the quota. A full window is `429` before anything is
+    /// authorized, and is not counted itself.
     pub async fn checkout<H: CheckoutHooks>(
         &self,
         hooks: &H,
@@ -81,14 +99,60 @@ impl<S: CheckoutStore, P: PaymentGateway> CheckoutService<S, P> {
         address: &ShippingAddress,
         payment_method: &str,
     ) -> Result<CheckoutView, Error> {
+        let charge = self
+            .quotas
+            .charge(QuotaClass::Checkout, Utc::now().timestamp());
+        let result = self
+            .attempts(
+                hooks,
+                buyer,
+                idempotency_key,
+                address,
+                payment_method,
+                charge.as_ref(),
+            )
+            .await;
+        if let Err(err) = &result
+            && !matches!(err, Error::TooManyRequests { .. })
+        {
+            self.count_failed(buyer, charge.as_ref()).await;
+        }
+        result
+    }
+
+    async fn attempts<H: CheckoutHooks>(
+        &self,
+        hooks: &H,
+        buyer: &str,
+        idempotency_key: &str,
+        address: &ShippingAddress,
+        payment_method: &str,
+        charge: Option<&Charge>,
+    ) -> Result<CheckoutView, Error> {
         let checkout_id = checkout_id(buyer, idempotency_key);
-        for _attempt in 0..ATTEMPTS {
-            if let Some((_record, orders)) = self.store.committed(&checkout_id).await? {
-                // Committed before (a retry after a crash, or a racing duplicate): same orders.
+        for attempt in 0..ATTEMPTS {
+            if attempt > 0
+                && let Some((_record, orders)) = self.store.committed(&checkout_id).await?
+            {
+                // A racing duplicate committed first: same orders.
                 return Ok(checkout_view(&checkout_id, &orders));
             }
             let now = Utc::now();
-            let (lines, shops) = self.plan(buyer, now.timestamp()).await?;
+            let (lines, shops, cart_version) = match self.plan(buyer, now.timestamp(), charge).await
+            {
+                Ok(planned) => planned,
+                Err(err) => {
+                    // This checkout may have committed before (a retry after a crash): its
+                    // commit emptied the cart. Then the answer is its orders.
+                    if attempt == 0
+                        && err.status() < 500
+                        && let Some((_, orders)) = self.store.committed(&checkout_id).await?
+                    {
+                        return Ok(checkout_view(&checkout_id, &orders));
+                    }
+                    return Err(err);
+                }
+            };
             let fits = max_lines(&lines);
             if fits < lines.len() {
                 let mut extra = Map::new();
@@ -148,6 +212,8 @@ impl<S: CheckoutStore, P: PaymentGateway> CheckoutService<S, P> {
                     record: &record,
                     payment: &payment,
                     now: now.timestamp(),
+                    cart_version,
+                    quota: charge.copied(),
                 })
                 .await;
             match written {
@@ -164,6 +230,13 @@ impl<S: CheckoutStore, P: PaymentGateway> CheckoutService<S, P> {
                 Ok(CheckoutWritten::Duplicate) => {
                     self.release(&checkout_id, &auth.id).await;
                     continue;
+                }
+                Ok(CheckoutWritten::RateLimited) => {
+                    self.release(&checkout_id, &auth.id).await;
+                    return Err(charge.map_or_else(
+                        || Error::internal("a checkout without a quota was rate limited"),
+                        |c| c.refused(),
+                    ));
                 }
                 Ok(CheckoutWritten::Cancelled { lines: failed }) => {
                     // Certainly not written: the authorization can go.
@@ -215,6 +288,16 @@ impl<S: CheckoutStore, P: PaymentGateway> CheckoutService<S, P> {
         ))
     }
 
+    /// Counts a refused checkout against the quota (best effort: the answer is the refusal
+    /// either way).
+    async fn count_failed(&self, buyer: &str, charge: Option<&Charge>) {
+        if let Some(charge) = charge
+            && let Err(err) = self.store.spend(buyer, charge).await
+        {
+            tracing::warn!(buyer, error = %err, "could not count a refused checkout");
+        }
+    }
+
     /// Voids an authorization of ours that no committed checkout uses — best effort: the answer
     /// the buyer gets does not depend on it, and reconciliation voids what is left over.
     async fn release(&self, checkout_id: &str, payment_id: &str) {
@@ -229,17 +312,25 @@ impl<S: CheckoutStore, P: PaymentGateway> CheckoutService<S, P> {
 
     /// Reads the cart with its products and shops and plans every line (or names every line
     /// that cannot be had: `409 items_unavailable`; an empty cart is `422 cart_empty`; lines of
-    /// the buyer's own listings are `403 own_listing`).
+    /// the buyer's own listings are `403 own_listing`; a spent quota `429`). Answers the cart's
+    /// version too.
     async fn plan(
         &self,
         buyer: &str,
         now: i64,
-    ) -> Result<(Vec<PlannedLine>, BTreeMap<String, OrderShop>), Error> {
-        let (rows, catalog) = self.store.cart(buyer).await?;
-        if rows.is_empty() {
+        charge: Option<&Charge>,
+    ) -> Result<(Vec<PlannedLine>, BTreeMap<String, OrderShop>, i64), Error> {
+        let (stored, catalog, used) = self.store.cart(buyer, charge).await?;
+        if let Some(charge) = charge
+            && !charge.fits(used)
+        {
+            return Err(charge.refused());
+        }
+        if stored.lines.is_empty() {
             return Err(Error::unprocessable("cart_empty", "The cart is empty."));
         }
-        plan_lines(buyer, rows, catalog, now, &mut cart::random_pick)
+        let (lines, shops) = plan_lines(buyer, stored.lines, catalog, now, &mut cart::random_pick)?;
+        Ok((lines, shops, stored.version))
     }
 }
 
@@ -317,7 +408,6 @@ fn plan_lines(
                     quantity: row.quantity,
                     title: p.title.clone(),
                     price_cents: p.price_cents,
-                    seen_quantity: row.quantity,
                     plan,
                 }),
                 Err(u) => unavailable.push(UnavailableItem {
@@ -342,6 +432,7 @@ mod tests {
     use crate::checkout::{NoHooks, OrderStatus, order_id};
     use crate::fakes::{FakeGateway, FakeStore, GatewayCall};
     use crate::payments::{IntentStatus, PaymentStatus};
+    use crate::quota::Quotas;
     use crate::services::cart::CartService;
     use std::sync::atomic::{AtomicBool, Ordering};
 
@@ -734,12 +825,91 @@ mod tests {
         );
     }
 
+    /// 40 lines (the most one checkout is promised) from 10 shops, one unit and many units per
+    /// line: one commit, 10 orders, the cart emptied, the quota counted once.
+    #[tokio::test]
+    async fn forty_lines_from_ten_shops_check_out_in_one_commit() {
+        for units in [1, 2] {
+            let store = FakeStore::default();
+            let gateway = FakeGateway::default();
+            let quotas = Quotas::parse("checkout=5/60").expect("quotas");
+            let carts = CartService::new(store.clone());
+            let shops: Vec<String> = (0..10)
+                .map(|i| store.add_shop(&format!("seller-{i}"), &format!("Shop {i}"), 100, 10))
+                .collect();
+            for i in 0..40 {
+                let p = store.add_product(&shops[i % 10], &format!("P{i}"), 500, 5);
+                carts
+                    .write_line("big", &p, LineChange::Add(units), 900)
+                    .await
+                    .expect("added");
+            }
+            let checkout = CheckoutService::new(store.clone(), gateway.clone()).with_quotas(quotas);
+            let view = checkout
+                .checkout(&NoHooks, "big", "k", &address(), "pm_card_visa")
+                .await
+                .expect("one checkout");
+            assert_eq!(view.orders.len(), 10);
+            assert_eq!(view.orders.iter().map(|o| o.items.len()).sum::<usize>(), 40);
+            assert_eq!(
+                store.writes_attempted(),
+                40 + 1,
+                "40 cart writes, one commit"
+            );
+            assert!(store.lines_of("big").is_empty());
+            assert_eq!(store.quota_count("big", QuotaClass::Checkout), 1);
+            assert_eq!(gateway.intents_of(&view.checkout_id).len(), 1);
+            // The replay is free: the idempotency layer answers it, and the store would too.
+            let again = checkout
+                .checkout(&NoHooks, "big", "k", &address(), "pm_card_visa")
+                .await
+                .expect("same orders");
+            assert_eq!(again, view);
+            assert_eq!(store.quota_count("big", QuotaClass::Checkout), 1);
+        }
+    }
+
+    #[tokio::test]
+    async fn a_spent_checkout_quota_is_429_before_anything_is_authorized_and_refusals_count() {
+        let w = world().await;
+        let checkout = CheckoutService::new(w.store.clone(), w.gateway.clone())
+            .with_quotas(Quotas::parse("checkout=2/3600").expect("quotas"));
+        let place = |key: &'static str, method: &'static str| {
+            let checkout = &checkout;
+            async move {
+                checkout
+                    .checkout(&NoHooks, "ada", key, &address(), method)
+                    .await
+            }
+        };
+        // Refusals are counted (trying cards in a loop meets the limit), one each.
+        for key in ["d1", "d2"] {
+            let err = place(key, "pm_card_chargeDeclined")
+                .await
+                .expect_err("declined");
+            assert_eq!(err.status(), 402);
+        }
+        assert_eq!(w.store.quota_count("ada", QuotaClass::Checkout), 2);
+        let authorized = w.gateway.calls(GatewayCall::Authorize);
+        let err = place("k1", "pm_card_visa").await.expect_err("spent");
+        let problem = err.problem();
+        assert_eq!((problem.status, problem.code), (429, "rate_limited"));
+        assert_eq!(
+            w.gateway.calls(GatewayCall::Authorize),
+            authorized,
+            "nothing was authorized"
+        );
+        assert_eq!(w.store.lines_of("ada").len(), 2, "the cart is intact");
+    }
+
     #[tokio::test]
     async fn a_cart_past_one_transaction_is_422_with_the_lines_that_fit() {
+        // 40 lines from 40 shops: 3 actions each (product, order, sales) and 4 for the
+        // checkout — 124 past DynamoDB's 100; 32 fit.
         let store = FakeStore::default();
-        let shop = store.add_shop("seller", "Many Lines", 0, 0);
         let carts = CartService::new(store.clone());
         for i in 0..40 {
+            let shop = store.add_shop(&format!("seller-{i}"), &format!("Shop {i}"), 0, 0);
             let p = store.add_product(&shop, &format!("P{i}"), 100 + i, 10);
             carts
                 .write_line("big", &p, LineChange::Add(1), 900)

@@ -133,7 +133,10 @@ pub async fn serve_schedule<J: ScheduledJob>(job: J) -> Result<(), BoxError> {
     let job = &job;
     lambda_runtime::run(service_fn(move |event: LambdaEvent<serde_json::Value>| {
         let span = invocation_span(&event.context);
-        async move { measured_invocation(&event.context, job.run()).await }.instrument(span)
+        // Boxed: a job's future (a whole trending run) is deep enough to overflow the
+        // compiler's layout query depth once wrapped in the timing scope.
+        async move { measured_invocation(&event.context, Box::pin(job.run())).await }
+            .instrument(span)
     }))
     .await
 }

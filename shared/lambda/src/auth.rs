@@ -349,7 +349,11 @@ impl CognitoVerifier {
     ///
     /// Errors name the environment variable the value comes from (`COGNITO_ISSUER`,
     /// `COGNITO_CLIENT_ID`, `COGNITO_JWKS_URL`).
-    pub fn new(issuer: &str, client_ids: &str, jwks_url: Option<&str>) -> Result<Self, ConfigError> {
+    pub fn new(
+        issuer: &str,
+        client_ids: &str,
+        jwks_url: Option<&str>,
+    ) -> Result<Self, ConfigError> {
         let issuer = issuer.trim();
         let parsed = url::Url::parse(issuer).map_err(|e| ConfigError::Invalid {
             name: "COGNITO_ISSUER",
@@ -374,7 +378,11 @@ impl CognitoVerifier {
             .filter(|id| !id.is_empty())
             .map(str::to_owned)
             .collect();
-        if client_ids.is_empty() || client_ids.iter().any(|id| id.chars().any(char::is_whitespace)) {
+        if client_ids.is_empty()
+            || client_ids
+                .iter()
+                .any(|id| id.chars().any(char::is_whitespace))
+        {
             return Err(ConfigError::Invalid {
                 name: "COGNITO_CLIENT_ID",
                 reason: "app client ids, comma-separated, each one word".to_owned(),

@@ -297,9 +297,15 @@ iFTqNT6z8CoziJttgHvy5AtreOP3EObWwwVfwZM4WUVpex1g30Q9
         );
         for client in [CLIENT_ID, "storefront-client", "smoke-client"] {
             let id = with(id_claims(), "aud", json!(client));
-            assert!(verifier.verify(&sign(KID, &id)).await.is_some(), "id token of {client}");
+            assert!(
+                verifier.verify(&sign(KID, &id)).await.is_some(),
+                "id token of {client}"
+            );
             let access = with(access_claims(), "client_id", json!(client));
-            assert!(verifier.verify(&sign(KID, &access)).await.is_some(), "access token of {client}");
+            assert!(
+                verifier.verify(&sign(KID, &access)).await.is_some(),
+                "access token of {client}"
+            );
         }
         let stranger = with(id_claims(), "aud", json!("unlisted-client"));
         assert_eq!(verifier.verify(&sign(KID, &stranger)).await, None);

@@ -1344,7 +1344,8 @@ mod tests {
         assert_eq!(summary.calls_max, 4);
         assert_eq!(summary.rounds_max, 3);
         assert_eq!(summary.own_p95, 10.0);
-        assert_eq!(summary.modelled_p95, 20.0);
+        // The p95 of 2.5 + 3 × 10 + 3 + 1 = 36.5 and 10 + 1 × 10 = 20 (nearest rank).
+        assert_eq!(summary.modelled_p95, 36.5);
         let text = summary.text("add-to-cart", 30.0, 40.0);
         assert!(text.contains("SLO 100 ms: met"), "{text}");
         assert!(text.contains("| add-to-cart | 30.0 / 40.0 |"), "{text}");

@@ -235,6 +235,14 @@ fn none_match(header: &str, etag: &str) -> bool {
 /// Applies a route's [`CachePolicy`] (if it chose one) to its answer; see [`serve`].
 fn apply_cache(mut response: Response<Body>, req: &CacheRequest) -> Response<Body> {
     let Some(policy) = response.extensions_mut().remove::<CachePolicy>() else {
+        // Every answer that did not opt in (carts, orders, favorites, writes) is the caller's
+        // own or a write's: no browser, proxy or CDN may keep it.
+        if !response.headers().contains_key(header::CACHE_CONTROL) {
+            response.headers_mut().insert(
+                header::CACHE_CONTROL,
+                HeaderValue::from_static(NOT_CACHEABLE),
+            );
+        }
         return response;
     };
     let headers = response.headers_mut();
@@ -713,11 +721,11 @@ mod tests {
         let r = cached_read(get(&[]), StatusCode::SERVICE_UNAVAILABLE, "a").await;
         assert_eq!(r.headers()[header::CACHE_CONTROL], NOT_CACHEABLE);
         assert!(r.headers().get(header::ETAG).is_none());
-        // A route that did not opt in is left alone.
+        // A route that did not opt in (a cart, an order, a write) is never cacheable either.
         let r = serve("t", get(&[]), |_| async { json(StatusCode::OK, &1) })
             .await
             .expect("a response");
-        assert!(r.headers().get(header::CACHE_CONTROL).is_none());
+        assert_eq!(r.headers()[header::CACHE_CONTROL], NOT_CACHEABLE);
         assert!(r.headers().get(header::ETAG).is_none());
     }
 }

@@ -78,10 +78,10 @@ token:
 	@cargo run -q -p bazaar-infra --bin bazaar-local -- token "$(USER)"
 
 ## make build-lambda: release binaries for Lambda (arm64, via cargo-lambda and zig). The local
-## tooling (bazaar-infra) and the e2e tests are left out: they enable the embedded search engine,
+## tooling (bazaar-infra, the cold-start benchmark and its hello-world baseline) and the e2e tests are left out: they enable the embedded search engine,
 ## which would otherwise be compiled into the search, feed and indexer binaries (AWS runs OpenSearch).
 build-lambda: $(DEPLOY_STAMP) lambda-target
-	$(DEPLOY_PATH) cargo lambda build --release --arm64 --workspace --bins --exclude bazaar-infra --exclude bazaar-e2e
+	$(DEPLOY_PATH) cargo lambda build --release --arm64 --workspace --bins --exclude bazaar-infra --exclude bazaar-e2e --exclude coldstart --exclude hello
 
 # The functions run on Graviton: the Rust standard library for arm64 Linux (rustup, once).
 lambda-target:

@@ -77,24 +77,12 @@ fn invocation_span(context: &lambda_runtime::Context) -> tracing::Span {
 /// start on the instance's first, logs the time awaited beside the latency (`invocation done`,
 /// as the HTTP layer's `request done`) and sends the calls' X-Ray subsegments.
 async fn measured_invocation<F: Future>(context: &lambda_runtime::Context, work: F) -> F::Output {
-    use bazaar_domain::timing::Kind;
-    let ms = |d: std::time::Duration| d.as_secs_f64() * 1000.0;
     let started = std::time::Instant::now();
     crate::cold_start::on_invocation();
     let (out, measured) = bazaar_domain::timing::measured(work).await;
     let latency = started.elapsed();
     let t = &measured.timings;
-    tracing::info!(
-        aws_calls = t.aws_calls,
-        latency_ms = ms(latency),
-        awaited_ms = ms(t.awaited),
-        own_ms = ms(t.own(latency)),
-        dynamodb_ms = ms(t.of(Kind::DynamoDb)),
-        search_ms = ms(t.of(Kind::Search)),
-        provider_ms = ms(t.of(Kind::Provider)),
-        db_rounds = t.rounds_of(Kind::DynamoDb),
-        "invocation done"
-    );
+    log_done!(t, latency, "invocation done");
     crate::xray::emit(&measured.calls, context.xray_trace_id.as_deref());
     out
 }

@@ -435,18 +435,7 @@ where
         if let Ok(value) = HeaderValue::from_str(&server_timing(t, latency)) {
             response.headers_mut().insert(SERVER_TIMING, value);
         }
-        tracing::info!(
-            status = response.status().as_u16(),
-            aws_calls = t.aws_calls,
-            latency_ms = ms(latency),
-            awaited_ms = ms(t.awaited),
-            own_ms = ms(t.own(latency)),
-            dynamodb_ms = ms(t.of(Kind::DynamoDb)),
-            search_ms = ms(t.of(Kind::Search)),
-            provider_ms = ms(t.of(Kind::Provider)),
-            db_rounds = t.rounds_of(Kind::DynamoDb),
-            "request done"
-        );
+        log_done!(t, latency, status = response.status().as_u16(), "request done");
         crate::xray::emit(&measured.calls, trace.as_deref());
         Ok(response)
     }

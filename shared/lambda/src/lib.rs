@@ -6,6 +6,29 @@
 //! A function's `main` is [`Env::load`] (or [`Env::load_worker`]) and one runner:
 //! [`serve_http`], [`serve_messages`], [`serve_stream`] or [`serve_schedule`].
 
+/// The line that closes a request (`request done`, [`http::serve`]) or an event invocation
+/// (`invocation done`, [`batch`]): the latency beside the time awaited, per kind, and the
+/// DynamoDB calls in sequence ([`bazaar_domain::timing::Timings`]), after any fields of its own.
+macro_rules! log_done {
+    ($timings:expr, $latency:expr, $($field:ident = $value:expr,)* $message:literal) => {{
+        use bazaar_domain::timing::Kind;
+        let ms = |d: std::time::Duration| d.as_secs_f64() * 1000.0;
+        let (t, latency): (&bazaar_domain::timing::Timings, std::time::Duration) = ($timings, $latency);
+        tracing::info!(
+            $($field = $value,)*
+            aws_calls = t.aws_calls,
+            latency_ms = ms(latency),
+            awaited_ms = ms(t.awaited),
+            own_ms = ms(t.own(latency)),
+            dynamodb_ms = ms(t.of(Kind::DynamoDb)),
+            search_ms = ms(t.of(Kind::Search)),
+            provider_ms = ms(t.of(Kind::Provider)),
+            db_rounds = t.rounds_of(Kind::DynamoDb),
+            $message
+        )
+    }};
+}
+
 pub mod auth;
 pub mod batch;
 pub mod cold_start;
